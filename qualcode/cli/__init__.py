@@ -1,0 +1,44 @@
+"""The `qualcode` command: a thin layer over the library, one module per command group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from qualcode import __version__
+from qualcode.cli._util import new_app
+from qualcode.cli.corpus import import_cli, show_cli, stats_cli, transcripts_cli
+from qualcode.cli.demo import demo_cli
+from qualcode.cli.project import init_cli
+# from qualcode.cli.samplecorpus import sample_corpus_cli
+
+app = new_app(help="qualcode: a terminal-first workbench for qualitative case-study research.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"qualcode {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """qualcode: store, code, query and report interview transcripts from the terminal."""
+
+
+app.command("init")(init_cli)
+app.command("import")(import_cli)
+app.command("transcripts")(transcripts_cli)
+app.command("show")(show_cli)
+app.command("stats")(stats_cli)
+app.command("demo")(demo_cli)
+# app.command("sample-corpus")(sample_corpus_cli)
+
+
+def main() -> None:
+    app(prog_name="qualcode")

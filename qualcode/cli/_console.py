@@ -1,0 +1,75 @@
+"""The one object that owns terminal output: messages to stderr, data to stdout.
+
+Library code never prints; commands go through a `Terminal`, so tests and pipes
+get clean data on stdout while people still see progress and warnings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+
+class Terminal:
+    def __init__(self) -> None:
+        # Piped output is data: give tables room rather than the 80 columns rich assumes.
+        self.out = Console(highlight=False, soft_wrap=False)
+        if not self.out.is_terminal and "COLUMNS" not in os.environ:
+            self.out.width = 160
+        self.err = Console(stderr=True, highlight=False)
+
+    def info(self, message: str) -> None:
+        self.err.print(message, markup=False)
+
+    def warn(self, message: str) -> None:
+        self.err.print(f"[yellow]warning:[/] {escape(message)}")
+
+    def error(self, message: str) -> None:
+        self.err.print(f"[red]error:[/] {escape(message)}")
+
+    def abort(self, message: str, code: int = 1) -> typer.Exit:
+        self.error(message)
+        return typer.Exit(code)
+
+    def json(self, data: object) -> None:
+        """Machine-readable output: plain JSON on stdout, no colour, no wrapping."""
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+    def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]], **kwargs) -> None:
+        table = Table(title=title, title_justify="left", **kwargs)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*("" if value is None else str(value) for value in row))
+        self.out.print(table)
+
+    @contextmanager
+    def progress(self, description: str) -> Iterator:
+        """Yield a `(done, total)` callback that drives a progress bar on stderr."""
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=self.err,
+            transient=True,
+        )
+        task = bar.add_task(description, total=None)
+        with bar:
+            yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+terminal = Terminal()

@@ -1,0 +1,48 @@
+"""Helpers the commands share: the `--project` option and error handling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from qualcode.cli._console import terminal
+from qualcode.errors import QualcodeError
+from qualcode.project import Project, find_project
+
+ProjectOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--project",
+        "-p",
+        envvar="QUALCODE_PROJECT",
+        help="Project folder (default: the nearest folder upwards holding qualcode.toml).",
+        show_default=False,
+    ),
+]
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def open_project(path: Path | None) -> Project:
+    return find_project(path)
+
+
+class QualcodeGroup(TyperGroup):
+    """Turns a `QualcodeError` from any command into an error message and exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except QualcodeError as exc:
+            for problem in getattr(exc, "problems", []):
+                terminal.err.print(str(problem), markup=False, highlight=False)
+            terminal.error(str(exc))
+            raise typer.Exit(1) from None
+
+
+def new_app(**kwargs) -> typer.Typer:
+    return typer.Typer(cls=QualcodeGroup, no_args_is_help=True, add_completion=False, **kwargs)

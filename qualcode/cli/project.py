@@ -1,0 +1,22 @@
+"""`qualcode init`: make a folder a project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qualcode.cli._console import terminal
+from qualcode.project import init_project
+
+
+def init_cli(
+    directory: Annotated[Path, typer.Argument(help="Folder for the project (created if missing).")] = Path("."),
+    database: Annotated[
+        str | None, typer.Option("--database", help="SQLAlchemy URL (default: SQLite file qualcode.db).")
+    ] = None,
+) -> None:
+    """Create a project: qualcode.toml with the default vocabularies, and its database."""
+    project = init_project(directory, database)
+    terminal.info(f"created {project.root / 'qualcode.toml'} and the database {project.database_url}")

@@ -1,0 +1,44 @@
+"""The one exception family qualcode raises; the CLI turns it into a message and exit code 1."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class QualcodeError(Exception):
+    """Base class: anything the user can fix. The message is shown as it is."""
+
+
+class ProjectNotFound(QualcodeError):
+    pass
+
+
+@dataclass
+class Problem(QualcodeError):
+    """One problem in one input file, located as precisely as we can.
+
+    Rendered as ``file:line: field: message`` so editors can jump to it.
+    """
+
+    path: Path | str
+    line: int | None
+    field: str | None
+    message: str
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = str(self.path) + (f":{self.line}" if self.line else "")
+        what = f"{self.field}: " if self.field else ""
+        return f"{where}: {what}{self.message}"
+
+
+class ImportFailed(QualcodeError):
+    """An import found problems; nothing was written. Holds every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        noun = "problem" if len(problems) == 1 else "problems"
+        super().__init__(f"{len(problems)} {noun}; nothing was imported")

@@ -1,0 +1,261 @@
+"""Pseudonymised metadata: schools, partnerships and interviews, validated against the vocabularies.
+
+Input comes from transcript front matter, `schools.yaml`/`schools.csv` and
+`partnerships.yaml`/`partnerships.csv`. Every problem is collected (not raised
+one by one) so that a failed import lists them all, each naming file, line
+and field, with a did-you-mean where one helps.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import process
+
+from qualcode.config import UnknownValue, Vocabularies
+from qualcode.errors import Problem
+from qualcode.transcript import decode, load_yaml_mapping, normalise_newlines
+
+SCHOOL_FIELDS = ("locality", "phase", "school_type", "ofsted", "fsm", "designations", "partnerships", "federation")
+INTERVIEW_FIELDS = ("id", "participant", "role", "informant_kind", "school", "date", "kind", "interviewer")
+TRANSCRIPT_FIELDS = INTERVIEW_FIELDS + SCHOOL_FIELDS
+PARTNERSHIP_FIELDS = ("kind", "locality", "members", "lead")
+
+
+@dataclass
+class Located:
+    """Where a record came from, so every message can point at the line to fix."""
+
+    path: Path
+    lines: dict[str, int] = field(default_factory=dict)
+    line: int | None = None
+
+    def at(self, name: str) -> int | None:
+        return self.lines.get(name, self.line)
+
+
+@dataclass
+class SchoolRecord:
+    id: str
+    locality: str
+    phase: str
+    school_type: str
+    ofsted: str | None
+    fsm: float | None
+    designations: list[str]
+    partnerships: list[str]
+    federation: bool
+    where: Located
+
+
+@dataclass
+class PartnershipRecord:
+    id: str
+    kind: str
+    locality: str | None
+    members: list[str]
+    lead: str | None
+    where: Located
+
+
+@dataclass
+class InterviewRecord:
+    transcript_id: str
+    participant_id: str
+    role: str | None
+    informant_kind: str | None
+    school_id: str | None
+    locality: str | None
+    date: dt.date | None
+    kind: str
+    where: Located
+
+
+class Validator:
+    """Checks raw metadata values, collecting a `Problem` for each bad one."""
+
+    def __init__(self, vocabularies: Vocabularies):
+        self.vocabularies = vocabularies
+        self.problems: list[Problem] = []
+
+    def fail(self, where: Located, name: str | None, message: str) -> None:
+        self.problems.append(Problem(where.path, where.at(name) if name else where.line, name, message))
+
+    def unknown_fields(self, data: dict, allowed: tuple[str, ...], where: Located) -> None:
+        for key in data:
+            if key not in allowed:
+                match = process.extractOne(str(key), allowed, score_cutoff=60)
+                hint = f"; did you mean '{match[0]}'?" if match else f"; known fields: {', '.join(allowed)}"
+                self.fail(where, str(key), f"unknown field{hint}")
+
+    def term(self, data: dict, name: str, vocabulary: str, where: Located, required: bool = True) -> str | None:
+        value = data.get(name)
+        if value is None or value == "":
+            if required:
+                self.fail(where, None, f"missing field '{name}'")
+            return None
+        try:
+            return self.vocabularies.resolve(vocabulary, value)
+        except UnknownValue as exc:
+            self.fail(where, name, str(exc))
+            return None
+
+    def terms(self, data: dict, name: str, vocabulary: str, where: Located) -> list[str]:
+        values = as_list(data.get(name))
+        resolved = []
+        for value in values:
+            try:
+                resolved.append(self.vocabularies.resolve(vocabulary, value))
+            except UnknownValue as exc:
+                self.fail(where, name, str(exc))
+        return resolved
+
+    def text(self, data: dict, name: str, where: Located, required: bool = True) -> str | None:
+        value = data.get(name)
+        if value is None or str(value).strip() == "":
+            if required:
+                self.fail(where, None, f"missing field '{name}'")
+            return None
+        return str(value).strip()
+
+    def percent(self, data: dict, name: str, where: Located) -> float | None:
+        value = data.get(name)
+        if value is None or value == "":
+            return None
+        try:
+            number = float(str(value).rstrip("%"))
+        except ValueError:
+            number = -1.0
+        if not 0 <= number <= 100:
+            self.fail(where, name, f"'{value}' is not a percentage between 0 and 100")
+            return None
+        return number
+
+    def flag(self, data: dict, name: str, where: Located) -> bool:
+        value = data.get(name, False)
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("yes", "true", "1", "y"):
+            return True
+        if text in ("no", "false", "0", "n", ""):
+            return False
+        self.fail(where, name, f"'{value}' is not yes or no")
+        return False
+
+    def date(self, data: dict, name: str, where: Located) -> dt.date | None:
+        value = data.get(name)
+        if value is None or value == "" or isinstance(value, dt.date):
+            return value or None
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(where, name, f"'{value}' is not a date like 2016-03-14")
+            return None
+
+    def school(self, school_id: str, data: dict, where: Located) -> SchoolRecord:
+        return SchoolRecord(
+            id=school_id,
+            locality=self.term(data, "locality", "locality", where),
+            phase=self.term(data, "phase", "phase", where),
+            school_type=self.term(data, "school_type", "school_type", where),
+            ofsted=self.term(data, "ofsted", "ofsted", where, required=False),
+            fsm=self.percent(data, "fsm", where),
+            designations=self.terms(data, "designations", "designation", where),
+            partnerships=[str(p).strip() for p in as_list(data.get("partnerships"))],
+            federation=self.flag(data, "federation", where),
+            where=where,
+        )
+
+    def partnership(self, partnership_id: str, data: dict, where: Located) -> PartnershipRecord:
+        self.unknown_fields(data, PARTNERSHIP_FIELDS, where)
+        return PartnershipRecord(
+            id=partnership_id,
+            kind=self.term(data, "kind", "partnership_kind", where),
+            locality=self.term(data, "locality", "locality", where, required=False),
+            members=[str(m).strip() for m in as_list(data.get("members"))],
+            lead=self.text(data, "lead", where, required=False),
+            where=where,
+        )
+
+    def interview(self, data: dict, where: Located) -> InterviewRecord:
+        """An interview's own fields; the school's fields are checked by `school`."""
+        transcript_id = self.text(data, "id", where)
+        role = self.term(data, "role", "role", where, required=False)
+        informant = self.term(data, "informant_kind", "informant_kind", where, required=False)
+        school_id = self.text(data, "school", where, required=False)
+        if data.get("role") is None and data.get("informant_kind") is None:
+            self.fail(where, None, "missing field 'role' (school staff) or 'informant_kind' (system informant)")
+        if data.get("informant_kind") is None and data.get("role") is not None and not school_id:
+            self.fail(where, None, "missing field 'school' (every member of staff belongs to a school)")
+        return InterviewRecord(
+            transcript_id=transcript_id or "",
+            participant_id=self.text(data, "participant", where, required=False) or transcript_id or "",
+            role=role,
+            informant_kind=informant,
+            school_id=school_id,
+            locality=self.term(data, "locality", "locality", where, required=not school_id),
+            date=self.date(data, "date", where),
+            kind=self.term(data, "kind", "transcript_kind", where) or "full",
+            where=where,
+        )
+
+
+def as_list(value: object) -> list:
+    """YAML lists, or `;`/`,`-separated strings as written in a CSV cell."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return value
+    text = str(value)
+    separator = ";" if ";" in text else ","
+    return [part.strip() for part in text.split(separator) if part.strip()]
+
+
+def read_keyed_file(path: Path) -> list[tuple[str, dict, Located]]:
+    """Rows of a `schools`/`partnerships` file: YAML keyed by id, or CSV with an `id` column."""
+    if path.suffix.lower() == ".csv":
+        return _read_keyed_csv(path)
+    text = _read_text(path)
+    data, _ = load_yaml_mapping(text, path)
+    nested = _nested_lines(text)
+    rows = []
+    for key, value in data.items():
+        key_line, lines = nested.get(str(key), (None, {}))
+        if not isinstance(value, dict):
+            raise Problem(path, key_line, str(key), "expected the fields indented under the id")
+        rows.append((str(key), value, Located(path, lines, key_line)))
+    return rows
+
+
+def _read_text(path: Path) -> str:
+    return normalise_newlines(decode(path.read_bytes(), path)[0])
+
+
+def _nested_lines(text: str) -> dict[str, tuple[int, dict[str, int]]]:
+    """For each top-level key: its line, and the line of each field nested under it."""
+    import yaml
+
+    lines = {}
+    for key_node, value_node in yaml.compose(text, Loader=yaml.SafeLoader).value:
+        fields = {}
+        if isinstance(value_node, yaml.MappingNode):
+            fields = {k.value: k.start_mark.line + 1 for k, _ in value_node.value}
+        lines[key_node.value] = (key_node.start_mark.line + 1, fields)
+    return lines
+
+
+def _read_keyed_csv(path: Path) -> list[tuple[str, dict, Located]]:
+    text = _read_text(path)
+    reader = csv.DictReader(text.split("\n"))
+    if not reader.fieldnames or "id" not in reader.fieldnames:
+        raise Problem(path, 1, None, "a metadata CSV needs an 'id' column")
+    rows = []
+    for row in reader:
+        line = reader.line_num
+        data = {k: v for k, v in row.items() if k != "id" and v not in (None, "")}
+        rows.append((row["id"].strip(), data, Located(path, line=line)))
+    return rows

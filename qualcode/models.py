@@ -1,0 +1,230 @@
+"""The database schema: every table qualcode stores, as typed SQLAlchemy 2 models.
+
+Cases are schools (and partnerships); people are participants with
+pseudonymised ids; a transcript's `text` is the body that codings point into
+by character offsets. Schema changes go through alembic migrations in
+`qualcode/migrations/` (a test checks that the models and migrations agree).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+partnership_members = Table(
+    "partnership_members",
+    Base.metadata,
+    Column("partnership_id", ForeignKey("partnerships.id", ondelete="CASCADE"), primary_key=True),
+    Column("school_id", ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Locality(Base):
+    __tablename__ = "localities"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+    schools: Mapped[list[School]] = relationship(back_populates="locality")
+
+
+class School(Base):
+    """A school case study, known only by its pseudonym id (e.g. ``EAS-S04``)."""
+
+    __tablename__ = "schools"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    locality_name: Mapped[str] = mapped_column(ForeignKey("localities.name"))
+    phase: Mapped[str] = mapped_column(String(40))
+    school_type: Mapped[str] = mapped_column(String(40))
+    ofsted: Mapped[str | None] = mapped_column(String(40))
+    fsm: Mapped[float | None] = mapped_column(Float)
+    federation: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    locality: Mapped[Locality] = relationship(back_populates="schools")
+    designations: Mapped[list[SchoolDesignation]] = relationship(
+        back_populates="school", cascade="all, delete-orphan", order_by="SchoolDesignation.designation"
+    )
+    partnerships: Mapped[list[Partnership]] = relationship(
+        secondary=partnership_members, back_populates="members"
+    )
+
+
+class SchoolDesignation(Base):
+    """A national designation held by a school: Teaching School, NLE, LLE, SLE."""
+
+    __tablename__ = "school_designations"
+
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True)
+    designation: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+    school: Mapped[School] = relationship(back_populates="designations")
+
+
+class Partnership(Base):
+    """A MAT, Teaching School Alliance or cluster: a case in its own right."""
+
+    __tablename__ = "partnerships"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    locality_name: Mapped[str | None] = mapped_column(ForeignKey("localities.name"))
+    lead_school_id: Mapped[str | None] = mapped_column(ForeignKey("schools.id"))
+
+    members: Mapped[list[School]] = relationship(secondary=partnership_members, back_populates="partnerships")
+
+
+class Participant(Base):
+    """An interviewee: school staff (with a role) or a system informant (with a kind)."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    role: Mapped[str | None] = mapped_column(String(60))
+    informant_kind: Mapped[str | None] = mapped_column(String(60))
+    school_id: Mapped[str | None] = mapped_column(ForeignKey("schools.id"))
+    locality_name: Mapped[str] = mapped_column(ForeignKey("localities.name"))
+    is_system_informant: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    school: Mapped[School | None] = relationship()
+    transcripts: Mapped[list[Transcript]] = relationship(back_populates="participant")
+
+
+class Transcript(Base):
+    __tablename__ = "transcripts"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    participant_id: Mapped[str] = mapped_column(ForeignKey("participants.id"))
+    interview_date: Mapped[dt.date | None] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    words: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(500))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    participant: Mapped[Participant] = relationship(back_populates="transcripts")
+    turns: Mapped[list[Turn]] = relationship(
+        back_populates="transcript", cascade="all, delete-orphan", order_by="Turn.number"
+    )
+    codings: Mapped[list[Coding]] = relationship(back_populates="transcript", cascade="all, delete-orphan")
+
+
+class Turn(Base):
+    """A speaker turn; `start`/`end` are character offsets into the transcript text."""
+
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("transcript_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcript_id: Mapped[str] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    speaker: Mapped[str] = mapped_column(String(80))
+    is_interviewer: Mapped[bool] = mapped_column(Boolean, default=False)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+
+    transcript: Mapped[Transcript] = relationship(back_populates="turns")
+
+
+class Code(Base):
+    """A node of the codebook tree; its path is its ancestors' names joined by ``/``."""
+
+    __tablename__ = "codes"
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str | None] = mapped_column(String(200))
+    definition: Mapped[str | None] = mapped_column(Text)
+    include: Mapped[str | None] = mapped_column(Text)
+    exclude: Mapped[str | None] = mapped_column(Text)
+    example: Mapped[str | None] = mapped_column(Text)
+    colour: Mapped[str | None] = mapped_column(String(20))
+    patterns: Mapped[dict | None] = mapped_column(JSON)
+    #: "deductive" (from a codebook) or "inductive" (emerged while coding).
+    origin: Mapped[str] = mapped_column(String(20), default="deductive")
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    parent: Mapped[Code | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Code]] = relationship(back_populates="parent")
+
+
+class Coding(Base):
+    """A code applied to a character span of a transcript.
+
+    `anchor` says how the span was last placed: ``exact`` as coded (or found
+    again unchanged after a re-import), ``fuzzy`` re-placed by alignment, or
+    ``unplaced`` when the coded words could not be found in the new text (the
+    coding is kept, flagged, with its old offsets and `quote`).
+    """
+
+    __tablename__ = "codings"
+    __table_args__ = (Index("ix_codings_transcript_span", "transcript_id", "start", "end"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcript_id: Mapped[str] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    code_id: Mapped[int] = mapped_column(ForeignKey("codes.id"), index=True)
+    coder: Mapped[str] = mapped_column(String(80))
+    #: manual, auto, suggested or accepted
+    origin: Mapped[str] = mapped_column(String(20), default="manual")
+    score: Mapped[float | None] = mapped_column(Float)
+    important: Mapped[bool] = mapped_column(Boolean, default=False)
+    memo: Mapped[str | None] = mapped_column(Text)
+    #: The coded words when coded, so a re-import can find them again.
+    quote: Mapped[str] = mapped_column(Text)
+    anchor: Mapped[str] = mapped_column(String(20), default="exact")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    transcript: Mapped[Transcript] = relationship(back_populates="codings")
+    code: Mapped[Code] = relationship()
+
+
+class Memo(Base):
+    """A researcher's note on the project, a locality, a school, a transcript, a code or a coding."""
+
+    __tablename__ = "memos"
+    __table_args__ = (Index("ix_memos_target", "target_kind", "target_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_kind: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[str | None] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,102 @@
+"""A qualcode project: a folder holding `qualcode.toml` and (by default) its SQLite database.
+
+Commands find the project from `--project`, else `QUALCODE_PROJECT`, else by
+walking up from the working directory, the way git finds its repository.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from qualcode import db
+from qualcode.config import SETTINGS_FILE, Settings, default_settings_text
+from qualcode.errors import ProjectNotFound, QualcodeError
+
+
+@dataclass
+class Project:
+    root: Path
+    settings: Settings
+
+    @classmethod
+    def open(cls, root: Path) -> Project:
+        root = root.resolve()
+        return cls(root, Settings.load(root / SETTINGS_FILE))
+
+    @property
+    def database_url(self) -> str:
+        """The settings' URL, overridden by `QUALCODE_DB`; relative SQLite paths are made absolute."""
+        url = make_url(os.environ.get("QUALCODE_DB") or self.settings.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            path = Path(url.database)
+            if not path.is_absolute():
+                url = url.set(database=str(self.root / path))
+        return url.render_as_string(hide_password=False)
+
+    @cached_property
+    def engine(self) -> Engine:
+        engine = db.make_engine(self.database_url)
+        db.upgrade(engine)
+        return engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+
+def init_project(directory: Path, database_url: str | None = None) -> Project:
+    """Create `qualcode.toml` (the documented defaults) and the database in `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    settings_path = directory / SETTINGS_FILE
+    if settings_path.exists():
+        raise QualcodeError(f"{settings_path} already exists; this folder is a qualcode project already")
+    text = default_settings_text()
+    if database_url:
+        text = text.replace('url = "sqlite:///qualcode.db"', f"url = {_toml_string(database_url)}", 1)
+    settings_path.write_text(text, encoding="utf-8")
+    _ignore_private_files(directory)
+    project = Project.open(directory)
+    project.engine  # creates the schema
+    return project
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _ignore_private_files(directory: Path) -> None:
+    """Keep the database and the identity key out of any git repository the project lives in."""
+    gitignore = directory / ".gitignore"
+    wanted = ["qualcode.db*", "identity-key*", ".qualcode/"]
+    present = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.exists() else []
+    missing = [line for line in wanted if line not in present]
+    if missing:
+        with gitignore.open("a", encoding="utf-8") as handle:
+            handle.write("\n".join(missing) + "\n")
+
+
+def find_project(start: Path | None = None) -> Project:
+    """The project named by `QUALCODE_PROJECT`, or the nearest folder upwards holding `qualcode.toml`."""
+    if start is None and os.environ.get("QUALCODE_PROJECT"):
+        start = Path(os.environ["QUALCODE_PROJECT"])
+        if not (start / SETTINGS_FILE).exists():
+            raise ProjectNotFound(f"QUALCODE_PROJECT={start} has no {SETTINGS_FILE}; run 'qualcode init {start}'")
+        return Project.open(start)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / SETTINGS_FILE).exists():
+            return Project.open(folder)
+    raise ProjectNotFound(
+        f"no qualcode project in {here} or any folder above it; run 'qualcode init' or pass --project"
+    )
