@@ -36,7 +36,8 @@ def place(quote: str, old_start: int, old_length: int, new_text: str) -> Placeme
         return Placement(found, found + len(quote), "exact")
     alignment = fuzz.partial_ratio_alignment(quote, new_text, score_cutoff=FUZZY_CUTOFF)
     if alignment is not None and alignment.dest_end > alignment.dest_start:
-        return Placement(alignment.dest_start, alignment.dest_end, "fuzzy", round(alignment.score, 1))
+        start, end = _snap_to_words(new_text, alignment.dest_start, alignment.dest_end, quote)
+        return Placement(start, end, "fuzzy", round(alignment.score, 1))
     return Placement(old_start, old_start + len(quote), "unplaced", 0.0)
 
 
@@ -49,3 +50,14 @@ def _exact(quote: str, text: str, expected: int) -> int | None:
             best = position
         position = text.find(quote, position + 1)
     return best
+
+
+def _snap_to_words(text: str, start: int, end: int, quote: str) -> tuple[int, int]:
+    """Widen an alignment that cuts a word in two to whole words (and the quote's final punctuation)."""
+    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
+        end += 1
+    if end < len(text) and not quote[-1].isalnum() and text[end] == quote[-1]:
+        end += 1
+    return start, end

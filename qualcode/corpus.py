@@ -92,33 +92,42 @@ def import_paths(
 
 
 def speaker_labels(project: Project) -> frozenset[str]:
-    """Labels that may open a turn: the interviewer's, every role and informant kind, and aliases."""
+    """Labels that may open a turn: the interviewer's, 'Interviewee', every staff role and its aliases.
+
+    Informant kinds are not labels ("Ofsted: they came in March" is speech);
+    system informants speak as 'Interviewee:'.
+    """
     vocabularies = project.settings.vocabularies
-    names = [*INTERVIEWER_LABELS, *PARTICIPANT_LABELS]
-    for vocabulary in ("role", "informant_kind"):
-        names += vocabularies.values[vocabulary] + list(vocabularies.aliases.get(vocabulary, {}))
+    names = [*INTERVIEWER_LABELS, *PARTICIPANT_LABELS, *vocabularies.values["role"], *vocabularies.aliases.get("role", {})]
     return frozenset(name.lower() for name in names)
 
 
 def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]]:
-    """Transcripts to import, and the metadata files beside them or one folder up."""
+    """Transcripts to import, and the metadata files that go with them.
+
+    A folder brings every transcript and `schools.*`/`partnerships.*` file
+    below it; a single file brings the metadata files in its folder and the
+    folder above (where a corpus keeps `partnerships.yaml`).
+    """
     transcripts: list[Path] = []
+    folders: set[Path] = set()
     problems = []
     for path in paths:
         if path.is_dir():
-            transcripts += [p for p in sorted(path.rglob("*")) if _is_transcript(p)]
+            below = sorted(path.rglob("*"))
+            transcripts += [p for p in below if _is_transcript(p)]
+            folders |= {path} | {p for p in below if p.is_dir()}
         elif not path.exists():
             problems.append(Problem(path, None, None, "no such file or folder"))
         elif path.name in SCHOOL_FILES + PARTNERSHIP_FILES:
-            continue
+            folders.add(path.parent)
         elif path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
             problems.append(Problem(path, None, None, "not a transcript: expected a .txt, .md or .docx file"))
         else:
             transcripts.append(path)
+            folders |= {path.parent, path.parent.parent}
     if problems:
         raise ImportFailed(problems)
-    folders = {folder for p in transcripts for folder in (p.parent, p.parent.parent)}
-    folders |= {p.parent for p in paths if p.is_file()} | {p for p in paths if p.is_dir()}
     schools = _metadata_files(folders, SCHOOL_FILES)
     partnerships = _metadata_files(folders, PARTNERSHIP_FILES)
     return list(dict.fromkeys(transcripts)), schools, partnerships
@@ -359,6 +368,8 @@ def _store_interview(session: Session, interview: _Interview, report: ImportRepo
     transcript.text = parsed.text
     transcript.sha256 = interview.text_hash
     transcript.words = len(parsed.text.split())
+    transcript.turns.clear()
+    session.flush()  # delete the old turns before numbering the new ones
     transcript.turns = [
         Turn(number=n, speaker=t.speaker, is_interviewer=t.is_interviewer, start=t.start, end=t.end)
         for n, t in enumerate(parsed.turns, start=1)

@@ -1,0 +1,68 @@
+"""Shared fixtures: real projects on real SQLite files, a small corpus in a temp folder,
+and the installed `qualcode` script for end-to-end runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qualcode.project import Project, init_project
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A copy of the small fixture corpus (2 schools, 4 transcripts) that a test may edit."""
+    target = tmp_path / "corpus"
+    shutil.copytree(FIXTURES / "corpus", target)
+    return target
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A new project with its SQLite database on disk."""
+    return init_project(tmp_path / "project")
+
+
+def table_rows(project: Project) -> dict[str, list[tuple]]:
+    """Every row of every table, to compare a database before and after an operation."""
+    from sqlalchemy import text
+
+    from qualcode.models import Base
+
+    with project.engine.connect() as connection:
+        return {
+            name: sorted(map(tuple, connection.execute(text(f"SELECT * FROM {name}"))), key=repr)
+            for name in Base.metadata.tables
+        }
+
+
+QUALCODE = Path(sys.executable).parent / "qualcode"
+
+
+@pytest.fixture
+def run(tmp_path: Path):
+    """Run the installed `qualcode` script in a subprocess, from `cwd` (default: tmp_path)."""
+
+    def _run(*args: str, cwd: Path | None = None, env: dict | None = None, input: str | None = None):
+        assert QUALCODE.exists(), f"the qualcode script is not installed at {QUALCODE}"
+        environment = {**os.environ, "COLUMNS": "200", **(env or {})}
+        environment.pop("QUALCODE_PROJECT", None)
+        return subprocess.run(
+            [str(QUALCODE), *args],
+            cwd=cwd or tmp_path,
+            env=environment,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    return _run
