@@ -389,6 +389,8 @@ class _Reader:
             else:
                 index = min(int(detail.group(1)), len(token_nodes) - 1)
                 message = f"token pattern does not compile: token {index + 1}, {detail.group(2)}: {detail.group(3)}"
+                if any(isinstance(value, bool) for value in pattern[index].values()):
+                    message += " (YAML reads unquoted on/off/yes/no as true/false; quote the word)"
                 self.problem(_line(token_nodes[index]), "patterns.tokens", message)
             return False
         return True
