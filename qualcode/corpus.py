@@ -77,7 +77,7 @@ def import_paths(
     transcripts, school_files, partnership_files = collect_files([Path(p) for p in paths])
     validator = Validator(project.settings.vocabularies)
     labels = speaker_labels(project)
-    with project.session() as session:
+    with project.session(commit=not dry_run) as session:
         partnerships = _read_records(partnership_files, validator, _partnership)
         schools = _read_records(school_files, validator, _school_row)
         interviews = _read_interviews(transcripts, validator, labels, schools, progress)
@@ -86,8 +86,7 @@ def import_paths(
             raise ImportFailed(sorted(validator.problems, key=lambda p: (str(p.path), p.line or 0)))
         report = ImportReport(dry_run=dry_run)
         report.notes = [f"{i.parsed.path}: {note}" for i in interviews for note in i.parsed.notes]
-        if not dry_run:
-            _write(session, schools, partnerships, interviews, report)
+        _write(session, schools, partnerships, interviews, report)
     return report
 
 
@@ -225,7 +224,7 @@ def _interview(
         else:
             here = validator.school(record.school_id, {**_as_data(known), **school_fields}, where)
             _check_agreement(validator, known, here, where, school_fields)
-    elif not record.school_id and record.informant_kind is None and school_fields:
+    elif not record.school_id and "informant_kind" not in meta and set(school_fields) - {"locality"}:
         validator.fail(where, None, "school fields given but no 'school' id")
     return _Interview(parsed, record, hashlib.sha256(parsed.text.encode("utf-8")).hexdigest())
 

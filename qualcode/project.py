@@ -49,10 +49,12 @@ class Project:
         return engine
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+    def session(self, commit: bool = True) -> Iterator[Session]:
+        """A session in one transaction: committed on success (unless `commit` is false), rolled back on any error."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin() as transaction:
             yield session
+            if not commit:
+                transaction.rollback()
 
 
 def init_project(directory: Path, database_url: str | None = None) -> Project:

@@ -53,8 +53,8 @@ def run(tmp_path: Path):
 
     def _run(*args: str, cwd: Path | None = None, env: dict | None = None, input: str | None = None):
         assert QUALCODE.exists(), f"the qualcode script is not installed at {QUALCODE}"
-        environment = {**os.environ, "COLUMNS": "200", **(env or {})}
-        environment.pop("QUALCODE_PROJECT", None)
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("QUALCODE_")}
+        environment.update({"COLUMNS": "200", **(env or {})})
         return subprocess.run(
             [str(QUALCODE), *args],
             cwd=cwd or tmp_path,

@@ -23,7 +23,8 @@ class Terminal:
         self.out = Console(highlight=False, soft_wrap=False)
         if not self.out.is_terminal and "COLUMNS" not in os.environ:
             self.out.width = 160
-        self.err = Console(stderr=True, highlight=False)
+        # Messages are never wrapped: an editor or grep must see `file:line: message` whole.
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
 
     def info(self, message: str) -> None:
         self.err.print(message, markup=False)
@@ -60,6 +61,7 @@ class Terminal:
             TimeRemainingColumn(),
             console=self.err,
             transient=True,
+            disable=not self.err.is_terminal,
         )
         task = bar.add_task(description, total=None)
         with bar:
