@@ -141,7 +141,8 @@ def _code_document(codebook: Codebook, spec: CodeSpec) -> dict[str, Any]:
     for key in (*TEXT_FIELDS, "colour"):
         if getattr(spec, key) is not None:
             doc[key] = getattr(spec, key)
-    patterns = {key: getattr(spec.patterns, key) for key in PATTERN_KEYS if getattr(spec.patterns, key)}
+    patterns = {key: getattr(spec.patterns, key) for key in PATTERN_KEYS}
+    patterns = {key: value for key, value in patterns.items() if value}
     if patterns:
         doc["patterns"] = patterns
     children = codebook.children(spec.path)
@@ -194,7 +195,9 @@ class _Reader:
         self.problems: list[Problem] = []
         self.entries: list[_Entry] = []
 
-    def problem(self, line: int | None, field_name: str | None, message: str) -> None:
+    def problem(self, where: yaml.Node | int | None, field_name: str | None, message: str) -> None:
+        """Record a problem at a node's first line (or at an explicit line)."""
+        line = _line(where) if isinstance(where, yaml.Node) else where
         self.problems.append(Problem(self.path, line, field_name, message))
 
     def fail_if_problems(self) -> None:
@@ -206,9 +209,9 @@ class _Reader:
         header = self.mapping(root, TOP_KEYS)
         codes_node = header.get("codes")
         if codes_node is None:
-            self.problem(_line(root), "codes", "missing 'codes' list")
+            self.problem(root, "codes", "missing 'codes' list")
         elif not isinstance(codes_node, yaml.SequenceNode):
-            self.problem(_line(codes_node), "codes", f"must be a list of codes, not {_kind(codes_node)}")
+            self.problem(codes_node, "codes", f"must be a list of codes, not {_kind(codes_node)}")
         else:
             for item in codes_node.value:
                 self.entry(item, container=None)
@@ -224,6 +227,12 @@ class _Reader:
     def compose(self) -> yaml.MappingNode:
         try:
             root = yaml.compose(self.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        except OSError as exc:
+            self.problem(None, None, f"cannot read the file: {exc.strerror}")
+            root = None
+        except UnicodeDecodeError:
+            self.problem(None, None, "the file is not UTF-8 text")
+            root = None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             self.problem(mark.line + 1 if mark else None, None, f"YAML syntax error: {exc.problem}")
@@ -231,21 +240,23 @@ class _Reader:
         if root is None and not self.problems:
             self.problem(None, None, "the file is empty")
         elif root is not None and not isinstance(root, yaml.MappingNode):
-            self.problem(_line(root), None, "a codebook file must be a mapping with a 'codes' list")
+            self.problem(root, None, "a codebook file must be a mapping with a 'codes' list")
         self.fail_if_problems()
         assert isinstance(root, yaml.MappingNode)
         return root
 
-    def mapping(self, node: yaml.MappingNode, allowed: tuple[str, ...], prefix: str = "") -> dict[str, yaml.Node]:
+    def mapping(
+        self, node: yaml.MappingNode, allowed: tuple[str, ...], prefix: str = ""
+    ) -> dict[str, yaml.Node]:
         """Value nodes by key, reporting unknown (with a did-you-mean) and repeated keys."""
         found: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
             where = prefix + key
             if key in found:
-                self.problem(_line(key_node), where, f"duplicate key '{key}'")
+                self.problem(key_node, where, f"duplicate key '{key}'")
             elif key not in allowed:
-                self.problem(_line(key_node), where, _unknown_key_message(key, allowed))
+                self.problem(key_node, where, _unknown_key_message(key, allowed))
             else:
                 found[key] = value_node
         return found
@@ -254,14 +265,14 @@ class _Reader:
         if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG):
             return None
         if not isinstance(node, yaml.ScalarNode):
-            self.problem(_line(node), field_name, f"must be text, not {_kind(node)}")
+            self.problem(node, field_name, f"must be text, not {_kind(node)}")
             return None
         return str(node.value)
 
     def entry(self, node: yaml.Node, container: _Entry | None) -> None:
         """Read one code mapping (and, recursively, its children) into ``self.entries``."""
         if not isinstance(node, yaml.MappingNode):
-            self.problem(_line(node), None, f"a code must be a mapping, not {_kind(node)}")
+            self.problem(node, None, f"a code must be a mapping, not {_kind(node)}")
             return
         keys = self.mapping(node, CODE_KEYS)
         entry = _Entry(node=node, name=None, container=container)
@@ -279,23 +290,25 @@ class _Reader:
             for child in children.value:
                 self.entry(child, container=entry)
         elif children is not None and children.tag != _NULL_TAG:
-            self.problem(_line(children), "children", f"must be a list of codes, not {_kind(children)}")
+            self.problem(children, "children", f"must be a list of codes, not {_kind(children)}")
 
     def identity(self, entry: _Entry, keys: dict[str, yaml.Node]) -> None:
         """Set the entry's name, path or parent reference from its keys."""
         nested = entry.container is not None
         for key in ("path", "parent"):
             if nested and key in keys:
-                self.problem(_line(keys[key]), key, f"'{key}' is not allowed inside children")
+                self.problem(keys[key], key, f"'{key}' is not allowed inside children")
         if "path" in keys and not nested:
             if "name" in keys or "parent" in keys:
-                self.problem(entry.line, "path", "give either 'path' or 'name' (with 'parent'), not both")
+                message = "give either 'path' or 'name' (with 'parent'), not both"
+                self.problem(entry.line, "path", message)
                 return
             entry.explicit_path = self.path_value(keys["path"])
             entry.name = entry.explicit_path.rsplit("/", 1)[-1] if entry.explicit_path else None
             return
         if "name" not in keys:
-            self.problem(entry.line, "name", "code has no name" if nested else "code has no name or path")
+            message = "code has no name" if nested else "code has no name or path"
+            self.problem(entry.line, "name", message)
             return
         entry.name = self.name_value(keys["name"])
         if "parent" in keys and not nested:
@@ -304,11 +317,13 @@ class _Reader:
     def name_value(self, node: yaml.Node) -> str | None:
         name = self.text(node, "name")
         if name is None:
-            self.problem(_line(node), "name", "code has no name")
+            self.problem(node, "name", "code has no name")
         elif "/" in name:
-            self.problem(_line(node), "name", f"invalid name '{name}': a name cannot contain '/'; nest the code under children or use 'path'")
+            hint = "a name cannot contain '/'; nest the code under children or use 'path'"
+            self.problem(node, "name", f"invalid name '{name}': {hint}")
         elif not NAME_RE.fullmatch(name):
-            self.problem(_line(node), "name", f"invalid name '{name}': use lowercase letters, digits and hyphens")
+            hint = "use lowercase letters, digits and hyphens"
+            self.problem(node, "name", f"invalid name '{name}': {hint}")
         else:
             return name
         return None
@@ -318,21 +333,24 @@ class _Reader:
         segments = (path or "").split("/")
         bad = [segment for segment in segments if not NAME_RE.fullmatch(segment)]
         if path is None or bad:
-            self.problem(_line(node), "path", f"invalid path '{path or ''}': segments are lowercase letters, digits and hyphens separated by '/'")
+            hint = "segments are lowercase letters, digits and hyphens separated by '/'"
+            self.problem(node, "path", f"invalid path '{path or ''}': {hint}")
             return None
         return path
 
     def colour(self, node: yaml.Node | None) -> str | None:
         colour = self.text(node, "colour")
         if colour is not None and not COLOUR_RE.fullmatch(colour):
-            self.problem(_line(node), "colour", f"invalid colour '{colour}': use #rrggbb (quoted, since # starts a YAML comment)")
+            hint = "use #rrggbb (quoted, since # starts a YAML comment)"
+            self.problem(node, "colour", f"invalid colour '{colour}': {hint}")
             return None
         return colour
 
     def patterns(self, node: yaml.Node) -> Patterns:
         if not isinstance(node, yaml.MappingNode):
             if node.tag != _NULL_TAG:
-                self.problem(_line(node), "patterns", f"must be a mapping of lemmas, phrases and tokens, not {_kind(node)}")
+                expected = "must be a mapping of lemmas, phrases and tokens"
+                self.problem(node, "patterns", f"{expected}, not {_kind(node)}")
             return Patterns()
         keys = self.mapping(node, PATTERN_KEYS, prefix="patterns.")
         return Patterns(
@@ -345,7 +363,7 @@ class _Reader:
         if node is None or node.tag == _NULL_TAG:
             return []
         if not isinstance(node, yaml.SequenceNode):
-            self.problem(_line(node), field_name, f"must be a list, not {_kind(node)}")
+            self.problem(node, field_name, f"must be a list, not {_kind(node)}")
             return []
         return list(node.value)
 
@@ -353,15 +371,17 @@ class _Reader:
         field_name = f"patterns.{noun}s"
         values: list[str] = []
         for item in self.items(node, field_name):
-            value = item.value if isinstance(item, yaml.ScalarNode) and item.tag != _NULL_TAG else None
-            if value is None or not str(value).strip():
-                self.problem(_line(item), field_name, f"each {noun} must be a non-empty string, not {_kind(item)}")
-            elif noun == "lemma" and " " in value.strip():
-                self.problem(_line(item), field_name, f"lemma '{value}' has a space; put it under phrases")
+            scalar = isinstance(item, yaml.ScalarNode) and item.tag != _NULL_TAG
+            value = str(item.value).strip() if scalar else ""
+            if not value:
+                message = f"each {noun} must be a non-empty string, not {_kind(item)}"
+                self.problem(item, field_name, message)
+            elif noun == "lemma" and " " in value:
+                self.problem(item, field_name, f"lemma '{value}' has a space; put it under phrases")
             elif noun == "lemma" and value != value.lower():
-                self.problem(_line(item), field_name, f"lemma '{value}' must be lower case")
+                self.problem(item, field_name, f"lemma '{value}' must be lower case")
             else:
-                values.append(str(value).strip())
+                values.append(value)
         return values
 
     def token_patterns(self, node: yaml.Node | None) -> list[list[dict[str, Any]]]:
@@ -369,7 +389,8 @@ class _Reader:
         for item in self.items(node, "patterns.tokens"):
             tokens = item.value if isinstance(item, yaml.SequenceNode) else []
             if not tokens or not all(isinstance(token, yaml.MappingNode) for token in tokens):
-                self.problem(_line(item), "patterns.tokens", "a token pattern must be a non-empty list of token mappings, e.g. [{LOWER: ofsted}]")
+                message = "a token pattern must be a non-empty list of token mappings"
+                self.problem(item, "patterns.tokens", f"{message}, e.g. [{{LOWER: ofsted}}]")
                 continue
             pattern = _python(item)
             if self.compiles(pattern, tokens):
@@ -385,13 +406,14 @@ class _Reader:
         except ValueError as exc:
             detail = _SPACY_DETAIL_RE.search(str(exc))
             if detail is None:
-                self.problem(_line(token_nodes[0]), "patterns.tokens", f"token pattern does not compile: {str(exc).splitlines()[0]}")
+                index, reason = 0, str(exc).splitlines()[0]
             else:
                 index = min(int(detail.group(1)), len(token_nodes) - 1)
-                message = f"token pattern does not compile: token {index + 1}, {detail.group(2)}: {detail.group(3)}"
-                if any(isinstance(value, bool) for value in pattern[index].values()):
-                    message += " (YAML reads unquoted on/off/yes/no as true/false; quote the word)"
-                self.problem(_line(token_nodes[index]), "patterns.tokens", message)
+                reason = f"token {index + 1}, {detail.group(2)}: {detail.group(3)}"
+            if any(isinstance(value, bool) for value in pattern[index].values()):
+                reason += " (YAML reads unquoted on/off/yes/no as true/false; quote the word)"
+            message = f"token pattern does not compile: {reason}"
+            self.problem(token_nodes[index], "patterns.tokens", message)
             return False
         return True
 
@@ -405,7 +427,8 @@ class _Reader:
                 continue
             if path in by_path:
                 first = by_path[path].line
-                self.problem(entry.line, "name", f"duplicate code path '{path}' (first defined on line {first})")
+                message = f"duplicate code path '{path}' (first defined on line {first})"
+                self.problem(entry.line, "name", message)
                 continue
             by_path[path] = entry
         for path, entry in by_path.items():
@@ -433,8 +456,8 @@ class _PathResolver:
             return self.done[key]
         if entry in stack:
             chain = " -> ".join(e.name or "?" for e in (*stack[stack.index(entry):], entry))
-            first = stack[stack.index(entry)]
-            self.reader.problem(first.key_lines.get("parent", first.line), "parent", f"parent cycle: {chain}")
+            line = entry.key_lines.get("parent", entry.line)
+            self.reader.problem(line, "parent", f"parent cycle: {chain}")
             return None
         self.done[key] = path = self.compute(entry, (*stack, entry))
         return path
@@ -466,10 +489,12 @@ class _PathResolver:
         if len(candidates) == 1:
             return candidates[0]
         if candidates:
-            self.reader.problem(line, "parent", f"parent '{ref}' is ambiguous: {len(candidates)} codes have that name; give its path")
+            message = f"parent '{ref}' is ambiguous: {len(candidates)} codes have that name"
+            self.reader.problem(line, "parent", f"{message}; give its path")
         else:
-            known = sorted({e.name for e in self.entries if e.name} | {p for p in self.done.values() if p})
-            self.reader.problem(line, "parent", _not_found_message(f"parent '{ref}' of '{entry.name}' is not defined", ref, known))
+            known = {e.name for e in self.entries if e.name} | {p for p in self.done.values() if p}
+            message = f"parent '{ref}' of '{entry.name}' is not defined"
+            self.reader.problem(line, "parent", _not_found_message(message, ref, sorted(known)))
         return None
 
 
@@ -503,10 +528,14 @@ def _spec(path: str, entry: _Entry) -> CodeSpec:
 
 
 def _unknown_key_message(key: str, allowed: tuple[str, ...]) -> str:
-    return _not_found_message(f"unknown key '{key}'", key, list(allowed), fallback=f"expected one of: {', '.join(allowed)}")
+    fallback = f"expected one of: {', '.join(allowed)}"
+    return _not_found_message(f"unknown key '{key}'", key, list(allowed), fallback=fallback)
 
 
-def _not_found_message(message: str, wanted: str, choices: list[str], fallback: str | None = None) -> str:
+def _not_found_message(
+    message: str, wanted: str, choices: list[str], fallback: str | None = None
+) -> str:
+    """Append the closest known choice (rapidfuzz), so a typo is answered with a fix."""
     match = process.extractOne(wanted, choices, score_cutoff=70) if choices else None
     if match is not None:
         return f"{message}; did you mean '{match[0]}'?"

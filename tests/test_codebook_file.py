@@ -410,6 +410,21 @@ def test_all_problems_are_reported_together_and_rendered_with_file_and_line(tmp_
     ]
 
 
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ImportFailed) as failure:
+        load_codebook(tmp_path / "missing.yaml")
+    assert located(failure.value.problems) == [(None, None, "cannot read the file: No such file or directory")]
+
+
+def test_path_and_name_together(tmp_path: Path) -> None:
+    found = problems(tmp_path, """
+        codes:
+          - path: networks
+            name: networks
+    """)
+    assert located(found) == [(2, "path", "give either 'path' or 'name' (with 'parent'), not both")]
+
+
 def test_structural_problems(tmp_path: Path) -> None:
     assert located(problems(tmp_path, "")) == [(None, None, "the file is empty")]
     assert located(problems(tmp_path, "- name: x\n")) == [
