@@ -1,0 +1,79 @@
+"""The same project on a real PostgreSQL server, as a research team would share it.
+
+`.ci/run` starts a throwaway server (`.ci/postgres.sh`) and writes its URL to
+`.ci/postgres.url`; `QUALCODE_TEST_POSTGRES` may name another. In CI a
+missing server is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from qualcode.corpus import import_paths
+from qualcode.errors import ImportFailed
+from qualcode.overview import corpus_stats
+from qualcode.project import init_project
+from tests.conftest import REPO, table_rows
+
+
+def _server_url() -> str | None:
+    if os.environ.get("QUALCODE_TEST_POSTGRES"):
+        return os.environ["QUALCODE_TEST_POSTGRES"]
+    path = REPO / ".ci" / "postgres.url"
+    return path.read_text().strip() if path.exists() else None
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """A new, empty database on the server, dropped afterwards."""
+    server = _server_url()
+    if server is None:
+        if os.environ.get("CI"):
+            pytest.fail("no PostgreSQL server: .ci/postgres.sh should have started one")
+        pytest.skip("no PostgreSQL server (run 'bash .ci/postgres.sh' to start one)")
+    name = f"qualcode_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_import_and_stats_on_postgres(tmp_path: Path, corpus: Path, pg_url: str):
+    project = init_project(tmp_path / "study", database_url=pg_url)
+    assert project.engine.dialect.name == "postgresql"
+    report = import_paths(project, [corpus])
+    assert len(report.added) == 4
+    stats = corpus_stats(project)
+    assert (stats["transcripts"], stats["schools"], stats["system_informants"]) == (4, 2, 1)
+    assert import_paths(project, [corpus]).unchanged == sorted(report.added)
+
+
+def test_failed_import_writes_nothing_on_postgres(tmp_path: Path, corpus: Path, pg_url: str):
+    project = init_project(tmp_path / "study", database_url=pg_url)
+    import_paths(project, [corpus / "national"])
+    before = table_rows(project)
+    path = corpus / "eastern/EAS-S01-HT.md"
+    path.write_text(path.read_text().replace("role: Headteacher", "role: Hedteacher"), encoding="utf-8")
+    with pytest.raises(ImportFailed):
+        import_paths(project, [corpus])
+    assert table_rows(project) == before
+
+
+def test_cli_with_qualcode_db_pointing_at_postgres(run, tmp_path: Path, corpus: Path, pg_url: str):
+    assert run("init", "study").returncode == 0
+    env = {"QUALCODE_DB": pg_url}
+    result = run("import", str(corpus), cwd=tmp_path / "study", env=env)
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(run("stats", "--json", cwd=tmp_path / "study", env=env).stdout)
+    assert stats["transcripts"] == 4
+    local = json.loads(run("stats", "--json", cwd=tmp_path / "study").stdout)
+    assert local["transcripts"] == 0, "the project's own SQLite file was not touched"
