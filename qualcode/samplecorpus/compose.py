@@ -1,0 +1,205 @@
+"""Composing one transcript: choosing what the speaker talks about, then writing it.
+
+A transcript is built as a list of `Block`s (an exchange or a notes
+paragraph), each a list of `Turn`s made of paragraphs of `Segment`s. A
+segment written for a code carries that code; when the blocks are joined into
+the body text, each coded segment's character span becomes a gold coding.
+Building blocks first and joining last lets the composer add or drop whole
+exchanges to hit the word range without breaking any offset.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+
+from qualcode.samplecorpus.bank import CodeBank, Line, load, parse_lines, statement_bank
+from qualcode.samplecorpus.design import Design, Interview, speaker_tags
+from qualcode.samplecorpus.names import World
+from qualcode.samplecorpus.slots import Slots
+
+FULL_WORDS = (5000, 9000)
+NOTES_WORDS = (1200, 3000)
+#: Words that may be doubled as a false start ("we, we've").
+_FALSE_START = {"We", "It", "The", "They", "There", "That", "You", "Our", "If", "So", "When", "This", "I",
+                "It's", "We're", "We've", "There's", "They're", "I'm", "I've", "Some", "Every", "Nobody", "Everyone"}
+_LOWER_AFTER_OPENER = _FALSE_START - {"I", "I'm", "I've"}
+
+
+@dataclass
+class Segment:
+    text: str
+    codes: tuple[str, ...] = ()
+
+
+@dataclass
+class Turn:
+    label: str
+    paragraphs: list[list[Segment]]
+
+
+@dataclass
+class Block:
+    turns: list[Turn]
+    #: The code this block was written for, if it can be dropped to shorten the transcript.
+    droppable: str | None = None
+
+
+@dataclass
+class Composed:
+    body: str
+    codings: list[tuple[int, int, str]] = field(default_factory=list)
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def join_blocks(blocks: list[Block]) -> Composed:
+    """The body text (turns separated by a blank line) and each coded segment's span."""
+    out: list[str] = []
+    codings: list[tuple[int, int, str]] = []
+    pos = 0
+
+    def emit(text: str) -> None:
+        nonlocal pos
+        out.append(text)
+        pos += len(text)
+
+    first = True
+    for block in blocks:
+        for turn in block.turns:
+            if not first:
+                emit("\n")
+            first = False
+            for p, paragraph in enumerate(turn.paragraphs):
+                emit(f"{turn.label}: " if p == 0 else "")
+                for s, segment in enumerate(paragraph):
+                    if s:
+                        emit(" ")
+                    start = pos
+                    emit(segment.text)
+                    codings += [(start, pos, code) for code in segment.codes]
+                emit("\n")
+    return Composed("".join(out), codings)
+
+
+class Composer:
+    """Writes one interview. All choices come from a random stream seeded by (seed, interview id)."""
+
+    def __init__(self, interview: Interview, design: Design, world: World, seed: int):
+        self.interview = interview
+        self.rng = random.Random(f"{seed}:{interview.id}")
+        self.partnerships = {p.id: p for p in design.partnerships}
+        self.tags = speaker_tags(interview, self.partnerships)
+        self.slots = Slots(self.rng, interview, world, design)
+        self.schedule = load("schedule")
+        self.bank = statement_bank()
+        self.used: set[str] = set()
+        self.label = "Interviewee" if interview.is_informant else interview.role
+        self.speaker = _speaker_phrase(interview)
+
+    # --- what the speaker talks about ------------------------------------------------
+    def weight(self, code: str) -> float:
+        """Probability of the code for this speaker: the base, overridden by each matching rule in turn."""
+        spec = self.schedule["code_weights"].get(code, {"base": 0.3})
+        p = spec["base"]
+        for rule in spec.get("rules", []):
+            if parse_lines([",".join(rule["when"]) + "| x"])[0].fits(self.tags):
+                p = rule["p"]
+        return p
+
+    def choose_codes(self) -> list[str]:
+        """Codes this transcript carries, in interview order, each drawn with its speaker-tied probability."""
+        chosen = []
+        for section in self.schedule["sections"]:
+            for code in section["codes"]:
+                draw = self.rng.random()
+                if draw < self.weight(code) and len(self.eligible(code)) >= 2:
+                    chosen.append(code)
+        return chosen
+
+    def eligible(self, code: str, notes: bool = False) -> list[Line]:
+        entry: CodeBank = self.bank.get(code)
+        if entry is None:
+            return []
+        lines = entry.notes if notes else entry.say
+        return [line for line in lines if line.fits(self.tags) and line.text not in self.used]
+
+    # --- texture ---------------------------------------------------------------------
+    def pick(self, key: str) -> str:
+        """A random uncoded line from schedule.yaml, filled for this speaker."""
+        return self.slots.fill(self.rng.choice(self.schedule[key]), self.speaker)
+
+    def pick_fitting(self, lines: list[str]) -> str:
+        options = [line for line in parse_lines(lines) if line.fits(self.tags)]
+        return self.slots.fill(self.rng.choice(options).text, self.speaker)
+
+    def spoken(self, text: str) -> str:
+        """Add the marks of speech to one sentence or two: fillers at a comma, false starts, noises."""
+        rng = self.rng
+        if rng.random() < 0.3 and ", " in text:
+            commas = [m.start() for m in re.finditer(", ", text)]
+            at = rng.choice(commas)
+            filler = rng.choice(["erm,", "you know,", "I mean,", "to be honest,", "sort of,", "basically,"])
+            text = f"{text[:at]}, {filler} {text[at + 2:]}"
+        first = text.split(" ", 1)[0]
+        if rng.random() < 0.08 and first in _FALSE_START and " " in text:
+            text = f"{first}, {_lower(first)} {text.split(' ', 1)[1]}" if first != "I" else f"I, I {text[2:]}"
+        if rng.random() < 0.05:
+            words = text.split(" ")
+            if len(words) > 8:
+                at = rng.randrange(3, len(words) - 3)
+                words.insert(at, rng.choice(["[inaudible]", "erm", "[inaudible] ..."]))
+                text = " ".join(words)
+        if rng.random() < 0.04:
+            text = f"{text} [laughs]"
+        return text
+
+    def passage(self, code: str, count: int) -> Segment | None:
+        """`count` unused lines the speaker can say for `code`, filled and made spoken, as one coded segment."""
+        lines = self.eligible(code)
+        if not lines:
+            return None
+        chosen = self.rng.sample(lines, min(count, len(lines)))
+        self.used |= {line.text for line in chosen}
+        return Segment(" ".join(self.spoken(self.slots.fill(line.text, self.speaker)) for line in chosen), (code,))
+
+    def summary(self, code: str, count: int) -> Segment | None:
+        """A researcher's summary of what was said about `code`, for notes files."""
+        lines = self.eligible(code, notes=True)
+        if not lines:
+            return None
+        chosen = self.rng.sample(lines, min(count, len(lines)))
+        self.used |= {line.text for line in chosen}
+        return Segment(" ".join(self.slots.fill(line.text, self._speaker_ref()) for line in chosen), (code,))
+
+    def _speaker_ref(self) -> str:
+        return self.rng.choice([self.speaker, self.speaker, "They" if self.rng.random() < 0.3 else self.speaker])
+
+    def opener(self, segment: Segment) -> list[Segment]:
+        """Maybe put a spoken opener in front of a passage (outside its span)."""
+        if self.rng.random() < 0.4:
+            return [Segment(self.rng.choice(self.schedule["openers"])), segment]
+        return [segment]
+
+    def interviewer(self, text: str) -> Turn:
+        return Turn("Interviewer", [[Segment(text)]])
+
+    def answer(self, paragraphs: list[list[Segment]]) -> Turn:
+        return Turn(self.label, paragraphs)
+
+    def question(self, section: dict) -> str:
+        return self.slots.fill(self.rng.choice(section["questions"]))
+
+
+def _lower(word: str) -> str:
+    return word[0].lower() + word[1:] if word in _LOWER_AFTER_OPENER else word
+
+
+def _speaker_phrase(interview: Interview) -> str:
+    """How notes refer to the interviewee: 'The deputy headteacher'."""
+    if interview.is_informant:
+        return "The interviewee"
+    return f"The {interview.role[0].lower()}{interview.role[1:]}".replace("The mAT CEO", "The MAT CEO")
