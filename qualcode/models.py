@@ -179,6 +179,10 @@ class Code(Base):
     origin: Mapped[str] = mapped_column(String(20), default="deductive")
     created_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: For an inductive code: the passage it emerged from.
+    source_transcript_id: Mapped[str | None] = mapped_column(ForeignKey("transcripts.id", ondelete="SET NULL"))
+    source_start: Mapped[int | None] = mapped_column(Integer)
+    source_end: Mapped[int | None] = mapped_column(Integer)
 
     parent: Mapped[Code | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Code]] = relationship(back_populates="parent")
@@ -227,4 +231,24 @@ class Memo(Base):
     target_id: Mapped[str | None] = mapped_column(String(80))
     text: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Change(Base):
+    """One user action (coding, uncoding, a codebook edit...), recorded so that `undo` can reverse it.
+
+    `inverse` lists, in order, the row operations that undo it: rows to delete
+    (created by the change), rows to re-insert (deleted by it) and old values
+    to restore (updated by it). See `qualcode.history`.
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_coder", "coder", "undone"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    coder: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text)
+    inverse: Mapped[list] = mapped_column(JSON)
+    undone: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -8,6 +8,8 @@ import typer
 
 from qualcode import __version__
 from qualcode.cli._util import new_app
+from qualcode.cli.codebook import codebook_app
+from qualcode.cli.coding import code_cli, codings_cli, memo_cli, uncode_cli, undo_cli
 from qualcode.cli.corpus import import_cli, show_cli, stats_cli, transcripts_cli
 from qualcode.cli.demo import demo_cli
 from qualcode.cli.project import init_cli
@@ -36,6 +38,12 @@ app.command("import")(import_cli)
 app.command("transcripts")(transcripts_cli)
 app.command("show")(show_cli)
 app.command("stats")(stats_cli)
+app.add_typer(codebook_app, name="codebook")
+app.command("code")(code_cli)
+app.command("uncode")(uncode_cli)
+app.command("memo")(memo_cli)
+app.command("codings")(codings_cli)
+app.command("undo")(undo_cli)
 app.command("demo")(demo_cli)
 # app.command("sample-corpus")(sample_corpus_cli)
 

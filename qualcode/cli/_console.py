@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 
 class Terminal:
@@ -48,7 +49,8 @@ class Terminal:
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:
-            table.add_row(*("" if value is None else str(value) for value in row))
+            # Text, not markup: '[inaudible]' in a transcript is words, not a style tag.
+            table.add_row(*(Text("" if value is None else str(value)) for value in row))
         self.out.print(table)
 
     @contextmanager

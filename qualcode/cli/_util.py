@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -46,3 +47,26 @@ class QualcodeGroup(TyperGroup):
 
 def new_app(**kwargs) -> typer.Typer:
     return typer.Typer(cls=QualcodeGroup, no_args_is_help=True, add_completion=False, **kwargs)
+
+
+def default_coder() -> str:
+    import getpass
+
+    return os.environ.get("QUALCODE_CODER") or getpass.getuser()
+
+
+CoderOption = Annotated[
+    str | None,
+    typer.Option("--coder", help="Who is coding (default: $QUALCODE_CODER, else your login name).", show_default=False),
+]
+
+
+def complete_code_name(incomplete: str) -> list[str]:
+    """Shell completion of code paths, fuzzy, from the project in the working directory."""
+    try:
+        from qualcode.codebook import complete_code
+
+        with find_project().session() as session:
+            return complete_code(session, incomplete)
+    except QualcodeError:
+        return []

@@ -108,6 +108,8 @@ class Composer:
         for rule in spec.get("rules", []):
             if parse_lines([",".join(rule["when"]) + "| x"])[0].fits(self.tags):
                 p = rule["p"]
+        if self.interview.kind == "full" and not spec.get("tied"):
+            p = 1 - (1 - p) ** 2
         return p
 
     def choose_codes(self) -> list[str]:
@@ -164,7 +166,13 @@ class Composer:
             return None
         chosen = self.rng.sample(lines, min(count, len(lines)))
         self.used |= {line.text for line in chosen}
-        return Segment(" ".join(self.spoken(self.slots.fill(line.text, self.speaker)) for line in chosen), (code,))
+        sentences = [self.spoken(self.slots.fill(line.text, self.speaker)) for line in chosen]
+        tails = [t for t in self.schedule["tails"] if t not in self.used]
+        if tails and self.rng.random() < 0.35:
+            tail = self.rng.choice(tails)
+            self.used.add(tail)
+            sentences.append(tail)
+        return Segment(" ".join(sentences), (code,))
 
     def summary(self, code: str, count: int) -> Segment | None:
         """A researcher's summary of what was said about `code`, for notes files."""

@@ -25,7 +25,7 @@ def compose_full(c: Composer) -> list[Block]:
             blocks += _section(c, section, here)
         elif c.rng.random() < 0.5:
             blocks.append(Block([c.interviewer(c.question(section)), c.answer([[Segment(c.pick("deflections"))]])]))
-    target = c.rng.randint(5600, 8300)
+    target = c.rng.randint(5500, 7600)
     _fit(c, blocks, codes, target, FULL_WORDS, notes=False)
     return blocks + _closing(c)
 

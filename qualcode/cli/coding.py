@@ -1,0 +1,131 @@
+"""`qualcode code`, `uncode`, `memo`, `codings`, `undo`: coding by hand from the terminal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from qualcode.cli._console import terminal
+from qualcode.cli._util import CoderOption, JsonOption, ProjectOption, complete_code_name, default_coder, open_project
+
+TurnOption = Annotated[int | None, typer.Option("--turn", help="Code speaker turn N instead of LINES.")]
+
+
+def _passage(args: list[str], turn: int | None) -> tuple[str | None, list[str]]:
+    """Split `[LINES] CODE...`: with --turn there is no LINES."""
+    if turn is not None:
+        return None, args
+    if len(args) < 2:
+        raise typer.BadParameter("give LINES and at least one CODE (or --turn N and CODE)")
+    return args[0], args[1:]
+
+
+def code_cli(
+    transcript: Annotated[str, typer.Argument(help="Transcript id.")],
+    args: Annotated[list[str], typer.Argument(help="LINES (12, 12-18 or 12:5-18:40) then one or more codes.", autocompletion=complete_code_name, show_default=False)],
+    turn: TurnOption = None,
+    memo: Annotated[str | None, typer.Option("--memo", help="A memo on the new codings.")] = None,
+    new: Annotated[bool, typer.Option("--new", help="Create unknown codes as inductive codes without asking.")] = False,
+    coder: CoderOption = None,
+    project: ProjectOption = None,
+) -> None:
+    """Code a passage with one or more codes; a new code becomes an inductive code."""
+    from qualcode.codebook import UnknownCode
+    from qualcode.coding import apply_codes
+
+    lines, codes = _passage(args, turn)
+    opened = open_project(project)
+    call = dict(lines=lines, turn=turn, memo=memo, coder=coder or default_coder())
+    try:
+        applied = apply_codes(opened, transcript, codes, new=new, **call)
+    except UnknownCode as unknown:
+        question = f"{unknown}\nCreate '{unknown.text}' as a new inductive code?"
+        if not _confirm(question):
+            raise terminal.abort("nothing was coded (use --new to create inductive codes without asking)") from None
+        applied = apply_codes(opened, transcript, codes, new=True, **call)
+    for path in applied.created_codes:
+        terminal.info(f"created inductive code {path}")
+    if applied.codes:
+        terminal.info(f"coded {applied.transcript} lines {applied.lines} with {', '.join(applied.codes)}")
+    for path in applied.already:
+        terminal.warn(f"{applied.transcript} lines {applied.lines} already had {path}")
+
+
+def uncode_cli(
+    transcript: Annotated[str, typer.Argument(help="Transcript id.")],
+    args: Annotated[list[str] | None, typer.Argument(help="LINES, then the codes to remove (default: all).", autocompletion=complete_code_name, show_default=False)] = None,
+    turn: TurnOption = None,
+    coder: CoderOption = None,
+    project: ProjectOption = None,
+) -> None:
+    """Remove the codings that overlap a passage."""
+    from qualcode.coding import uncode
+
+    args = args or []
+    lines, codes = (None, args) if turn is not None else (args[0] if args else None, args[1:])
+    if lines is None and turn is None:
+        raise typer.BadParameter("give LINES or --turn N")
+    removed = uncode(open_project(project), transcript, coder or default_coder(), lines, turn, codes)
+    terminal.info(f"removed {removed} coding{'s' if removed != 1 else ''}")
+
+
+def memo_cli(
+    text: Annotated[str, typer.Argument(help="The memo.")],
+    coding: Annotated[int | None, typer.Option("--coding", help="On coding N (see 'qualcode codings').")] = None,
+    code: Annotated[str | None, typer.Option("--code", help="On a code.", autocompletion=complete_code_name)] = None,
+    transcript: Annotated[str | None, typer.Option("--transcript", help="On a transcript.")] = None,
+    school: Annotated[str | None, typer.Option("--school", help="On a school.")] = None,
+    locality: Annotated[str | None, typer.Option("--locality", help="On a locality.")] = None,
+    coder: CoderOption = None,
+    project: ProjectOption = None,
+) -> None:
+    """Write a memo on a coding, a code, a transcript, a school, a locality, or (by default) the project."""
+    from qualcode.coding import add_memo
+
+    targets = {"coding": coding, "code": code, "transcript": transcript, "school": school, "locality": locality}
+    chosen = [(kind, value) for kind, value in targets.items() if value is not None]
+    if len(chosen) > 1:
+        raise typer.BadParameter("a memo goes on one thing: give at most one of --coding, --code, --transcript, --school, --locality")
+    kind, target = chosen[0] if chosen else ("project", None)
+    where = add_memo(open_project(project), kind, None if target is None else str(target), text, coder or default_coder())
+    terminal.info(f"memo written on {where}")
+
+
+def codings_cli(
+    transcript: Annotated[str | None, typer.Option("--transcript", help="Only this transcript.")] = None,
+    code: Annotated[str | None, typer.Option("--code", help="Only this code and its children.", autocompletion=complete_code_name)] = None,
+    coder: Annotated[str | None, typer.Option("--coder", help="Only this coder's codings.")] = None,
+    origin: Annotated[str | None, typer.Option("--origin", help="manual, auto, suggested or accepted.")] = None,
+    as_json: JsonOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """List codings with their transcript, lines, code, coder and text."""
+    from qualcode.coding import codings_table
+
+    table = codings_table(open_project(project), transcript, code, coder, origin)
+    if as_json:
+        columns = ["transcript", "start", "end", "lines", "code", "coder", "origin", "text"]
+        terminal.json(table[columns].to_dict(orient="records"))
+        return
+    table["text"] = table["text"].str.replace("\n", " ").str.slice(0, 80)
+    columns = ["id", "transcript", "lines", "code", "coder", "origin", "text"]
+    terminal.table(f"{len(table)} codings", columns, table[columns].astype(str).values.tolist())
+
+
+def undo_cli(coder: CoderOption = None, project: ProjectOption = None) -> None:
+    """Undo your most recent change (coding, uncoding, memo or codebook edit)."""
+    from qualcode.coding import undo
+
+    change = undo(open_project(project), coder or default_coder())
+    terminal.info(f"undone: {change.description} ({change.created_at:%Y-%m-%d %H:%M})")
+
+
+def _confirm(question: str) -> bool:
+    """Ask on stderr; no answer (closed input) counts as no."""
+    import click
+
+    try:
+        return typer.confirm(question, default=False, err=True)
+    except click.exceptions.Abort:
+        return False

@@ -1,0 +1,296 @@
+"""Applying codes to passages by hand: spans from line numbers or turns, inductive codes, memos, undo.
+
+People think in the line numbers `qualcode show` prints; the database stores
+character offsets. `span_for_lines` translates ``12``, ``12-18`` and
+``12:5-18:40`` (line:column, both 1-based and inclusive) into offsets, leaving
+out a speaker label at the start of a line so that "Headteacher:" is never
+part of a quote.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from qualcode import history
+from qualcode.codebook import UnknownCode, ensure_code, find_code, path_of
+from qualcode.errors import QualcodeError
+from qualcode.models import Change, Coding, Memo, Participant, School, Transcript
+from qualcode.overview import code_paths, get_transcript
+from qualcode.project import Project
+from qualcode.transcript import line_starts
+
+ORIGINS = ("manual", "auto", "suggested", "accepted")
+_LINES = re.compile(r"^(\d+)(?::(\d+))?(?:-(\d+)(?::(\d+))?)?$")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+def span_for_lines(transcript: Transcript, spec: str) -> Span:
+    """Character span for a LINES spec: ``12``, ``12-18`` or ``12:5-18:40``."""
+    match = _LINES.match(spec.strip())
+    if not match:
+        raise QualcodeError(f"'{spec}' is not a line range: use 12, 12-18 or 12:5-18:40 (line:column)")
+    first, first_col, last, last_col = match.groups()
+    last = last or first
+    if last_col is None and first_col is not None and match.group(3) is None:
+        raise QualcodeError(f"'{spec}': give an end column too, e.g. {first}:{first_col}-{first}:60")
+    starts = line_starts(transcript.text)
+    first_n, last_n = int(first), int(last)
+    for number in (first_n, last_n):
+        if not 1 <= number <= len(starts):
+            raise QualcodeError(f"{transcript.id} has lines 1-{len(starts)}; there is no line {number}")
+    if last_n < first_n:
+        raise QualcodeError(f"'{spec}': the range ends before it starts")
+    line_end = lambda n: (starts[n] - 1) if n < len(starts) else len(transcript.text.rstrip("\n"))  # noqa: E731
+    start = starts[first_n - 1] + (int(first_col) - 1 if first_col else 0)
+    end = starts[last_n - 1] + int(last_col) if last_col else line_end(last_n)
+    end = min(end, line_end(last_n))
+    if not first_col:
+        start = _after_label(transcript, start)
+    if end <= start:
+        raise QualcodeError(f"'{spec}' covers no text in {transcript.id}")
+    return Span(start, end)
+
+
+def _after_label(transcript: Transcript, start: int) -> int:
+    """Skip a speaker label (and blanks) at `start`: the coded words begin where the turn's words do."""
+    for turn in transcript.turns:
+        if turn.start >= start and transcript.text.count("\n", start, turn.start) == 0:
+            return turn.start
+    text = transcript.text
+    while start < len(text) and text[start] in " \t":
+        start += 1
+    return start
+
+
+def span_for_turn(transcript: Transcript, number: int) -> Span:
+    turns = transcript.turns
+    if not 1 <= number <= len(turns):
+        raise QualcodeError(f"{transcript.id} has turns 1-{len(turns)}; there is no turn {number}")
+    turn = turns[number - 1]
+    return Span(turn.start, turn.end)
+
+
+def lines_of(text: str, start: int, end: int, starts: list[int] | None = None) -> str:
+    """The line range a span covers, as people see it: ``12`` or ``12-18``."""
+    starts = starts or line_starts(text)
+    first = bisect_right(starts, start)
+    last = bisect_right(starts, max(start, end - 1))
+    return str(first) if first == last else f"{first}-{last}"
+
+
+@dataclass
+class Applied:
+    transcript: str
+    span: Span
+    lines: str
+    codes: list[str]
+    created_codes: list[str]
+    already: list[str]
+
+
+def apply_codes(
+    project: Project,
+    transcript_id: str,
+    codes: list[str],
+    coder: str,
+    lines: str | None = None,
+    turn: int | None = None,
+    memo: str | None = None,
+    new: bool = False,
+    origin: str = "manual",
+) -> Applied:
+    """Code a passage (by `lines` or `turn`) with one or more codes, as one undoable change.
+
+    A code that does not exist raises `UnknownCode` unless `new` is true, in
+    which case it is created as an inductive code that remembers its coder and
+    the passage it emerged from.
+    """
+    with project.session() as session:
+        transcript = get_transcript(session, transcript_id)
+        span = _span(transcript, lines, turn)
+        description = f"code {transcript.id} {lines_of(transcript.text, span.start, span.end)} with {', '.join(codes)}"
+        with history.recorded(session, coder, "code", description):
+            return _apply(session, transcript, span, codes, coder, memo, new, origin)
+
+
+def _span(transcript: Transcript, lines: str | None, turn: int | None) -> Span:
+    if (lines is None) == (turn is None):
+        raise QualcodeError("give the passage as LINES or --turn N (one of them)")
+    return span_for_lines(transcript, lines) if lines is not None else span_for_turn(transcript, turn)
+
+
+def _apply(session, transcript, span, codes, coder, memo, new, origin) -> Applied:
+    quote = transcript.text[span.start : span.end]
+    result = Applied(transcript.id, span, lines_of(transcript.text, span.start, span.end), [], [], [])
+    for text in codes:
+        try:
+            code = find_code(session, text)
+        except UnknownCode:
+            if not new:
+                raise
+            code = ensure_code(
+                session, text, origin="inductive", coder=coder,
+                source_transcript_id=transcript.id, source_start=span.start, source_end=span.end,
+            )
+            result.created_codes.append(path_of(code))
+        path = path_of(code)
+        duplicate = session.scalar(
+            select(Coding).where(
+                Coding.transcript_id == transcript.id, Coding.code_id == code.id,
+                Coding.start == span.start, Coding.end == span.end, Coding.coder == coder,
+            )
+        )
+        if duplicate is not None:
+            result.already.append(path)
+            continue
+        session.add(Coding(transcript_id=transcript.id, start=span.start, end=span.end, code=code, coder=coder,
+                           origin=origin, memo=memo, quote=quote))
+        result.codes.append(path)
+    return result
+
+
+def create_in_vivo(
+    project: Project, transcript_id: str, start: int, end: int, coder: str, parent: str | None = None
+) -> Applied:
+    """Make the selected words a new inductive code (named after them) and code them with it."""
+    with project.session() as session:
+        transcript = get_transcript(session, transcript_id)
+        words = re.findall(r"[a-z0-9]+", transcript.text[start:end].lower())
+        if not words:
+            raise QualcodeError("select some words to name the in-vivo code")
+        name = "-".join(words[:6])
+        path = f"{path_of(find_code(session, parent))}/{name}" if parent else f"in-vivo/{name}"
+        with history.recorded(session, coder, "code", f"in-vivo code '{path}' from {transcript.id}"):
+            return _apply(session, transcript, Span(start, end), [path], coder, None, True, "manual")
+
+
+def uncode(
+    project: Project,
+    transcript_id: str,
+    coder: str,
+    lines: str | None = None,
+    turn: int | None = None,
+    codes: list[str] | None = None,
+) -> int:
+    """Remove codings that overlap the passage (only of `codes`, if given); returns how many."""
+    with project.session() as session:
+        transcript = get_transcript(session, transcript_id)
+        span = _span(transcript, lines, turn)
+        code_ids = [find_code(session, text).id for text in codes or []]
+        query = select(Coding).where(
+            Coding.transcript_id == transcript.id, Coding.start < span.end, Coding.end > span.start
+        )
+        if code_ids:
+            query = query.where(Coding.code_id.in_(code_ids))
+        found = session.scalars(query).all()
+        if not found:
+            raise QualcodeError(f"no codings to remove in {transcript.id} at {lines or f'turn {turn}'}")
+        with history.recorded(session, coder, "uncode", f"uncode {len(found)} in {transcript.id}"):
+            for coding in found:
+                session.delete(coding)
+        return len(found)
+
+
+MEMO_TARGETS = ("project", "locality", "school", "transcript", "code", "coding")
+
+
+def add_memo(project: Project, target_kind: str, target: str | None, text: str, author: str) -> str:
+    """Write a memo on the project, a locality, a school, a transcript, a code or a coding (by id).
+
+    A coding's memo is kept on the coding itself (it travels with it through
+    merges and exports); the others are `Memo` rows. Returns what it was written on.
+    """
+    if target_kind not in MEMO_TARGETS:
+        raise QualcodeError(f"memos go on one of: {', '.join(MEMO_TARGETS)}")
+    with project.session() as session, history.recorded(session, author, "memo", f"memo on {target_kind} {target or ''}"):
+        target_id = _memo_target(session, target_kind, target)
+        if target_kind == "coding":
+            coding = session.get(Coding, int(target_id))
+            coding.memo = f"{coding.memo}\n{text}" if coding.memo else text
+        else:
+            session.add(Memo(target_kind=target_kind, target_id=target_id, text=text, author=author))
+        return f"{target_kind} {target}" if target else target_kind
+
+
+def _memo_target(session: Session, kind: str, target: str | None) -> str | None:
+    """Check the target exists and return the id stored for it (a code by its id, the rest by theirs)."""
+    if kind == "project":
+        return None
+    if not target:
+        raise QualcodeError(f"a memo on a {kind} needs its id")
+    if kind == "code":
+        return str(find_code(session, target).id)
+    if kind == "transcript":
+        return get_transcript(session, target).id
+    if kind == "coding":
+        if not target.isdigit() or session.get(Coding, int(target)) is None:
+            raise QualcodeError(f"no coding with id {target}; 'qualcode codings' lists them")
+        return target
+    if kind == "school" and session.get(School, target) is None:
+        raise QualcodeError(f"no school '{target}'")
+    if kind == "locality":
+        localities = set(session.scalars(select(Participant.locality_name)))
+        if target not in localities:
+            raise QualcodeError(f"no locality '{target}'; known: {', '.join(sorted(localities))}")
+    return target
+
+
+def undo(project: Project, coder: str) -> Change:
+    """Reverse the most recent change by `coder`."""
+    with project.session() as session:
+        return history.undo(session, coder)
+
+
+def codings_table(
+    project: Project,
+    transcript: str | None = None,
+    code: str | None = None,
+    coder: str | None = None,
+    origin: str | None = None,
+) -> pd.DataFrame:
+    """Codings with their text and line range; `code` matches a code and its children (``markets`` or ``markets/*``)."""
+    if origin and origin not in ORIGINS:
+        raise QualcodeError(f"--origin must be one of: {', '.join(ORIGINS)}")
+    with project.session() as session:
+        paths = code_paths(session)
+        query = select(Coding).order_by(Coding.transcript_id, Coding.start, Coding.id)
+        if transcript:
+            query = query.where(Coding.transcript_id == get_transcript(session, transcript).id)
+        if code:
+            root = path_of(find_code(session, code.rstrip("*").rstrip("/")))
+            wanted = [i for i, p in paths.items() if p == root or p.startswith(root + "/")]
+            query = query.where(Coding.code_id.in_(wanted))
+        if coder:
+            query = query.where(Coding.coder == coder)
+        if origin:
+            query = query.where(Coding.origin == origin)
+        rows = []
+        starts_by_transcript: dict[str, list[int]] = {}
+        for coding in session.scalars(query):
+            text = coding.transcript.text
+            starts = starts_by_transcript.setdefault(coding.transcript_id, line_starts(text))
+            rows.append({
+                "id": coding.id,
+                "transcript": coding.transcript_id,
+                "start": coding.start,
+                "end": coding.end,
+                "lines": lines_of(text, coding.start, coding.end, starts),
+                "code": paths[coding.code_id],
+                "coder": coding.coder,
+                "origin": coding.origin,
+                "anchor": coding.anchor,
+                "text": text[coding.start : coding.end],
+            })
+    columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text"]
+    return pd.DataFrame(rows, columns=columns)
