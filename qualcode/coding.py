@@ -294,3 +294,19 @@ def codings_table(
             })
     columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def review_suggestion(project: Project, coding_id: int, coder: str, accept: bool) -> str:
+    """Accept (origin becomes ``accepted``, credited to `coder`) or reject (deleted) a suggested coding."""
+    with project.session() as session:
+        coding = session.get(Coding, coding_id)
+        if coding is None or coding.origin != "suggested":
+            raise QualcodeError(f"no suggested coding with id {coding_id}")
+        verb = "accept" if accept else "reject"
+        path = code_paths(session)[coding.code_id]
+        with history.recorded(session, coder, verb, f"{verb} {path} in {coding.transcript_id}"):
+            if accept:
+                coding.origin, coding.coder = "accepted", coder
+            else:
+                session.delete(coding)
+        return path
