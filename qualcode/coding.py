@@ -109,8 +109,9 @@ def apply_codes(
     memo: str | None = None,
     new: bool = False,
     origin: str = "manual",
+    span: tuple[int, int] | None = None,
 ) -> Applied:
-    """Code a passage (by `lines` or `turn`) with one or more codes, as one undoable change.
+    """Code a passage (by `lines`, `turn` or character `span`) with one or more codes, as one undoable change.
 
     A code that does not exist raises `UnknownCode` unless `new` is true, in
     which case it is created as an inductive code that remembers its coder and
@@ -118,16 +119,27 @@ def apply_codes(
     """
     with project.session() as session:
         transcript = get_transcript(session, transcript_id)
-        span = _span(transcript, lines, turn)
+        span = _span(transcript, lines, turn, span)
         description = f"code {transcript.id} {lines_of(transcript.text, span.start, span.end)} with {', '.join(codes)}"
         with history.recorded(session, coder, "code", description):
             return _apply(session, transcript, span, codes, coder, memo, new, origin)
 
 
-def _span(transcript: Transcript, lines: str | None, turn: int | None) -> Span:
-    if (lines is None) == (turn is None):
+def _span(
+    transcript: Transcript, lines: str | None, turn: int | None, span: tuple[int, int] | None = None
+) -> Span:
+    if sum(given is not None for given in (lines, turn, span)) != 1:
         raise QualcodeError("give the passage as LINES or --turn N (one of them)")
+    if span is not None:
+        return _checked_span(transcript, *span)
     return span_for_lines(transcript, lines) if lines is not None else span_for_turn(transcript, turn)
+
+
+def _checked_span(transcript: Transcript, start: int, end: int) -> Span:
+    """A character span from a caller that selected words itself (the tagging session)."""
+    if not 0 <= start < end <= len(transcript.text):
+        raise QualcodeError(f"characters {start}-{end} are not a passage of {transcript.id}")
+    return Span(start, end)
 
 
 def _apply(session, transcript, span, codes, coder, memo, new, origin) -> Applied:
@@ -182,11 +194,12 @@ def uncode(
     lines: str | None = None,
     turn: int | None = None,
     codes: list[str] | None = None,
+    span: tuple[int, int] | None = None,
 ) -> int:
     """Remove codings that overlap the passage (only of `codes`, if given); returns how many."""
     with project.session() as session:
         transcript = get_transcript(session, transcript_id)
-        span = _span(transcript, lines, turn)
+        span = _span(transcript, lines, turn, span)
         code_ids = [find_code(session, text).id for text in codes or []]
         query = select(Coding).where(
             Coding.transcript_id == transcript.id, Coding.start < span.end, Coding.end > span.start
@@ -195,7 +208,8 @@ def uncode(
             query = query.where(Coding.code_id.in_(code_ids))
         found = session.scalars(query).all()
         if not found:
-            raise QualcodeError(f"no codings to remove in {transcript.id} at {lines or f'turn {turn}'}")
+            where = lines_of(transcript.text, span.start, span.end)
+            raise QualcodeError(f"no codings to remove in {transcript.id} at lines {where}")
         with history.recorded(session, coder, "uncode", f"uncode {len(found)} in {transcript.id}"):
             for coding in found:
                 session.delete(coding)
