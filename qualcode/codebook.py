@@ -61,7 +61,13 @@ def find_code(session: Session, text: str) -> Code:
     if len(tails) > 1:
         options = " or ".join(sorted(repr(paths[c]) for c in tails))
         raise QualcodeError(f"'{text}' could be {options}; type more of the path")
-    raise UnknownCode(text, complete_code(session, text, limit=3, cutoff=60))
+    raise UnknownCode(text, _closest(sorted(paths.values()), wanted))
+
+
+def _closest(paths: list[str], text: str) -> list[str]:
+    """The best fuzzy matches for a did-you-mean: the top one, and any within a hair of it."""
+    ranked = process.extract(text, paths, scorer=fuzz.WRatio, limit=3, score_cutoff=70)
+    return [path for path, score, _ in ranked if score >= ranked[0][1] - 2] if ranked else []
 
 
 def complete_code(session: Session, text: str, limit: int = 10, cutoff: float = 50) -> list[str]:
