@@ -115,7 +115,7 @@ def test_uncode(coded):
     apply_codes(coded, "EAS-S02-HT", ["pupils", "status"], "ann", lines="3-4")
     assert uncode(coded, "EAS-S02-HT", "ann", lines="4", codes=["status"]) == 1
     assert codings_table(coded)["code"].tolist() == ["markets/competition/pupils"]
-    with pytest.raises(QualcodeError, match="no codings to remove in EAS-S02-HT at 8"):
+    with pytest.raises(QualcodeError, match="no codings to remove in EAS-S02-HT at lines 8"):
         uncode(coded, "EAS-S02-HT", "ann", lines="8")
 
 
