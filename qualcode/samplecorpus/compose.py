@@ -131,8 +131,12 @@ class Composer:
 
     # --- texture ---------------------------------------------------------------------
     def pick(self, key: str) -> str:
-        """A random uncoded line from schedule.yaml, filled for this speaker."""
-        return self.slots.fill(self.rng.choice(self.schedule[key]), self.speaker)
+        """A random uncoded line from schedule.yaml, filled for this speaker; unused ones first."""
+        options = [line.text for line in parse_lines(self.schedule[key]) if line.fits(self.tags)]
+        fresh = [line for line in options if line not in self.used]
+        line = self.rng.choice(fresh or options)
+        self.used.add(line)
+        return self.slots.fill(line, self.speaker)
 
     def pick_fitting(self, lines: list[str]) -> str:
         options = [line for line in parse_lines(lines) if line.fits(self.tags)]

@@ -48,11 +48,18 @@ class NameBook:
         self.data = load("names")
         self.entities: list[Entity] = []
         self._taken: set[str] = set()
-        self._stems = self._shuffled(self.data["place_stems"])
-        self._stem_combos = [f"{s} {d}" for d in self.data["place_descriptors"] for s in self.data["place_stems"]]
-        self._towns = self._shuffled(self.data["town_stems"])
-        self._town_combos = [f"{s} {x}" for x in self.data["town_suffixes"] for s in self.data["town_stems"]
-                             if not s.endswith(x)]
+        prefixes = self.data["place_prefixes"]
+        self._stems = self._pool(self.data["place_stems"],
+                                 [f"{p}{s} {d}".strip() for p in prefixes for d in ["", *self.data["place_descriptors"]]
+                                  for s in self.data["place_stems"]])
+        self._towns = self._pool(self.data["town_stems"],
+                                 [f"{p}{s} {x}".strip() for p in prefixes for x in ["", *self.data["town_suffixes"]]
+                                  for s in self.data["town_stems"] if not s.endswith(x) or not x])
+
+    def _pool(self, simple: list[str], more: list[str]) -> list[str]:
+        """Candidates to pop from the end: the simple names first, then combinations, each shuffled."""
+        extra = [name for name in dict.fromkeys(more) if name not in simple]
+        return self._shuffled(extra) + self._shuffled(simple)
 
     def _shuffled(self, items: list[str]) -> list[str]:
         items = list(items)
@@ -86,19 +93,18 @@ class NameBook:
 
     # --- places and schools ------------------------------------------------------
     def _stem(self) -> str:
-        pool = self._stems if self._stems else None
-        if pool:
-            stem = pool.pop()
-            self._taken.add(stem)
-            return stem
-        return self._unique(lambda: self.rng.choice(self._stem_combos))
+        return self._pop(self._stems)
+
+    def _pop(self, pool: list[str]) -> str:
+        while pool:
+            name = pool.pop()
+            if name not in self._taken:
+                self._taken.add(name)
+                return name
+        raise RuntimeError("ran out of fictional names")
 
     def town(self, replacement: str) -> Entity:
-        if self._towns:
-            name = self._towns.pop()
-            self._taken.add(name)
-        else:
-            name = self._unique(lambda: self.rng.choice(self._town_combos))
+        name = self._pop(self._towns)
         return self.add(Entity(name, "place", replacement, "", (name,)))
 
     def school(self, phase: str, school_type: str, replacement: str, refers_to: str = "") -> Entity:
@@ -184,7 +190,7 @@ def build_world(design: Design, scale: int, seed: int) -> World:
             council=council_entity,
             towns=[book.town("[local town]") for _ in range(5 * n)],
             other_schools=[book.school(rng.choice(["primary", "primary", "secondary"]), rng.choice(["maintained", "converter academy"]),
-                                       "[another school]") for _ in range(6 * n)],
+                                       "[another school]") for _ in range(5 * n)],
             colleagues=[book.person("[another headteacher]") for _ in range(6 * n)],
             former_heads=[book.person("[former headteacher]", formal_only=True) for _ in range(2 * n)],
             advisers=[book.person("[former LA adviser]") for _ in range(2 * n)],
