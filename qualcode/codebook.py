@@ -9,11 +9,12 @@ with the closest paths. Every edit runs inside `history.recorded`, so
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pandas as pd
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,9 @@ from qualcode.history import recorded
 from qualcode.models import Code, Coding, Memo, Participant, Transcript
 from qualcode.overview import code_paths
 from qualcode.project import Project
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -171,6 +175,8 @@ def code_table(project: Project) -> pd.DataFrame:
             }
             for code in codes
         ]
+    import pandas as pd
+
     table = pd.DataFrame(rows, columns=["path", "title", "definition", "origin", "codings", "transcripts", "schools"])
     return table.sort_values("path", key=lambda s: s.str.split("/")).reset_index(drop=True)
 

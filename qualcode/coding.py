@@ -9,11 +9,12 @@ part of a quote.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,9 @@ from qualcode.models import Change, Coding, Memo, Participant, School, Transcrip
 from qualcode.overview import code_paths, get_transcript
 from qualcode.project import Project
 from qualcode.transcript import line_starts
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ORIGINS = ("manual", "auto", "suggested", "accepted")
 _LINES = re.compile(r"^(\d+)(?::(\d+))?(?:-(\d+)(?::(\d+))?)?$")
@@ -307,6 +311,8 @@ def codings_table(
                 "text": text[coding.start : coding.end],
             })
     columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text"]
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=columns)
 
 

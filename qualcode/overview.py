@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections import Counter
 from dataclasses import dataclass
 
-import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -14,6 +15,9 @@ from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding, Participant, School, Transcript, Turn
 from qualcode.project import Project
 from qualcode.transcript import line_starts
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: `transcript_table` filters: option name -> (vocabulary, column in the table).
 FILTERS = {
@@ -58,6 +62,8 @@ def transcript_table(project: Project, informants: bool | None = None, **filters
         .outerjoin(codings, codings.c.transcript_id == Transcript.id)
         .order_by(Transcript.id)
     )
+    import pandas as pd
+
     with project.engine.connect() as connection:
         table = pd.read_sql(query, connection)
     for name, value in filters.items():

@@ -19,7 +19,7 @@ def test_init_writes_documented_defaults_and_creates_the_schema(tmp_path: Path):
     assert 'url = "sqlite:///qualcode.db"' in settings
     assert 'staff = "{role}, {school_phrase}, Ofsted {ofsted}"' in settings
     assert (tmp_path / "study" / "qualcode.db").exists()
-    assert db.current_revision(project.engine) == db.head_revision()
+    assert db.current_revision(project.engine) == db.head_revision() == db.SCHEMA_REVISION
     assert "qualcode.db*" in (tmp_path / "study" / ".gitignore").read_text()
 
 
