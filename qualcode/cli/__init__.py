@@ -14,7 +14,7 @@ from qualcode.cli.corpus import import_cli, show_cli, stats_cli, transcripts_cli
 from qualcode.cli.demo import demo_cli
 from qualcode.cli.project import init_cli
 from qualcode.cli.tag import tag_cli
-# from qualcode.cli.samplecorpus import sample_corpus_cli
+from qualcode.cli.samplecorpus import sample_corpus_cli
 
 app = new_app(help="qualcode: a terminal-first workbench for qualitative case-study research.")
 
@@ -47,7 +47,7 @@ app.command("codings")(codings_cli)
 app.command("undo")(undo_cli)
 app.command("tag")(tag_cli)
 app.command("demo")(demo_cli)
-# app.command("sample-corpus")(sample_corpus_cli)
+app.command("sample-corpus")(sample_corpus_cli)
 
 
 def main() -> None:
