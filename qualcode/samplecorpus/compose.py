@@ -19,6 +19,8 @@ from qualcode.samplecorpus.design import Design, Interview, speaker_tags
 from qualcode.samplecorpus.names import World
 from qualcode.samplecorpus.slots import Slots
 
+#: What a parser could take for a speaker label at the start of a line (see qualcode.transcript).
+_LABEL_LIKE = re.compile(r"^[A-Z][\w'.\-]*(?: [\w'.\-]+){0,4}:")
 FULL_WORDS = (5000, 9000)
 NOTES_WORDS = (1200, 3000)
 #: Words that may be doubled as a false start ("we, we've").
@@ -44,6 +46,8 @@ class Block:
     turns: list[Turn]
     #: The code this block was written for, if it can be dropped to shorten the transcript.
     droppable: str | None = None
+    #: The code the block is about, so that later returns to it follow on from it.
+    code: str | None = None
 
 
 @dataclass
@@ -74,7 +78,11 @@ def join_blocks(blocks: list[Block]) -> Composed:
                 emit("\n")
             first = False
             for p, paragraph in enumerate(turn.paragraphs):
-                emit(f"{turn.label}: " if p == 0 else "")
+                if p == 0:
+                    emit(f"{turn.label}: ")
+                elif _LABEL_LIKE.match(paragraph[0].text):
+                    # A new line opening with "Some words:" would read as a speaker label; run it on instead.
+                    out[-1] = " "
                 for s, segment in enumerate(paragraph):
                     if s:
                         emit(" ")
@@ -109,7 +117,7 @@ class Composer:
             if parse_lines([",".join(rule["when"]) + "| x"])[0].fits(self.tags):
                 p = rule["p"]
         if self.interview.kind == "full" and not spec.get("tied"):
-            p = 1 - (1 - p) ** 2
+            p = 1 - (1 - p) ** (3 if self.interview.is_informant else 2)
         return p
 
     def choose_codes(self) -> list[str]:
@@ -137,6 +145,14 @@ class Composer:
         line = self.rng.choice(fresh or options)
         self.used.add(line)
         return self.slots.fill(line, self.speaker)
+
+    def fresh(self, *keys: str) -> str:
+        """One of the schedule's lines under `keys`, preferring those not yet used in this transcript."""
+        options = [line for key in keys for line in self.schedule[key]]
+        unused = [line for line in options if line not in self.used]
+        line = self.rng.choice(unused or options)
+        self.used.add(line)
+        return line
 
     def pick_fitting(self, lines: list[str]) -> str:
         options = [line for line in parse_lines(lines) if line.fits(self.tags)]
@@ -191,10 +207,19 @@ class Composer:
         return self.rng.choice([self.speaker, self.speaker, "They" if self.rng.random() < 0.3 else self.speaker])
 
     def opener(self, segment: Segment) -> list[Segment]:
-        """Maybe put a spoken opener in front of a passage (outside its span)."""
-        if self.rng.random() < 0.4:
-            return [Segment(self.rng.choice(self.schedule["openers"])), segment]
-        return [segment]
+        """Maybe put a spoken opener in front of a passage (outside its span).
+
+        After an opener that runs on ("Well," "Right, so") an ordinary first
+        word loses its capital; names and acronyms keep theirs.
+        """
+        if self.rng.random() >= 0.4:
+            return [segment]
+        opener = self.fresh("openers")
+        first = segment.text.split(" ", 1)[0]
+        names = {word for _, form in self.slots.mentions for word in form.split()}
+        if opener[-1] not in ".?!:" and _plain_word(first) and first not in names:
+            segment = Segment(first[0].lower() + segment.text[1:], segment.codes)
+        return [Segment(opener), segment]
 
     def interviewer(self, text: str) -> Turn:
         return Turn("Interviewer", [[Segment(text)]])
@@ -203,7 +228,22 @@ class Composer:
         return Turn(self.label, paragraphs)
 
     def question(self, section: dict) -> str:
-        return self.slots.fill(self.rng.choice(section["questions"]))
+        """The section's question, in full interviews often after a line of context."""
+        question = self.slots.fill(self.rng.choice(section["questions"]))
+        preambles = self.schedule["preambles"].get(section["id"], [])
+        if self.interview.kind == "full" and preambles and self.rng.random() < 0.6:
+            question = f"{self.slots.fill(self.rng.choice(preambles))} {question}"
+        return question
+
+
+#: First words that keep their capital after an opener.
+_KEEP_CAPITAL = {"I", "I'm", "I've", "I'd", "I'll", "Ofsted", "English", "Christian", "Progress", "Year", "Key", "Teaching",
+                 "Regional", "Mrs", "Mr", "Ms", "Miss", "Dr", "St"}
+
+
+def _plain_word(word: str) -> bool:
+    """A capitalised ordinary word ("The", "We've"), not a name, acronym or "I"."""
+    return (word not in _KEEP_CAPITAL and word[:1].isupper() and word[1:].replace("'", "").replace(",", "").islower())
 
 
 def _lower(word: str) -> str:

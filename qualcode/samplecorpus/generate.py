@@ -59,7 +59,11 @@ def generate(out: Path, scale: int = 1, seed: int = 0, progress: Callable[[int, 
     words = 0
     total = len(design.interviews)
     for done, interview in enumerate(design.interviews, start=1):
-        composed = join_blocks(compose(Composer(interview, design, world, seed)))
+        composer = Composer(interview, design, world, seed)
+        composed = join_blocks(compose(composer))
+        for entity, form in composer.slots.mentions:
+            if form in composed.body:
+                entity.confirm(form)
         path = out / interview.folder / f"{interview.id}.md"
         _write(path, front_matter(interview) + composed.body)
         gold += [(interview.id, start, end, code) for start, end, code in composed.codings]

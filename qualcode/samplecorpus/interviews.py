@@ -40,6 +40,11 @@ def _opening(c: Composer) -> list[Block]:
     rest = [Segment(c.slots.fill(s, c.speaker)) for s in sentences[3:6]]
     paragraphs = [first] + ([rest] if rest else [])
     blocks.append(Block([c.interviewer(c.rng.choice(c.schedule["background_questions"][who])), c.answer(paragraphs)]))
+    if c.interview.is_informant:
+        talk = _fitting(c, c.schedule["role_talk"])
+        c.rng.shuffle(talk)
+        blocks.append(Block([c.interviewer(c.rng.choice(c.schedule["role_questions"])),
+                             c.answer([[Segment(c.slots.fill(t)) for t in talk[:3]], [Segment(c.slots.fill(t)) for t in talk[3:5]]])]))
     return blocks
 
 
@@ -62,12 +67,12 @@ def _section(c: Composer, section: dict, codes: list[str]) -> list[Block]:
                 blocks[-1].turns[-1].paragraphs.append([Segment(c.pick("connectors")), segment])
                 continue
             else:
-                question = c.rng.choice(c.schedule["followups"] + c.schedule["backchannels"])
-            blocks.append(_exchange(c, question, segment, droppable=code if k else None))
+                question = c.fresh("followups", "backchannels")
+            blocks.append(_exchange(c, question, segment, droppable=code if k else None, code=code))
     return blocks
 
 
-def _exchange(c: Composer, question: str, segment: Segment, droppable: str | None = None) -> Block:
+def _exchange(c: Composer, question: str, segment: Segment, droppable: str | None = None, code: str | None = None) -> Block:
     """Interviewer asks, participant answers with the passage; sometimes a digression or cross-talk."""
     paragraphs = [c.opener(segment)]
     turns = [c.interviewer(question)]
@@ -79,7 +84,7 @@ def _exchange(c: Composer, question: str, segment: Segment, droppable: str | Non
         turns.append(c.answer(paragraphs))
     if c.rng.random() < 0.12:
         paragraphs.append([Segment(c.pick("digressions"))])
-    return Block(turns, droppable)
+    return Block(turns, droppable, code)
 
 
 def _closing(c: Composer) -> list[Block]:
@@ -107,13 +112,13 @@ def _fit(c: Composer, blocks: list[Block], codes: list[str], target: int, bounds
         if segment is None:
             continue
         cycle.append(code)
-        block = _exchange(c, c.rng.choice(c.schedule["returns"] + c.schedule["followups"]), segment)
-        blocks.insert(_insert_at(c, blocks, notes), block)
+        block = _exchange(c, c.fresh("returns", "followups"), segment, code=code)
+        blocks.insert(_after_topic(blocks, code), block)
         words += word_count(join_blocks([block]).body)
     floor = low + (150 if not notes else 80)
     while words < floor:
         block = _filler(c, notes)
-        blocks.insert(_insert_at(c, blocks, notes), block)
+        blocks.append(block)
         words += word_count(join_blocks([block]).body)
     while words > high - 100:
         droppable = [i for i, b in enumerate(blocks) if b.droppable]
@@ -123,16 +128,16 @@ def _fit(c: Composer, blocks: list[Block], codes: list[str], target: int, bounds
         del blocks[droppable[-1]]
 
 
-def _insert_at(c: Composer, blocks: list[Block], notes: bool) -> int:
-    """Somewhere after the opening blocks, so returns to a topic come mid-interview or at the end."""
-    start = 3 if notes else 2
-    return c.rng.randrange(min(start, len(blocks)), len(blocks) + 1)
+def _after_topic(blocks: list[Block], code: str) -> int:
+    """Just after the last block on `code`, so a return to a topic follows the talk about it."""
+    at = max((i for i, b in enumerate(blocks) if b.code == code), default=len(blocks) - 1)
+    return at + 1
 
 
 def _filler(c: Composer, notes: bool) -> Block:
     if notes:
         return _note(c, c.schedule["notes"]["filler"])
-    return Block([c.interviewer(c.rng.choice(c.schedule["followups"])), c.answer([[Segment(c.pick("digressions"))], [Segment(c.pick("digressions"))]])])
+    return Block([c.interviewer(c.fresh("followups")), c.answer([[Segment(c.pick("digressions"))], [Segment(c.pick("digressions"))]])])
 
 
 # --- notes -------------------------------------------------------------------------
@@ -171,11 +176,11 @@ def _notes_unit(c: Composer, code: str, section: dict) -> list[Block]:
     if style in ("summary", "both"):
         segment = c.summary(code, c.rng.choice([1, 2]))
         if segment:
-            blocks.append(Block([Turn(NOTE, [[segment]])]))
+            blocks.append(Block([Turn(NOTE, [[segment]])], code=code))
     if style in ("exchange", "both") or not blocks:
         segment = c.passage(code, c.rng.choice([1, 2, 2]))
         if segment:
-            blocks.append(_exchange(c, c.question(section), segment, droppable=code if blocks else None))
+            blocks.append(_exchange(c, c.question(section), segment, droppable=code if blocks else None, code=code))
     return blocks
 
 

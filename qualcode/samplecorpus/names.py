@@ -32,12 +32,14 @@ class Entity:
     #: Forms actually written, in order of first use.
     used: list[str] = field(default_factory=list)
 
-    def say(self, rng: random.Random, formal: bool = False) -> str:
-        """A surface form for running speech (the full form if `formal`); records its use."""
-        form = self.forms[0] if formal or len(self.forms) == 1 else rng.choice(self.forms)
+    def form(self, rng: random.Random, formal: bool = False) -> str:
+        """A surface form for running speech (the first, most formal one if `formal`)."""
+        return self.forms[0] if formal or len(self.forms) == 1 else rng.choice(self.forms)
+
+    def confirm(self, form: str) -> None:
+        """Record that `form` was written into a transcript (called once the text is final)."""
         if form not in self.used:
             self.used.append(form)
-        return form
 
 
 class NameBook:

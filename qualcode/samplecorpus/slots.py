@@ -44,6 +44,13 @@ class Slots:
         self.local = world.localities[interview.locality]
         self.partners = self._partner_schools(design)
         self.year = interview.date.year
+        #: Every (entity, form) written, checked against the final text for the identity key.
+        self.mentions: list[tuple[Entity, str]] = []
+
+    def say(self, entity: Entity, formal: bool = False) -> str:
+        form = entity.form(self.rng, formal)
+        self.mentions.append((entity, form))
+        return form
 
     def _partner_schools(self, design: Design) -> list[Entity]:
         if not self.school:
@@ -75,7 +82,7 @@ class Slots:
 
     # --- names -------------------------------------------------------------------
     def _pick(self, entities: list[Entity], formal: bool = False) -> str:
-        return self.rng.choice(entities).say(self.rng, formal)
+        return self.say(self.rng.choice(entities), formal)
 
     def slot_town(self) -> str:
         return self._pick(self.local.towns)
@@ -87,10 +94,10 @@ class Slots:
         return self._pick(self.partners or self.local.other_schools)
 
     def slot_own_school(self) -> str:
-        return self.world.schools[self.school.id].say(self.rng) if self.school else self.slot_other_school()
+        return self.say(self.world.schools[self.school.id]) if self.school else self.slot_other_school()
 
     def slot_head(self) -> str:
-        return self.world.heads[self.school.id].say(self.rng) if self.school else self.slot_person()
+        return self.say(self.world.heads[self.school.id]) if self.school else self.slot_person()
 
     def slot_person(self) -> str:
         return self._pick(self.local.colleagues)
@@ -111,10 +118,10 @@ class Slots:
         return self._pick(self.world.providers)
 
     def slot_diocese(self) -> str:
-        return self.rng.choice(self.world.dioceses).say(self.rng, formal=True)
+        return self.say(self.rng.choice(self.world.dioceses), formal=True)
 
     def slot_la_name(self) -> str:
-        return self.local.council.say(self.rng)
+        return self.say(self.local.council)
 
     def _partnership(self, kind: str, generic: str) -> str:
         """The speaker's own partnership of that kind, else one in the locality, else a generic phrase."""
@@ -123,7 +130,7 @@ class Slots:
             ids = [pid for pid in self.world.partnerships if pid.startswith(self.interview.id[:4]) and kind in pid]
         if not ids:
             return generic
-        return self.world.partnerships[self.rng.choice(ids)].say(self.rng)
+        return self.say(self.world.partnerships[self.rng.choice(ids)])
 
     def slot_mat(self) -> str:
         return self._partnership("MAT", "the trust")
