@@ -57,7 +57,11 @@ class Ask(ModalScreen[str | None]):
         self._refresh_choices(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        self.dismiss(self.answer(event.value))
+
+    def answer(self, value: str) -> object:
+        """What the question gives back (Textual runs every class's message handlers, so subclasses override this)."""
+        return value
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -109,8 +113,8 @@ class AskMemo(Ask):
         self.chosen = (self.chosen + 1) % len(self.targets)
         self.query_one("#question", Label).update(self._title(self.targets[self.chosen]))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss((self.targets[self.chosen], event.value))
+    def answer(self, value: str) -> tuple[MemoTarget, str]:
+        return self.targets[self.chosen], value
 
 
 class Confirm(ModalScreen[bool]):
@@ -418,7 +422,7 @@ class TagApp(App):
     #codes { border: round $secondary; padding: 0 1; height: auto; max-height: 9; }
     #suggestions { border: round $accent; padding: 0 1; height: auto; max-height: 11; }
     #status { padding: 0 1; height: auto; min-height: 1; }
-    Ask, Confirm { align: center middle; }
+    Ask, Confirm { align: center bottom; }
     #dialog { width: 90%; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
     #choices { height: auto; }
     """
