@@ -43,6 +43,8 @@ class Ask(ModalScreen[str | None]):
         self.completer = complete
         self.choices: list[str] = []
         self.highlight = 0
+        #: Whether the coder chose among the completions with ↑/↓ (then Enter takes the choice).
+        self.picked = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -57,7 +59,9 @@ class Ask(ModalScreen[str | None]):
         self._refresh_choices(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(self.answer(event.value))
+        if self.picked:
+            self.action_complete()
+        self.dismiss(self.answer(event.input.value))
 
     def answer(self, value: str) -> object:
         """What the question gives back (Textual runs every class's message handlers, so subclasses override this)."""
@@ -78,6 +82,7 @@ class Ask(ModalScreen[str | None]):
     def action_move(self, step: int) -> None:
         if self.choices:
             self.highlight = (self.highlight + step) % len(self.choices)
+            self.picked = True
             self._draw_choices()
 
     def _refresh_choices(self, value: str) -> None:
@@ -85,7 +90,7 @@ class Ask(ModalScreen[str | None]):
             return
         last_word = re.split(r"[,\s]+", value)[-1]
         self.choices = self.completer(last_word)[:8]
-        self.highlight = 0
+        self.highlight, self.picked = 0, False
         self._draw_choices()
 
     def _draw_choices(self) -> None:
@@ -117,20 +122,41 @@ class AskMemo(Ask):
         return self.targets[self.chosen], value
 
 
-class Confirm(ModalScreen[bool]):
-    BINDINGS = [Binding("y", "answer(True)", "yes"), Binding("n,escape", "answer(False)", "no")]
+class Resolve(ModalScreen[tuple[str, bool] | None]):
+    """A code that does not exist: create it as an inductive code (y), take a close one (1-3), or stop (n).
 
-    def __init__(self, question: str):
+    Gives back the code to use and whether to create it.
+    """
+
+    BINDINGS = [
+        Binding("y", "create", "create it"),
+        Binding("1", "pick(0)", show=False),
+        Binding("2", "pick(1)", show=False),
+        Binding("3", "pick(2)", show=False),
+        Binding("n,escape", "cancel", "code nothing"),
+    ]
+
+    def __init__(self, unknown: UnknownCode):
         super().__init__()
-        self.question = question
+        self.unknown = unknown
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.question, id="question")
-            yield Label("y: yes   n: no")
+            yield Label(f"There is no code '{self.unknown.text}'.", id="question")
+            yield Label(f"y  create '{self.unknown.text}' as a new inductive code")
+            for number, path in enumerate(self.unknown.suggestions[:3], start=1):
+                yield Label(f"{number}  use {path}")
+            yield Label("n  code nothing")
 
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+    def action_create(self) -> None:
+        self.dismiss((self.unknown.text, True))
+
+    def action_pick(self, number: int) -> None:
+        if number < len(self.unknown.suggestions):
+            self.dismiss((self.unknown.suggestions[number], False))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 class TagScreen(Screen):
@@ -319,28 +345,29 @@ class TagScreen(Screen):
 
     def action_code(self) -> None:
         question = f"Code {self._target_label()} with (Tab completes, ↑/↓ choose, Enter applies, Esc cancels)"
-        self.app.push_screen(Ask(question, "code, e.g. competition", self.tagger.complete), self._code_with)
+        self.app.push_screen(Ask(question, "code, e.g. competition", self.tagger.complete),
+                             lambda answer: self._code_with(_codes(answer)))
 
-    def _code_with(self, answer: str | None, new: bool = False) -> None:
-        codes = [code for code in re.split(r"[,\s]+", answer or "") if code]
+    def _code_with(self, codes: list[str], new: bool = False) -> None:
         if not codes:
             return
         try:
             applied = self.tagger.apply(codes, new=new)
         except UnknownCode as unknown:
-            question = f"{unknown}\nCreate '{unknown.text}' as a new inductive code?"
-            self.app.push_screen(Confirm(question), lambda yes: self._create_or_not(yes, answer))
+            typed = unknown.text
+            self.app.push_screen(Resolve(unknown), lambda choice: self._resolved(choice, codes, typed))
             return
         except QualcodeError as exc:
             self.say(str(exc), error=True)
             return
         self._report(applied)
 
-    def _create_or_not(self, yes: bool | None, answer: str | None) -> None:
-        if yes:
-            self._code_with(answer, new=True)
-        else:
+    def _resolved(self, choice: tuple[str, bool] | None, codes: list[str], unknown: str) -> None:
+        if choice is None:
             self.say("nothing was coded")
+            return
+        code, create = choice
+        self._code_with([code if typed == unknown else typed for typed in codes], new=create)
 
     def _report(self, applied: Applied) -> None:
         parts = [f"created inductive code {path}" for path in applied.created_codes]
@@ -356,7 +383,7 @@ class TagScreen(Screen):
         self.app.push_screen(Ask(f"Remove which code from {self._target_label()}?", "code", complete), self._uncode)
 
     def _uncode(self, answer: str | None) -> None:
-        codes = [code for code in re.split(r"[,\s]+", answer or "") if code]
+        codes = _codes(answer)
         if codes and (removed := self.attempt(lambda: self.tagger.uncode(codes))):
             self.say(f"removed {removed} coding{'s' if removed != 1 else ''}")
             self.redraw()
@@ -406,6 +433,11 @@ class TagScreen(Screen):
         self.app.exit()
 
 
+def _codes(answer: str | None) -> list[str]:
+    """The codes typed in answer to a question, separated by spaces or commas."""
+    return [code for code in re.split(r"[,\s]+", answer or "") if code]
+
+
 def _short(text: str, width: int = 70) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
@@ -422,7 +454,8 @@ class TagApp(App):
     #codes { border: round $secondary; padding: 0 1; height: auto; max-height: 9; }
     #suggestions { border: round $accent; padding: 0 1; height: auto; max-height: 11; }
     #status { padding: 0 1; height: auto; min-height: 1; }
-    Ask, Confirm { align: center bottom; }
+    Ask, Resolve { align: center bottom; }
+    #question { width: 1fr; }
     #dialog { width: 90%; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
     #choices { height: auto; }
     """

@@ -114,6 +114,15 @@ async def test_code_with_fuzzy_completion(study):
         await pilot.press("down", "tab", "enter")
         assert rows(study)[-1][:3] == ("pupils", "manual", "x")
         assert "coded lines 3-4 with markets/competition/pupils" in screen_text(app)
+        await pilot.press("c")
+        await type_text(pilot, "compet")
+        await pilot.press("down", "down", "enter")
+        assert rows(study)[-1][:3] == ("staff", "manual", "x")
+        await pilot.press("c")
+        await type_text(pilot, "pupils, funding-pressure")
+        await pilot.press("enter")
+        assert [r[0] for r in rows(study)[-1:]] == ["funding-pressure"]
+        assert "already had markets/competition/pupils" in screen_text(app)
 
 
 @synchronously
@@ -123,7 +132,7 @@ async def test_unknown_code_asks_before_creating_an_inductive_code(study):
         await pilot.press("c")
         await type_text(pilot, "localism")
         await pilot.press("enter")
-        assert "Create 'localism' as a new inductive code?" in screen_text(app)
+        assert "y  create 'localism' as a new inductive code" in screen_text(app)
         await pilot.press("n")
         assert "nothing was coded" in screen_text(app)
         await pilot.press("c")
@@ -131,6 +140,12 @@ async def test_unknown_code_asks_before_creating_an_inductive_code(study):
         await pilot.press("enter", "y")
         assert rows(study)[-1][:3] == ("localism", "manual", "x")
         assert "created inductive code localism" in screen_text(app)
+        await pilot.press("c")
+        await type_text(pilot, "competiton")
+        await pilot.press("enter")
+        assert "1  use markets/competition" in screen_text(app)
+        await pilot.press("1")
+        assert rows(study)[-1][:3] == ("competition", "manual", "x")
 
 
 @synchronously
