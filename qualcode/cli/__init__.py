@@ -8,6 +8,7 @@ import typer
 
 from qualcode import __version__
 from qualcode.cli._util import new_app
+from qualcode.cli.check import check_cli
 from qualcode.cli.codebook import codebook_app
 from qualcode.cli.coding import code_cli, codings_cli, memo_cli, uncode_cli, undo_cli
 from qualcode.cli.corpus import import_cli, show_cli, stats_cli, transcripts_cli
@@ -46,6 +47,7 @@ app.command("memo")(memo_cli)
 app.command("codings")(codings_cli)
 app.command("undo")(undo_cli)
 app.command("tag")(tag_cli)
+app.command("check")(check_cli)
 app.command("demo")(demo_cli)
 app.command("sample-corpus")(sample_corpus_cli)
 
