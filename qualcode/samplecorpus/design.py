@@ -253,12 +253,18 @@ def speaker_tags(interview: Interview, partnerships: dict[str, Partnership]) -> 
         tags |= {"head", "leader"}
     elif role in ("MAT CEO", "Teaching School director"):
         tags |= {"leader", "exec"}
+    elif role in ("Chair of governors", "School business manager"):
+        pass  # they speak for the school but not as teaching staff
     else:
         tags.add("staff")
         if role in LEADER_ROLES:
             tags.add("leader")
     if role in ("Teacher", "Middle leader"):
         tags.add("teacher")
+    if role == "MAT CEO":
+        tags.add("ceo")
+    if role == "Teaching School director":
+        tags.add("tsd")
     if role == "School business manager":
         tags.add("sbm")
     if role == "Chair of governors":

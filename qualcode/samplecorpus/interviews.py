@@ -76,7 +76,7 @@ def _exchange(c: Composer, question: str, segment: Segment, droppable: str | Non
     """Interviewer asks, participant answers with the passage; sometimes a digression or cross-talk."""
     paragraphs = [c.opener(segment)]
     turns = [c.interviewer(question)]
-    if c.rng.random() < 0.08:
+    if c.rng.random() < (0.08 if c.interview.kind == "full" else 0.03):
         turns += [c.answer(paragraphs), c.interviewer(c.rng.choice(["[cross-talk] Sorry, go on.", "Sorry, I interrupted you.", "[cross-talk] No, carry on."])),
                   c.answer([[Segment(c.rng.choice(["Yes, so, as I was saying.", "No, it's fine.", "Where was I? Yes."]))]])]
         paragraphs = turns[-1].paragraphs
