@@ -37,6 +37,7 @@ class Terminal:
 
     def __init__(self, socket: str):
         self.socket = socket
+        self.runs = 0
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("QUALCODE_")}
         self.env["TERM"] = "xterm-256color"
 
@@ -44,10 +45,22 @@ class Terminal:
         return subprocess.run([TMUX, "-L", self.socket, *args], env=self.env, capture_output=True, text=True, timeout=30)
 
     def start(self, *command: str) -> None:
-        shell = f"{shlex.join(command)}; echo \"qualcode exited with $?\"; read _"
-        self.tmux("kill-session", "-t", "tag")
-        started = self.tmux("new-session", "-d", "-s", "tag", "-x", "120", "-y", "40", shell)
+        """Run `command` in the pane: a new session the first time, then in place of what ran before.
+
+        Replacing the pane's process (rather than killing the session) keeps
+        the server alive: a server whose last session is killed exits, and a
+        new session started at that moment can fail.
+        """
+        self.runs += 1
+        shell = f"{shlex.join(command)}; echo \"run {self.runs} exited with $?\"; read _"
+        if self.runs == 1:
+            started = self.tmux("new-session", "-d", "-s", "tag", "-x", "120", "-y", "40", shell)
+        else:
+            started = self.tmux("respawn-pane", "-k", "-t", "tag", shell)
         assert started.returncode == 0, started.stderr
+
+    def wait_for_exit(self) -> None:
+        self.wait_for(f"run {self.runs} exited with 0")
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "tag").stdout
@@ -59,8 +72,11 @@ class Terminal:
         self.tmux("send-keys", "-t", "tag", "-l", text)
 
     def wait_for(self, *texts: str, timeout: float = 60) -> str:
-        return wait_until(lambda: all(t in (shown := self.screen()) for t in texts) and shown, f"{texts} on screen",
-                          timeout, self.screen)
+        def showing() -> str | None:
+            shown = self.screen()
+            return shown if all(text in shown for text in texts) else None
+
+        return wait_until(showing, f"{texts} on screen", timeout, self.screen)
 
     def kill(self) -> None:
         self.tmux("kill-server")
@@ -118,12 +134,12 @@ def test_tag_in_a_real_terminal_saves_as_it_goes_and_resumes(study):
         terminal.keys("n")
         terminal.wait_for("Turn 4 · 2 of 2", "The alliance matters")
         terminal.keys("q")
-        terminal.wait_for("qualcode exited with 0")
+        terminal.wait_for_exit()
         assert load_position(study, "x", "EAS-S01-HT") == 4
 
         terminal.start(*command)
         terminal.wait_for("Turn 4 · 2 of 2", "The alliance matters")
         terminal.keys("q")
-        terminal.wait_for("qualcode exited with 0")
+        terminal.wait_for_exit()
     finally:
         terminal.kill()
