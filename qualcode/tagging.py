@@ -84,6 +84,8 @@ class TurnView:
     text: str
     codes: list[OnTurn]
     suggestions: list[OnTurn]
+    #: The interviewer's turn just before, if there is one: what the participant is answering.
+    question: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ class Tagger:
         """The current turn with its codes and its suggestions (best score first), fresh from the database."""
         with self.project.session() as session:
             transcript = get_transcript(session, self.transcript_id)
-            turn = session.scalar(select(Turn).where(Turn.transcript_id == transcript.id, Turn.number == self.turn.number))
+            turn, before = _turn_and_before(session, transcript.id, self.turn.number)
             touching = _touching(session, transcript, self.turn.start, self.turn.end)
         codes = [c for c in touching if c.origin != "suggested"]
         suggestions = sorted((c for c in touching if c.origin == "suggested"), key=lambda c: (-(c.score or 0), c.start))
@@ -147,6 +149,7 @@ class Tagger:
             text=transcript.text[turn.start : turn.end],
             codes=codes,
             suggestions=suggestions,
+            question=transcript.text[before.start : before.end] if before and before.is_interviewer else None,
         )
 
     def next(self) -> bool:
@@ -329,6 +332,14 @@ def _walk(session: Session, transcript_id: str, uncoded: bool) -> list[TurnRef]:
         select(Coding.start, Coding.end).where(Coding.transcript_id == transcript_id, Coding.origin.in_(CODED))
     ).all()
     return [t for t in turns if not any(s < t.end and e > t.start for s, e in coded)]
+
+
+def _turn_and_before(session: Session, transcript_id: str, number: int) -> tuple[Turn, Turn | None]:
+    rows = session.scalars(
+        select(Turn).where(Turn.transcript_id == transcript_id, Turn.number.in_([number - 1, number]))
+    ).all()
+    by_number = {row.number: row for row in rows}
+    return by_number[number], by_number.get(number - 1)
 
 
 def _touching(session: Session, transcript: Transcript, start: int, end: int) -> list[OnTurn]:

@@ -233,10 +233,12 @@ class TagScreen(Screen):
                 text.append(f"{number}", style="dim cyan")
                 text.append(view.text[start - view.start : end - view.start] + " ")
             return text
-        text = Text(view.text)
+        text = Text(f"Q: {_short(view.question, 200)}\n\n", style="dim italic") if view.question else Text()
+        offset = len(text)
+        text.append(view.text)
         selection = self.tagger.selection
         if selection is not None:
-            text.stylize("reverse", selection.start - view.start, selection.end - view.start)
+            text.stylize("reverse", offset + selection.start - view.start, offset + selection.end - view.start)
             text.append(f"\n\nselected: “{selection.text}” (c codes it, v makes it an in-vivo code, Esc clears)",
                         style="italic")
         return text

@@ -67,6 +67,7 @@ def test_walks_the_participant_turns_only(study):
     assert [t.number for t in tagger.turns] == [2, 4]
     assert (view.number, view.position, view.total, view.speaker, view.lines) == (2, 1, 2, "Headteacher", "3-4")
     assert view.text.startswith("Well, we're a two-form entry primary")
+    assert view.question == "Could you tell me a little about the school?"
     assert [s.code for s in view.suggestions] == ["hierarchy/accountability/inspection", "equity/disadvantage"]
     assert view.codes == []
     assert tagger.next() and tagger.view().number == 4
@@ -250,6 +251,14 @@ def test_suggest_calls_autocode_only_when_there_are_none(study, monkeypatch):
     assert Tagger(study, "x", "EAS-S01-HT").suggest() == 3
     assert Tagger(study, "x", "EAS-S02-HT").suggest() == 1
     assert calls == [["EAS-S02-HT"]]
+
+
+def test_tag_command_reports_problems_without_a_screen(run, study):
+    unknown = run("tag", "EAS-S01-H", "--coder", "x", "--project", str(study.root))
+    assert unknown.returncode == 1 and "no transcript 'EAS-S01-H'; did you mean" in unknown.stderr
+    help_text = run("tag", "--help").stdout
+    assert "--uncoded" in help_text and "--coder" in help_text
+    assert " tag " in run("--help").stdout
 
 
 def test_starting_a_session_does_not_import_spacy():

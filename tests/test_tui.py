@@ -69,7 +69,7 @@ async def test_shows_the_turn_its_header_and_its_suggestions(study):
         shown = screen_text(app)
         assert "EAS-S01-HT" in shown and "Headteacher" in shown and "Ofsted Good" in shown and "coder x" in shown
         assert "Turn 2 · 1 of 2 · Headteacher · lines 3-4" in shown
-        assert "two-form entry primary" in shown
+        assert "two-form entry primary" in shown and "Q: Could you tell me a little about the school?" in shown
         assert "▶ hierarchy/accountability/inspection  0.90" in shown
         assert "no codes yet" in shown
 
