@@ -43,7 +43,13 @@ def parse_line(raw: str) -> Line:
     )
 
 
-def parse_lines(raws: list[str]) -> tuple[Line, ...]:
+def parse_lines(raws: list[str] | tuple[str, ...]) -> tuple[Line, ...]:
+    return _parse_lines(tuple(raws))
+
+
+@cache
+def _parse_lines(raws: tuple[str, ...]) -> tuple[Line, ...]:
+    """Parsed once per distinct list: the generator asks for the same schedule lists thousands of times."""
     return tuple(parse_line(raw) for raw in raws)
 
 
@@ -51,7 +57,7 @@ def parse_lines(raws: list[str]) -> tuple[Line, ...]:
 def load(name: str) -> dict:
     """Read ``data/<name>.yaml`` from the package (cached: the files never change at run time)."""
     text = resources.files("qualcode.samplecorpus").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,12 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+def block_words(block: Block) -> int:
+    """Words the block adds to the body (labels included), without joining any text."""
+    return sum(len(turn.label.split()) + sum(len(seg.text.split()) for para in turn.paragraphs for seg in para)
+               for turn in block.turns)
+
+
 def join_blocks(blocks: list[Block]) -> Composed:
     """The body text (turns separated by a blank line) and each coded segment's span."""
     out: list[str] = []
@@ -104,7 +110,10 @@ class Composer:
         self.slots = Slots(self.rng, interview, world, design)
         self.schedule = load("schedule")
         self.bank = statement_bank()
+        self.questions = load("questions")
         self.used: set[str] = set()
+        #: Lines of each code this speaker can say, worked out once.
+        self._fitting: dict[tuple[str, bool], list[Line]] = {}
         self.label = "Interviewee" if interview.is_informant else interview.role
         self.speaker = _speaker_phrase(interview)
 
@@ -131,11 +140,12 @@ class Composer:
         return chosen
 
     def eligible(self, code: str, notes: bool = False) -> list[Line]:
-        entry: CodeBank = self.bank.get(code)
-        if entry is None:
-            return []
-        lines = entry.notes if notes else entry.say
-        return [line for line in lines if line.fits(self.tags) and line.text not in self.used]
+        key = (code, notes)
+        if key not in self._fitting:
+            entry: CodeBank | None = self.bank.get(code)
+            lines = () if entry is None else (entry.notes if notes else entry.say)
+            self._fitting[key] = [line for line in lines if line.fits(self.tags)]
+        return [line for line in self._fitting[key] if line.text not in self.used]
 
     # --- texture ---------------------------------------------------------------------
     def pick(self, key: str) -> str:
@@ -227,13 +237,21 @@ class Composer:
     def answer(self, paragraphs: list[list[Segment]]) -> Turn:
         return Turn(self.label, paragraphs)
 
-    def question(self, section: dict) -> str:
-        """The section's question, in full interviews often after a line of context."""
-        question = self.slots.fill(self.rng.choice(section["questions"]))
+    def question(self, section: dict, code: str | None = None) -> str:
+        """The question that opens a section (on `code` if given), in full interviews often after a line of context."""
+        question = self.topic_question(code) if code else self.slots.fill(self.rng.choice(section["questions"]))
         preambles = self.schedule["preambles"].get(section["id"], [])
         if self.interview.kind == "full" and preambles and self.rng.random() < 0.6:
             question = f"{self.slots.fill(self.rng.choice(preambles))} {question}"
         return question
+
+    def topic_question(self, code: str) -> str:
+        """A question that leads into `code` (see data/questions.yaml), preferring one not yet asked."""
+        options = self.questions.get(code) or self.questions[code.rsplit("/", 1)[0]]
+        unused = [q for q in options if q not in self.used]
+        question = self.rng.choice(unused or options)
+        self.used.add(question)
+        return self.slots.fill(question)
 
 
 #: First words that keep their capital after an opener.
@@ -243,7 +261,7 @@ _KEEP_CAPITAL = {"I", "I'm", "I've", "I'd", "I'll", "Ofsted", "English", "Christ
 
 def _plain_word(word: str) -> bool:
     """A capitalised ordinary word ("The", "We've"), not a name, acronym or "I"."""
-    return (word not in _KEEP_CAPITAL and word[:1].isupper() and word[1:].replace("'", "").replace(",", "").islower())
+    return word not in _KEEP_CAPITAL and word[:1].isupper() and word[1:].replace("'", "").replace(",", "").islower()
 
 
 def _lower(word: str) -> str:

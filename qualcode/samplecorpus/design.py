@@ -280,7 +280,7 @@ def speaker_tags(interview: Interview, partnerships: dict[str, Partnership]) -> 
     tags |= {"federation"} if school.federation else set()
     tags |= {"designated"} if school.designations else set()
     tags |= {"teachingschool"} if "Teaching School" in school.designations else set()
-    tags.add("ri" if school.ofsted in ("Requires Improvement", "Inadequate") else "good")
+    tags.add("ri" if school.ofsted in ("Requires Improvement", "Inadequate") else "strong")
     tags.add(school.ofsted.lower().replace(" ", "-"))
     tags |= {"outstanding"} if school.ofsted == "Outstanding" else set()
     for pid in school.partnerships:

@@ -10,7 +10,7 @@ and trimmed or extended to a word target drawn per transcript.
 from __future__ import annotations
 
 from qualcode.samplecorpus.bank import parse_lines
-from qualcode.samplecorpus.compose import FULL_WORDS, NOTES_WORDS, Block, Composer, Segment, Turn, join_blocks, word_count
+from qualcode.samplecorpus.compose import FULL_WORDS, NOTES_WORDS, Block, Composer, Segment, Turn, block_words, join_blocks
 
 NOTE = "Note"
 
@@ -53,19 +53,18 @@ def _fitting(c: Composer, raws: list[str]) -> list[str]:
 
 
 def _section(c: Composer, section: dict, codes: list[str]) -> list[Block]:
-    """The section's question, then one to three passages per code, with follow-ups between."""
+    """Each code's topic question, then one to three passages on it, with follow-ups between."""
     blocks: list[Block] = []
-    prompt = c.question(section)
     for n, code in enumerate(codes):
         for k in range(c.rng.choice([1, 2, 2, 3])):
             segment = c.passage(code, c.rng.choice([2, 2, 3, 3, 4]))
             if segment is None:
                 break
-            if n == 0 and k == 0:
-                question = prompt
-            elif k == 0 and c.rng.random() < 0.35 and blocks:
+            if k == 0 and n > 0 and c.rng.random() < 0.3:
                 blocks[-1].turns[-1].paragraphs.append([Segment(c.pick("connectors")), segment])
                 continue
+            if k == 0:
+                question = c.question(section, code) if n == 0 else c.topic_question(code)
             else:
                 question = c.fresh("followups", "backchannels")
             blocks.append(_exchange(c, question, segment, droppable=code if k else None, code=code))
@@ -73,15 +72,14 @@ def _section(c: Composer, section: dict, codes: list[str]) -> list[Block]:
 
 
 def _exchange(c: Composer, question: str, segment: Segment, droppable: str | None = None, code: str | None = None) -> Block:
-    """Interviewer asks, participant answers with the passage; sometimes a digression or cross-talk."""
-    paragraphs = [c.opener(segment)]
+    """Interviewer asks, participant answers with the passage; sometimes cross-talk first, or a digression after."""
     turns = [c.interviewer(question)]
-    if c.rng.random() < (0.08 if c.interview.kind == "full" else 0.03):
-        turns += [c.answer(paragraphs), c.interviewer(c.rng.choice(["[cross-talk] Sorry, go on.", "Sorry, I interrupted you.", "[cross-talk] No, carry on."])),
-                  c.answer([[Segment(c.rng.choice(["Yes, so, as I was saying.", "No, it's fine.", "Where was I? Yes."]))]])]
-        paragraphs = turns[-1].paragraphs
+    if c.rng.random() < (0.06 if c.interview.kind == "full" else 0.02):
+        turns += [c.answer([[Segment(c.fresh("false_starts"))]]), c.interviewer(c.fresh("interruptions"))]
+        paragraphs = [[Segment(c.fresh("resumptions")), segment]]
     else:
-        turns.append(c.answer(paragraphs))
+        paragraphs = [c.opener(segment)]
+    turns.append(c.answer(paragraphs))
     if c.rng.random() < 0.12:
         paragraphs.append([Segment(c.pick("digressions"))])
     return Block(turns, droppable, code)
@@ -97,13 +95,13 @@ def _fit(c: Composer, blocks: list[Block], codes: list[str], target: int, bounds
     """Drop follow-up exchanges while over the target, add returns to earlier topics while under it."""
     low, high = bounds
     margin = 250 if not notes else 120
-    words = word_count(join_blocks(blocks).body)
+    words = sum(block_words(b) for b in blocks)
     while words > target + margin:
         droppable = [i for i, b in enumerate(blocks) if b.droppable]
         if not droppable:
             break
         i = droppable[-1] if c.rng.random() < 0.5 else c.rng.choice(droppable)
-        words -= word_count(join_blocks([blocks[i]]).body)
+        words -= block_words(blocks[i])
         del blocks[i]
     cycle = [code for code in codes if c.eligible(code)]
     while words < target and cycle:
@@ -112,19 +110,22 @@ def _fit(c: Composer, blocks: list[Block], codes: list[str], target: int, bounds
         if segment is None:
             continue
         cycle.append(code)
-        block = _exchange(c, c.fresh("returns", "followups"), segment, code=code)
+        prompt = c.fresh("returns", "followups")
+        if c.rng.random() < 0.5:
+            prompt = f"{prompt} {c.topic_question(code)}"
+        block = _exchange(c, prompt, segment, code=code)
         blocks.insert(_after_topic(blocks, code), block)
-        words += word_count(join_blocks([block]).body)
+        words += block_words(block)
     floor = low + (150 if not notes else 80)
     while words < floor:
         block = _filler(c, notes)
         blocks.append(block)
-        words += word_count(join_blocks([block]).body)
+        words += block_words(block)
     while words > high - 100:
         droppable = [i for i, b in enumerate(blocks) if b.droppable]
         if not droppable:
             raise RuntimeError(f"{c.interview.id}: cannot shorten to {high} words")
-        words -= word_count(join_blocks([blocks[droppable[-1]]]).body)
+        words -= block_words(blocks[droppable[-1]])
         del blocks[droppable[-1]]
 
 
@@ -180,7 +181,7 @@ def _notes_unit(c: Composer, code: str, section: dict) -> list[Block]:
     if style in ("exchange", "both") or not blocks:
         segment = c.passage(code, c.rng.choice([1, 2, 2]))
         if segment:
-            blocks.append(_exchange(c, c.question(section), segment, droppable=code if blocks else None, code=code))
+            blocks.append(_exchange(c, c.question(section, code), segment, droppable=code if blocks else None, code=code))
     return blocks
 
 

@@ -31,6 +31,8 @@ class Entity:
     forms: tuple[str, ...] = ()
     #: Forms actually written, in order of first use.
     used: list[str] = field(default_factory=list)
+    #: For schools outside the study: primary or secondary, so talk can name a school of the right phase.
+    phase: str = ""
 
     def form(self, rng: random.Random, formal: bool = False) -> str:
         """A surface form for running speech (the first, most formal one if `formal`)."""
@@ -191,8 +193,7 @@ def build_world(design: Design, scale: int, seed: int) -> World:
         localities[locality] = LocalWorld(
             council=council_entity,
             towns=[book.town("[local town]") for _ in range(5 * n)],
-            other_schools=[book.school(rng.choice(["primary", "primary", "secondary"]), rng.choice(["maintained", "converter academy"]),
-                                       "[another school]") for _ in range(5 * n)],
+            other_schools=_other_schools(book, rng, 5 * n),
             colleagues=[book.person("[another headteacher]") for _ in range(6 * n)],
             former_heads=[book.person("[former headteacher]", formal_only=True) for _ in range(2 * n)],
             advisers=[book.person("[former LA adviser]") for _ in range(2 * n)],
@@ -202,6 +203,17 @@ def build_world(design: Design, scale: int, seed: int) -> World:
     providers = [book.named(name, "organisation", "[consultancy]", (name,)) for name in data["providers"]]
     dioceses = [book.named(name, "organisation", "[the diocese]", (name, "the diocese")) for name in data["dioceses"]]
     return World(book, schools, heads, partnerships, localities, providers, dioceses)
+
+
+def _other_schools(book: NameBook, rng: random.Random, count: int) -> list[Entity]:
+    """Schools outside the study that participants mention; alternate phases so either phase can be named."""
+    schools = []
+    for i in range(count):
+        phase = "secondary" if i % 3 == 2 else "primary"
+        entity = book.school(phase, rng.choice(["maintained", "converter academy"]), "[another school]")
+        entity.phase = phase
+        schools.append(entity)
+    return schools
 
 
 def _draw(rng: random.Random, items: list[str], k: int) -> list[str]:

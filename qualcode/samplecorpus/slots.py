@@ -88,7 +88,10 @@ class Slots:
         return self._pick(self.local.towns)
 
     def slot_other_school(self) -> str:
-        return self._pick(self.local.other_schools)
+        """Mostly a school of the speaker's own phase: heads compare themselves with their own kind."""
+        mine = "secondary" if self.school and self.school.phase in ("secondary", "all-through") else "primary"
+        same = [s for s in self.local.other_schools if s.phase == mine]
+        return self._pick(same if same and self.rng.random() < 0.8 else self.local.other_schools)
 
     def slot_partner_school(self) -> str:
         return self._pick(self.partners or self.local.other_schools)
