@@ -1,0 +1,712 @@
+"""Cross-case queries: which themes come up where, for whom, and in whose words.
+
+Every query returns a pandas DataFrame, so the CLI, the reports and a notebook
+share one implementation. They all start from `coded_segments`: one row per
+coding with the metadata of the person who said it and of their school, to
+which `where` filters (values resolved through the project's vocabularies)
+and `by` groupings apply. Text that leaves the tool goes through
+`pseudonymiser(project)` unless the caller asks for it raw.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import selectinload
+
+from qualcode.attribution import render, speaker_for
+from qualcode.codebook import find_code
+from qualcode.coding import lines_of
+from qualcode.config import UnknownValue
+from qualcode.errors import QualcodeError
+from qualcode.models import Coding, Participant, Partnership, School, SchoolDesignation, Transcript, Turn, partnership_members
+from qualcode.overview import code_paths
+from qualcode.project import Project
+from qualcode.transcript import line_starts
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Metadata a query can group or filter by -> the vocabulary its values come from (None: ids in the data).
+FIELDS = {
+    "locality": "locality",
+    "phase": "phase",
+    "school_type": "school_type",
+    "ofsted": "ofsted",
+    "role": "role",
+    "informant_kind": "informant_kind",
+    "designation": "designation",
+    "partnership": None,
+}
+#: Fields a school may hold several values of: grouping by them gives one row per value.
+LIST_FIELDS = ("designation", "partnership")
+UNITS = ("segments", "words", "transcripts", "participants", "schools")
+#: Codings that count as coded: suggestions still waiting for a decision do not.
+COUNTED_ORIGINS = ("manual", "accepted", "auto")
+#: Codings a person has stood behind, the only ones quoted in reports.
+QUOTABLE_ORIGINS = ("manual", "accepted")
+MISSING = "n/a"
+
+Where = dict[str, str]
+
+
+# Choosing codes and filters
+
+
+def select_codes(project: Project, patterns: str | Iterable[str] | None) -> dict[int, str]:
+    """Code ids -> paths for comma-separated patterns: a glob over paths (``markets/*``) or a code with its children."""
+    with project.session() as session:
+        paths = code_paths(session)
+        if not patterns:
+            return dict(sorted(paths.items(), key=lambda item: item[1]))
+        chosen: set[int] = set()
+        for pattern in _split(patterns):
+            if any(mark in pattern for mark in "*?["):
+                matched = {i for i, p in paths.items() if fnmatch.fnmatch(p, pattern)}
+                if not matched:
+                    raise QualcodeError(f"no code path matches '{pattern}'")
+            else:
+                root = paths[find_code(session, pattern).id]
+                matched = {i for i, p in paths.items() if p == root or p.startswith(root + "/")}
+            chosen |= matched
+        return dict(sorted(((i, paths[i]) for i in chosen), key=lambda item: item[1]))
+
+
+def _split(patterns: str | Iterable[str]) -> list[str]:
+    items = [patterns] if isinstance(patterns, str) else list(patterns)
+    return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
+def parse_where(items: Iterable[str]) -> Where:
+    """``["locality=Eastern", "phase=primary"]`` -> a `where` mapping (values resolved later, against the project)."""
+    where: Where = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not value.strip():
+            raise QualcodeError(f"--where takes FIELD=VALUE, e.g. locality=Eastern; got '{item}'")
+        where[check_field(name.strip().replace("-", "_"))] = value.strip()
+    return where
+
+
+def check_field(name: str) -> str:
+    """A field name, or an error with the closest one."""
+    if name in FIELDS:
+        return name
+    match = process.extractOne(name, list(FIELDS), scorer=fuzz.WRatio, score_cutoff=60)
+    hint = f"; did you mean '{match[0]}'?" if match else ""
+    raise QualcodeError(f"'{name}' is not a field to query by{hint} (fields: {', '.join(FIELDS)})")
+
+
+def resolve_value(project: Project, field: str, value: str) -> str:
+    """The canonical value for what was typed (``RI`` -> ``Requires Improvement``); a typo gets a did-you-mean."""
+    vocabulary = FIELDS[check_field(field)]
+    try:
+        if vocabulary:
+            return project.settings.vocabularies.resolve(vocabulary, value)
+    except UnknownValue as exc:
+        raise QualcodeError(f"--where {field}: {exc}") from None
+    with project.session() as session:
+        known = list(session.scalars(select(Partnership.id)))
+    exact = {p.lower(): p for p in known}
+    if value.lower() in exact:
+        return exact[value.lower()]
+    match = process.extractOne(value, known, scorer=fuzz.WRatio, score_cutoff=60)
+    hint = f"; did you mean '{match[0]}'?" if match else ""
+    raise QualcodeError(f"--where partnership: no partnership '{value}'{hint}")
+
+
+def apply_where(project: Project, frame: pd.DataFrame, where: Where | None) -> pd.DataFrame:
+    """Rows whose metadata has each field's value (for list fields: among its values)."""
+    for field, value in (where or {}).items():
+        wanted = resolve_value(project, field, value)
+        if field in LIST_FIELDS:
+            frame = frame[frame[field].map(lambda values: wanted in values)]
+        else:
+            frame = frame[frame[field] == wanted]
+    return frame.reset_index(drop=True)
+
+
+# The base tables
+
+
+def transcript_meta(project: Project) -> pd.DataFrame:
+    """One row per transcript: participant, school and their metadata, designations and partnerships as lists."""
+    import pandas as pd
+
+    query = (
+        select(
+            Transcript.id.label("transcript"), Participant.id.label("participant"), Participant.role,
+            Participant.informant_kind, Participant.locality_name.label("locality"), School.id.label("school"),
+            School.phase, School.school_type, School.ofsted,
+        )
+        .join(Participant, Transcript.participant_id == Participant.id)
+        .outerjoin(School, Participant.school_id == School.id)
+        .order_by(Transcript.id)
+    )
+    with project.engine.connect() as connection:
+        frame = pd.read_sql(query, connection)
+        designations = _lists(connection.execute(select(SchoolDesignation.school_id, SchoolDesignation.designation)))
+        partnerships = _lists(connection.execute(
+            select(partnership_members.c.school_id, partnership_members.c.partnership_id)
+        ))
+    frame["designation"] = frame["school"].map(lambda s: designations.get(s, []))
+    frame["partnership"] = frame["school"].map(lambda s: partnerships.get(s, []))
+    return frame
+
+
+def _lists(rows) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for key, value in rows:
+        grouped[key].append(value)
+    return {key: sorted(values) for key, values in grouped.items()}
+
+
+def coded_segments(
+    project: Project,
+    codes: str | Iterable[str] | None = None,
+    where: Where | None = None,
+    origins: tuple[str, ...] = COUNTED_ORIGINS,
+    rollup: bool = False,
+) -> pd.DataFrame:
+    """One row per coding of the chosen codes, with its words and the speaker's metadata.
+
+    With `rollup`, a coding also counts for each chosen ancestor of its code
+    (``markets`` holds what ``markets/competition`` holds), one row per code.
+    """
+    import pandas as pd
+
+    chosen = select_codes(project, codes)
+    query = (
+        select(Coding.id.label("coding"), Coding.transcript_id.label("transcript"), Coding.start, Coding.end,
+               Coding.code_id, Coding.important, Coding.origin, Coding.quote)
+        .where(Coding.origin.in_(origins))
+        .order_by(Coding.transcript_id, Coding.start, Coding.id)
+    )
+    with project.engine.connect() as connection:
+        frame = pd.read_sql(query, connection)
+    all_paths = _all_paths(project)
+    frame["code"] = frame.pop("code_id").map(all_paths)
+    frame["code"] = frame["code"].map(_targets(set(chosen.values()), rollup))
+    frame = frame.explode("code").dropna(subset=["code"])
+    frame["words"] = frame.pop("quote").str.split().str.len().fillna(0).astype(int)
+    frame["segment"] = frame["transcript"] + ":" + frame["start"].astype(str) + "-" + frame["end"].astype(str)
+    frame = frame.merge(transcript_meta(project), on="transcript", how="left")
+    return apply_where(project, frame, where)
+
+
+def _all_paths(project: Project) -> dict[int, str]:
+    with project.session() as session:
+        return code_paths(session)
+
+
+def _targets(chosen: set[str], rollup: bool) -> Callable[[str], list[str]]:
+    """A coding's code -> the chosen codes it counts for: itself, and its chosen ancestors when rolling up."""
+
+    def targets(path: str) -> list[str]:
+        if not rollup:
+            return [path] if path in chosen else []
+        parts = path.split("/")
+        return [p for p in ("/".join(parts[:n]) for n in range(1, len(parts) + 1)) if p in chosen]
+
+    return targets
+
+
+# Matrix coding
+
+
+def matrix(
+    project: Project,
+    codes: str | Iterable[str] | None = None,
+    by: str | Iterable[str] = ("locality",),
+    unit: str = "segments",
+    rollup: bool = False,
+    where: Where | None = None,
+    percent: str | None = None,
+    origins: tuple[str, ...] = COUNTED_ORIGINS,
+) -> pd.DataFrame:
+    """Codes (rows) × metadata values (columns): NVivo's matrix coding query.
+
+    `unit` says what is counted: distinct coded segments, their words, or the
+    transcripts, participants or schools with at least one. `percent` turns
+    counts into percentages of the row or column total.
+    """
+    by = [check_field(f) for f in _split(by)]
+    if unit not in UNITS:
+        raise QualcodeError(f"--unit must be one of: {', '.join(UNITS)}")
+    if percent not in (None, "row", "column"):
+        raise QualcodeError("--percent must be row or column")
+    frame = coded_segments(project, codes, where, origins, rollup)
+    for field in by:
+        if field in LIST_FIELDS:
+            frame = frame.explode(field)
+        frame[field] = frame[field].fillna(MISSING)
+    table = _count(frame, ["code", *by], unit).unstack(by, fill_value=0)
+    table = table.reindex(list(select_codes(project, codes).values()), fill_value=0)
+    table.columns = [" / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in table.columns]
+    table = table.sort_index(axis=1).astype(int)
+    table.index.name = "code"
+    return _percent(table, percent)
+
+
+def _count(frame: pd.DataFrame, keys: list[str], unit: str) -> pd.Series:
+    grouped = frame.groupby(keys)
+    if unit == "segments":
+        return grouped["segment"].nunique()
+    if unit == "words":
+        return frame.drop_duplicates([*keys, "segment"]).groupby(keys)["words"].sum()
+    return grouped[unit[:-1]].nunique()
+
+
+def _percent(table: pd.DataFrame, percent: str | None) -> pd.DataFrame:
+    if percent is None:
+        return table
+    axis = 1 if percent == "row" else 0
+    totals = table.sum(axis=axis).replace(0, 1)
+    return (table.div(totals, axis=1 - axis) * 100).round(1)
+
+
+# Co-occurrence
+
+
+WITHIN = ("segment", "turn", "transcript")
+
+_UNITS_SQL = {
+    "transcript": "SELECT DISTINCT c.code_id, c.transcript_id AS unit FROM codings c WHERE {filter}",
+    "turn": (
+        "SELECT DISTINCT c.code_id, CAST(t.id AS VARCHAR(40)) AS unit FROM codings c "
+        'JOIN turns t ON t.transcript_id = c.transcript_id AND c.start < t."end" AND t.start < c."end" '
+        "WHERE {filter}"
+    ),
+    "segment": (
+        'SELECT c.code_id, CAST(c.id AS VARCHAR(40)) AS unit, c.transcript_id, c.start, c."end" '
+        "FROM codings c WHERE {filter}"
+    ),
+}
+_PAIRS_SQL = {
+    "shared": "a.unit = b.unit",
+    "segment": 'a.transcript_id = b.transcript_id AND a.start < b."end" + :near AND b.start < a."end" + :near',
+}
+
+
+def cooccur(
+    project: Project,
+    codes: str | Iterable[str] | None = None,
+    within: str = "segment",
+    near: int = 0,
+    origins: tuple[str, ...] = COUNTED_ORIGINS,
+) -> pd.DataFrame:
+    """Pairs of codes found together, with counts and Jaccard similarity, in one SQL query.
+
+    Within a turn or transcript, `count` is the turns (transcripts) coded with
+    both and `jaccard` is |A∩B| / |A∪B| over those units. Within a segment,
+    codings overlap (or lie within `near` characters); `count` is the
+    overlapping pairs and `jaccard` the share of the two codes' codings that
+    meet a coding of the other.
+    """
+    import pandas as pd
+
+    if within not in WITHIN:
+        raise QualcodeError(f"--within must be one of: {', '.join(WITHIN)}")
+    chosen = select_codes(project, codes)
+    statement = text(_cooccur_sql(within)).bindparams(
+        bindparam("codes", expanding=True), bindparam("origins", expanding=True)
+    )
+    parameters = {"codes": list(chosen) or [-1], "origins": list(origins), "near": near}
+    with project.engine.connect() as connection:
+        rows = connection.execute(statement, parameters).all()
+    frame = pd.DataFrame(rows, columns=["a", "b", "count", "met", "n_a", "n_b"])
+    frame.insert(0, "code_a", frame.pop("a").map(chosen))
+    frame.insert(1, "code_b", frame.pop("b").map(chosen))
+    if within == "segment":
+        frame["jaccard"] = frame["met"] / (frame["n_a"] + frame["n_b"])
+    else:
+        frame["jaccard"] = frame["count"] / (frame["n_a"] + frame["n_b"] - frame["count"])
+    frame["jaccard"] = frame["jaccard"].astype(float).round(3)
+    frame = frame.drop(columns="met").sort_values(["count", "code_a", "code_b"], ascending=[False, True, True])
+    return frame.reset_index(drop=True)
+
+
+def _cooccur_sql(within: str) -> str:
+    units = _UNITS_SQL[within].format(filter="c.code_id IN :codes AND c.origin IN :origins")
+    joined = _PAIRS_SQL["segment" if within == "segment" else "shared"]
+    return f"""
+        WITH u AS ({units}),
+        n AS (SELECT code_id, COUNT(*) AS n FROM u GROUP BY code_id),
+        p AS (
+            SELECT a.code_id AS a, b.code_id AS b, COUNT(*) AS together,
+                   COUNT(DISTINCT a.unit) + COUNT(DISTINCT b.unit) AS met
+            FROM u a JOIN u b ON {joined} AND a.code_id < b.code_id
+            GROUP BY a.code_id, b.code_id
+        )
+        SELECT p.a, p.b, p.together, p.met, na.n, nb.n
+        FROM p JOIN n na ON na.code_id = p.a JOIN n nb ON nb.code_id = p.b
+    """
+
+
+# Retrieving passages
+
+
+MODES = ("and", "or", "not")
+
+
+@dataclass
+class TextStore:
+    """Transcript texts, their line starts and each participant's attribution line, loaded once per query."""
+
+    texts: dict[str, str]
+    starts: dict[str, list[int]]
+    attributions: dict[str, str]
+
+    @classmethod
+    def load(cls, project: Project, transcript_ids: Iterable[str]) -> TextStore:
+        wanted = sorted(set(transcript_ids))
+        with project.session() as session:
+            transcripts = session.scalars(
+                select(Transcript).where(Transcript.id.in_(wanted))
+                .options(selectinload(Transcript.participant).selectinload(Participant.school))
+            ).all()
+            texts = {t.id: t.text for t in transcripts}
+            attributions = {t.id: render(project.settings, speaker_for(t.participant)) for t in transcripts}
+        return cls(texts, {tid: line_starts(body) for tid, body in texts.items()}, attributions)
+
+    def lines(self, transcript: str, start: int, end: int) -> str:
+        return lines_of(self.texts[transcript], start, end, self.starts[transcript])
+
+
+def find(
+    project: Project,
+    codes: str | Iterable[str],
+    mode: str = "or",
+    where: Where | None = None,
+    context: int = 0,
+    raw: bool = False,
+    origins: tuple[str, ...] = COUNTED_ORIGINS,
+) -> pd.DataFrame:
+    """Coded passages, with their metadata and attribution line.
+
+    ``or``: passages coded with any of the codes; ``and``: passages of the
+    first code that overlap a passage of every other; ``not``: passages of the
+    first code that overlap none of the others. Each code includes its
+    children. `context` adds that many characters before and after.
+    """
+    import pandas as pd
+
+    groups = _split(codes)
+    if mode not in MODES or not groups or (mode != "or" and len(groups) < 2):
+        raise QualcodeError("give codes, and at least two for --and / --not")
+    frames = [coded_segments(project, group, where, origins).assign(group=i) for i, group in enumerate(groups)]
+    kept = _combine(frames, mode)
+    texts = TextStore.load(project, kept["transcript"])
+    clean = (lambda s: s) if raw else pseudonymiser(project)
+    rows = [_passage_row(row, texts, context, clean) for row in kept.itertuples()]
+    return pd.DataFrame(rows, columns=PASSAGE_COLUMNS)
+
+
+PASSAGE_COLUMNS = ["transcript", "lines", "start", "end", "codes", "locality", "school", "participant",
+                   "attribution", "before", "text", "after", "important"]
+
+
+def _combine(frames: list[pd.DataFrame], mode: str) -> pd.DataFrame:
+    """One row per passage (span), its codes joined, kept by the and/or/not rule."""
+    import pandas as pd
+
+    everything = pd.concat(frames, ignore_index=True)
+    if mode != "or":
+        spans = _spans_by_transcript(frames[1:])
+        first = frames[0]
+        meets = first.apply(lambda r: [_overlaps(spans[i], r.transcript, r.start, r.end) for i in range(len(frames) - 1)], axis=1)
+        keep = meets.map(all) if mode == "and" else ~meets.map(any)
+        keep_segments = set(first.loc[keep.astype(bool), "segment"]) if len(first) else set()
+        everything = everything[everything["segment"].isin(keep_segments)] if mode == "and" else first[first["segment"].isin(keep_segments)]
+    if everything.empty:
+        return everything.assign(codes=[])
+    codes = everything.groupby("segment")["code"].agg(lambda c: ", ".join(sorted(set(c))))
+    important = everything.groupby("segment")["important"].any()
+    passages = everything.drop_duplicates("segment").set_index("segment")
+    passages["codes"], passages["important"] = codes, important
+    return passages.reset_index().sort_values(["transcript", "start", "end"])
+
+
+def _spans_by_transcript(frames: list[pd.DataFrame]) -> list[dict[str, list[tuple[int, int]]]]:
+    result = []
+    for frame in frames:
+        spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for row in frame.itertuples():
+            spans[row.transcript].append((row.start, row.end))
+        result.append(spans)
+    return result
+
+
+def _overlaps(spans: dict[str, list[tuple[int, int]]], transcript: str, start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e in spans.get(transcript, ()))
+
+
+def _passage_row(row, texts: TextStore, context: int, clean: Callable[[str], str]) -> dict:
+    body = texts.texts[row.transcript]
+    before = body[max(0, row.start - context) : row.start] if context else ""
+    after = body[row.end : row.end + context] if context else ""
+    return {
+        "transcript": row.transcript, "lines": texts.lines(row.transcript, row.start, row.end),
+        "start": row.start, "end": row.end, "codes": row.codes, "locality": row.locality,
+        "school": row.school, "participant": row.participant, "attribution": texts.attributions[row.transcript],
+        "before": clean(before), "text": clean(body[row.start : row.end]), "after": clean(after),
+        "important": bool(row.important),
+    }
+
+
+# Text search
+
+
+KWIC_COLUMNS = ["transcript", "line", "start", "end", "locality", "school", "participant", "attribution",
+                "left", "match", "right"]
+FUZZY_CUTOFF = 85
+
+
+def text_search(
+    project: Project,
+    pattern: str,
+    lemma: bool = False,
+    fuzzy: bool = False,
+    where: Where | None = None,
+    context: int = 40,
+    raw: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Keyword in context over what participants said (interviewer turns and notes excluded).
+
+    By words (``*`` matches the rest of a word), by lemma (``school`` finds
+    ``schools``, ``go`` finds ``went``; spaCy) or fuzzily (words within
+    `FUZZY_CUTOFF` rapidfuzz ratio of each pattern word, for misspellings).
+    """
+    import pandas as pd
+
+    if lemma and fuzzy:
+        raise QualcodeError("choose --lemma or --fuzzy, not both")
+    if not pattern.split():
+        raise QualcodeError("give a word or phrase to search for")
+    meta = apply_where(project, transcript_meta(project), where)
+    passages = _participant_passages(project, set(meta["transcript"]))
+    if lemma:
+        hits = _lemma_hits(project, pattern, sorted(passages), progress)
+    else:
+        regex = _fuzzy_regex(pattern, passages) if fuzzy else _word_regex(pattern)
+        hits = _regex_hits(regex, passages)
+    texts = TextStore.load(project, {transcript for transcript, _, _ in hits})
+    clean = (lambda s: s) if raw else pseudonymiser(project)
+    by_id = meta.set_index("transcript")
+    rows = [_kwic_row(hit, texts, by_id.loc[hit[0]], context, clean) for hit in sorted(hits)]
+    return pd.DataFrame(rows, columns=KWIC_COLUMNS)
+
+
+def _participant_passages(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int, str]]]:
+    """transcript -> (start, end, text) of each participant turn."""
+    turns = (
+        select(Turn.transcript_id, Turn.start, Turn.end)
+        .where(Turn.is_interviewer.is_(False))
+        .order_by(Turn.transcript_id, Turn.start)
+    )
+    passages: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    with project.engine.connect() as connection:
+        texts = dict(connection.execute(select(Transcript.id, Transcript.text)).all())
+        for transcript, start, end in connection.execute(turns):
+            if transcript in transcript_ids:
+                passages[transcript].append((start, end, texts[transcript][start:end]))
+    return passages
+
+
+def _word_regex(pattern: str) -> re.Pattern:
+    words = [re.escape(word).replace(r"\*", r"\w*") for word in pattern.split()]
+    return re.compile(r"\b" + r"\s+".join(words) + r"\b", re.IGNORECASE)
+
+
+def _fuzzy_regex(pattern: str, passages: dict[str, list[tuple[int, int, str]]]) -> re.Pattern:
+    """Each pattern word becomes the alternation of corpus words within the cutoff of it."""
+    vocabulary = {w for spans in passages.values() for _, _, body in spans for w in re.findall(r"[\w']+", body.lower())}
+    parts = []
+    for word in pattern.lower().split():
+        near = [m for m, _, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None)]
+        parts.append("(?:" + "|".join(map(re.escape, sorted(near or [word], key=len, reverse=True))) + ")")
+    return re.compile(r"\b" + r"\s+".join(parts) + r"\b", re.IGNORECASE)
+
+
+def _regex_hits(regex: re.Pattern, passages: dict[str, list[tuple[int, int, str]]]) -> list[tuple[str, int, int]]:
+    return [
+        (transcript, start + m.start(), start + m.end())
+        for transcript, spans in passages.items()
+        for start, _, body in spans
+        for m in regex.finditer(body)
+    ]
+
+
+def _lemma_hits(project: Project, pattern: str, transcript_ids: list[str], progress) -> list[tuple[str, int, int]]:
+    """Token runs whose lemmas are the pattern's lemmas, from the parse cache autocoding shares."""
+    from qualcode.nlp import load_pipeline, parse_sources, read_sources
+
+    wanted = [token.lemma_.lower() for token in load_pipeline()(pattern)]
+    with project.session() as session:
+        sources = read_sources(session, transcript_ids) if transcript_ids else []
+    hits = []
+    for parsed in parse_sources(project, sources, progress):
+        for passage, doc in zip(parsed.source.passages, parsed.docs):
+            lemmas = [token.lemma_.lower() for token in doc]
+            for i in range(len(doc) - len(wanted) + 1):
+                if lemmas[i : i + len(wanted)] == wanted:
+                    span = doc[i : i + len(wanted)]
+                    hits.append((parsed.source.id, passage.start + span.start_char, passage.start + span.end_char))
+    return hits
+
+
+def _kwic_row(hit: tuple[str, int, int], texts: TextStore, meta, context: int, clean: Callable[[str], str]) -> dict:
+    transcript, start, end = hit
+    body = texts.texts[transcript]
+    flat = lambda s: " ".join(s.split())  # noqa: E731
+    return {
+        "transcript": transcript, "line": texts.lines(transcript, start, end).split("-")[0],
+        "start": start, "end": end, "locality": meta["locality"], "school": meta["school"],
+        "participant": meta["participant"], "attribution": texts.attributions[transcript],
+        "left": clean(flat(body[max(0, start - context) : start])), "match": clean(body[start:end]),
+        "right": clean(flat(body[end : end + context])),
+    }
+
+
+# Framework matrix
+
+
+CASES = ("school", "participant")
+
+
+def framework(
+    project: Project,
+    by: str = "school",
+    codes: str | Iterable[str] | None = None,
+    cells: str = "count",
+    where: Where | None = None,
+    raw: bool = False,
+) -> pd.DataFrame:
+    """Cases (schools or participants) × themes; each cell the count of coded passages, or the passages themselves.
+
+    Themes are the codes named (each with its children rolled in), by default
+    the top-level codes. Passages are pseudonymised and tagged with their
+    transcript and lines, one paragraph each.
+    """
+    if by not in CASES:
+        raise QualcodeError(f"--by must be one of: {', '.join(CASES)}")
+    if cells not in ("count", "passages"):
+        raise QualcodeError("--cells must be count or passages")
+    theme_paths = _theme_paths(project, codes)
+    frame = coded_segments(project, theme_paths, where, rollup=True)
+    frame = frame[frame["code"].isin(theme_paths)].dropna(subset=[by])
+    if cells == "count":
+        table = frame.groupby([by, "code"])["segment"].nunique().unstack("code", fill_value=0)
+    else:
+        table = _passage_cells(project, frame, by, raw)
+    table = table.reindex(columns=theme_paths, fill_value=0 if cells == "count" else "")
+    table.index.name = by
+    return table.sort_index()
+
+
+def _theme_paths(project: Project, codes: str | Iterable[str] | None) -> list[str]:
+    """The paths of the codes named, or of the top-level codes."""
+    with project.session() as session:
+        paths = code_paths(session)
+        if not codes:
+            return sorted(p for p in paths.values() if "/" not in p)
+        return [paths[find_code(session, name).id] for name in _split(codes)]
+
+
+def _passage_cells(project: Project, frame: pd.DataFrame, by: str, raw: bool) -> pd.DataFrame:
+    texts = TextStore.load(project, frame["transcript"])
+    clean = (lambda s: s) if raw else pseudonymiser(project)
+    frame = frame.drop_duplicates([by, "code", "segment"]).copy()
+    frame["passage"] = [
+        f"[{r.transcript} {texts.lines(r.transcript, r.start, r.end)}] {clean(' '.join(texts.texts[r.transcript][r.start:r.end].split()))}"
+        for r in frame.itertuples()
+    ]
+    return frame.groupby([by, "code"])["passage"].agg("\n\n".join).unstack("code", fill_value="")
+
+
+# Export
+
+
+EXPORT_FORMATS = ("csv", "xlsx", "json")
+
+
+def export_table(table: pd.DataFrame, path: Path, sheet: str = "query") -> Path:
+    """Write a query result as CSV, XLSX (one sheet, wrapped text) or JSON records, by the file's suffix."""
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in EXPORT_FORMATS:
+        raise QualcodeError(f"{path}: write .csv, .xlsx or .json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    named = table.index.name is not None
+    if fmt == "csv":
+        table.to_csv(path, index=named, quoting=csv.QUOTE_MINIMAL)
+    elif fmt == "json":
+        path.write_text(table.reset_index().to_json(orient="records", force_ascii=False, indent=2) if named
+                        else table.to_json(orient="records", force_ascii=False, indent=2), encoding="utf-8")
+    else:
+        _write_xlsx(table, path, sheet, named)
+    return path
+
+
+def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, named: bool) -> None:
+    import pandas as pd
+    from openpyxl.styles import Alignment
+
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        table.to_excel(writer, sheet_name=sheet[:31], index=named)
+        worksheet = writer.sheets[sheet[:31]]
+        worksheet.freeze_panes = "B2"
+        for column in worksheet.columns:
+            worksheet.column_dimensions[column[0].column_letter].width = 40 if table.dtypes.eq(object).any() else 16
+            for cell in column:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def records(table: pd.DataFrame) -> list[dict]:
+    """A query result as JSON-ready records (the index, if named, as the first field)."""
+    import json
+
+    frame = table.reset_index() if table.index.name is not None else table
+    return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+
+# Pseudonymisation
+
+
+def pseudonymiser(project: Project) -> Callable[[str], str]:
+    """Text -> text with every identity-key name replaced: the one door by which words leave the tool.
+
+    Uses `qualcode.anonymise` when it is installed; until then, the project's
+    `identity-key.csv` (name,kind,variants,replacement,refers_to) directly.
+    """
+    try:
+        from qualcode.anonymise import load_key
+    except ImportError:
+        return _csv_key_pseudonymiser(project.root / "identity-key.csv")
+    key = load_key(project)
+    return lambda passage: key.pseudonymise(passage)[0]
+
+
+def _csv_key_pseudonymiser(path: Path) -> Callable[[str], str]:
+    if not path.is_file():
+        return lambda passage: passage
+    replacements: dict[str, str] = {}
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            for name in [row["name"], *(row.get("variants") or "").split(";")]:
+                if name.strip():
+                    replacements[name.strip().lower()] = row["replacement"]
+    if not replacements:
+        return lambda passage: passage
+    names = sorted(replacements, key=len, reverse=True)
+    regex = re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b", re.IGNORECASE)
+    return lambda passage: regex.sub(lambda m: replacements[m.group(0).lower()], passage)

@@ -1,0 +1,190 @@
+"""Reports: quote banks per theme, locality case studies and the cross-locality summary.
+
+`render_report(project, kind, fmt, output, **options)` builds the kind's typed
+context (`qualcode.reports.contexts`), renders it to HTML or Markdown through
+jinja2 templates (a project's `templates/` folder first, then the package's,
+the most specific template name first) or to Word with python-docx, runs
+`qualcode check` on the result, and only then moves it into place. A report
+that fails its own check is never left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from qualcode.errors import QualcodeError
+from qualcode.project import Project
+from qualcode.reports.contexts import Quote, quotes_of, variables
+
+FORMATS = ("html", "md", "docx")
+KINDS = ("quotes", "case", "cases")
+#: Template file suffix per text format.
+TEMPLATE_SUFFIX = {"html": "html", "md": "md.j2"}
+
+
+def render_report(
+    project: Project, kind: str, fmt: str | None = None, output: Path | None = None, corpus=None, **options
+) -> Path:
+    """Write one report and return its path.
+
+    `options` go to the kind's context builder: for ``quotes`` `theme` and a
+    `selection`; for ``case`` `locality`; all take `plot`. `output` may be a
+    file or a folder (default: the project's `reports/`); the format comes
+    from `fmt`, else from the output's suffix, else HTML. `corpus` is a
+    `qualcode.check.Corpus` to reuse across several reports.
+    """
+    if kind not in KINDS:
+        raise QualcodeError(f"no report kind '{kind}'; choose from {', '.join(KINDS)}")
+    fmt = _format(fmt, output)
+    context, specific = _context(project, kind, fmt, options)
+    path = output_path(project, output, f"{kind}-{specific}" if specific else kind, fmt)
+    if fmt == "docx":
+        from qualcode.reports.word import write_docx
+
+        write = lambda target: write_docx(kind, context, target)  # noqa: E731
+    else:
+        text = render_text(project, kind, fmt, context, specific)
+        write = lambda target: target.write_text(text, encoding="utf-8")  # noqa: E731
+    return _write_checked(project, path, write, _sourced(project, corpus, quotes_of(context)))
+
+
+def _format(fmt: str | None, output: Path | None) -> str:
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".") if output is not None and output.suffix else ""
+        fmt = {"markdown": "md", "htm": "html"}.get(suffix, suffix) or "html"
+    if fmt not in FORMATS:
+        raise QualcodeError(f"reports are written as {', '.join(FORMATS)}; not '{fmt}'")
+    return fmt
+
+
+def _context(project: Project, kind: str, fmt: str, options: dict):
+    """The kind's context, and the name that makes its default file and specific template names."""
+    if kind == "quotes":
+        from qualcode.reports.quotes import quotes_context
+
+        context = quotes_context(project, options["theme"], options.get("selection"))
+        return context, context.theme.replace("/", "-")
+    from qualcode.reports import case
+
+    if kind == "case":
+        context = case.case_context(project, options["locality"], options.get("plot", True), options.get("shares"))
+        return context, context.locality.lower()
+    return case.cases_context(project, fmt, options.get("plot", True), options.get("shares")), None
+
+
+def output_path(project: Project, output: Path | None, stem: str, fmt: str) -> Path:
+    """`output` if it names a file; else `<output or reports/>/<stem>.<fmt>`."""
+    if output is None:
+        output = project.root / "reports"
+    elif output.suffix and not output.is_dir():
+        output.parent.mkdir(parents=True, exist_ok=True)
+        return output
+    output.mkdir(parents=True, exist_ok=True)
+    return output / f"{stem}.{fmt}"
+
+
+def environment(project: Project, fmt: str):
+    """jinja2 templates: the project's `templates/` first, then the package's (also as ``default:NAME``)."""
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, StrictUndefined
+
+    package = PackageLoader("qualcode", "templates")
+    loader = ChoiceLoader([FileSystemLoader(project.root / "templates"), PrefixLoader({"default": package}, delimiter=":"), package])
+    return Environment(loader=loader, autoescape=fmt == "html", undefined=StrictUndefined, keep_trailing_newline=True)
+
+
+def template_names(kind: str, fmt: str, specific: str | None) -> list[str]:
+    """Most specific first: ``case-eastern.html`` before ``case.html``."""
+    suffix = TEMPLATE_SUFFIX[fmt]
+    return ([f"{kind}-{specific}.{suffix}"] if specific else []) + [f"{kind}.{suffix}"]
+
+
+def render_text(project: Project, kind: str, fmt: str, context, specific: str | None = None) -> str:
+    template = environment(project, fmt).select_template(template_names(kind, fmt, specific))
+    text = template.render(**variables(context))
+    # Template tags on lines of their own leave blank lines behind; Markdown needs at most one between blocks.
+    return re.sub(r"\n{3,}", "\n\n", text) if fmt == "md" else text
+
+
+def _write_checked(project: Project, path: Path, write: Callable[[Path], None], corpus=None) -> Path:
+    """Write to a temporary file beside `path`, check it, and move it into place only if it passes."""
+    temporary = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        write(temporary)
+        errors = _check_written_report(project, temporary, corpus)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    if errors:
+        temporary.unlink(missing_ok=True)
+        shown = "\n".join(errors[:20]) + (f"\n... and {len(errors) - 20} more" if len(errors) > 20 else "")
+        raise QualcodeError(f"{path.name} failed its own check, so it was not written:\n{shown}")
+    os.replace(temporary, path)
+    return path
+
+
+def _sourced(project: Project, corpus, quotes: list[Quote]):
+    """A checker corpus that looks for each of our quotes first in the transcript its id names.
+
+    The bundled corpus repeats whole sentences across interviews, so a quote
+    searched for everywhere can be "found" in someone else's transcript and
+    then fail the truth check. Stopgap until `qualcode check` reads quote ids
+    itself: the words must still be in the named transcript, in order, or the
+    checker's own search runs.
+    """
+    from qualcode.check import Corpus, Match, _in_order, fragments_of
+
+    class SourcedCorpus(Corpus):
+        def __init__(self, base: Corpus, named: dict[str, list[str]]):
+            self.__dict__.update(base.__dict__)
+            self.named = named
+
+        def locate(self, quote: str) -> Match | None:
+            # The checker reads quotes in document order, which is the context's order: the same
+            # words said in two interviews are matched to their transcripts one after the other.
+            waiting = self.named.get(" ".join(quote.split())) or [None]
+            transcript = waiting.pop(0) if len(waiting) > 1 else waiting[0]
+            found = _in_order(self.sources[transcript].folded, fragments_of(quote)) if transcript in self.sources else None
+            return Match(transcript, found[0], found[1], 100.0, True) if found else super().locate(quote)
+
+    named: dict[str, list[str]] = {}
+    for quote in quotes:
+        named.setdefault(" ".join(quote.text.split()), []).append(quote.transcript)
+    return SourcedCorpus(corpus or Corpus(project), named)
+
+
+def _check_written_report(project: Project, path: Path, corpus=None) -> list[str]:
+    """Errors `qualcode check` finds in the report (warnings, e.g. pseudonymised words, are not errors)."""
+    from qualcode.check import check_report
+
+    result = check_report(project, path, corpus=corpus)
+    return [f"line {f.line}: {f.check}: {f.message}" for f in result.findings if f.severity == "error"]
+
+
+def render_case_reports(project: Project, fmt: str | None = None, output: Path | None = None, plot: bool = True) -> list[Path]:
+    """Every locality's case study and the cross-locality summary, sharing one matrix and one checker corpus."""
+    from qualcode.check import Corpus
+    from qualcode.reports.case import Shares
+
+    if output is not None and output.suffix and not output.is_dir():
+        raise QualcodeError(f"{output}: give a folder for the case reports, not a file")
+    shares = Shares.of(project)
+    corpus = Corpus(project)
+    written = [
+        render_report(project, "case", fmt, output, corpus=corpus, locality=name, plot=plot, shares=shares)
+        for name in case_localities(project)
+    ]
+    written.append(render_report(project, "cases", fmt, output, corpus=corpus, plot=plot, shares=shares))
+    return written
+
+
+def case_localities(project: Project) -> list[str]:
+    """Localities with schools: the cases (national informants inform every case but are not one)."""
+    from sqlalchemy import select
+
+    from qualcode.models import School
+
+    with project.session() as session:
+        return sorted(set(session.scalars(select(School.locality_name))))

@@ -1,0 +1,199 @@
+"""Locality case studies and the cross-locality summary (the model: the study's four case studies).
+
+A case study sets out the locality's context (schools, partnerships, who was
+interviewed), then how its coding differs from the other localities, the key
+quotes per theme, and the researchers' memos on it. Shares are of coded
+passages: a theme's passages in a locality over all coded passages there, so
+localities with more interviews are comparable with those with fewer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from qualcode.config import UnknownValue
+from qualcode.errors import QualcodeError
+from qualcode.models import Memo, Participant, Partnership, School, Transcript
+from qualcode.project import Project
+from qualcode.query import coded_segments, pseudonymiser
+from qualcode.reports.contexts import (
+    CaseContext,
+    CasesContext,
+    Count,
+    LocalitySummary,
+    MatrixRow,
+    MatrixTable,
+    MemoRow,
+    PartnershipRow,
+    SchoolRow,
+    ThemeQuotes,
+    ThemeShare,
+)
+from qualcode.reports.quotes import Selection, anchor, build_quotes, select_key_quotes
+
+#: Key quotes per theme in a case study, and their length bounds.
+KEY_QUOTES = 3
+KEY_QUOTE_WORDS = (20, 120)
+#: Themes listed as over- or under-represented, and the fewest passages a theme needs to be listed.
+EXTREMES = 5
+MIN_PASSAGES = 3
+
+
+@dataclass
+class Shares:
+    """Coded passages per code (children rolled in, two levels deep) and locality, and per-locality totals."""
+
+    counts: dict[str, dict[str, int]]
+    totals: dict[str, int]
+    codes: list[str]
+
+    @classmethod
+    def of(cls, project: Project) -> Shares:
+        frame = coded_segments(project, None, rollup=True)
+        frame = frame[frame["code"].str.count("/") <= 1]
+        counts = frame.groupby(["locality", "code"])["segment"].nunique()
+        totals = frame.drop_duplicates("segment").groupby("locality").size()
+        nested: dict[str, dict[str, int]] = {}
+        for (locality, code), count in counts.items():
+            nested.setdefault(locality, {})[code] = int(count)
+        return cls(nested, {k: int(v) for k, v in totals.items()}, sorted(frame["code"].unique()))
+
+    def share(self, localities: list[str], code: str) -> float:
+        total = sum(self.totals.get(name, 0) for name in localities)
+        count = sum(self.counts.get(name, {}).get(code, 0) for name in localities)
+        return 100 * count / total if total else 0.0
+
+    def table(self, highlight: str | None = None) -> MatrixTable:
+        columns = sorted(self.totals)
+        rows = [MatrixRow(code, code.count("/"), [round(self.share([name], code), 1) for name in columns]) for code in self.codes]
+        caption = "Share of each locality's coded passages (%) per theme; a passage may carry several codes."
+        return MatrixTable(caption, columns, rows, highlight)
+
+    def extremes(self, locality: str) -> tuple[list[ThemeShare], list[ThemeShare]]:
+        others = [name for name in self.totals if name != locality]
+        ranked = []
+        for code in self.codes:
+            if "/" not in code or self.counts.get(locality, {}).get(code, 0) < MIN_PASSAGES:
+                continue
+            here, elsewhere = self.share([locality], code), self.share(others, code)
+            if elsewhere:
+                ranked.append(ThemeShare(code, round(here, 1), round(elsewhere, 1), round(here / elsewhere, 2)))
+        ranked.sort(key=lambda s: s.ratio)
+        over = [s for s in reversed(ranked) if s.ratio > 1][:EXTREMES]
+        under = [s for s in ranked if s.ratio < 1][:EXTREMES]
+        return over, under
+
+
+def check_locality(project: Project, locality: str) -> str:
+    """The locality's canonical name, if any school or participant is in it."""
+    try:
+        name = project.settings.vocabularies.resolve("locality", locality)
+    except UnknownValue as exc:
+        raise QualcodeError(str(exc)) from None
+    with project.session() as session:
+        if session.scalar(select(Participant.id).where(Participant.locality_name == name).limit(1)) is None:
+            raise QualcodeError(f"no interviews in {name}")
+    return name
+
+
+def case_context(project: Project, locality: str, plot: bool = True, shares: Shares | None = None) -> CaseContext:
+    """Everything the case study of `locality` shows."""
+    name = check_locality(project, locality)
+    shares = shares or Shares.of(project)
+    over, under = shares.extremes(name)
+    table = shares.table(highlight=name)
+    with project.session() as session:
+        schools = session.scalars(
+            select(School).where(School.locality_name == name).order_by(School.id)
+            .options(selectinload(School.designations), selectinload(School.partnerships))
+        ).all()
+        participants = session.scalars(select(Participant).where(Participant.locality_name == name)).all()
+        interviews = Counter(session.scalars(
+            select(Transcript.participant_id).join(Participant).where(Participant.locality_name == name)
+        ))
+        school_rows = [_school_row(school, participants, interviews) for school in schools]
+        partnerships = _partnerships(session, name)
+        memos = _memos(project, session, name, [s.id for s in schools])
+    staff = [p for p in participants if not p.is_system_informant]
+    informants = [p for p in participants if p.is_system_informant]
+    return CaseContext(
+        title=f"{name}: a locality case study", locality=name, generated=dt.date.today().isoformat(),
+        schools=school_rows, phases=_counts(s.phase for s in school_rows),
+        school_types=_counts(s.school_type for s in school_rows),
+        grades=_counts(s.ofsted or "not given" for s in school_rows), partnerships=partnerships,
+        staff=_counts(p.role for p in staff for _ in range(interviews[p.id])),
+        informants=_counts(p.informant_kind for p in informants for _ in range(interviews[p.id])),
+        interviews=sum(interviews.values()), matrix=table, over=over, under=under,
+        themes=_key_quotes(project, name), memos=memos, plot=_plot(table) if plot else None,
+    )
+
+
+def _school_row(school: School, participants: list[Participant], interviews: Counter) -> SchoolRow:
+    return SchoolRow(
+        id=school.id, phase=school.phase, school_type=school.school_type, ofsted=school.ofsted, fsm=school.fsm,
+        designations=[d.designation for d in school.designations], partnerships=sorted(p.id for p in school.partnerships),
+        interviews=sum(interviews[p.id] for p in participants if p.school_id == school.id),
+    )
+
+
+def _partnerships(session, locality: str) -> list[PartnershipRow]:
+    partnerships = session.scalars(
+        select(Partnership).where(Partnership.locality_name == locality).order_by(Partnership.id)
+        .options(selectinload(Partnership.members))
+    ).all()
+    return [PartnershipRow(p.id, p.kind, p.lead_school_id, sorted(m.id for m in p.members)) for p in partnerships]
+
+
+def _memos(project: Project, session, locality: str, schools: list[str]) -> list[MemoRow]:
+    clean = pseudonymiser(project)
+    memos = session.scalars(
+        select(Memo).where(or_(
+            (Memo.target_kind == "locality") & (Memo.target_id == locality),
+            (Memo.target_kind == "school") & Memo.target_id.in_(schools),
+        )).order_by(Memo.created_at, Memo.id)
+    ).all()
+    return [MemoRow(f"{m.target_kind} {m.target_id}", m.author, m.created_at.date().isoformat(), clean(m.text)) for m in memos]
+
+
+def _counts(values) -> list[Count]:
+    return [Count(label, count) for label, count in sorted(Counter(values).items(), key=lambda item: (-item[1], item[0]))]
+
+
+def _key_quotes(project: Project, locality: str) -> list[ThemeQuotes]:
+    """For each top-level theme, a few quotes from the locality: important first, one per school first."""
+    from qualcode.query import select_codes
+
+    selection = Selection(min_words=KEY_QUOTE_WORDS[0], max_words=KEY_QUOTE_WORDS[1], trim=True, where={"locality": locality})
+    themes = [path for path in select_codes(project, None).values() if "/" not in path]
+    result = []
+    for theme in themes:
+        quotes = select_key_quotes(build_quotes(project, theme, selection), KEY_QUOTES)
+        if quotes:
+            result.append(ThemeQuotes(theme, anchor("theme-" + theme), theme.replace("-", " ").capitalize(), quotes))
+    return result
+
+
+def cases_context(project: Project, fmt: str = "html", plot: bool = True, shares: Shares | None = None) -> CasesContext:
+    """The cross-locality summary: each locality in a line, the shared matrix, links to each case study."""
+    shares = shares or Shares.of(project)
+    table = shares.table()
+    with project.session() as session:
+        schools = Counter(session.scalars(select(School.locality_name)))
+        interviews = Counter(session.scalars(select(Participant.locality_name).join(Transcript)))
+    summaries = [
+        LocalitySummary(name, schools[name], interviews[name], shares.totals[name],
+                        [s.code for s in shares.extremes(name)[0][:3]], f"case-{name.lower()}.{fmt}" if schools[name] else None)
+        for name in sorted(shares.totals)
+    ]
+    return CasesContext("Localities compared", dt.date.today().isoformat(), summaries, table, _plot(table) if plot else None)
+
+
+def _plot(table: MatrixTable) -> str:
+    from qualcode.reports.plots import data_uri, heatmap
+
+    return data_uri(heatmap(table))

@@ -1,0 +1,213 @@
+"""What each report template receives: typed contexts, every field documented.
+
+These dataclasses are the contract for anyone writing their own template in
+a project's `templates/` folder: a template may use exactly these names, and a
+test checks both that every field has help text and that the package's
+templates use nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+
+def doc(help: str, **kwargs):
+    """A dataclass field carrying its help text."""
+    return field(metadata={"help": help}, **kwargs)
+
+
+@dataclass
+class Quote:
+    """One quotation, ready to print: pseudonymised words, attribution line, and where they come from."""
+
+    id: str = doc("Stable quote id, Q-<transcript>-<nnnn>: the nth coded passage of that transcript, in text order.")
+    text: str = doc("The words, pseudonymised; '...' marks sentences left out by trimming.")
+    attribution: str = doc("The attribution line rendered from the speaker's metadata in the project's format.")
+    transcript: str = doc("Transcript id the quote comes from.")
+    lines: str = doc("Line range in the transcript, as 'qualcode show' numbers it.")
+    start: int = doc("Character offset where the quoted passage starts in the transcript.")
+    end: int = doc("Character offset where it ends.")
+    code: str = doc("Code path the passage is coded with.")
+    locality: str = doc("Locality of the speaker.")
+    school: str | None = doc("School id of the speaker (None for a system informant).")
+    important: bool = doc("Flagged important by a coder; such quotes come first.")
+    words: int = doc("Number of words quoted.")
+
+
+@dataclass
+class LocalityQuotes:
+    """The quotes for one code from one locality."""
+
+    locality: str = doc("Locality name.")
+    quotes: list[Quote] = doc("Quotes in order: important first, then by transcript and position.")
+
+
+@dataclass
+class QuoteGroup:
+    """The quotes for one code (the theme itself or one of its children)."""
+
+    code: str = doc("Code path.")
+    anchor: str = doc("HTML id for the group's heading, for the table of contents.")
+    title: str = doc("Code title, or its name when it has none.")
+    definition: str | None = doc("Code definition from the codebook.")
+    localities: list[LocalityQuotes] = doc("Quotes grouped by locality, localities in alphabetical order.")
+    count: int = doc("Number of quotes in the group.")
+
+
+@dataclass
+class QuotesContext:
+    """`qualcode report quotes`: every usable quote for a theme and its children."""
+
+    title: str = doc("Report title.")
+    theme: str = doc("Code path of the theme.")
+    theme_title: str = doc("Title of the theme code.")
+    definition: str | None = doc("Definition of the theme code.")
+    generated: str = doc("Date the report was written (ISO format).")
+    selection: list[str] = doc("How quotes were chosen, one phrase each (filters, length bounds, per-school cap).")
+    groups: list[QuoteGroup] = doc("Quote groups, the theme's own codings first, then each child code.")
+    quote_count: int = doc("Total number of quotes in the report.")
+
+
+@dataclass
+class Count:
+    """A label and how many: a row of a small summary table."""
+
+    label: str = doc("What is counted.")
+    count: int = doc("How many.")
+
+
+@dataclass
+class SchoolRow:
+    """One school of a locality, by its pseudonym id."""
+
+    id: str = doc("School id (a pseudonym).")
+    phase: str = doc("School phase.")
+    school_type: str = doc("School type.")
+    ofsted: str | None = doc("Ofsted grade.")
+    fsm: float | None = doc("Share of pupils eligible for free school meals, per cent.")
+    designations: list[str] = doc("National designations held: Teaching School, NLE, LLE, SLE.")
+    partnerships: list[str] = doc("Partnership ids the school belongs to.")
+    interviews: int = doc("Number of staff interviews at the school.")
+
+
+@dataclass
+class PartnershipRow:
+    """A MAT, TSA or cluster active in the locality."""
+
+    id: str = doc("Partnership id (a pseudonym).")
+    kind: str = doc("MAT, TSA, cluster or federation.")
+    lead: str | None = doc("Lead school id, if any.")
+    members: list[str] = doc("Member school ids.")
+
+
+@dataclass
+class MatrixTable:
+    """A code × locality table, ready to print."""
+
+    caption: str = doc("What the numbers are.")
+    columns: list[str] = doc("Column headings (localities).")
+    rows: list[MatrixRow] = doc("One row per code.")
+    highlight: str | None = doc("Column to emphasise (the report's own locality).")
+
+
+@dataclass
+class MatrixRow:
+    code: str = doc("Code path.")
+    depth: int = doc("0 for a top-level theme, 1 for its children, for indenting.")
+    values: list[float] = doc("One number per column.")
+
+
+@dataclass
+class ThemeShare:
+    """How much more (or less) a theme is coded in this locality than in the others."""
+
+    code: str = doc("Code path.")
+    here: float = doc("Share of this locality's coded passages, per cent.")
+    elsewhere: float = doc("Share of the other localities' coded passages, per cent.")
+    ratio: float = doc("here / elsewhere: above 1 over-represented, below 1 under-represented.")
+
+
+@dataclass
+class ThemeQuotes:
+    """Key quotes on one theme from the locality."""
+
+    code: str = doc("Code path of the theme.")
+    anchor: str = doc("HTML id for the theme's heading.")
+    title: str = doc("Theme title.")
+    quotes: list[Quote] = doc("The key quotes: important first, at most one per school where possible.")
+
+
+@dataclass
+class MemoRow:
+    """A researcher's memo on the locality or one of its schools."""
+
+    target: str = doc("What the memo is about, e.g. 'locality Eastern' or 'school EAS-S04'.")
+    author: str = doc("Who wrote it.")
+    date: str = doc("When (ISO date).")
+    text: str = doc("The memo, pseudonymised.")
+
+
+@dataclass
+class CaseContext:
+    """`qualcode report case LOCALITY`: a locality case study."""
+
+    title: str = doc("Report title.")
+    locality: str = doc("Locality name.")
+    generated: str = doc("Date the report was written (ISO format).")
+    schools: list[SchoolRow] = doc("The locality's schools.")
+    phases: list[Count] = doc("Schools by phase.")
+    school_types: list[Count] = doc("Schools by type.")
+    grades: list[Count] = doc("Schools by Ofsted grade.")
+    partnerships: list[PartnershipRow] = doc("Partnerships based in the locality.")
+    staff: list[Count] = doc("Staff interviews by role.")
+    informants: list[Count] = doc("System informant interviews by kind.")
+    interviews: int = doc("All interviews in the locality, staff and informants.")
+    matrix: MatrixTable = doc("Share of coded passages per theme, this locality against the others (column per cent).")
+    over: list[ThemeShare] = doc("Themes most over-represented here, strongest first.")
+    under: list[ThemeShare] = doc("Themes most under-represented here, weakest first.")
+    themes: list[ThemeQuotes] = doc("Key quotes per top-level theme.")
+    memos: list[MemoRow] = doc("Memos on the locality or its schools, oldest first.")
+    plot: str | None = doc("The code × locality heatmap as a data: URI (PNG), or None when not drawn.")
+
+
+@dataclass
+class LocalitySummary:
+    """One locality's line in the cross-locality summary."""
+
+    name: str = doc("Locality name.")
+    schools: int = doc("Number of schools.")
+    interviews: int = doc("Number of interviews.")
+    passages: int = doc("Number of coded passages.")
+    over: list[str] = doc("Its most over-represented themes.")
+    link: str | None = doc("File name of the locality's case report in the same folder (None: no schools, no case report).")
+
+
+@dataclass
+class CasesContext:
+    """`qualcode report cases`: the cross-locality summary."""
+
+    title: str = doc("Report title.")
+    generated: str = doc("Date the report was written (ISO format).")
+    localities: list[LocalitySummary] = doc("One summary per locality, alphabetical.")
+    matrix: MatrixTable = doc("Share of coded passages per theme in each locality (column per cent).")
+    plot: str | None = doc("The code × locality heatmap as a data: URI (PNG), or None when not drawn.")
+
+
+#: Report kind -> the context its templates receive.
+CONTEXTS = {"quotes": QuotesContext, "case": CaseContext, "cases": CasesContext}
+
+
+def variables(context) -> dict:
+    """The names a template sees: the context's top-level fields."""
+    return {f.name: getattr(context, f.name) for f in fields(context)}
+
+
+def quotes_of(context) -> list[Quote]:
+    """Every `Quote` anywhere inside a context, in order."""
+    if isinstance(context, Quote):
+        return [context]
+    if isinstance(context, list):
+        return [quote for item in context for quote in quotes_of(item)]
+    if hasattr(context, "__dataclass_fields__"):
+        return [quote for f in fields(context) for quote in quotes_of(getattr(context, f.name))]
+    return []

@@ -1,0 +1,221 @@
+"""Choosing quotes: clipped to what the participant said, balanced across schools, trimmed at sentence ends.
+
+A coded passage becomes a `Quote` only through `build_quotes`, so every quote
+in every report has the same guarantees: its words are the participant's (a
+span reaching into an interviewer's turn is cut back to the participant's
+turn), pseudonymised, attributed by `attribution.render`, and identified by a
+stable id that leads back to the transcript and span.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from qualcode.codebook import find_code
+from qualcode.models import Code, Coding, Turn
+from qualcode.project import Project
+from qualcode.query import COUNTED_ORIGINS, QUOTABLE_ORIGINS, Where, TextStore, coded_segments, pseudonymiser
+from qualcode.reports.contexts import LocalityQuotes, Quote, QuoteGroup, QuotesContext
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+TRIM_MARK = "..."
+
+
+@dataclass
+class Selection:
+    """How to pick quotes: the strongest first, balanced across cases, within length bounds."""
+
+    max_per_school: int | None = None
+    min_words: int | None = None
+    max_words: int | None = None
+    #: Shorten quotes over `max_words` at a sentence end (with '...') instead of leaving them out.
+    trim: bool = False
+    where: Where | None = None
+
+    def phrases(self) -> list[str]:
+        phrases = [f"{field} = {value}" for field, value in (self.where or {}).items()]
+        if self.min_words:
+            phrases.append(f"at least {self.min_words} words")
+        if self.max_words:
+            phrases.append(f"at most {self.max_words} words" + (", longer quotes trimmed at a sentence end" if self.trim else ""))
+        if self.max_per_school:
+            phrases.append(f"at most {self.max_per_school} per school (or informant) for each code")
+        return phrases or ["every accepted or manual coding"]
+
+
+def trim_text(text: str, max_words: int) -> str:
+    """Whole sentences from the start up to `max_words`, then '...'; never cut inside a sentence."""
+    sentences = _SENTENCE_END.split(text)
+    kept, count = [], 0
+    for sentence in sentences:
+        words = len(sentence.split())
+        if kept and count + words > max_words:
+            break
+        kept.append(sentence)
+        count += words
+    return text if len(kept) == len(sentences) else " ".join(kept) + " " + TRIM_MARK
+
+
+def build_quotes(project: Project, codes: str | Iterable[str], selection: Selection) -> list[Quote]:
+    """Quotes for the codings of `codes` (each with its children), chosen and ordered by `selection`."""
+    segments = coded_segments(project, codes, selection.where, QUOTABLE_ORIGINS)
+    if segments.empty:
+        return []
+    texts = TextStore.load(project, segments["transcript"])
+    turns = _participant_turns(project, set(segments["transcript"]))
+    ids = _quote_ids(project, set(segments["transcript"]))
+    clean = pseudonymiser(project)
+    quotes = []
+    for row in segments.sort_values(["important", "transcript", "start"], ascending=[False, True, True]).itertuples():
+        span = _clip(turns.get(row.transcript, []), row.start, row.end)
+        if span is None:
+            continue
+        words = " ".join(texts.texts[row.transcript][span[0] : span[1]].split())
+        quote = _fit(words, selection)
+        if quote is None:
+            continue
+        quotes.append(Quote(
+            id=ids[(row.transcript, row.start, row.end)], text=clean(quote), attribution=texts.attributions[row.transcript],
+            transcript=row.transcript, lines=texts.lines(row.transcript, *span), start=span[0], end=span[1],
+            code=row.code, locality=row.locality, school=row.school if isinstance(row.school, str) else None,
+            important=bool(row.important), words=len(quote.split()),
+        ))
+    return _balanced(_unique(quotes), selection.max_per_school)
+
+
+def _fit(words: str, selection: Selection) -> str | None:
+    count = len(words.split())
+    if selection.min_words and count < selection.min_words:
+        return None
+    if selection.max_words and count > selection.max_words:
+        return trim_text(words, selection.max_words) if selection.trim else None
+    return words
+
+
+def _participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int]]]:
+    query = select(Turn.transcript_id, Turn.start, Turn.end).where(Turn.is_interviewer.is_(False)).order_by(Turn.transcript_id, Turn.start)
+    turns: dict[str, list[tuple[int, int]]] = {}
+    with project.engine.connect() as connection:
+        for transcript, start, end in connection.execute(query):
+            if transcript in transcript_ids:
+                turns.setdefault(transcript, []).append((start, end))
+    return turns
+
+
+def _clip(turns: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+    """The part of the span inside the first participant turn it touches (None if it touches none)."""
+    index = max(bisect_right([s for s, _ in turns], start) - 1, 0)
+    for turn_start, turn_end in turns[index:]:
+        if turn_start < end and start < turn_end:
+            return max(start, turn_start), min(end, turn_end)
+        if turn_start >= end:
+            break
+    return None
+
+
+def _quote_ids(project: Project, transcript_ids: set[str]) -> dict[tuple[str, int, int], str]:
+    """Q-<transcript>-<nnnn>: passages numbered in text order among the transcript's coded spans.
+
+    Numbering counts every coded span (whoever coded it, with whatever code),
+    so an id does not depend on the report's filters or selection.
+    """
+    query = (
+        select(Coding.transcript_id, Coding.start, Coding.end).distinct()
+        .where(Coding.origin.in_(COUNTED_ORIGINS))
+        .order_by(Coding.transcript_id, Coding.start, Coding.end)
+    )
+    ids, counters = {}, Counter()
+    with project.engine.connect() as connection:
+        for transcript, start, end in connection.execute(query):
+            if transcript in transcript_ids:
+                counters[transcript] += 1
+                ids[(transcript, start, end)] = f"Q-{transcript}-{counters[transcript]:04d}"
+    return ids
+
+
+def _unique(quotes: list[Quote]) -> list[Quote]:
+    """One quote per code and passage (two coders on the same span make one quote)."""
+    seen, kept = set(), []
+    for quote in quotes:
+        if (quote.code, quote.id) not in seen:
+            seen.add((quote.code, quote.id))
+            kept.append(quote)
+    return kept
+
+
+def _balanced(quotes: list[Quote], per_school: int | None) -> list[Quote]:
+    """At most `per_school` quotes per code from each school (each informant counting as a school of one)."""
+    if not per_school:
+        return quotes
+    counts: Counter = Counter()
+    kept = []
+    for quote in quotes:
+        key = (quote.code, quote.school or quote.transcript)
+        if counts[key] < per_school:
+            counts[key] += 1
+            kept.append(quote)
+    return kept
+
+
+def quotes_context(project: Project, theme: str, selection: Selection | None = None) -> QuotesContext:
+    """The quote bank for a theme: its own codings first, then each child code, each by locality."""
+    selection = selection or Selection()
+    with project.session() as session:
+        root = find_code(session, theme)
+        codes = _subtree(session, root)
+    quotes = build_quotes(project, codes[0][0], selection)
+    groups = [_group(path, title, definition, [q for q in quotes if q.code == path]) for path, title, definition in codes]
+    groups = [group for group in groups if group.count]
+    theme_path, theme_title, definition = codes[0]
+    return QuotesContext(
+        title=f"Quote bank: {theme_title}", theme=theme_path, theme_title=theme_title, definition=definition,
+        generated=dt.date.today().isoformat(), selection=selection.phrases(), groups=groups,
+        quote_count=sum(group.count for group in groups),
+    )
+
+
+def _subtree(session, root: Code) -> list[tuple[str, str, str | None]]:
+    """(path, title, definition) of the code and every descendant, depth first in name order."""
+    from qualcode.codebook import path_of
+
+    result = []
+
+    def visit(code: Code) -> None:
+        result.append((path_of(code), code.title or code.name, code.definition))
+        for child in sorted(code.children, key=lambda c: c.name):
+            visit(child)
+
+    visit(root)
+    return result
+
+
+def _group(path: str, title: str, definition: str | None, quotes: list[Quote]) -> QuoteGroup:
+    localities = sorted({q.locality for q in quotes})
+    return QuoteGroup(
+        code=path, anchor=anchor(path), title=title, definition=definition,
+        localities=[LocalityQuotes(name, [q for q in quotes if q.locality == name]) for name in localities],
+        count=len(quotes),
+    )
+
+
+def anchor(text: str) -> str:
+    """An HTML id from a code path or name: ``markets/competition`` -> ``markets-competition``."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def select_key_quotes(quotes: list[Quote], limit: int) -> list[Quote]:
+    """Up to `limit` quotes, one per school first (important ones ahead), then more from any school."""
+    first, rest, seen = [], [], set()
+    for quote in quotes:
+        key = quote.school or quote.transcript
+        (rest if key in seen else first).append(quote)
+        seen.add(key)
+    return (first + rest)[:limit]
+

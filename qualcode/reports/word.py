@@ -1,0 +1,126 @@
+"""Word reports with python-docx, in Word's own styles: Title, Heading 1-3, Quote, Table Grid.
+
+The same contexts as the HTML and Markdown templates. Each quote is a 'Quote'
+paragraph, the next paragraph is its attribution line alone, then a small
+reference line with the quote id; that is the layout `qualcode check` reads.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from qualcode.reports.contexts import CaseContext, CasesContext, Count, MatrixTable, Quote, QuotesContext
+
+NOTE = "Quotes are pseudonymised; each quote id leads back to its transcript and lines."
+
+
+def write_docx(kind: str, context, path: Path) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.add_heading(context.title, level=0)
+    document.add_paragraph(f"Written by qualcode on {context.generated}. {NOTE}")
+    {"quotes": _quotes, "case": _case, "cases": _cases}[kind](document, context)
+    document.save(str(path))
+    return path
+
+
+def _quotes(document, context: QuotesContext) -> None:
+    definition = f": {context.definition}" if context.definition else ""
+    document.add_paragraph(f"{context.theme_title} ({context.theme}){definition}")
+    document.add_paragraph(f"{context.quote_count} quotes, chosen as follows: {'; '.join(context.selection)}.")
+    for group in context.groups:
+        document.add_heading(group.code, level=1)
+        if group.definition:
+            document.add_paragraph(group.definition)
+        for place in group.localities:
+            document.add_heading(place.locality, level=2)
+            for quote in place.quotes:
+                _quote(document, quote)
+
+
+def _quote(document, quote: Quote) -> None:
+    document.add_paragraph(quote.text, style="Quote")
+    document.add_paragraph(quote.attribution)
+    reference = document.add_paragraph(f"{quote.id} · {quote.transcript}, lines {quote.lines}" + (" · important" if quote.important else ""))
+    for run in reference.runs:
+        run.font.size = _points(8)
+
+
+def _case(document, context: CaseContext) -> None:
+    document.add_heading("Context", level=1)
+    document.add_paragraph(f"{len(context.schools)} schools and {context.interviews} interviews in {context.locality}.")
+    _table(document, ["School", "Phase", "Type", "Ofsted", "FSM %", "Designations", "Partnerships", "Interviews"], [
+        [s.id, s.phase, s.school_type, s.ofsted or "", "" if s.fsm is None else f"{s.fsm:g}", ", ".join(s.designations),
+         ", ".join(s.partnerships), str(s.interviews)] for s in context.schools
+    ])
+    for heading, counts in [("By phase", context.phases), ("By type", context.school_types), ("By Ofsted grade", context.grades),
+                            ("Staff interviews by role", context.staff), ("System informants", context.informants)]:
+        document.add_paragraph(f"{heading}: {_listed(counts)}")
+    document.add_heading("Partnerships", level=2)
+    _table(document, ["Partnership", "Kind", "Lead school", "Members"],
+           [[p.id, p.kind, p.lead or "", ", ".join(p.members)] for p in context.partnerships])
+    document.add_heading("Themes against the other localities", level=1)
+    _matrix(document, context.matrix, context.plot)
+    document.add_heading("Over- and under-represented themes", level=1)
+    for heading, shares in [(f"More often coded in {context.locality}", context.over), (f"Less often coded in {context.locality}", context.under)]:
+        document.add_heading(heading, level=2)
+        _table(document, ["Theme", f"{context.locality} %", "Elsewhere %", "Ratio"],
+               [[s.code, f"{s.here:.1f}", f"{s.elsewhere:.1f}", f"{s.ratio:.2f}"] for s in shares])
+    document.add_heading("Key quotes", level=1)
+    for theme in context.themes:
+        document.add_heading(theme.title, level=2)
+        for quote in theme.quotes:
+            _quote(document, quote)
+    document.add_heading("Memos", level=1)
+    for memo in context.memos:
+        document.add_heading(f"On {memo.target}, {memo.author}, {memo.date}", level=3)
+        document.add_paragraph(memo.text)
+    if not context.memos:
+        document.add_paragraph(f"No memos on {context.locality} or its schools yet.")
+
+
+def _cases(document, context: CasesContext) -> None:
+    document.add_heading("Localities", level=1)
+    _table(document, ["Locality", "Schools", "Interviews", "Coded passages", "Most over-represented themes"],
+           [[l.name, str(l.schools), str(l.interviews), str(l.passages), ", ".join(l.over)] for l in context.localities])
+    document.add_heading("Themes by locality", level=1)
+    _matrix(document, context.matrix, context.plot)
+
+
+def _matrix(document, matrix: MatrixTable, plot: str | None) -> None:
+    if plot:
+        from docx.shared import Cm
+
+        from qualcode.reports.plots import png_of
+
+        document.add_picture(io.BytesIO(png_of(plot)), width=Cm(15))
+    _table(document, ["Theme", *matrix.columns],
+           [["  " * row.depth + row.code, *(f"{v:.1f}" for v in row.values)] for row in matrix.rows])
+    document.add_paragraph(matrix.caption)
+
+
+def _table(document, header: list[str], rows: list[list[str]]) -> None:
+    if not rows:
+        document.add_paragraph("None.")
+        return
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, header):
+        cell.text = text
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+    for row in rows:
+        for cell, text in zip(table.add_row().cells, row):
+            cell.text = text
+
+
+def _listed(counts: list[Count]) -> str:
+    return ", ".join(f"{c.label} {c.count}" for c in counts) or "none"
+
+
+def _points(size: int):
+    from docx.shared import Pt
+
+    return Pt(size)
