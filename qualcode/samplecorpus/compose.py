@@ -211,10 +211,12 @@ class Composer:
             return None
         chosen = self.rng.sample(lines, min(count, len(lines)))
         self.used |= {line.text for line in chosen}
-        return Segment(" ".join(self.slots.fill(line.text, self._speaker_ref()) for line in chosen), (code,))
+        return Segment(" ".join(self.slots.fill(line.text, self._speaker_ref(line.text)) for line in chosen), (code,))
 
-    def _speaker_ref(self) -> str:
-        return self.rng.choice([self.speaker, self.speaker, "They" if self.rng.random() < 0.3 else self.speaker])
+    def _speaker_ref(self, text: str) -> str:
+        """'The deputy headteacher', or now and then 'They' where the sentence opens with the subject."""
+        opens = text.startswith("{Speaker} ")
+        return "They" if opens and self.rng.random() < 0.25 else self.speaker
 
     def opener(self, segment: Segment) -> list[Segment]:
         """Maybe put a spoken opener in front of a passage (outside its span).

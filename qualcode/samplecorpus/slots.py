@@ -70,7 +70,9 @@ class Slots:
                     return options[1] if self.school else options[2]
                 return self.rng.choice(options)
             if body == "Speaker":
-                return speaker
+                before = match.string[:match.start()].rstrip()
+                starts_sentence = not before or before.endswith((".", "?", "!", ":"))
+                return speaker if starts_sentence else speaker[:1].lower() + speaker[1:]
             return self.value(body)
         return _SLOT.sub(one, _SLOT.sub(one, text))
 
