@@ -72,4 +72,4 @@ def test_stats_cli_shows_the_locality_table(run, study, tmp_path: Path):
     result = run("stats", "--project", str(study.root))
     assert result.returncode == 0, result.stderr
     row = next(line for line in result.stdout.splitlines() if "Western" in line)
-    assert row.split("│")[2:5] == [" 14 ", " 47 ", " 5 "]
+    assert [cell.strip() for cell in row.split("│")[2:5]] == ["14", "47", "5"]
