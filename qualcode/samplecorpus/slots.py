@@ -98,6 +98,12 @@ class Slots:
     def slot_partner_school(self) -> str:
         return self._pick(self.partners or self.local.other_schools)
 
+    def slot_study_school(self) -> str:
+        """A case-study school of the speaker's locality, as informants name them."""
+        prefix = self.interview.id[:4]
+        schools = [entity for sid, entity in self.world.schools.items() if sid.startswith(prefix)]
+        return self._pick(schools) if schools else self.slot_other_school()
+
     def slot_own_school(self) -> str:
         return self.say(self.world.schools[self.school.id]) if self.school else self.slot_other_school()
 
