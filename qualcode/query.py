@@ -450,6 +450,11 @@ def _overlaps(spans: dict[str, list[tuple[int, int]]], transcript: str, start: i
     return any(s < end and start < e for s, e in spans.get(transcript, ()))
 
 
+def _flat(text: str) -> str:
+    """Context on one line: line breaks and runs of spaces become single spaces."""
+    return " ".join(text.split()) + (" " if text[-1:].isspace() else "") if text.strip() else text
+
+
 def _passage_row(row, texts: TextStore, context: int, clean: Callable[[str], str]) -> dict:
     body = texts.texts[row.transcript]
     before = body[max(0, row.start - context) : row.start] if context else ""
@@ -458,7 +463,7 @@ def _passage_row(row, texts: TextStore, context: int, clean: Callable[[str], str
         "transcript": row.transcript, "lines": texts.lines(row.transcript, row.start, row.end),
         "start": row.start, "end": row.end, "codes": row.codes, "locality": row.locality,
         "school": row.school, "participant": row.participant, "attribution": texts.attributions[row.transcript],
-        "before": clean(before), "text": clean(body[row.start : row.end]), "after": clean(after),
+        "before": clean(_flat(before)), "text": clean(body[row.start : row.end]), "after": clean(_flat(after)),
         "important": bool(row.important),
     }
 
@@ -568,13 +573,12 @@ def _lemma_hits(project: Project, pattern: str, transcript_ids: list[str], progr
 def _kwic_row(hit: tuple[str, int, int], texts: TextStore, meta, context: int, clean: Callable[[str], str]) -> dict:
     transcript, start, end = hit
     body = texts.texts[transcript]
-    flat = lambda s: " ".join(s.split())  # noqa: E731
     return {
         "transcript": transcript, "line": texts.lines(transcript, start, end).split("-")[0],
         "start": start, "end": end, "locality": meta["locality"], "school": meta["school"],
         "participant": meta["participant"], "attribution": texts.attributions[transcript],
-        "left": clean(flat(body[max(0, start - context) : start])), "match": clean(body[start:end]),
-        "right": clean(flat(body[end : end + context])),
+        "left": clean(_flat(body[max(0, start - context) : start])), "match": clean(body[start:end]),
+        "right": clean(_flat(body[end : end + context])),
     }
 
 
@@ -710,3 +714,9 @@ def _csv_key_pseudonymiser(path: Path) -> Callable[[str], str]:
     names = sorted(replacements, key=len, reverse=True)
     regex = re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b", re.IGNORECASE)
     return lambda passage: regex.sub(lambda m: replacements[m.group(0).lower()], passage)
+
+
+def as_rows(table: pd.DataFrame) -> tuple[list[str], list[list[object]]]:
+    """Column headings and rows of plain values, for printing (the index, if named, first)."""
+    frame = table.reset_index() if table.index.name is not None else table
+    return [str(c) for c in frame.columns], frame.astype(object).where(frame.notna(), None).values.tolist()

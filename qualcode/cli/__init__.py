@@ -14,6 +14,8 @@ from qualcode.cli.coding import code_cli, codings_cli, memo_cli, uncode_cli, und
 from qualcode.cli.corpus import import_cli, show_cli, stats_cli, transcripts_cli
 from qualcode.cli.demo import demo_cli
 from qualcode.cli.project import init_cli
+from qualcode.cli.query import query_app
+from qualcode.cli.report import report_app
 from qualcode.cli.tag import tag_cli
 from qualcode.cli.samplecorpus import sample_corpus_cli
 
@@ -50,6 +52,8 @@ app.command("tag")(tag_cli)
 app.command("check")(check_cli)
 app.command("demo")(demo_cli)
 app.command("sample-corpus")(sample_corpus_cli)
+app.add_typer(query_app, name="query")
+app.add_typer(report_app, name="report")
 
 
 def main() -> None:

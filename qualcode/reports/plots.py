@@ -41,3 +41,12 @@ def data_uri(png: bytes) -> str:
 def png_of(uri: str) -> bytes:
     """The PNG bytes back from a data: URI, for Word documents."""
     return base64.b64decode(uri.split(",", 1)[1])
+
+
+def write_matrix_plot(table, path):
+    """A `query.matrix` DataFrame drawn as a heatmap PNG at `path`."""
+    from qualcode.reports.contexts import MatrixRow
+
+    rows = [MatrixRow(str(code), 0, [float(v) for v in values]) for code, values in zip(table.index, table.values.tolist())]
+    path.write_bytes(heatmap(MatrixTable("", [str(c) for c in table.columns], rows, None)))
+    return path

@@ -1,0 +1,177 @@
+"""`qualcode query ...`: matrix, cooccur, find, text, framework: tables on screen, files with --csv/--xlsx/--json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qualcode.cli._console import terminal
+from qualcode.cli._util import JsonOption, ProjectOption, complete_code_name, new_app, open_project
+
+query_app = new_app(help="Cross-case queries: which themes come up where, for whom, and in whose words.")
+
+CodesOption = Annotated[
+    str | None,
+    typer.Option("--codes", "-c", help="Codes: comma-separated paths or globs (markets/*); a code brings its children. Default: all.",
+                 autocompletion=complete_code_name),
+]
+WhereOption = Annotated[
+    list[str] | None,
+    typer.Option("--where", "-w", help="Keep only FIELD=VALUE (locality, phase, school_type, ofsted, role, informant_kind, designation, partnership); repeatable."),
+]
+CsvOption = Annotated[Path | None, typer.Option("--csv", help="Also write the table to this CSV file.", dir_okay=False)]
+XlsxOption = Annotated[Path | None, typer.Option("--xlsx", help="Also write the table to this Excel file.", dir_okay=False)]
+RawOption = Annotated[bool, typer.Option("--raw", help="Show the words as stored, without pseudonymising names (not for sharing).")]
+
+
+def _show(table, title: str, as_json: bool, csv: Path | None, xlsx: Path | None) -> None:
+    """Print the result (a rich table, or JSON) and write any export files asked for."""
+    from qualcode.query import as_rows, export_table, records
+
+    for path in (csv, xlsx):
+        if path is not None:
+            terminal.info(f"wrote {export_table(table, path)}")
+    if as_json:
+        terminal.json(records(table))
+        return
+    columns, rows = as_rows(table)
+    terminal.table(title, columns, rows)
+
+
+def _where(items: list[str] | None) -> dict[str, str]:
+    from qualcode.query import parse_where
+
+    return parse_where(items or [])
+
+
+@query_app.command("matrix")
+def matrix_cli(
+    codes: CodesOption = None,
+    by: Annotated[str, typer.Option("--by", "-b", help="Field(s) for the columns, comma-separated.")] = "locality",
+    unit: Annotated[str, typer.Option("--unit", "-u", help="Count segments, words, transcripts, participants or schools.")] = "segments",
+    rollup: Annotated[bool, typer.Option("--rollup", help="Count children's codings in their parents' rows too.")] = False,
+    percent: Annotated[str | None, typer.Option("--percent", help="Show row or column percentages.")] = None,
+    where: WhereOption = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the table as a heatmap PNG.", dir_okay=False)] = None,
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
+    as_json: JsonOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """Codes × metadata: how often each code comes up in each locality, phase, grade, role..."""
+    from qualcode.query import matrix
+
+    table = matrix(open_project(project), codes, by, unit, rollup, _where(where), percent)
+    if plot is not None:
+        from qualcode.reports.plots import write_matrix_plot
+
+        terminal.info(f"wrote {write_matrix_plot(table, plot)}")
+    what = f"{unit} ({percent} %)" if percent else unit
+    _show(table, f"{what} by {by}", as_json, csv, xlsx)
+
+
+@query_app.command("cooccur")
+def cooccur_cli(
+    codes: CodesOption = None,
+    within: Annotated[str, typer.Option("--within", help="Together in the same segment, turn or transcript.")] = "segment",
+    near: Annotated[int, typer.Option("--near", help="With --within segment: codings up to N characters apart count as together.")] = 0,
+    top: Annotated[int | None, typer.Option("--top", help="Show only the N most frequent pairs.")] = None,
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
+    as_json: JsonOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """Which codes come up together: counts and Jaccard similarity for every pair."""
+    from qualcode.query import cooccur
+
+    table = cooccur(open_project(project), codes, within, near)
+    _show(table.head(top) if top else table, f"codes together within a {within}", as_json, csv, xlsx)
+
+
+@query_app.command("find")
+def find_cli(
+    codes: Annotated[list[str], typer.Argument(help="Codes (each with its children).", autocompletion=complete_code_name)],
+    mode_and: Annotated[bool, typer.Option("--and", help="Passages of the first code that overlap every other code.")] = False,
+    mode_not: Annotated[bool, typer.Option("--not", help="Passages of the first code that overlap none of the others.")] = False,
+    where: WhereOption = None,
+    context: Annotated[int, typer.Option("--context", help="Characters of context before and after.")] = 0,
+    raw: RawOption = False,
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
+    as_json: JsonOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """Coded passages (any of the CODES by default) with their metadata and attribution lines."""
+    from qualcode.query import find
+
+    if mode_and and mode_not:
+        raise terminal.abort("choose --and or --not, not both")
+    mode = "and" if mode_and else "not" if mode_not else "or"
+    if raw:
+        terminal.warn("--raw: names are not pseudonymised; do not share this output")
+    table = find(open_project(project), codes, mode, _where(where), context, raw)
+    if as_json or csv or xlsx:
+        _show(table, "", as_json, csv, xlsx)
+        if as_json:
+            return
+    _show_passages(table)
+
+
+def _show_passages(table) -> None:
+    from qualcode.query import as_rows
+
+    _, rows = as_rows(table[["transcript", "lines", "codes", "attribution", "before", "text", "after"]])
+    passages = [(t, lines, codes, f"{before}[{text}]{after}" if before or after else text, attribution)
+                for t, lines, codes, attribution, before, text, after in rows]
+    terminal.table(f"{len(rows)} passages", ["transcript", "lines", "codes", "passage", "attribution"], passages)
+
+
+@query_app.command("text")
+def text_cli(
+    pattern: Annotated[str, typer.Argument(help="Word or phrase; * matches the rest of a word.")],
+    lemma: Annotated[bool, typer.Option("--lemma", help="Match any form of the words (school finds schools).")] = False,
+    fuzzy: Annotated[bool, typer.Option("--fuzzy", help="Match misspellings and near forms too.")] = False,
+    where: WhereOption = None,
+    context: Annotated[int, typer.Option("--context", help="Characters shown either side.")] = 40,
+    raw: RawOption = False,
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
+    as_json: JsonOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """Keyword in context over what participants said."""
+    from qualcode.query import text_search
+
+    if raw:
+        terminal.warn("--raw: names are not pseudonymised; do not share this output")
+    with terminal.progress("parsing") as progress:
+        table = text_search(open_project(project), pattern, lemma, fuzzy, _where(where), context, raw, progress)
+    if as_json or csv or xlsx:
+        _show(table, "", as_json, csv, xlsx)
+        if as_json:
+            return
+    from qualcode.query import as_rows
+
+    _, rows = as_rows(table[["transcript", "line", "left", "match", "right"]])
+    terminal.table(f"{len(rows)} matches", ["transcript", "line", "left", "match", "right"], rows)
+
+
+@query_app.command("framework")
+def framework_cli(
+    by: Annotated[str, typer.Option("--by", "-b", help="Cases: school or participant.")] = "school",
+    codes: CodesOption = None,
+    passages: Annotated[bool, typer.Option("--passages", help="Cells hold the coded passages, not their count.")] = False,
+    where: WhereOption = None,
+    raw: RawOption = False,
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
+    as_json: JsonOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """A framework matrix: cases × themes (the top-level codes unless --codes names others)."""
+    from qualcode.query import framework
+
+    table = framework(open_project(project), by, codes, "passages" if passages else "count", _where(where), raw)
+    _show(table, f"{by} × theme", as_json, csv, xlsx)

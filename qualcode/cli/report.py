@@ -1,0 +1,70 @@
+"""`qualcode report ...`: quote banks per theme, locality case studies, the cross-locality summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qualcode.cli._console import terminal
+from qualcode.cli._util import ProjectOption, complete_code_name, new_app, open_project
+
+report_app = new_app(help="Reports in HTML, Markdown or Word, each checked with 'qualcode check' before it is written.")
+
+FormatOption = Annotated[
+    str | None, typer.Option("--format", "-f", help="html, md or docx (default: from -o's suffix, else html).")
+]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Output file or folder (default: the project's reports/).")
+]
+PlotOption = Annotated[bool, typer.Option("--plot/--no-plot", help="Embed the code × locality heatmap.")]
+
+
+@report_app.command("quotes")
+def quotes_cli(
+    theme: Annotated[str, typer.Option("--theme", "-t", help="Theme code; its children's quotes are included.", autocompletion=complete_code_name)],
+    where: Annotated[list[str] | None, typer.Option("--where", "-w", help="Keep only FIELD=VALUE; repeatable.")] = None,
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+    max_per_school: Annotated[int | None, typer.Option("--max-per-school", help="At most N quotes per school (or informant) for each code.")] = None,
+    min_words: Annotated[int | None, typer.Option("--min-words", help="Leave out quotes shorter than this.")] = None,
+    max_words: Annotated[int | None, typer.Option("--max-words", help="Leave out (or with --trim, shorten) quotes longer than this.")] = None,
+    trim: Annotated[bool, typer.Option("--trim", help="Shorten long quotes at a sentence end, marked '...'.")] = False,
+    project: ProjectOption = None,
+) -> None:
+    """A quote bank: every accepted or manual coding of a theme, by code and locality, pseudonymised and attributed."""
+    from qualcode.query import parse_where
+    from qualcode.reports import render_report
+    from qualcode.reports.quotes import Selection
+
+    selection = Selection(max_per_school, min_words, max_words, trim, parse_where(where or []))
+    terminal.info(f"wrote {render_report(open_project(project), 'quotes', fmt, output, theme=theme, selection=selection)}")
+
+
+@report_app.command("case")
+def case_cli(
+    locality: Annotated[str, typer.Argument(help="Locality, e.g. Eastern.")],
+    fmt: FormatOption = None,
+    output: OutputOption = None,
+    plot: PlotOption = True,
+    project: ProjectOption = None,
+) -> None:
+    """A locality case study: context, themes against the other localities, key quotes, memos."""
+    from qualcode.reports import render_report
+
+    terminal.info(f"wrote {render_report(open_project(project), 'case', fmt, output, locality=locality, plot=plot)}")
+
+
+@report_app.command("cases")
+def cases_cli(
+    fmt: FormatOption = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output folder (default: the project's reports/).", file_okay=False)] = None,
+    plot: PlotOption = True,
+    project: ProjectOption = None,
+) -> None:
+    """Every locality's case study and the cross-locality summary linking them."""
+    from qualcode.reports import render_case_reports
+
+    for path in render_case_reports(open_project(project), fmt, output, plot):
+        terminal.info(f"wrote {path}")
