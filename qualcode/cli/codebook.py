@@ -62,7 +62,12 @@ def add_cli(
 
 
 @codebook_app.command("rename")
-def rename_cli(code: CodeArgument, new_name: str, coder: CoderOption = None, project: ProjectOption = None) -> None:
+def rename_cli(
+    code: CodeArgument,
+    new_name: Annotated[str, typer.Argument(help="The new last part of its path.")],
+    coder: CoderOption = None,
+    project: ProjectOption = None,
+) -> None:
     """Rename a code (its children and codings follow)."""
     from qualcode.codebook import rename_code
 

@@ -123,9 +123,7 @@ def undo_cli(coder: CoderOption = None, project: ProjectOption = None) -> None:
 
 def _confirm(question: str) -> bool:
     """Ask on stderr; no answer (closed input) counts as no."""
-    import click
-
     try:
         return typer.confirm(question, default=False, err=True)
-    except click.exceptions.Abort:
+    except typer.Abort:
         return False
