@@ -9,9 +9,15 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   apt-get install -y -qq postgresql >/dev/null
 fi
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+url="postgresql+psycopg://postgres@127.0.0.1:54329/postgres"
+if "$bin/pg_isready" -q -h 127.0.0.1 -p 54329; then
+  echo "$url" > .ci/postgres.url
+  echo "PostgreSQL already running: $url"
+  exit 0
+fi
 data=$(mktemp -d /tmp/qualcode-pg.XXXXXX)
 chown postgres "$data"
 runuser -u postgres -- "$bin/initdb" -D "$data" -A trust -U postgres >/dev/null
 runuser -u postgres -- "$bin/pg_ctl" -D "$data" -o "-p 54329 -k /tmp -c listen_addresses=127.0.0.1" -l "$data/log" -w start >/dev/null
-echo "postgresql+psycopg://postgres@127.0.0.1:54329/postgres" > .ci/postgres.url
+echo "$url" > .ci/postgres.url
 echo "PostgreSQL running: $(cat .ci/postgres.url)"
