@@ -452,7 +452,7 @@ def _overlaps(spans: dict[str, list[tuple[int, int]]], transcript: str, start: i
 
 def _flat(text: str) -> str:
     """Context on one line: line breaks and runs of spaces become single spaces."""
-    return " ".join(text.split()) + (" " if text[-1:].isspace() else "") if text.strip() else text
+    return re.sub(r"\s+", " ", text)
 
 
 def _passage_row(row, texts: TextStore, context: int, clean: Callable[[str], str]) -> dict:

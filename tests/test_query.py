@@ -1,0 +1,190 @@
+"""Queries on a small coded project, against counts worked out by hand from `coded_fixture.CODINGS`."""
+
+from __future__ import annotations
+
+import random
+from itertools import combinations
+
+import pytest
+from sqlalchemy import select
+
+from qualcode.errors import QualcodeError
+from qualcode.models import Code, Coding, Transcript, Turn
+from qualcode.overview import code_paths
+from qualcode.query import cooccur, export_table, find, framework, matrix, parse_where, records, text_search
+from tests.coded_fixture import CODINGS, make_coded_project, words
+
+
+@pytest.fixture
+def coded(tmp_path, corpus):
+    return make_coded_project(tmp_path / "coded", corpus)
+
+
+def cells(table) -> dict[tuple[str, str], float]:
+    return {(code, column): value for code, row in table.iterrows() for column, value in row.items() if value}
+
+
+def test_matrix_counts_segments_by_locality(coded):
+    assert cells(matrix(coded, by="locality")) == {
+        ("markets", "Eastern"): 2, ("markets/competition", "Eastern"): 2, ("networks", "Eastern"): 1,
+        ("networks", "National"): 1, ("networks/tsa", "Eastern"): 2,
+    }
+
+
+def test_rollup_counts_children_in_their_parents(coded):
+    table = matrix(coded, by="locality", rollup=True)
+    assert table.loc["markets", "Eastern"] == 4
+    assert table.loc["networks", "Eastern"] == 3
+    assert table.loc["markets/competition", "Eastern"] == 2
+
+
+def test_units(coded):
+    competition = [phrase for _, phrase, code, _, _ in CODINGS if code == "markets/competition"]
+    assert matrix(coded, codes="competition", unit="words").loc["markets/competition", "Eastern"] == sum(map(words, competition))
+    by_unit = {unit: matrix(coded, codes="markets", rollup=True, unit=unit).loc["markets", "Eastern"]
+               for unit in ("transcripts", "participants", "schools")}
+    assert by_unit == {"transcripts": 2, "participants": 2, "schools": 2}
+
+
+def test_list_fields_explode_and_two_fields_make_joined_columns(coded):
+    assert cells(matrix(coded, codes="markets", by="designation")) == {
+        ("markets", "LLE"): 1, ("markets", "NLE"): 1, ("markets", "Teaching School"): 1,
+        ("markets/competition", "NLE"): 2, ("markets/competition", "Teaching School"): 2,
+    }
+    table = matrix(coded, codes="networks", by="locality,phase")
+    assert list(table.columns) == ["Eastern / primary", "National / n/a"]
+    assert table.loc["networks", "National / n/a"] == 1 and table.loc["networks/tsa", "Eastern / primary"] == 2
+
+
+def test_where_resolves_values_through_the_vocabularies(coded):
+    table = matrix(coded, where=parse_where(["ofsted=1"]))
+    assert cells(table) == {("markets", "Eastern"): 1, ("markets/competition", "Eastern"): 2}
+    assert cells(matrix(coded, where={"partnership": "eas-tsa1"}, codes="networks")) == {("networks", "Eastern"): 1, ("networks/tsa", "Eastern"): 2}
+    with pytest.raises(QualcodeError, match="did you mean 'primary'"):
+        matrix(coded, where={"phase": "primry"})
+    with pytest.raises(QualcodeError, match="did you mean 'locality'"):
+        parse_where(["localty=Eastern"])
+
+
+def test_percentages(coded):
+    row = matrix(coded, codes="networks", by="locality", percent="row")
+    assert row.loc["networks"].tolist() == [50.0, 50.0]
+    column = matrix(coded, codes="networks", by="locality", percent="column")
+    assert column["Eastern"].tolist() == [33.3, 66.7]
+
+
+def test_suggestions_do_not_count(coded):
+    assert matrix(coded, codes="networks").loc["networks", "National"] == 1
+
+
+def test_find_and_or_not(coded):
+    both = find(coded, "markets,tsa", mode="and")
+    assert both["text"].tolist() == ["we buy in support from the teaching school."]
+    assert both["codes"].tolist() == ["markets, networks/tsa"]
+    assert both["attribution"].tolist() == ["Headteacher, maintained primary school, Ofsted Good"]
+    without = find(coded, "markets,tsa", mode="not")
+    assert len(without) == 3 and "teaching school" not in " ".join(without["text"])
+    either = find(coded, "markets,tsa")
+    assert len(either) == 5
+
+
+def test_find_pseudonymises_and_gives_context(coded):
+    passages = find(coded, "competition", context=20)
+    assert passages["text"].iloc[0].startswith("Every September we count the [year group] numbers")
+    assert passages["important"].iloc[0]
+    assert passages["before"].iloc[0] == "l: Fierce, frankly. "
+    raw = find(coded, "competition", raw=True)
+    assert "Year 7" in raw["text"].iloc[0]
+
+
+def test_text_search_by_word_wildcard_and_fuzzy(coded):
+    hits = text_search(coded, "pupil*")
+    assert hits[["transcript", "match"]].values.tolist() == [["EAS-S02-HT", "pupils"]]
+    assert text_search(coded, "pupills", fuzzy=True)["match"].tolist() == ["pupils"]
+    # The interviewer's question mentions competition; only participants' words are searched.
+    assert text_search(coded, "competition").empty
+    assert text_search(coded, "partnerships", where={"locality": "National"})["transcript"].tolist() == ["NAT-I01"]
+    assert text_search(coded, "partnerships", where={"locality": "Eastern"}).empty
+
+
+def test_text_search_by_lemma(coded):
+    pytest.importorskip("qualcode.nlp")
+    hits = text_search(coded, "pupil", lemma=True)
+    assert hits["match"].tolist() == ["pupils"]
+
+
+def test_framework_counts_and_passages(coded, tmp_path):
+    counts = framework(coded, by="school")
+    assert counts.to_dict(orient="index") == {"EAS-S01": {"markets": 1, "networks": 3}, "EAS-S02": {"markets": 3, "networks": 0}}
+    passages = framework(coded, by="participant", codes="tsa", cells="passages")
+    assert passages.loc["EAS-S01-HT", "networks/tsa"].count("[EAS-S01-HT ") == 2
+    path = export_table(passages, tmp_path / "framework.xlsx")
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path).active
+    assert [c.value for c in sheet[1]] == ["participant", "networks/tsa"]
+
+
+def test_exports(coded, tmp_path):
+    table = matrix(coded)
+    assert (export_table(table, tmp_path / "m.csv").read_text().splitlines()[0]) == "code,Eastern,National"
+    assert records(table)[0] == {"code": "markets", "Eastern": 2, "National": 0}
+    with pytest.raises(QualcodeError):
+        export_table(table, tmp_path / "m.txt")
+
+
+# Co-occurrence against a brute-force count on random codings
+
+
+def _random_codings(project, seed: int) -> None:
+    rng = random.Random(seed)
+    with project.session() as session:
+        codes = list(session.scalars(select(Code.id)))
+        texts = dict(session.execute(select(Transcript.id, Transcript.text)).all())
+        session.execute(Coding.__table__.delete())
+        for _ in range(rng.randint(5, 40)):
+            transcript = rng.choice(sorted(texts))
+            start = rng.randrange(len(texts[transcript]) - 1)
+            end = min(len(texts[transcript]), start + rng.randint(1, 120))
+            session.add(Coding(transcript_id=transcript, start=start, end=end, code_id=rng.choice(codes), coder="r",
+                               origin=rng.choice(["manual", "accepted", "auto"]), quote=texts[transcript][start:end]))
+
+
+def _brute_force(project, within: str, near: int) -> dict[tuple[int, int], tuple[int, float]]:
+    with project.session() as session:
+        codings = session.execute(select(Coding.id, Coding.code_id, Coding.transcript_id, Coding.start, Coding.end)).all()
+        turns = session.execute(select(Turn.id, Turn.transcript_id, Turn.start, Turn.end)).all()
+    units: dict[int, set] = {}
+    for cid, code, transcript, start, end in codings:
+        if within == "transcript":
+            found = {transcript}
+        elif within == "turn":
+            found = {t for t, tt, s, e in turns if tt == transcript and start < e and s < end}
+        else:
+            found = {cid}
+        units.setdefault(code, set()).update(found)
+    result = {}
+    for a, b in combinations(sorted(units), 2):
+        if within != "segment":
+            together = len(units[a] & units[b])
+            if together:
+                result[(a, b)] = (together, round(together / len(units[a] | units[b]), 3))
+            continue
+        mine = [c for c in codings if c[1] == a]
+        theirs = [c for c in codings if c[1] == b]
+        pairs = [(x, y) for x in mine for y in theirs if x[2] == y[2] and x[3] < y[4] + near and y[3] < x[4] + near]
+        if pairs:
+            met = len({x[0] for x, _ in pairs}) + len({y[0] for _, y in pairs})
+            result[(a, b)] = (len(pairs), round(met / (len(mine) + len(theirs)), 3))
+    return result
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cooccurrence_equals_brute_force(coded, seed):
+    _random_codings(coded, seed)
+    with coded.session() as session:
+        ids = {path: i for i, path in code_paths(session).items()}
+    for within, near in [("segment", 0), ("segment", 50), ("turn", 0), ("transcript", 0)]:
+        table = cooccur(coded, within=within, near=near)
+        got = {(ids[r.code_a], ids[r.code_b]): (r.count, r.jaccard) for r in table.itertuples()}
+        assert got == _brute_force(coded, within, near), (seed, within, near)
