@@ -86,6 +86,17 @@ def statement_bank() -> dict[str, CodeBank]:
     return bank
 
 
+@cache
+def variation() -> tuple[re.Pattern, dict[str, list[str]]]:
+    """One pattern matching any phrase of data/variation.yaml (longest first, whole words) and each phrase's group."""
+    groups: dict[str, list[str]] = {}
+    for group in load("variation")["groups"]:
+        for phrase in group:
+            groups.setdefault(phrase, group)
+    alternatives = "|".join(re.escape(p) for p in sorted(groups, key=len, reverse=True))
+    return re.compile(rf"(?<![\w'{{|])(?:{alternatives})(?![\w'}}|])"), groups
+
+
 def distinct_statements() -> list[str]:
     """Every distinct statement text in the bank (spoken and summary), for counting."""
     seen: dict[str, None] = {}

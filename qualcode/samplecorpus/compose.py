@@ -13,8 +13,9 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
-from qualcode.samplecorpus.bank import CodeBank, Line, load, parse_lines, statement_bank
+from qualcode.samplecorpus.bank import CodeBank, Line, load, parse_lines, statement_bank, variation
 from qualcode.samplecorpus.design import Design, Interview, speaker_tags
 from qualcode.samplecorpus.names import World
 from qualcode.samplecorpus.slots import Slots
@@ -171,7 +172,7 @@ class Composer:
     def spoken(self, text: str) -> str:
         """Add the marks of speech to one sentence or two: fillers at a comma, false starts, noises."""
         rng = self.rng
-        if rng.random() < 0.3 and ", " in text:
+        if rng.random() < 0.35 and ", " in text:
             commas = [m.start() for m in re.finditer(", ", text)]
             at = rng.choice(commas)
             filler = rng.choice(["erm,", "you know,", "I mean,", "to be honest,", "sort of,", "basically,"])
@@ -196,7 +197,7 @@ class Composer:
             return None
         chosen = self.rng.sample(lines, min(count, len(lines)))
         self.used |= {line.text for line in chosen}
-        sentences = [self.spoken(self.slots.fill(line.text, self.speaker)) for line in chosen]
+        sentences = [self.spoken(self.slots.fill(vary(line.text, self.rng), self.speaker)) for line in chosen]
         tails = [t for t in self.schedule["tails"] if t not in self.used]
         if tails and self.rng.random() < 0.35:
             tail = self.rng.choice(tails)
@@ -264,6 +265,35 @@ _KEEP_CAPITAL = {"I", "I'm", "I've", "I'd", "I'll", "Ofsted", "English", "Christ
 def _plain_word(word: str) -> bool:
     """A capitalised ordinary word ("The", "We've"), not a name, acronym or "I"."""
     return word not in _KEEP_CAPITAL and word[:1].isupper() and word[1:].replace("'", "").replace(",", "").islower()
+
+
+def vary(text: str, rng: random.Random, rate: float = 0.7) -> str:
+    """Swap phrases for others from their group in data/variation.yaml (each occurrence with probability `rate`)."""
+    pattern, groups = variation()
+
+    def swap(match: re.Match) -> str:
+        phrase = match.group(0)
+        return rng.choice(groups[phrase]) if rng.random() < rate else phrase
+
+    return _articles(pattern.sub(swap, text), groups)
+
+
+def _articles(text: str, groups: dict[str, list[str]]) -> str:
+    """Make 'a'/'an' agree with a swapped-in word ('a very big' -> 'an extremely big')."""
+    def fix(match: re.Match) -> str:
+        article, word = match.group(1), match.group(2)
+        want = "an" if word[0].lower() in "aeio" else "a"
+        if article[0].isupper():
+            want = want.capitalize()
+        return f"{want} {word}"
+
+    return _article_pattern(tuple(groups)).sub(fix, text)
+
+
+@cache
+def _article_pattern(phrases: tuple[str, ...]) -> re.Pattern:
+    words = sorted({phrase.split()[0] for phrase in phrases}, key=len, reverse=True)
+    return re.compile(rf"\b(an|a|An|A) ({'|'.join(re.escape(w) for w in words)})\b")
 
 
 def _lower(word: str) -> str:
