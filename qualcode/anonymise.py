@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import os
 import re
 from collections import Counter, defaultdict
@@ -116,7 +117,8 @@ class IdentityKey:
 
     def _placeholder(self, kind: str) -> str:
         template = self.settings.get("placeholders", {}).get(kind, f"[{kind} {{n}}]")
-        return template.format(n=sum(e.kind == kind for e in self.entries) + 1)
+        taken = {e.replacement for e in self.entries}
+        return next(p for n in itertools.count(1) if (p := template.format(n=n)) not in taken)
 
     def import_csv(self, path: Path) -> int:
         """Add every row of an identity-key CSV; raise `ImportFailed` naming each bad file:line:field."""
@@ -508,7 +510,7 @@ class Candidate:
         """The key kind a candidate would be added as."""
         if self.label == "PERSON":
             return "person"
-        if self.label in ("GPE", "LOC"):
+        if self.label in ("GPE", "LOC", "NAME"):
             return "place"
         if re.search(r"\b(School|Academy|Primary|College|High)$", self.text):
             return "school"
@@ -519,8 +521,9 @@ class Candidate:
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
 _TOKEN = re.compile(r"[A-Za-z][\w'’-]*")
-#: Entity labels that say a capitalised word is not a name of anyone or anywhere (dates, numbers, languages).
-_NOT_NAMES = frozenset({"DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL", "NORP", "LANGUAGE"})
+#: Entity labels that say a capitalised word is not a name of anyone or anywhere (numbers, languages).
+#: Not DATE: the model takes unfamiliar surnames for days ('Farraday').
+_NOT_NAMES = frozenset({"PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL", "NORP", "LANGUAGE"})
 _PATTERNS = [
     ("PERSON", re.compile(r"\b(?:%s)\.? [A-Z](?:[\w'’-]+|\.)" % "|".join(TITLES))),
     ("ORG", re.compile(r"\b(?:[A-Z][\w'’-]+ ){1,3}(?:Primary |Junior |Infant |High |Community |C of E |Catholic )?"
@@ -547,10 +550,12 @@ def find_names(project: Project, key: IdentityKey | None = None, transcripts: li
     sentences = _sentences(texts)
     words = _NameWords.of(sentences)
     entities = _ner_hits(sentences, words.capitalised, progress)
-    labelled = _spans_by_transcript(e for e in entities if e.label in labels | _NOT_NAMES)
+    named = _spans_by_transcript(e for e in entities if e.label in labels)
+    not_names = _spans_by_transcript(e for e in entities if e.label in _NOT_NAMES)
     found += [hit for hit in entities if hit.label in labels]
     found += [hit for hit in _pattern_hits(sentences, words)
-              if hit.label != "NAME" or not _overlaps(labelled.get(hit.transcript, []), hit)]
+              if hit.label != "NAME" or not (_within(named.get(hit.transcript, []), hit)
+                                             or _overlaps(not_names.get(hit.transcript, []), hit))]
     return found
 
 
@@ -618,11 +623,22 @@ def _pattern_hits(sentences: dict[str, list[tuple[str, int]]], words: _NameWords
 
 
 def _first_name_word(match: re.Match, words: _NameWords, label: str) -> int | None:
-    """Where the name starts: 'Then Oak Academy' is 'Oak Academy'; None if no word could be a name."""
+    """Where the name starts: 'Then Oak Academy' is 'Oak Academy'; None if no word could be a name.
+
+    A bare capitalised run ('NAME') needs a word also met mid-sentence (so that
+    'Yeah' opening a sentence is not a name), and takes in the name-like words
+    just before it ('Oswin Farraday').
+    """
     tokens = list(_TOKEN.finditer(match.group()))
-    pool = words.mid_sentence if label == "NAME" else words.capitalised
-    first = next((t for t in (tokens if label == "NAME" else tokens[:-1]) if t.group() in pool), None)
-    return match.start() + first.start() if first else None
+    if label != "NAME":
+        first = next((t for t in tokens[:-1] if t.group() in words.capitalised), None)
+        return match.start() + first.start() if first else None
+    index = next((i for i, t in enumerate(tokens) if t.group() in words.mid_sentence), None)
+    if index is None:
+        return None
+    while index > 0 and tokens[index - 1].group() in words.capitalised:
+        index -= 1
+    return match.start() + tokens[index].start()
 
 
 def _ner_hits(sentences: dict[str, list[tuple[str, int]]], capitalised: frozenset[str],
@@ -662,11 +678,14 @@ def scan(project: Project, transcripts: list[str] | None = None, progress: Progr
     public = {n.lower() for n in anonymise_settings(project).get("public_names", [])}
     public |= {v.lower() for values in project.settings.vocabularies.values.values() for v in values}
     groups: dict[tuple[str, str], list[Found]] = defaultdict(list)
+    seen: set[tuple[str, int, int]] = set()
     for hit in found:
-        if hit.source == "key" or _overlaps(known.get(hit.transcript, []), hit):
+        where = (hit.transcript, hit.start, hit.end)
+        if hit.source == "key" or where in seen or _overlaps(known.get(hit.transcript, []), hit):
             continue
+        seen.add(where)
         name = _candidate_text(texts[hit.transcript][hit.start : hit.end])
-        if name and name.lower() not in public and not _is_known(key, name):
+        if _worth_reporting(name, public) and not _is_known(key, name):
             groups[(name, hit.label)].append(hit)
     candidates = [_candidate(name, label, hits, texts) for (name, label), hits in groups.items()]
     return _one_label_each(candidates)
@@ -683,11 +702,26 @@ def _overlaps(spans: list[tuple[int, int]], hit: Found) -> bool:
     return any(start < hit.end and hit.start < end for start, end in spans)
 
 
+def _within(spans: list[tuple[int, int]], hit: Found) -> bool:
+    return any(start <= hit.start and hit.end <= end for start, end in spans)
+
+
 def _candidate_text(written: str) -> str:
     """The name as it would go in the key: no leading article, no possessive, one space between words."""
     text = re.sub(r"\s+", " ", written).strip(" ,;:-")
     text = re.sub(r"^(?:the|a|an) ", "", text, flags=re.IGNORECASE)
     return re.sub(r"['’]s?$", "", text)
+
+
+_COUNTING = re.compile(r"(?:(?:Key|Stage|Year|Years|Form|One|Two|Three|Four|Five|Six|Seven|Eight|Nine|Ten|Eleven|Twelve|"
+                       r"Thirteen|January|February|March|April|May|June|July|August|September|October|November|"
+                       r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)s?\b\s*)+$")
+
+
+def _worth_reporting(name: str, public: set[str]) -> bool:
+    """Not a public body, not an acronym ('NQT', 'CPD'), not a year group ('Key Stage Two', 'Year Twelve')."""
+    has_name_word = any(w[0].isupper() and not w[:2].isupper() for w in name.split())
+    return has_name_word and name.lower() not in public and not _COUNTING.match(name)
 
 
 def _is_known(key: IdentityKey, name: str) -> bool:
@@ -757,34 +791,35 @@ def export_anonymised(project: Project, out_dir: Path, progress: Progress | None
     never the original words; ``summary.csv`` counts replacements per kind. The
     written text is checked for leaks before anything is kept.
     """
-    key = load_key(project)
-    matcher = key.matcher()
-    transcripts = _transcripts_with_metadata(project)
+    matcher = load_key(project).matcher()
     out_dir.mkdir(parents=True, exist_ok=True)
     report = ExportReport(out_dir, [], Counter())
     rows = []
-    for done, transcript in enumerate(transcripts, 1):
-        text, replacements = matcher.pseudonymise(transcript.text)
-        if matcher.matches(text, any_case=True):
-            raise QualcodeError(f"{transcript.id}: a name is still present after pseudonymisation; nothing was kept")
-        path = out_dir / transcript.participant.locality_name.lower() / f"{transcript.id}.md"
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(_front_matter(transcript) + text, encoding="utf-8")
-        report.files.append(path)
-        rows += [(transcript.id, r.start, r.end, r.replacement, r.kind, round(r.score, 1)) for r in replacements]
-        report.replaced.update(r.kind for r in replacements)
-        if progress:
-            progress(done, len(transcripts))
+    query = (select(Transcript).order_by(Transcript.id)
+             .options(selectinload(Transcript.participant).selectinload(Participant.school)))
+    with project.session(commit=False) as session:
+        transcripts = session.scalars(query).all()
+        for done, transcript in enumerate(transcripts, 1):
+            replacements = _export_one(matcher, transcript, out_dir, report)
+            rows += [(transcript.id, r.start, r.end, r.replacement, r.kind, round(r.score, 1)) for r in replacements]
+            if progress:
+                progress(done, len(transcripts))
     _write_csv(out_dir / "replacements.csv", ("transcript", "start", "end", "replacement", "kind", "score"), rows)
     _write_csv(out_dir / "summary.csv", ("kind", "replaced"), sorted(report.replaced.items()))
     return report
 
 
-def _transcripts_with_metadata(project: Project) -> list[Transcript]:
-    query = (select(Transcript).order_by(Transcript.id)
-             .options(selectinload(Transcript.participant).selectinload(Participant.school)))
-    with project.session(commit=False) as session:
-        return list(session.scalars(query))
+def _export_one(matcher: Matcher, transcript: Transcript, out_dir: Path, report: ExportReport) -> list[Replacement]:
+    """Write one pseudonymised transcript, refusing if any name (in any case) survived."""
+    text, replacements = matcher.pseudonymise(transcript.text)
+    if matcher.matches(text, any_case=True):
+        raise QualcodeError(f"{transcript.id}: a name is still present after pseudonymisation; the file was not written")
+    path = out_dir / transcript.participant.locality_name.lower() / f"{transcript.id}.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(_front_matter(transcript) + text, encoding="utf-8")
+    report.files.append(path)
+    report.replaced.update(r.kind for r in replacements)
+    return replacements
 
 
 def _front_matter(transcript: Transcript) -> str:
@@ -842,20 +877,14 @@ def small_cells(project: Project, speakers: Iterable[str]) -> list[SmallCell]:
     settings = project.settings
     with project.session(commit=False) as session:
         participants = session.scalars(select(Participant).options(selectinload(Participant.school))).all()
-        schools = session.scalars(select(School)).all()
-    cells: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for school in schools:
-        cells[(school.locality_name, render(settings, _school_speaker(school)))].add(school.id)
-    for participant in participants:
-        if participant.school is None:
-            cells[_cell(settings, participant)].add(participant.id)
-    found = []
-    for participant in participants:
-        count = len(cells[_cell(settings, participant)])
-        if participant.id in wanted and count < minimum:
-            line = render(settings, speaker_for(participant))
-            found.append(SmallCell(participant.id, participant.locality_name, line, count))
-    return found
+        cells: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for school in session.scalars(select(School)):
+            cells[(school.locality_name, render(settings, _school_speaker(school)))].add(school.id)
+        for participant in participants:
+            if participant.school is None:
+                cells[_cell(settings, participant)].add(participant.id)
+        return [SmallCell(p.id, p.locality_name, render(settings, speaker_for(p)), len(cells[_cell(settings, p)]))
+                for p in participants if p.id in wanted and len(cells[_cell(settings, p)]) < minimum]
 
 
 def _school_speaker(school: School) -> Speaker:

@@ -8,6 +8,7 @@ import typer
 
 from qualcode import __version__
 from qualcode.cli._util import new_app
+from qualcode.cli.anonymise import anonymise_app, key_app
 from qualcode.cli.check import check_cli
 from qualcode.cli.codebook import codebook_app
 from qualcode.cli.coding import code_cli, codings_cli, memo_cli, uncode_cli, undo_cli
@@ -54,6 +55,8 @@ app.command("demo")(demo_cli)
 app.command("sample-corpus")(sample_corpus_cli)
 app.add_typer(query_app, name="query")
 app.add_typer(report_app, name="report")
+app.add_typer(key_app, name="key")
+app.add_typer(anonymise_app, name="anonymise")
 
 
 def main() -> None:
