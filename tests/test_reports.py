@@ -1,0 +1,264 @@
+"""Reports on the small coded project: quote banks and case studies in Markdown, HTML and Word.
+
+Each format is read back the way a person (or `qualcode check`) would: block
+quotes with the attribution on the next line, headings, Word's styles.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from jinja2 import meta
+
+from qualcode.attribution import render, speaker_for
+from qualcode.errors import QualcodeError
+from qualcode.models import Transcript
+from qualcode.query import pseudonymiser
+from qualcode.reports import environment, render_report, render_text
+from qualcode.reports.contexts import CONTEXTS, variables
+from qualcode.reports.quotes import Selection, quotes_context, trim_text
+from tests.coded_fixture import make_coded_project
+
+QUOTE_ID = re.compile(r"^Q-[A-Z0-9]+(?:-[A-Z0-9]+)*-\d{4}$")
+
+
+@pytest.fixture
+def coded(tmp_path, corpus):
+    return make_coded_project(tmp_path / "coded", corpus)
+
+
+def markdown_quotes(text: str) -> list[tuple[str, str, str]]:
+    """(quote, attribution, reference line) for each `>` block: the attribution is the next non-empty line."""
+    lines = text.splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        if line.startswith(">") and (index == 0 or not lines[index - 1].startswith(">")):
+            end = index
+            while end < len(lines) and lines[end].startswith(">"):
+                end += 1
+            following = [l for l in lines[end:] if l.strip()]
+            found.append((" ".join(l[1:].strip() for l in lines[index:end]), following[0], following[1]))
+    return found
+
+
+def sources(project) -> dict[str, tuple[str, str]]:
+    """Transcript id -> (pseudonymised text on one line, attribution line of its speaker)."""
+    clean = pseudonymiser(project)
+    with project.session() as session:
+        return {t.id: (" ".join(clean(t.text).split()), render(project.settings, speaker_for(t.participant)))
+                for t in session.query(Transcript)}
+
+
+def test_quote_bank_markdown_quotes_are_verbatim_and_attributed(coded):
+    path = render_report(coded, "quotes", "md", theme="markets")
+    assert path == coded.root / "reports" / "quotes-markets.md"
+    quotes = markdown_quotes(path.read_text())
+    assert len(quotes) == 4
+    known = sources(coded)
+    for quote, attribution, reference in quotes:
+        quote_id = reference.split("`")[1]
+        assert QUOTE_ID.match(quote_id)
+        transcript = reference.split(" · ")[1].split(",")[0]
+        text, speaker_line = known[transcript]
+        assert quote_id.startswith(f"Q-{transcript}-")
+        assert all(piece.strip() in text for piece in quote.split("...")), quote
+        assert attribution == speaker_line
+    assert "Year 7" not in path.read_text() and "[year group]" in path.read_text()
+
+
+def test_quote_bank_groups_by_code_then_locality_important_first(coded):
+    context = quotes_context(coded, "markets")
+    assert [g.code for g in context.groups] == ["markets", "markets/competition"]
+    competition = context.groups[1].localities[0].quotes
+    assert competition[0].important and not competition[1].important
+    assert context.quote_count == 4
+
+
+def test_ids_are_stable_and_do_not_depend_on_the_selection(coded):
+    everything = {q.text: q.id for g in quotes_context(coded, "markets").groups for p in g.localities for q in p.quotes}
+    some = quotes_context(coded, "markets", Selection(min_words=10))
+    for group in some.groups:
+        for place in group.localities:
+            for quote in place.quotes:
+                assert everything[quote.text] == quote.id
+
+
+def test_selection_bounds_balance_and_filters(coded):
+    def count(selection):
+        return quotes_context(coded, "markets", selection).quote_count
+
+    assert count(Selection(min_words=10)) == 2
+    assert count(Selection(max_words=8)) == 2
+    assert count(Selection(max_per_school=1)) == 3  # one per school for each code: S02 x2 codes, S01 x1
+    assert count(Selection(where={"school_type": "maintained"})) == 1
+
+
+def test_trimming_keeps_whole_sentences():
+    text = "One two three. Four five six seven. Eight nine."
+    assert trim_text(text, 5) == "One two three. ..."
+    assert trim_text(text, 8) == "One two three. Four five six seven. ..."
+    assert trim_text(text, 50) == text
+    assert trim_text("A single long sentence of many words here.", 3) == "A single long sentence of many words here."
+
+
+def test_trimmed_quotes_in_a_report(coded):
+    selection = Selection(max_words=12, trim=True)
+    path = render_report(coded, "quotes", "md", coded.root / "out", theme="competition", selection=selection)
+    assert path.name == "quotes-markets-competition.md"
+    assert all(len(q.replace("...", "").split()) <= 18 for q, _, _ in markdown_quotes(path.read_text()))
+
+
+class Outline(HTMLParser):
+    """Headings, and each blockquote's text with the text of the element right after it."""
+
+    def __init__(self):
+        super().__init__()
+        self.headings, self.quotes, self.ids = [], [], []
+        self._tag = None
+        self._buffer = []
+        self._after_quote = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("h1", "h2", "h3", "blockquote", "figcaption"):
+            self._tag, self._buffer = tag, []
+        if tag == "figure":
+            self.ids.append(dict(attrs)["id"])
+
+    def handle_endtag(self, tag):
+        if tag == self._tag:
+            text = " ".join("".join(self._buffer).split())
+            if tag == "blockquote":
+                self.quotes.append([text, None])
+            elif tag == "figcaption":
+                self.quotes[-1][1] = text
+            else:
+                self.headings.append((tag, text))
+            self._tag = None
+
+    def handle_data(self, data):
+        if self._tag:
+            self._buffer.append(data)
+
+
+def test_quote_bank_html_has_toc_headings_and_attributed_quotes(coded):
+    path = render_report(coded, "quotes", "html", theme="markets")
+    html = path.read_text()
+    outline = Outline()
+    outline.feed(html)
+    assert ("h1", "Quote bank: markets") in outline.headings
+    assert ("h2", "markets/competition") in outline.headings and ("h3", "Eastern") in outline.headings
+    assert len(outline.quotes) == 4 and all(attribution for _, attribution in outline.quotes)
+    assert all(QUOTE_ID.match(i) and f'href="#{i}"' in html for i in outline.ids)
+    assert '<nav class="toc">' in html and "<script" not in html
+
+
+def test_html_escapes_transcript_text(coded):
+    path = render_report(coded, "quotes", "html", theme="competition")
+    assert "[inaudible]" in path.read_text()
+    with coded.session() as session:
+        session.get(Transcript, "EAS-S02-HT").text  # the words are in the corpus; markup would be escaped
+    assert "<inaudible>" not in path.read_text()
+
+
+def test_quote_bank_docx_uses_words_quote_style(coded):
+    import docx
+
+    path = render_report(coded, "quotes", "docx", theme="markets")
+    paragraphs = docx.Document(str(path)).paragraphs
+    quoted = [i for i, p in enumerate(paragraphs) if p.style.name == "Quote"]
+    assert len(quoted) == 4
+    known = sources(coded)
+    for index in quoted:
+        reference = paragraphs[index + 2].text
+        transcript = reference.split(" · ")[1].split(",")[0]
+        assert paragraphs[index + 1].text == known[transcript][1]
+    assert any(p.style.name.startswith("Heading") and p.text == "markets/competition" for p in paragraphs)
+
+
+def test_case_study(coded, monkeypatch):
+    monkeypatch.setattr("qualcode.reports.case.KEY_QUOTE_WORDS", (1, 100))
+    path = render_report(coded, "case", "md", locality="eastern", plot=False)
+    assert path.name == "case-eastern.md"
+    text = path.read_text()
+    for heading in ("## Context", "## Themes against the other localities", "## Over- and under-represented themes",
+                    "## Key quotes", "## Memos"):
+        assert heading in text
+    assert "| EAS-S01 | primary | maintained | Good | 23.0 | LLE | EAS-TSA1 | 2 |" in text
+    assert "The head sees the alliance as the school's lifeline." in text
+    assert "Competition is sharper among the secondaries." in text
+    known = sources(coded)
+    quotes = markdown_quotes(text)
+    assert len(quotes) == 6  # three per theme: markets from S02, S01, S02; networks all from S01
+    assert all(attribution == known[reference.split(" · ")[1].split(",")[0]][1] for _, attribution, reference in quotes)
+
+
+def test_case_study_html_embeds_the_heatmap(coded):
+    html = render_report(coded, "case", "html", locality="Eastern").read_text()
+    assert 'src="data:image/png;base64,' in html
+
+
+def test_unknown_locality(coded):
+    with pytest.raises(QualcodeError, match="did you mean 'Eastern'"):
+        render_report(coded, "case", "md", locality="Eastrn")
+
+
+def test_cases_summary_links_the_case_studies(coded):
+    from qualcode.reports import render_case_reports
+
+    paths = render_case_reports(coded, "md", coded.root / "cases", plot=False)
+    assert [p.name for p in paths] == ["case-eastern.md", "cases.md"]
+    assert "[Eastern](case-eastern.md)" in paths[-1].read_text()
+
+
+def test_a_report_that_fails_its_check_is_not_written(coded, monkeypatch):
+    import qualcode.reports
+
+    monkeypatch.setattr(qualcode.reports, "_check_written_report", lambda project, path, corpus=None: ["line 3: leak: 'X'"])
+    with pytest.raises(QualcodeError, match="failed its own check"):
+        render_report(coded, "quotes", "md", theme="markets")
+    assert not list((coded.root / "reports").glob("*"))
+
+
+def test_project_templates_override_and_can_extend_the_defaults(coded):
+    folder = coded.root / "templates"
+    folder.mkdir()
+    (folder / "quotes-markets.md.j2").write_text("# Ours: {{ theme }}\n", encoding="utf-8")
+    (folder / "_quote.html").write_text('{% include "default:_quote.html" %}<p class="ours">{{ quote.words }} words</p>', encoding="utf-8")
+    context = quotes_context(coded, "markets")
+    assert render_text(coded, "quotes", "md", context, "markets") == "# Ours: markets\n"
+    html = render_text(coded, "quotes", "html", context, "markets")
+    assert html.count('<p class="ours">') == 4 and html.count("<blockquote>") == 4
+
+
+# The template contract
+
+
+def test_every_context_field_has_help():
+    seen, queue = set(), list(CONTEXTS.values())
+    while queue:
+        cls = queue.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        for field in fields(cls):
+            assert field.metadata.get("help"), f"{cls.__name__}.{field.name} has no help"
+    assert seen
+
+
+@pytest.mark.parametrize("kind", sorted(CONTEXTS))
+@pytest.mark.parametrize("suffix", ["html", "md.j2"])
+def test_templates_use_only_documented_names(coded, kind, suffix):
+    env = environment(coded, "html" if suffix == "html" else "md")
+    source = env.loader.get_source(env, f"{kind}.{suffix}")[0]
+    used = meta.find_undeclared_variables(env.parse(source))
+    assert used <= {f.name for f in fields(CONTEXTS[kind])}
+
+
+def test_the_rendered_context_is_the_documented_one(coded):
+    context = quotes_context(coded, "markets")
+    assert isinstance(context, CONTEXTS["quotes"])
+    assert set(variables(context)) == {f.name for f in fields(CONTEXTS["quotes"])}
