@@ -269,13 +269,26 @@ def _plain_word(word: str) -> bool:
 
 def vary(text: str, rng: random.Random, rate: float = 0.7) -> str:
     """Swap phrases for others from their group in data/variation.yaml (each occurrence with probability `rate`)."""
-    pattern, groups = variation()
+    _, groups = variation()
+    spans = _variable_spans(text)
+    if not spans:
+        return text
+    out, last, swapped = [], 0, False
+    for start, end, phrase in spans:
+        choice = rng.choice(groups[phrase]) if rng.random() < rate else phrase
+        swapped = swapped or choice != phrase
+        out += [text[last:start], choice]
+        last = end
+    out.append(text[last:])
+    result = "".join(out)
+    return _articles(result, groups) if swapped else result
 
-    def swap(match: re.Match) -> str:
-        phrase = match.group(0)
-        return rng.choice(groups[phrase]) if rng.random() < rate else phrase
 
-    return _articles(pattern.sub(swap, text), groups)
+@cache
+def _variable_spans(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Where the phrases of data/variation.yaml occur in a line (found once per line, then reused)."""
+    pattern, _ = variation()
+    return tuple((m.start(), m.end(), m.group(0)) for m in pattern.finditer(text))
 
 
 def _articles(text: str, groups: dict[str, list[str]]) -> str:
