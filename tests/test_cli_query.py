@@ -1,0 +1,66 @@
+"""`qualcode query ...` through the installed script."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.coded_fixture import make_coded_project
+
+
+@pytest.fixture
+def coded(tmp_path, corpus):
+    return make_coded_project(tmp_path / "coded", corpus)
+
+
+def test_matrix_json_csv_xlsx_and_plot(run, coded, tmp_path):
+    result = run("query", "matrix", "--project", str(coded.root), "--rollup", "--json",
+                 "--csv", str(tmp_path / "m.csv"), "--xlsx", str(tmp_path / "m.xlsx"), "--plot", str(tmp_path / "m.png"))
+    assert result.returncode == 0, result.stderr
+    rows = {row["code"]: row for row in json.loads(result.stdout)}
+    assert rows["markets"]["Eastern"] == 4 and rows["networks"]["National"] == 1
+    assert (tmp_path / "m.csv").read_text().startswith("code,Eastern,National")
+    assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
+    assert "wrote" in result.stderr
+
+
+def test_matrix_table_and_did_you_mean(run, coded):
+    table = run("query", "matrix", "--project", str(coded.root), "--by", "ofsted", "--where", "locality=Eastern")
+    assert table.returncode == 0 and "Outstanding" in table.stdout and "markets/competition" in table.stdout
+    typo = run("query", "matrix", "--project", str(coded.root), "--where", "ofsted=Outstandng")
+    assert typo.returncode == 1 and "did you mean 'Outstanding'" in typo.stderr
+    field = run("query", "matrix", "--project", str(coded.root), "--by", "phse")
+    assert field.returncode == 1 and "did you mean 'phase'" in field.stderr
+
+
+def test_cooccur(run, coded):
+    result = run("query", "cooccur", "--project", str(coded.root), "--within", "transcript", "--json")
+    assert result.returncode == 0, result.stderr
+    pairs = {(r["code_a"], r["code_b"]): r["count"] for r in json.loads(result.stdout)}
+    assert pairs[("markets", "networks/tsa")] == 1 and pairs[("markets", "markets/competition")] == 1
+
+
+def test_find(run, coded):
+    result = run("query", "find", "markets", "tsa", "--and", "--project", str(coded.root), "--json")
+    assert result.returncode == 0, result.stderr
+    [passage] = json.loads(result.stdout)
+    assert passage["attribution"] == "Headteacher, maintained primary school, Ofsted Good"
+    shown = run("query", "find", "competition", "--project", str(coded.root), "--context", "10")
+    assert "[year group]" in shown.stdout and "Year 7" not in shown.stdout
+    raw = run("query", "find", "competition", "--project", str(coded.root), "--raw")
+    assert "Year 7" in raw.stdout and "not pseudonymised" in raw.stderr
+
+
+def test_text(run, coded):
+    result = run("query", "text", "pupil*", "--project", str(coded.root))
+    assert result.returncode == 0 and "pupils" in result.stdout and "1 matches" in result.stdout
+
+
+def test_framework_xlsx(run, coded, tmp_path):
+    result = run("query", "framework", "--project", str(coded.root), "--passages", "--xlsx", str(tmp_path / "f.xlsx"))
+    assert result.returncode == 0, result.stderr
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(tmp_path / "f.xlsx").active
+    assert [c.value for c in sheet[1]] == ["school", "markets", "networks"]
