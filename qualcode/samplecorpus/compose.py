@@ -248,10 +248,15 @@ class Composer:
             question = f"{self.slots.fill(self.rng.choice(preambles))} {question}"
         return question
 
-    def topic_question(self, code: str) -> str:
-        """A question that leads into `code` (see data/questions.yaml), preferring one not yet asked."""
+    def topic_question(self, code: str, fresh_only: bool = False) -> str:
+        """A question that leads into `code` (see data/questions.yaml), preferring one not yet asked.
+
+        With `fresh_only`, returns "" once every question on the code has been asked.
+        """
         options = self.questions.get(code) or self.questions[code.rsplit("/", 1)[0]]
         unused = [q for q in options if q not in self.used]
+        if fresh_only and not unused:
+            return ""
         question = self.rng.choice(unused or options)
         self.used.add(question)
         return self.slots.fill(question)

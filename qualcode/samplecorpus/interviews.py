@@ -103,17 +103,13 @@ def _fit(c: Composer, blocks: list[Block], codes: list[str], target: int, bounds
         i = droppable[-1] if c.rng.random() < 0.5 else c.rng.choice(droppable)
         words -= block_words(blocks[i])
         del blocks[i]
-    cycle = [code for code in codes if c.eligible(code)]
+    cycle = [code for code in codes if c.eligible(code) or (notes and c.eligible(code, notes=True))]
     while words < target and cycle:
         code = cycle.pop(0)
-        segment = c.passage(code, c.rng.choice([1, 2, 2])) if not notes else c.passage(code, 1)
-        if segment is None:
+        block = _more_on(c, code, notes)
+        if block is None:
             continue
         cycle.append(code)
-        prompt = c.fresh("returns", "followups")
-        if c.rng.random() < 0.5:
-            prompt = f"{prompt} {c.topic_question(code)}"
-        block = _exchange(c, prompt, segment, code=code)
         blocks.insert(_after_topic(blocks, code), block)
         words += block_words(block)
     floor = low + (150 if not notes else 80)
@@ -127,6 +123,21 @@ def _fit(c: Composer, blocks: list[Block], codes: list[str], target: int, bounds
             raise RuntimeError(f"{c.interview.id}: cannot shorten to {high} words")
         words -= block_words(blocks[droppable[-1]])
         del blocks[droppable[-1]]
+
+
+def _more_on(c: Composer, code: str, notes: bool) -> Block | None:
+    """Another exchange on a topic already raised (or, in notes, sometimes another summary of it)."""
+    if notes and c.rng.random() < 0.4:
+        summary = c.summary(code, 1)
+        if summary:
+            return Block([Turn(NOTE, [[summary]])], droppable=code, code=code)
+    segment = c.passage(code, c.rng.choice([1, 2, 2]) if not notes else 1)
+    if segment is None:
+        return None
+    prompt = c.fresh("returns", "followups")
+    if c.rng.random() < 0.5:
+        prompt = f"{prompt} {c.topic_question(code, fresh_only=True)}".strip()
+    return _exchange(c, prompt, segment, droppable=code, code=code)
 
 
 def _after_topic(blocks: list[Block], code: str) -> int:
