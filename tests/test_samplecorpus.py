@@ -263,6 +263,8 @@ def test_gold_codes_are_from_the_code_list_and_cover_every_theme(corpus):
     leaves = {c for c in CODES if not any(other.startswith(c + "/") for other in CODES)}
     assert leaves <= used
     assert sum(code in leaves for code in (row["code"] for row in corpus.gold)) / len(corpus.gold) > 0.8
+    spans = Counter((row["transcript"], row["start"], row["end"]) for row in corpus.gold)
+    assert sum(n > 1 for n in spans.values()) >= 100, "some passages should carry two codes"
 
 
 def test_every_transcript_has_coded_passages(corpus):

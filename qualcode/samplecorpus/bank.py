@@ -15,7 +15,7 @@ from importlib import resources
 
 import yaml
 
-_TAGGED = re.compile(r"^(?P<tags>[a-z!][a-z0-9!,\- ]*)\| (?P<text>.*)$", re.S)
+_TAGGED = re.compile(r"^(?P<tags>[a-z!+][a-z0-9!+/,\- ]*)\| (?P<text>.*)$", re.S)
 
 
 @dataclass(frozen=True)
@@ -25,21 +25,24 @@ class Line:
     text: str
     needs: frozenset[str] = frozenset()
     refuses: frozenset[str] = frozenset()
+    #: Further codes the line was written for ("+code/path" among the tags): the passage carries them too.
+    also: tuple[str, ...] = ()
 
     def fits(self, tags: frozenset[str]) -> bool:
         return self.needs <= tags and not (self.refuses & tags)
 
 
 def parse_line(raw: str) -> Line:
-    """Split ``"school,primary| text"`` into tags and text (untagged: anyone)."""
+    """Split ``"school,primary,+other/code| text"`` into tags, extra codes and text (untagged: anyone)."""
     match = _TAGGED.match(raw)
     if not match:
         return Line(raw)
     tags = [t.strip() for t in match.group("tags").split(",") if t.strip()]
     return Line(
         match.group("text"),
-        frozenset(t for t in tags if not t.startswith("!")),
+        frozenset(t for t in tags if t[0] not in "!+"),
         frozenset(t[1:] for t in tags if t.startswith("!")),
+        tuple(t[1:] for t in tags if t.startswith("+")),
     )
 
 

@@ -203,7 +203,8 @@ class Composer:
             tail = self.rng.choice(tails)
             self.used.add(tail)
             sentences.append(tail)
-        return Segment(" ".join(sentences), (code,))
+        also = [extra for line in chosen for extra in line.also if extra != code]
+        return Segment(" ".join(sentences), tuple(dict.fromkeys([code, *also])))
 
     def summary(self, code: str, count: int) -> Segment | None:
         """A researcher's summary of what was said about `code`, for notes files."""
