@@ -14,6 +14,7 @@ from qualcode.cli.codebook import codebook_app
 from qualcode.cli.coding import code_cli, codings_cli, memo_cli, uncode_cli, undo_cli
 from qualcode.cli.corpus import import_cli, show_cli, stats_cli, transcripts_cli
 from qualcode.cli.demo import demo_cli
+from qualcode.cli.nlp import autocode_cli, evaluate_cli, suggest_cli
 from qualcode.cli.project import init_cli
 from qualcode.cli.query import query_app
 from qualcode.cli.report import report_app
@@ -50,6 +51,9 @@ app.command("memo")(memo_cli)
 app.command("codings")(codings_cli)
 app.command("undo")(undo_cli)
 app.command("tag")(tag_cli)
+app.command("autocode")(autocode_cli)
+app.command("suggest")(suggest_cli)
+app.command("evaluate")(evaluate_cli)
 app.command("check")(check_cli)
 app.command("demo")(demo_cli)
 app.command("sample-corpus")(sample_corpus_cli)

@@ -1,0 +1,106 @@
+"""`qualcode autocode`, `suggest`, `evaluate`: deductive and inductive suggestions with spaCy.
+
+spaCy is imported inside the library calls only, so loading this module costs
+nothing to the commands that never use it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qualcode.cli._console import terminal
+from qualcode.cli._util import CoderOption, JsonOption, ProjectOption, complete_code_name, default_coder, open_project
+
+
+def autocode_cli(
+    codes: Annotated[str | None, typer.Option("--codes", help="Only codes matching this path or glob (e.g. markets, 'markets/*').", autocompletion=complete_code_name)] = None,
+    transcript: Annotated[list[str] | None, typer.Option("--transcript", help="Only this transcript (repeatable).")] = None,
+    accept: Annotated[bool, typer.Option("--accept", help="Store the suggestions as accepted codings.")] = False,
+    min_score: Annotated[float, typer.Option("--min-score", min=0.0, max=1.0, help="Leave out passages scoring less (0-1).")] = 0.0,
+    coder: Annotated[str, typer.Option("--coder", help="Name the suggestions are stored under.")] = "autocode",
+    project: ProjectOption = None,
+) -> None:
+    """Suggest codes for passages from the codebook's patterns (replaces this coder's earlier suggestions)."""
+    from qualcode.nlp import autocode
+
+    opened = open_project(project)
+    with terminal.progress("autocode") as progress:
+        report = autocode(opened, transcript or None, codes, accept, min_score, coder, progress)
+    rows = sorted(report.per_code.items())
+    if rows:
+        terminal.table(f"{report.suggestions} {report.origin} codings", ["code", "passages"], rows)
+    terminal.info(
+        f"{report.suggestions} passages {report.origin} in {report.transcripts} transcripts "
+        f"({report.words:,} words; {report.parsed} parsed, {report.cached} from the cache; "
+        f"{report.replaced} earlier suggestions replaced)"
+    )
+
+
+def suggest_cli(
+    by: Annotated[str | None, typer.Option("--by", help="Keyness per locality, phase or role against the rest.")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many candidates (per group with --by).")] = 20,
+    create: Annotated[str | None, typer.Option("--create", help="Turn this phrase into a code (with --as).")] = None,
+    as_code: Annotated[str | None, typer.Option("--as", help="Path of the code --create makes, e.g. equity/winners-losers/left-behind.")] = None,
+    as_json: JsonOption = False,
+    coder: CoderOption = None,
+    project: ProjectOption = None,
+) -> None:
+    """Candidate new codes: quoted, repeated and noun phrases the codebook does not cover yet."""
+    opened = open_project(project)
+    if create is not None:
+        _create(opened, create, as_code, coder or default_coder())
+        return
+    from dataclasses import asdict
+
+    from qualcode.suggest import suggest
+
+    with terminal.progress("suggest") as progress:
+        candidates = suggest(opened, by, top, progress=progress)
+    if as_json:
+        terminal.json([asdict(candidate) for candidate in candidates])
+        return
+    columns = ["phrase", "kind", "freq", "transcripts", "schools", "example"]
+    if by:
+        columns[:0] = ["group", "G2"]
+    terminal.table(f"{len(candidates)} candidate codes", columns, [_row(c, bool(by)) for c in candidates])
+
+
+def _row(candidate, grouped: bool) -> list:
+    example = candidate.examples[0] if candidate.examples else None
+    where = f"{example['transcript']}:{example['lines']}" if example else ""
+    row = [candidate.phrase, candidate.kind, candidate.frequency, candidate.transcripts, candidate.schools, where]
+    return [candidate.group, candidate.keyness, *row] if grouped else row
+
+
+def _create(opened, phrase: str, code: str | None, coder: str) -> None:
+    from qualcode.suggest import create_candidate
+
+    if not code:
+        raise typer.BadParameter("--create needs --as CODE, the path of the new code")
+    created = create_candidate(opened, phrase, code, coder)
+    terminal.info(f"created inductive code {created.code} with {created.suggestions} suggested passages")
+
+
+def evaluate_cli(
+    gold: Annotated[Path, typer.Option("--gold", help="Gold coding CSV: transcript,start,end,code.", exists=True, dir_okay=False)],
+    as_json: JsonOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """Precision, recall and F1 of the suggestions against a gold coding, per top-level theme and overall."""
+    from qualcode.nlp import evaluate
+
+    result = evaluate(open_project(project), gold)
+    if as_json:
+        terminal.json(result)
+        return
+    rows = [(theme, *_figures(figures)) for theme, figures in [*result["per_code"].items(), ("overall", result["overall"])]]
+    columns = ["theme", "precision", "recall", "F1", "suggested", "correct", "gold", "found"]
+    terminal.table(f"{result['suggestions']} suggestions against {result['gold']} gold passages in {result['transcripts']} transcripts", columns, rows)
+
+
+def _figures(figures: dict) -> list:
+    return [f"{figures['precision']:.3f}", f"{figures['recall']:.3f}", f"{figures['f1']:.3f}",
+            figures["suggested"], figures["correct"], figures["gold"], figures["found"]]
