@@ -124,7 +124,7 @@ class Composer:
         spec = self.schedule["code_weights"].get(code, {"base": 0.3})
         p = spec["base"]
         for rule in spec.get("rules", []):
-            if parse_lines([",".join(rule["when"]) + "| x"])[0].fits(self.tags):
+            if _holds(rule["when"], self.tags):
                 p = rule["p"]
         if self.interview.kind == "full" and not spec.get("tied"):
             p = 1 - (1 - p) ** (3 if self.interview.is_informant else 2)
@@ -135,12 +135,12 @@ class Composer:
         chosen = []
         for section in self.schedule["sections"]:
             for code in section["codes"]:
-                draw = self.rng.random()
-                if draw < self.weight(code) and len(self.eligible(code)) >= 2:
+                if self.rng.random() < self.weight(code) and len(self.eligible(code)) >= 2:
                     chosen.append(code)
         return chosen
 
     def eligible(self, code: str, notes: bool = False) -> list[Line]:
+        """Lines for `code` this speaker may say (or, with `notes`, summaries) not yet used in this transcript."""
         key = (code, notes)
         if key not in self._fitting:
             entry: CodeBank | None = self.bank.get(code)
@@ -166,6 +166,7 @@ class Composer:
         return line
 
     def pick_fitting(self, lines: list[str]) -> str:
+        """A random line of `lines` that this speaker may say, filled."""
         options = [line for line in parse_lines(lines) if line.fits(self.tags)]
         return self.slots.fill(self.rng.choice(options).text, self.speaker)
 
@@ -317,6 +318,11 @@ def _article_pattern(phrases: tuple[str, ...]) -> re.Pattern:
 
 def _lower(word: str) -> str:
     return word[0].lower() + word[1:] if word in _LOWER_AFTER_OPENER else word
+
+
+def _holds(when: list[str], tags: frozenset[str]) -> bool:
+    """A code-weight rule applies if all its tags are present and none of its !tags."""
+    return all((tag[1:] not in tags) if tag.startswith("!") else (tag in tags) for tag in when)
 
 
 def _speaker_phrase(interview: Interview) -> str:
