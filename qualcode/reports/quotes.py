@@ -14,7 +14,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
@@ -82,12 +82,12 @@ def build_quotes(project: Project, codes: str | Iterable[str], selection: Select
         if quote is None:
             continue
         quotes.append(Quote(
-            id=ids[(row.transcript, row.start, row.end)], text=clean(quote), attribution=texts.attributions[row.transcript],
+            id=ids[(row.transcript, row.start, row.end)], text=quote, attribution=texts.attributions[row.transcript],
             transcript=row.transcript, lines=texts.lines(row.transcript, *span), start=span[0], end=span[1],
             code=row.code, locality=row.locality, school=row.school if isinstance(row.school, str) else None,
             important=bool(row.important), words=len(quote.split()),
         ))
-    return _balanced(_unique(quotes), selection.max_per_school)
+    return [replace(quote, text=clean(quote.text)) for quote in _balanced(_unique(quotes), selection.max_per_school)]
 
 
 def _fit(words: str, selection: Selection) -> str | None:

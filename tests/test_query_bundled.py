@@ -1,0 +1,53 @@
+"""The bundled corpus with its gold codings loaded as accepted codings: queries and reports at full size."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+
+from qualcode.codebook import load_codebook_file
+from qualcode.corpus import import_paths
+from qualcode.interchange import load_codings_csv
+from qualcode.project import init_project
+from qualcode.query import matrix
+from qualcode.reports import render_report
+from qualcode.reports.quotes import Selection
+from tests.conftest import REPO
+
+GOLD = REPO / "transcripts" / "gold-codings.csv"
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    project = init_project(tmp_path_factory.mktemp("bundled") / "study")
+    import_paths(project, [REPO / "transcripts"])
+    load_codebook_file(project, REPO / "codebooks" / "hierarchy-markets-networks.yaml", "tester")
+    shutil.copy(REPO / "transcripts" / "identity-key.csv", project.root / "identity-key.csv")
+    assert load_codings_csv(project, GOLD, "gold") == len(gold_spans())
+    return project
+
+
+def gold_spans() -> set[tuple[str, str, str, str]]:
+    with GOLD.open() as handle:
+        return {(r["transcript"], r["start"], r["end"], r["code"]) for r in csv.DictReader(handle)}
+
+
+def test_matrix_reproduces_the_gold_counts(study):
+    spans = gold_spans()
+    table = matrix(study, by="locality")
+    assert int(table.values.sum()) == len(spans)
+    inspection = sum(code == "hierarchy/accountability/inspection" for *_, code in spans)
+    assert table.loc["hierarchy/accountability/inspection"].sum() == inspection
+    assert list(table.columns) == ["Eastern", "National", "Northern", "Southern", "Western"]
+
+
+def test_a_quote_bank_and_a_case_study_pass_their_own_check(study):
+    bank = render_report(study, "quotes", "md", theme="networks/tsa", selection=Selection(max_per_school=1, max_words=80, trim=True))
+    text = bank.read_text()
+    assert text.count("\n> ") > 40
+    for name in ("Elmstead Rise", "Sycamore Learning Trust", "Windrush"):
+        assert name not in text
+    case = render_report(study, "case", "md", locality="Eastern", plot=False)
+    assert "11 schools and 42 interviews in Eastern." in case.read_text()
