@@ -5,12 +5,15 @@ parses `autocode` caches):
 
 * ``quoted`` - words the speaker put in quotation marks ('winners and losers');
 * ``repeated`` - multiword phrases (2-5 words, not starting or ending with a
-  function word, with a noun, adjective or verb in them) said again and again;
+  function word, with a noun in them) said again and again;
 * ``noun phrase`` - spaCy's noun chunks without their determiners.
 
 A candidate is *covered*, and left out, when it contains a lemma or phrase of
-the codebook's patterns. The rest are ranked by how many transcripts use them,
-then how often; ``by`` a metadata field (locality, phase or role) they are
+the codebook's patterns. The rest are ranked by frequency times inverse document
+frequency (``f * ln(N / n)`` over the N transcripts, n using the phrase), which
+puts phrases said often by some people above the small talk everyone uses
+("good question"); a phrase inside a longer candidate said nearly as often is
+dropped for it. ``by`` a metadata field (locality, phase or role) they are
 ranked within each group by their keyness there against the rest of the corpus
 (Dunning's log-likelihood G2, overused words only). Clustering of uncoded
 passages is not offered: it would need scikit-learn, which qualcode does not
@@ -45,8 +48,9 @@ from qualcode.nlp import (
 from qualcode.project import Project
 
 GROUPINGS = ("locality", "phase", "role")
-_QUOTED = re.compile(r"[\"“‘']([A-Za-z][\w\- ]{3,60}?[a-z])[\"”’']")
-_CONTENT = {"NOUN", "PROPN", "ADJ", "VERB"}
+#: Words in quotation marks; a straight single quote only opens after a blank, so "don't" is no quote.
+_QUOTED = re.compile(r"(?:[\"“‘]|(?<![\w])')([A-Za-z][\w\- ]{3,60}?[a-z])(?:[\"”’]|'(?![\w]))")
+_NOUNS = {"NOUN", "PROPN"}
 _PHRASE_WORDS = (2, 5)
 
 
@@ -99,9 +103,23 @@ def suggest(
         and not _is_covered(phrase, covered)
     }
     if by is None:
-        ranked = sorted(wanted.items(), key=lambda item: (-_spread(item[1]), -len(item[1].occurrences), item[0]))
-        return [_candidate(phrase, tally, parsed) for phrase, tally in ranked[:top]]
+        ranked = sorted(wanted, key=lambda phrase: (-_tf_idf(wanted[phrase], len(sources)), phrase))
+        return [_candidate(phrase, wanted[phrase], parsed) for phrase in _longest(ranked, wanted)[:top]]
     return _by_group(wanted, parsed, by, top)
+
+
+def _tf_idf(tally: _Tally, documents: int) -> float:
+    return len(tally.occurrences) * math.log(documents / _spread(tally))
+
+
+def _longest(ranked: list[str], tallies: dict[str, _Tally], window: int = 200) -> list[str]:
+    """The ranked phrases without those that mostly occur inside a longer one near the top."""
+    head = ranked[:window]
+    return [
+        phrase for phrase in head
+        if not any(other != phrase and f" {phrase} " in f" {other} "
+                   and len(tallies[other].occurrences) >= 0.8 * len(tallies[phrase].occurrences) for other in head)
+    ]
 
 
 def _codebook_words(session) -> tuple[set[str], list[str]]:
@@ -159,11 +177,11 @@ def _ngrams(sentence):
     for i, first in enumerate(words):
         if first.is_stop or first.is_punct or not first.is_alpha:
             continue
-        content = first.pos_ in _CONTENT
+        content = first.pos_ in _NOUNS
         for last in words[i + 1 : i + _PHRASE_WORDS[1]]:
             if last.is_punct and last.text != "-":
                 break
-            content = content or last.pos_ in _CONTENT
+            content = content or last.pos_ in _NOUNS
             if content and last.is_alpha and not last.is_stop:
                 yield first.idx, last.idx + len(last.text)
 
