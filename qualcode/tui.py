@@ -26,7 +26,7 @@ from qualcode.tagging import MemoTarget, Tagger, TurnView
 _HEADER_FIELDS = ("role", "school", "locality", "phase", "type", "ofsted", "date", "kind")
 
 
-class Ask(ModalScreen[str | None]):
+class Ask(ModalScreen[object]):
     """A one-line question; with `complete`, a ranked list under it that Tab and ↑/↓ pick from."""
 
     BINDINGS = [
@@ -219,8 +219,8 @@ class TagScreen(Screen):
 
     def _meta(self) -> Text:
         header = self.tagger.header
-        parts = [header.get(name) if name != "ofsted" else f"Ofsted {header['ofsted']}" for name in _HEADER_FIELDS
-                 if header.get(name)]
+        parts = [f"Ofsted {header[name]}" if name == "ofsted" else header[name] for name in _HEADER_FIELDS
+                 if name in header]
         text = Text(header["transcript"], style="bold")
         text.append("  " + " · ".join(parts))
         text.append(f"   coder {self.tagger.coder}", style="italic")
@@ -251,7 +251,7 @@ class TagScreen(Screen):
             text.append(f"✓ {item.code}", style="bold green")
             text.append(f"  {item.origin} by {item.coder}")
             if (item.start, item.end) != (view.start, view.end):
-                text.append(f"  “{_short(item.text)}”", style="italic")
+                text.append(f"  “{_short(item.text, self._room(item.code, 30))}”", style="italic")
             if item.memo:
                 text.append("  ✎", style="yellow")
             text.append("\n")
@@ -266,9 +266,13 @@ class TagScreen(Screen):
             mark, style = ("▶ ", "reverse") if number == self.highlight else ("  ", "")
             score = f"{item.score:.2f}" if item.score is not None else "  - "
             text.append(f"{mark}{item.code}  {score}", style=style)
-            text.append(f"  “{_short(item.text)}”\n", style="italic")
+            text.append(f"  “{_short(item.text, self._room(item.code, 16))}”\n", style="italic")
         text.rstrip()
         return text
+
+    def _room(self, code: str, used: int) -> int:
+        """How much of a quote fits on one line beside its code, so rows do not wrap."""
+        return max(20, self.size.width - len(code) - used - 8)
 
     def say(self, message: str, error: bool = False) -> None:
         self.query_one("#status", Static).update(Text(message, style="bold red" if error else "green"))
@@ -449,6 +453,7 @@ class TagApp(App):
     """`qualcode tag`: the tagging screen on its own."""
 
     TITLE = "qualcode tag"
+    ENABLE_COMMAND_PALETTE = False
     CSS = """
     #meta { background: $boost; padding: 0 1; height: auto; }
     #where { padding: 0 1; text-style: bold; height: 1; }
