@@ -78,7 +78,8 @@ def statement_bank() -> dict[str, CodeBank]:
     bank: dict[str, CodeBank] = {}
     for name in ("statements_hierarchy", "statements_markets", "statements_networks",
                  "statements_leadership_equity", "statements_informants", "statements_system",
-                 "statements_observers", "statements_roles", "statements_more"):
+                 "statements_observers", "statements_roles", "statements_school",
+                 "statements_more"):
         for code, entry in (load(name) or {}).items():
             old = bank.get(code)
             say = parse_lines(entry.get("say", []))
