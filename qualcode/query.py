@@ -176,8 +176,9 @@ def coded_segments(
     where: Where | None = None,
     origins: tuple[str, ...] = COUNTED_ORIGINS,
     rollup: bool = False,
+    words: bool = False,
 ) -> pd.DataFrame:
-    """One row per coding of the chosen codes, with its words and the speaker's metadata.
+    """One row per coding of the chosen codes, with the speaker's metadata (and its word count if `words`).
 
     With `rollup`, a coding also counts for each chosen ancestor of its code
     (``markets`` holds what ``markets/competition`` holds), one row per code.
@@ -187,7 +188,7 @@ def coded_segments(
     chosen = select_codes(project, codes)
     query = (
         select(Coding.id.label("coding"), Coding.transcript_id.label("transcript"), Coding.start, Coding.end,
-               Coding.code_id, Coding.important, Coding.origin, Coding.quote)
+               Coding.code_id, Coding.important, Coding.origin, *([Coding.quote] if words else []))
         .where(Coding.origin.in_(origins))
         .order_by(Coding.transcript_id, Coding.start, Coding.id)
     )
@@ -197,7 +198,8 @@ def coded_segments(
     frame["code"] = frame.pop("code_id").map(all_paths)
     frame["code"] = frame["code"].map(_targets(set(chosen.values()), rollup))
     frame = frame.explode("code").dropna(subset=["code"])
-    frame["words"] = frame.pop("quote").str.split().str.len().fillna(0).astype(int)
+    if words:
+        frame["words"] = frame.pop("quote").str.split().str.len().fillna(0).astype(int)
     frame["segment"] = frame["transcript"] + ":" + frame["start"].astype(str) + "-" + frame["end"].astype(str)
     frame = frame.merge(transcript_meta(project), on="transcript", how="left")
     return apply_where(project, frame, where)
@@ -244,7 +246,7 @@ def matrix(
         raise QualcodeError(f"--unit must be one of: {', '.join(UNITS)}")
     if percent not in (None, "row", "column"):
         raise QualcodeError("--percent must be row or column")
-    frame = coded_segments(project, codes, where, origins, rollup)
+    frame = coded_segments(project, codes, where, origins, rollup, words=unit == "words")
     for field in by:
         if field in LIST_FIELDS:
             frame = frame.explode(field)

@@ -163,7 +163,9 @@ def _check_written_report(project: Project, path: Path, corpus=None) -> list[str
     return [f"line {f.line}: {f.check}: {f.message}" for f in result.findings if f.severity == "error"]
 
 
-def render_case_reports(project: Project, fmt: str | None = None, output: Path | None = None, plot: bool = True) -> list[Path]:
+def render_case_reports(
+    project: Project, fmt: str | None = None, output: Path | None = None, plot: bool = True, corpus=None
+) -> list[Path]:
     """Every locality's case study and the cross-locality summary, sharing one matrix and one checker corpus."""
     from qualcode.check import Corpus
     from qualcode.reports.case import Shares
@@ -171,7 +173,7 @@ def render_case_reports(project: Project, fmt: str | None = None, output: Path |
     if output is not None and output.suffix and not output.is_dir():
         raise QualcodeError(f"{output}: give a folder for the case reports, not a file")
     shares = Shares.of(project)
-    corpus = Corpus(project)
+    corpus = corpus or Corpus(project)
     written = [
         render_report(project, "case", fmt, output, corpus=corpus, locality=name, plot=plot, shares=shares)
         for name in case_localities(project)
@@ -188,3 +190,25 @@ def case_localities(project: Project) -> list[str]:
 
     with project.session() as session:
         return sorted(set(session.scalars(select(School.locality_name))))
+
+
+def render_demo_reports(project: Project, output: Path, progress: Callable[[int, int], None] | None = None) -> list[Path]:
+    """What `make demo` writes: the case studies and their summary, a quote bank per top-level theme, matrix exports."""
+    from qualcode.check import Corpus
+    from qualcode.query import export_table, framework, matrix, select_codes
+    from qualcode.reports.plots import write_matrix_plot
+    from qualcode.reports.quotes import Selection
+
+    themes = [path for path in select_codes(project, None).values() if "/" not in path]
+    selection = Selection(max_per_school=2, min_words=15, max_words=120, trim=True)
+    corpus = Corpus(project)
+    written = render_case_reports(project, "html", output, corpus=corpus)
+    for done, theme in enumerate(themes, start=1):
+        written.append(render_report(project, "quotes", "html", output, corpus=corpus, theme=theme, selection=selection))
+        if progress:
+            progress(done, len(themes))
+    table = matrix(project, by="locality", rollup=True)
+    written += [export_table(table, output / "matrix-locality.csv"), export_table(table, output / "matrix-locality.xlsx"),
+                write_matrix_plot(table, output / "matrix-locality.png"),
+                export_table(framework(project, by="school"), output / "framework-schools.xlsx")]
+    return written

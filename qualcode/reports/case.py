@@ -30,6 +30,7 @@ from qualcode.reports.contexts import (
     MatrixTable,
     MemoRow,
     PartnershipRow,
+    Quote,
     SchoolRow,
     ThemeQuotes,
     ThemeShare,
@@ -170,12 +171,19 @@ def _key_quotes(project: Project, locality: str) -> list[ThemeQuotes]:
 
     selection = Selection(min_words=KEY_QUOTE_WORDS[0], max_words=KEY_QUOTE_WORDS[1], trim=True, where={"locality": locality})
     themes = [path for path in select_codes(project, None).values() if "/" not in path]
-    result = []
-    for theme in themes:
-        quotes = select_key_quotes(build_quotes(project, theme, selection), KEY_QUOTES)
-        if quotes:
-            result.append(ThemeQuotes(theme, anchor("theme-" + theme), theme.replace("-", " ").capitalize(), quotes))
-    return result
+
+    def theme_of(quote: Quote) -> str:
+        return quote.code.split("/")[0]
+
+    def choose(quotes: list[Quote]) -> list[Quote]:
+        return [q for theme in themes for q in select_key_quotes([q for q in quotes if theme_of(q) == theme], KEY_QUOTES)]
+
+    quotes = build_quotes(project, None, selection, choose)
+    return [
+        ThemeQuotes(theme, anchor("theme-" + theme), theme.replace("-", " ").capitalize(), [q for q in quotes if theme_of(q) == theme])
+        for theme in themes
+        if any(theme_of(q) == theme for q in quotes)
+    ]
 
 
 def cases_context(project: Project, fmt: str = "html", plot: bool = True, shares: Shares | None = None) -> CasesContext:

@@ -9,7 +9,7 @@ from qualcode.reports.contexts import MatrixTable
 
 
 def heatmap(table: MatrixTable) -> bytes:
-    """Codes × localities, shaded by share; the report's own locality's column label in bold."""
+    """Codes × localities, shaded by share (the numbers are in the table beside it); the report's own locality in bold."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -22,10 +22,6 @@ def heatmap(table: MatrixTable) -> bytes:
     axes.set_yticks(range(len(table.rows)), ["  " * row.depth + row.code.rsplit("/", 1)[-1] for row in table.rows], fontsize=8)
     for label in axes.get_xticklabels():
         label.set_fontweight("bold" if label.get_text() == table.highlight else "normal")
-    for y, row in enumerate(values):
-        for x, value in enumerate(row):
-            axes.text(x, y, f"{value:.0f}", ha="center", va="center", fontsize=7,
-                      color="white" if value > 0.6 * max(max(values, key=max)) else "black")
     figure.colorbar(image, ax=axes, label="% of coded passages")
     figure.tight_layout()
     buffer = io.BytesIO()

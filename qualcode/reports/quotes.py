@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
@@ -63,8 +63,17 @@ def trim_text(text: str, max_words: int) -> str:
     return text if len(kept) == len(sentences) else " ".join(kept) + " " + TRIM_MARK
 
 
-def build_quotes(project: Project, codes: str | Iterable[str], selection: Selection) -> list[Quote]:
-    """Quotes for the codings of `codes` (each with its children), chosen and ordered by `selection`."""
+def build_quotes(
+    project: Project,
+    codes: str | Iterable[str] | None,
+    selection: Selection,
+    choose: Callable[[list[Quote]], list[Quote]] | None = None,
+) -> list[Quote]:
+    """Quotes for the codings of `codes` (each with its children), chosen and ordered by `selection`.
+
+    `choose` picks among them further (e.g. a few key quotes) before the
+    chosen few are pseudonymised.
+    """
     segments = coded_segments(project, codes, selection.where, QUOTABLE_ORIGINS)
     if segments.empty:
         return []
@@ -87,7 +96,8 @@ def build_quotes(project: Project, codes: str | Iterable[str], selection: Select
             code=row.code, locality=row.locality, school=row.school if isinstance(row.school, str) else None,
             important=bool(row.important), words=len(quote.split()),
         ))
-    return [replace(quote, text=clean(quote.text)) for quote in _balanced(_unique(quotes), selection.max_per_school)]
+    chosen = _balanced(_unique(quotes), selection.max_per_school)
+    return [replace(quote, text=clean(quote.text)) for quote in (choose(chosen) if choose else chosen)]
 
 
 def _fit(words: str, selection: Selection) -> str | None:
