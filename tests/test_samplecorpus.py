@@ -387,7 +387,7 @@ def test_metadata_stays_pseudonymised(corpus):
 VOCABULARY = set("""
 Ofsted RSC LA NLE NLEs LLE LLEs SLE SLEs TSA TSAs MAT MATs CEO SEND SENCO CAMHS NQT NQTs HMI HR PowerPoint GCSE GCSEs
 Teaching School Schools Alliance Alliances Regional Commissioner Commissioners Key Stage One Two Three Four Year Years Six Seven Five
-Eleven Twelve Thirteen Reception Progress Local Leader Leaders National Education Department Christian Direct Sorry Yes No Right
+Eight Nine Ten Eleven Twelve Thirteen Reception Progress Local Leader Leaders National Education Department Christian Direct Sorry Yes No Right
 Requires Improvement Inadequate Good Outstanding Note Interviewer Interviewee Headteacher Principal Executive Deputy Assistant
 Middle Teacher School Chair Head Business Manager Director And But So Well The It I We They There This That What When If Mind
 Honestly Okay Erm Gosh Where Put Which Let Mm Sure Ask Brilliant Thanks Thank Before Just Going Can Last Is Anything Not Only
