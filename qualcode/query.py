@@ -246,17 +246,73 @@ def matrix(
         raise QualcodeError(f"--unit must be one of: {', '.join(UNITS)}")
     if percent not in (None, "row", "column"):
         raise QualcodeError("--percent must be row or column")
-    frame = coded_segments(project, codes, where, origins, rollup, words=unit == "words")
-    for field in by:
-        if field in LIST_FIELDS:
-            frame = frame.explode(field)
-        frame[field] = frame[field].fillna(MISSING)
-    table = _count(frame, ["code", *by], unit).unstack(by, fill_value=0)
-    table = table.reindex(list(select_codes(project, codes).values()), fill_value=0)
+    import pandas as pd
+
+    chosen = select_codes(project, codes)
+    if unit != "words" and not (set(by) | set(where or {})) & set(LIST_FIELDS):
+        counts = _sql_counts(project, chosen, by, unit, rollup, where, origins)
+    else:
+        counts = _frame_counts(coded_segments(project, codes, where, origins, rollup, words=unit == "words"), by, unit)
+    if counts.empty:
+        return _percent(pd.DataFrame(0, index=pd.Index(list(chosen.values()), name="code"), columns=[]), percent)
+    table = counts.unstack(by, fill_value=0).reindex(list(chosen.values()), fill_value=0)
     table.columns = [" / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in table.columns]
     table = table.sort_index(axis=1).astype(int)
     table.index.name = "code"
     return _percent(table, percent)
+
+
+def _frame_counts(frame: pd.DataFrame, by: list[str], unit: str) -> pd.Series:
+    """Counts per code and field values from `coded_segments` (list fields give one row per value)."""
+    for field in by:
+        if field in LIST_FIELDS:
+            frame = frame.explode(field)
+        frame[field] = frame[field].fillna(MISSING)
+    return _count(frame, ["code", *by], unit)
+
+
+#: SQL column of each field that is a single value per coding.
+_SQL_FIELDS = {"locality": "p.locality_name", "role": "p.role", "informant_kind": "p.informant_kind",
+               "phase": "s.phase", "school_type": "s.school_type", "ofsted": "s.ofsted"}
+_SQL_UNITS = {"segments": "c.transcript_id || ':' || c.start || '-' || c.\"end\"", "transcripts": "c.transcript_id",
+              "participants": "p.id", "schools": "s.id"}
+
+
+def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: str, rollup: bool,
+                where: Where | None, origins: tuple[str, ...]) -> pd.Series:
+    """The same counts as `_frame_counts`, grouped in the database: one query, nothing per coding in Python."""
+    import pandas as pd
+
+    pairs = [(code_id, target) for code_id, path in _all_paths(project).items()
+             for target in _targets(set(chosen.values()), rollup)(path)]
+    if not pairs:
+        return pd.Series(dtype=int)
+    parameters: dict[str, object] = {"origins": list(origins)}
+    values = []
+    for n, (code_id, target) in enumerate(pairs):
+        values.append(f"(:i{n}, :t{n})")
+        parameters.update({f"i{n}": code_id, f"t{n}": target})
+    filters = []
+    for n, (field, value) in enumerate((where or {}).items()):
+        filters.append(f"{_SQL_FIELDS[field]} = :w{n}")
+        parameters[f"w{n}"] = resolve_value(project, field, value)
+    columns = ", ".join(f"{_SQL_FIELDS[f]} AS {f}" for f in by)
+    statement = text(f"""
+        WITH targets(code_id, code) AS (VALUES {", ".join(values)})
+        SELECT t.code, {columns}, COUNT(DISTINCT {_SQL_UNITS[unit]}) AS n
+        FROM codings c
+        JOIN targets t ON t.code_id = c.code_id
+        JOIN transcripts tr ON tr.id = c.transcript_id
+        JOIN participants p ON p.id = tr.participant_id
+        LEFT JOIN schools s ON s.id = p.school_id
+        WHERE c.origin IN :origins {"".join(" AND " + f for f in filters)}
+        GROUP BY t.code, {", ".join(_SQL_FIELDS[f] for f in by)}
+    """).bindparams(bindparam("origins", expanding=True))
+    with project.engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(statement, parameters).all(), columns=["code", *by, "n"])
+    frame[by] = frame[by].fillna(MISSING)
+    frame = frame[frame["n"] > 0]
+    return frame.groupby(["code", *by])["n"].sum()
 
 
 def _count(frame: pd.DataFrame, keys: list[str], unit: str) -> pd.Series:

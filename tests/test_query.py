@@ -188,3 +188,16 @@ def test_cooccurrence_equals_brute_force(coded, seed):
         table = cooccur(coded, within=within, near=near)
         got = {(ids[r.code_a], ids[r.code_b]): (r.count, r.jaccard) for r in table.itertuples()}
         assert got == _brute_force(coded, within, near), (seed, within, near)
+
+
+@pytest.mark.parametrize("by", ["locality", "phase,ofsted", "role", "informant_kind"])
+@pytest.mark.parametrize("unit", ["segments", "transcripts", "participants", "schools"])
+@pytest.mark.parametrize("rollup", [False, True])
+def test_counting_in_sql_agrees_with_counting_in_pandas(coded, by, unit, rollup):
+    from qualcode.query import _frame_counts, _sql_counts, coded_segments, select_codes
+
+    fields = by.split(",")
+    where = {"locality": "Eastern"}
+    in_sql = _sql_counts(coded, select_codes(coded, None), fields, unit, rollup, where, ("manual", "accepted", "auto"))
+    in_pandas = _frame_counts(coded_segments(coded, None, where, rollup=rollup), fields, unit)
+    assert in_sql.to_dict() == in_pandas.to_dict()
