@@ -7,6 +7,8 @@ quotes with the attribution on the next line, headings, Word's styles.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from dataclasses import fields
 from html.parser import HTMLParser
 from pathlib import Path
@@ -262,3 +264,20 @@ def test_the_rendered_context_is_the_documented_one(coded):
     context = quotes_context(coded, "markets")
     assert isinstance(context, CONTEXTS["quotes"])
     assert set(variables(context)) == {f.name for f in fields(CONTEXTS["quotes"])}
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (.ci/run installs Debian's chromium)")
+def test_html_report_opens_in_headless_chromium(coded, tmp_path):
+    path = render_report(coded, "case", "html", locality="Eastern")
+    browser = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"]
+    shot = tmp_path / "case-eastern.png"
+    shown = subprocess.run([*browser, f"--screenshot={shot}", "--window-size=1200,2400", path.as_uri()],
+                           capture_output=True, text=True, timeout=120)
+    assert shot.read_bytes()[:4] == b"\x89PNG"
+    assert "CONSOLE" not in shown.stderr and "Uncaught" not in shown.stderr
+    dom = subprocess.run([*browser, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    for heading in ("Context", "Themes against the other localities", "Key quotes", "Memos"):
+        assert f"<h2>{heading}</h2>" in dom

@@ -1,0 +1,82 @@
+"""Time the queries and the demo reports on the bundled corpus and on the sample corpus at scale 10.
+
+Run with ``.venv/bin/python benchmarks/queries.py [--scale 1 10]``. Each
+corpus is generated, imported, given the codebook and its gold codings as
+accepted codings, then each query runs a few times and the best time is
+printed in ms. Targets (issue 5): a full code × locality matrix under 100 ms
+at scale 10; all `make demo` reports under 20 s at scale 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from qualcode.codebook import load_codebook_file
+from qualcode.corpus import import_paths
+from qualcode.interchange import load_codings_csv
+from qualcode.project import Project, init_project
+from qualcode.query import cooccur, find, framework, matrix, text_search
+from qualcode.samplecorpus import generate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def coded_project(folder: Path, scale: int) -> Project:
+    corpus = folder / "corpus"
+    generate(corpus, scale=scale, seed=0)
+    project = init_project(folder / "project")
+    started = time.perf_counter()
+    import_paths(project, [corpus])
+    load_codebook_file(project, REPO / "codebooks" / "hierarchy-markets-networks.yaml", "bench")
+    codings = load_codings_csv(project, corpus / "gold-codings.csv", "gold")
+    shutil.copy(corpus / "identity-key.csv", project.root / "identity-key.csv")
+    print(f"scale {scale}: imported with {codings:,} codings in {time.perf_counter() - started:.1f}s")
+    return project
+
+
+def best_ms(run: Callable[[], object], repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return 1000 * min(times)
+
+
+def queries(project: Project) -> dict[str, Callable[[], object]]:
+    return {
+        "matrix code × locality": lambda: matrix(project, by="locality"),
+        "matrix rolled up × phase,ofsted (schools)": lambda: matrix(project, by="phase,ofsted", unit="schools", rollup=True),
+        "matrix × designation (words)": lambda: matrix(project, by="designation", unit="words"),
+        "cooccur within segment, near 200": lambda: cooccur(project, within="segment", near=200),
+        "cooccur within turn": lambda: cooccur(project, within="turn"),
+        "find rsc OR la-role": lambda: find(project, "rsc,la-role", mode="or"),
+        "text 'pecking order'": lambda: text_search(project, "pecking order"),
+        "framework school × theme": lambda: framework(project, by="school"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, nargs="+", default=[1, 10])
+    scales = parser.parse_args().scale
+    for scale in scales:
+        with tempfile.TemporaryDirectory() as tmp:
+            project = coded_project(Path(tmp), scale)
+            for name, run in queries(project).items():
+                print(f"  {name:<45} {best_ms(run):9.0f} ms")
+            if scale == 1:
+                from qualcode.reports import render_demo_reports
+
+                started = time.perf_counter()
+                written = render_demo_reports(project, Path(tmp) / "reports")
+                print(f"  all demo reports ({len(written)} files){'':<19} {time.perf_counter() - started:9.1f} s")
+
+
+if __name__ == "__main__":
+    main()
