@@ -478,18 +478,20 @@ def _combine(frames: list[pd.DataFrame], mode: str) -> pd.DataFrame:
     import pandas as pd
 
     everything = pd.concat(frames, ignore_index=True)
-    if mode != "or":
-        spans = _spans_by_transcript(frames[1:])
-        first = frames[0]
-        meets = first.apply(lambda r: [_overlaps(spans[i], r.transcript, r.start, r.end) for i in range(len(frames) - 1)], axis=1)
-        keep = meets.map(all) if mode == "and" else ~meets.map(any)
-        keep_segments = set(first.loc[keep.astype(bool), "segment"]) if len(first) else set()
-        everything = everything[everything["segment"].isin(keep_segments)] if mode == "and" else first[first["segment"].isin(keep_segments)]
-    if everything.empty:
-        return everything.assign(codes=[])
-    codes = everything.groupby("segment")["code"].agg(lambda c: ", ".join(sorted(set(c))))
-    important = everything.groupby("segment")["important"].any()
-    passages = everything.drop_duplicates("segment").set_index("segment")
+    if mode == "or":
+        chosen = everything
+    else:
+        first, others = frames[0], _spans_by_transcript(frames[1:])
+        meets = [[_overlaps(spans, r.transcript, r.start, r.end) for spans in others] for r in first.itertuples()]
+        kept = set(first.loc[[all(m) if mode == "and" else not any(m) for m in meets], "segment"])
+        # With --and the passage's other codes (on the very same span) are listed too.
+        chosen = (everything if mode == "and" else first)
+        chosen = chosen[chosen["segment"].isin(kept)]
+    if chosen.empty:
+        return chosen.assign(codes=[])
+    codes = chosen.groupby("segment")["code"].agg(lambda c: ", ".join(sorted(set(c))))
+    important = chosen.groupby("segment")["important"].any()
+    passages = chosen.drop_duplicates("segment").set_index("segment")
     passages["codes"], passages["important"] = codes, important
     return passages.reset_index().sort_values(["transcript", "start", "end"])
 

@@ -137,21 +137,24 @@ def _sourced(project: Project, corpus, quotes: list[Quote]):
     from qualcode.check import Corpus, Match, _in_order, fragments_of
 
     class SourcedCorpus(Corpus):
-        def __init__(self, base: Corpus, named: dict[str, list[str]]):
+        def __init__(self, base: Corpus, named: dict[str, list[tuple[str, int]]]):
             self.__dict__.update(base.__dict__)
             self.named = named
 
         def locate(self, quote: str) -> Match | None:
             # The checker reads quotes in document order, which is the context's order: the same
             # words said in two interviews are matched to their transcripts one after the other.
-            waiting = self.named.get(" ".join(quote.split())) or [None]
-            transcript = waiting.pop(0) if len(waiting) > 1 else waiting[0]
-            found = _in_order(self.sources[transcript].folded, fragments_of(quote)) if transcript in self.sources else None
-            return Match(transcript, found[0], found[1], 100.0, True) if found else super().locate(quote)
+            waiting = self.named.get(" ".join(quote.split())) or [(None, 0)]
+            transcript, start = waiting.pop(0) if len(waiting) > 1 else waiting[0]
+            source = self.sources.get(transcript)
+            found = _in_order(source.folded[start:], fragments_of(quote)) if source else None
+            if found is None:
+                return super().locate(quote)
+            return Match(transcript, start + found[0], start + found[1], 100.0, True)
 
-    named: dict[str, list[str]] = {}
+    named: dict[str, list[tuple[str, int]]] = {}
     for quote in quotes:
-        named.setdefault(" ".join(quote.text.split()), []).append(quote.transcript)
+        named.setdefault(" ".join(quote.text.split()), []).append((quote.transcript, quote.start))
     return SourcedCorpus(corpus or Corpus(project), named)
 
 
