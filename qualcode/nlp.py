@@ -4,8 +4,9 @@ This is the only module that imports spaCy, and only inside functions, so that
 commands which never match anything (``code``, ``show``, ``codebook``) start fast.
 
 How a suggestion is made. Each code's patterns (see the codebook file) become
-matcher rules: a *lemma* hits a token whose lemma or lower-cased text is listed
-(spaCy keeps the case of proper-noun lemmas such as ``RSC``), a *phrase* hits a
+matcher rules: a *lemma* hits a token whose lemma or lower-cased text is listed,
+or whose lower-cased text is a listed lemma plus "s" (spaCy keeps proper-noun
+lemmas as written, so "RSC" and "Inspectors" only match that way), a *phrase* hits a
 lower-cased token sequence, a *tokens* pattern is a spaCy Matcher pattern. The
 matchers run over the participants' turns, and hits are counted per sentence:
 
@@ -276,7 +277,7 @@ class CodebookMatcher:
         if lemmas:
             key = self._key(nlp, code_id, "lemma")
             self.lemmas.add(key, [Doc(nlp.vocab, words=[lemma], lemmas=[lemma]) for lemma in lemmas])
-            self.lower.add(key, [nlp.make_doc(lemma) for lemma in lemmas])
+            self.lower.add(key, [nlp.make_doc(form) for form in _word_forms(lemmas)])
         if patterns.get("phrases"):
             self.lower.add(self._key(nlp, code_id, "phrase"), [nlp.make_doc(p.lower()) for p in patterns["phrases"]])
         key = self._key(nlp, code_id, "tokens")
@@ -329,6 +330,11 @@ def score(evidence: Iterable[Hit]) -> float:
     for hit in evidence:
         missing *= 1 - WEIGHTS[hit.kind]
     return round(1 - missing, 4)
+
+
+def _word_forms(lemmas: list[str]) -> list[str]:
+    """The lemmas and their plain plurals, for words the tagger took for proper nouns ("Inspectors", "MATs")."""
+    return sorted({*lemmas, *(lemma + "s" for lemma in lemmas if lemma.isalpha() and not lemma.endswith("s"))})
 
 
 @lru_cache(maxsize=4)
@@ -446,24 +452,25 @@ def autocode(
     with project.session() as session:
         description = f"autocode {len(sources)} transcript{'s' if len(sources) != 1 else ''}" + (f" with {codes}" if codes else "")
         with history.recorded(session, coder, "autocode", description):
-            report.replaced = _drop_old(session, [s.id for s in sources], list(matcher.ancestors), coder)
+            old = _old_suggestions(session, [s.id for s in sources], list(matcher.ancestors), coder)
+            # New rows first, so they get new ids: undo re-inserts the old rows with theirs.
             store_suggestions(session, sources, found, coder, report.origin)
+            session.flush()
+            for coding in old:
+                session.delete(coding)
+            report.replaced = len(old)
     report.suggestions = len(found)
     report.per_code = _count_paths(found, matcher.paths)
     return report
 
 
-def _drop_old(session: Session, transcript_ids: list[str], code_ids: list[int], coder: str) -> int:
-    old = session.scalars(
+def _old_suggestions(session: Session, transcript_ids: list[str], code_ids: list[int], coder: str) -> list[Coding]:
+    return list(session.scalars(
         select(Coding).where(
             Coding.origin == "suggested", Coding.coder == coder,
             Coding.transcript_id.in_(transcript_ids), Coding.code_id.in_(code_ids),
         )
-    ).all()
-    for coding in old:
-        session.delete(coding)
-    session.flush()
-    return len(old)
+    ))
 
 
 def store_suggestions(session: Session, sources: list[Source], found: list[Suggestion], coder: str, origin: str) -> None:
@@ -522,7 +529,7 @@ def evaluate(project: Project, gold: Path) -> dict:
             )
         ).all()
     suggested = [Span(t, s, e, paths[c]) for t, s, e, c in rows]
-    themes = sorted({span.path.split("/")[0] for span in expected})
+    themes = sorted({span.path.split("/")[0] for span in [*expected, *suggested]})
     per_code = {theme: _counts(expected, suggested, theme) for theme in themes}
     every_path = sorted({span.path for span in expected} | {span.path for span in suggested})
     return {
