@@ -281,3 +281,13 @@ def test_html_report_opens_in_headless_chromium(coded, tmp_path):
     dom = subprocess.run([*browser, "--dump-dom", path.as_uri()], capture_output=True, text=True, timeout=120).stdout
     for heading in ("Context", "Themes against the other localities", "Key quotes", "Memos"):
         assert f"<h2>{heading}</h2>" in dom
+
+
+def test_cases_summary_in_word_has_both_plots(coded):
+    import docx
+
+    path = render_report(coded, "cases", "docx")
+    document = docx.Document(str(path))
+    assert len(document.inline_shapes) == 2
+    assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"] == [
+        "Localities", "Themes by locality", "Themes by school phase"]

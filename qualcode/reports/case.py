@@ -198,7 +198,22 @@ def cases_context(project: Project, fmt: str = "html", plot: bool = True, shares
                         [s.code for s in shares.extremes(name)[0][:3]], f"case-{name.lower()}.{fmt}" if schools[name] else None)
         for name in sorted(shares.totals)
     ]
-    return CasesContext("Localities compared", dt.date.today().isoformat(), summaries, table, _plot(table) if plot else None)
+    return CasesContext("Localities compared", dt.date.today().isoformat(), summaries, table,
+                        _plot(table) if plot else None, _phase_plot(project) if plot else None)
+
+
+def _phase_plot(project: Project) -> str | None:
+    """Top-level themes' share of each phase's coded passages, as grouped bars."""
+    from qualcode.query import matrix
+    from qualcode.reports.plots import bars, data_uri
+
+    table = matrix(project, by="phase", rollup=True, percent="column")
+    themes = [code for code in table.index if "/" not in code]
+    phases = [phase for phase in table.columns if phase != "n/a"]
+    if not themes or not phases:
+        return None
+    series = {phase: [float(table.loc[theme, phase]) for theme in themes] for phase in phases}
+    return data_uri(bars(themes, series, "% of coded passages"))
 
 
 def _plot(table: MatrixTable) -> str:

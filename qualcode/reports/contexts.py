@@ -191,6 +191,7 @@ class CasesContext:
     localities: list[LocalitySummary] = doc("One summary per locality, alphabetical.")
     matrix: MatrixTable = doc("Share of coded passages per theme in each locality (column per cent).")
     plot: str | None = doc("The code × locality heatmap as a data: URI (PNG), or None when not drawn.")
+    phase_plot: str | None = doc("Bars of each top-level theme's share of coded passages by school phase (PNG data: URI), or None.")
 
 
 #: Report kind -> the context its templates receive.

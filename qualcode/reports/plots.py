@@ -30,6 +30,27 @@ def heatmap(table: MatrixTable) -> bytes:
     return buffer.getvalue()
 
 
+def bars(groups: list[str], series: dict[str, list[float]], ylabel: str) -> bytes:
+    """Grouped bars: one group per entry of `groups` (e.g. themes), one bar per series (e.g. phase)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(1.5 + 1.3 * len(groups), 3.6), dpi=110)
+    width = 0.8 / max(len(series), 1)
+    for n, (name, values) in enumerate(series.items()):
+        axes.bar([i + n * width for i in range(len(groups))], values, width, label=name)
+    axes.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(groups))], groups)
+    axes.set_ylabel(ylabel)
+    axes.legend(fontsize=8, frameon=False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
 def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 

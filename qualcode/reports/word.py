@@ -87,18 +87,25 @@ def _cases(document, context: CasesContext) -> None:
            [[l.name, str(l.schools), str(l.interviews), str(l.passages), ", ".join(l.over)] for l in context.localities])
     document.add_heading("Themes by locality", level=1)
     _matrix(document, context.matrix, context.plot)
+    if context.phase_plot:
+        document.add_heading("Themes by school phase", level=1)
+        _picture(document, context.phase_plot)
 
 
 def _matrix(document, matrix: MatrixTable, plot: str | None) -> None:
     if plot:
-        from docx.shared import Cm
-
-        from qualcode.reports.plots import png_of
-
-        document.add_picture(io.BytesIO(png_of(plot)), width=Cm(15))
+        _picture(document, plot)
     _table(document, ["Theme", *matrix.columns],
            [["  " * row.depth + row.code, *(f"{v:.1f}" for v in row.values)] for row in matrix.rows])
     document.add_paragraph(matrix.caption)
+
+
+def _picture(document, uri: str) -> None:
+    from docx.shared import Cm
+
+    from qualcode.reports.plots import png_of
+
+    document.add_picture(io.BytesIO(png_of(uri)), width=Cm(15))
 
 
 def _table(document, header: list[str], rows: list[list[str]]) -> None:
