@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from qualcode.attribution import Speaker, render, speaker_for
 from qualcode.config import Settings
+from qualcode.corpus import speaker_labels
 from qualcode.errors import ImportFailed, Problem, QualcodeError
 from qualcode.models import Participant, School, Transcript
 from qualcode.project import Project, _ignore_private_files
@@ -69,6 +70,7 @@ class KeyEntry:
     refers_to: str = ""
 
     def listed_forms(self) -> list[str]:
+        """The name and the variants the researcher listed: what must never leave the tool."""
         return list(dict.fromkeys([self.name, *self.variants]))
 
     def forms(self) -> list[str]:
@@ -128,7 +130,7 @@ class IdentityKey:
                 self.add(row["name"], row["kind"], row["variants"].split(";"), row["replacement"] or None,
                          row["refers_to"])
             except QualcodeError as exc:
-                problems.append(Problem(path, line, "kind" if "kind of name" in str(exc) else "replacement", str(exc)))
+                problems.append(Problem(path, line, "replacement", str(exc)))
         if problems:
             raise ImportFailed(problems)
         return len(rows)
@@ -519,6 +521,7 @@ class Candidate:
         return "organisation"
 
 
+_LABEL = re.compile(r"(?:\*\*)?(?P<label>[A-Z][\w'.\- ]{0,40}):(?:\*\*)?\s*")
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
 _TOKEN = re.compile(r"[A-Za-z][\w'’-]*")
 #: Entity labels that say a capitalised word is not a name of anyone or anywhere (numbers, languages).
@@ -547,7 +550,7 @@ def find_names(project: Project, key: IdentityKey | None = None, transcripts: li
     labels = set(anonymise_settings(project).get("labels", ["PERSON", "ORG", "GPE", "LOC", "FAC"]))
     found = [Found(tid, m.start, m.end, m.owner.kind, "key") for tid, text in texts.items()
              for m in key.matcher().matches(text, fuzzy=True)]
-    sentences = _sentences(texts)
+    sentences = _sentences(texts, speaker_labels(project))
     words = _NameWords.of(sentences)
     entities = _ner_hits(sentences, words.capitalised, progress)
     named = _spans_by_transcript(e for e in entities if e.label in labels)
@@ -571,14 +574,19 @@ def _texts(project: Project, ids: list[str] | None) -> dict[str, str]:
     return texts
 
 
-def _sentences(texts: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
-    """Each distinct sentence -> where it occurs (transcript, offset); speaker labels are left out."""
+def _sentences(texts: dict[str, str], labels: frozenset[str]) -> dict[str, list[tuple[str, int]]]:
+    """Each distinct sentence -> where it occurs (transcript, offset).
+
+    Role labels ('Headteacher:') are left out, since they are in every other
+    line and name nobody; a label that is not a known role ('Mrs Hollis:') is
+    kept, as it may be a name.
+    """
     where: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for tid, text in texts.items():
         for match in _SENTENCE.finditer(text):
             start, sentence = match.start(), match.group()
-            label = re.match(r"[A-Z][\w'.\- ]{0,40}:\s*", sentence) if start == 0 or text[start - 1] == "\n" else None
-            if label:
+            label = _LABEL.match(sentence) if start == 0 or text[start - 1] == "\n" else None
+            if label and label.group("label").lower() in labels:
                 start, sentence = start + label.end(), sentence[label.end():]
             stripped = sentence.strip()
             if stripped:
