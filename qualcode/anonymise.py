@@ -286,7 +286,6 @@ class _Match:
     end: int
     owner: _Owner
     score: float
-    article: str = ""
     possessive: str = ""
 
 
@@ -314,6 +313,8 @@ class Matcher:
                 rank = 0 if form == entry.name else 1 if form in listed else 2
                 for spelling in {form, form.replace("'", "’")}:
                     claims[spelling.lower()].append((rank, owner))
+                    if not _starts_with_article(form):
+                        claims[f"the {spelling.lower()}"].append((rank, owner))
         self.owners = {form: _resolve(found, placeholders) for form, found in claims.items()}
         self.exact_case = {f.lower(): f for e in entries for f in e.forms() if len(f) <= 4 and not any(c.islower() for c in f)}
         self.pattern = _compile(self.owners)
@@ -327,20 +328,25 @@ class Matcher:
         return sorted(found, key=lambda m: m.start)
 
     def _exact(self, match: re.Match, any_case: bool) -> _Match | None:
+        """A match of the compiled key, or None if its case rules it out.
+
+        Every form is also compiled with 'the' before it, so that the longest
+        form wins ('the Diocese of Kelbury' over 'the diocese'); the article
+        stays in the text unless the replacement brings its own ('[the MAT]').
+        """
         name = match.group("name")
-        if not any_case and not self._case_fits(name):
-            return None
+        owner = self.owners[_normal(name)]
         start, end = match.span("name")
+        article = re.match(r"the\s+", name, re.IGNORECASE)
+        core = name[article.end():] if article else name
+        if not any_case and not self._case_fits(core):
+            return None
+        if article and not _starts_with_article(owner.replacement):
+            start, name = start + article.end(), core
         possessive = match.group("pos") or ""
         if possessive in ("'", "’") and not name.lower().endswith("s"):
             possessive = ""
-        article = match.group("art") or ""
-        owner = self.owners[_normal(name)]
-        if article and _starts_with_article(owner.replacement):
-            start = match.start("art")
-        else:
-            article = ""
-        return _Match(start, end + len(possessive), owner, 100.0, article, possessive)
+        return _Match(start, end + len(possessive), owner, 100.0, possessive)
 
     def _case_fits(self, written: str) -> bool:
         """Initials must match exactly ('MH', not 'mh'); a one-word form must be capitalised as a name is."""
@@ -364,7 +370,7 @@ class Matcher:
             title = _TITLE_BEFORE.search(text, 0, start)
             possessive = word.group("pos") or ""
             found.append(_Match(title.start() if title else start, end + len(possessive), self.owners[best[0]],
-                                best[1], "", possessive))
+                                best[1], possessive))
         return found
 
     def _closest(self, word: str) -> tuple[str, float] | None:
@@ -401,14 +407,22 @@ def _starts_with_article(replacement: str) -> bool:
 
 
 def _render(text: str, match: _Match) -> str:
-    """The replacement, capitalised where an absorbed 'The' began it, with the possessive kept."""
+    """The replacement, with the possessive kept; '[The MAT]' where the words replaced began with 'The',
+    or began a sentence and the replacement begins with an article."""
     new = match.owner.replacement
     written = text[match.start : match.end]
-    if written[:1].isupper() and (match.article or written.split(" ", 1)[0].lower() in ARTICLES):
+    if written.split(" ", 1)[0].lower() in ARTICLES:
+        capital = written[:1].isupper()
+    else:
+        capital = _starts_with_article(new) and bool(_SENTENCE_START.search(text, 0, match.start))
+    if capital:
         new = _capitalise(new)
     if match.possessive:
         new += ("’" if "’" in match.possessive else "'") + "s"
     return new
+
+
+_SENTENCE_START = re.compile(r"(?:\A|[.!?:\n][\"'‘“]?)\s*$")
 
 
 def _capitalise(replacement: str) -> str:
@@ -427,10 +441,8 @@ def _resolve(claims: list[tuple[int, _Owner]], placeholders: dict) -> _Owner:
 
 
 def _compile(forms: Iterable[str]) -> re.Pattern:
-    articles = "|".join(ARTICLES)
     trie = _trie_pattern(forms)
-    return re.compile(rf"(?<![\w])(?:(?P<art>{articles})\s+)?(?P<name>{trie})(?P<pos>['’]s?)?(?![\w])",
-                      re.IGNORECASE)
+    return re.compile(rf"(?<![\w])(?P<name>{trie})(?P<pos>['’]s?)?(?![\w])", re.IGNORECASE)
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
@@ -461,13 +473,15 @@ def _by_initial(forms: list[str]) -> dict[str, list[str]]:
 
 
 def leaks(project: Project, text: str, key: IdentityKey | None = None) -> list[Leak]:
-    """Every key name or variant in `text`, in any case, and words within the fuzzy threshold of one.
+    """Every key name or variant in `text`, and capitalised words within the fuzzy threshold of one.
 
-    Fast enough to call per line: the compiled key is cached until the key changes.
+    Case as for pseudonymising: a name of several words in any case, a
+    one-word name capitalised (so 'a rowan tree' is not a leak of Rowan),
+    initials exactly. Fast enough to call per line: the compiled key is
+    cached until the key file changes.
     """
     matcher = (key or _project_key(project)).matcher()
-    return [Leak(text[m.start : m.end], m.start, m.end, m.owner.kind, m.score)
-            for m in matcher.matches(text, any_case=True)]
+    return [Leak(text[m.start : m.end], m.start, m.end, m.owner.kind, m.score) for m in matcher.matches(text)]
 
 
 _LOADED: dict[tuple[Path, int], IdentityKey] = {}
@@ -820,7 +834,7 @@ def export_anonymised(project: Project, out_dir: Path, progress: Progress | None
 def _export_one(matcher: Matcher, transcript: Transcript, out_dir: Path, report: ExportReport) -> list[Replacement]:
     """Write one pseudonymised transcript, refusing if any name (in any case) survived."""
     text, replacements = matcher.pseudonymise(transcript.text)
-    if matcher.matches(text, any_case=True):
+    if matcher.matches(text):
         raise QualcodeError(f"{transcript.id}: a name is still present after pseudonymisation; the file was not written")
     path = out_dir / transcript.participant.locality_name.lower() / f"{transcript.id}.md"
     path.parent.mkdir(exist_ok=True)
