@@ -441,10 +441,10 @@ def autocode(
     the same transcripts and codes; manual and accepted codings are never
     touched. The whole run is one change that ``qualcode undo --coder`` reverses.
     """
-    nlp = load_pipeline()
     with project.session() as session:
         sources = read_sources(session, transcripts)
-        matcher = CodebookMatcher(nlp, select_codes(session, codes), code_paths(session))
+        chosen, paths = select_codes(session, codes), code_paths(session)
+    matcher = CodebookMatcher(load_pipeline(), chosen, paths)
     stats = ParseStats()
     found = [s for parsed in parse_sources(project, sources, progress, stats) for s in suggest_passages(matcher, parsed, min_score)]
     report = AutocodeReport(len(sources), sum(s.words for s in sources), origin="accepted" if accept else "suggested")
