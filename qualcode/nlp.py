@@ -500,13 +500,14 @@ class Span:
     path: str
 
 
-def evaluate(project: Project, gold: Path) -> dict:
+def evaluate(project: Project, gold: Path, transcripts: list[str] | None = None) -> dict:
     """Precision, recall and F1 of the stored suggestions against a gold coding, per top-level theme and overall.
 
     `gold` is a CSV with columns ``transcript,start,end,code`` (character offsets
     into the transcript text, ``code`` a full path). Suggestions are the codings
     with origin ``suggested`` or ``accepted`` (what autocode proposed, reviewed or
-    not); only transcripts named in the gold file are evaluated.
+    not); only transcripts named in the gold file (and in `transcripts`, if
+    given: a held-out part of the corpus, say) are evaluated.
 
     The unit is the passage, compared at the level of a theme T (a top-level code,
     or any code for ``per_path``), where a coding counts for T if its code is T or
@@ -519,8 +520,8 @@ def evaluate(project: Project, gold: Path) -> dict:
       harmonic mean. ``overall`` pools the counts of the top-level themes (micro
       average), so each theme weighs by its number of passages.
     """
-    expected = read_gold(gold)
-    transcripts = {span.transcript for span in expected}
+    expected = [span for span in read_gold(gold) if transcripts is None or span.transcript in transcripts]
+    transcripts = sorted({span.transcript for span in expected})
     with project.session() as session:
         paths = code_paths(session)
         rows = session.execute(
