@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz import process
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from qualcode import anchoring
@@ -310,8 +310,12 @@ def _write(
             if school not in partnership.members:
                 partnership.members.append(school)
     session.flush()
-    for interview in interviews:
-        _store_interview(session, interview, report)
+    ids = [i.record.transcript_id for i in interviews]
+    stored = {t.id: t for t in session.scalars(select(Transcript).where(Transcript.id.in_(ids)))}
+    with session.no_autoflush:
+        texts_changed = [i for i in interviews if _store_interview(session, i, stored.get(i.record.transcript_id), report)]
+    session.flush()
+    _store_turns(session, texts_changed)
 
 
 def _store_school(session: Session, record: SchoolRecord) -> None:
@@ -339,7 +343,8 @@ def _store_partnership(session: Session, record: PartnershipRecord) -> None:
     session.add(partnership)
 
 
-def _store_interview(session: Session, interview: _Interview, report: ImportReport) -> None:
+def _store_interview(session: Session, interview: _Interview, transcript: Transcript | None, report: ImportReport) -> bool:
+    """Store the participant and transcript; True if the text is new or changed (its turns need storing)."""
     record = interview.record
     school = session.get(School, record.school_id) if record.school_id else None
     participant = session.get(Participant, record.participant_id) or Participant(id=record.participant_id)
@@ -350,7 +355,6 @@ def _store_interview(session: Session, interview: _Interview, report: ImportRepo
     participant.is_system_informant = record.informant_kind is not None
     session.add(participant)
 
-    transcript = session.get(Transcript, record.transcript_id)
     parsed = interview.parsed
     if transcript is None:
         transcript = Transcript(id=record.transcript_id)
@@ -359,7 +363,7 @@ def _store_interview(session: Session, interview: _Interview, report: ImportRepo
     elif transcript.sha256 == interview.text_hash:
         _set_fields(transcript, record, parsed)
         (report.updated if session.is_modified(transcript) else report.unchanged).append(record.transcript_id)
-        return
+        return False
     else:
         report.reanchored += _reanchor(transcript, parsed.text)
         report.updated.append(record.transcript_id)
@@ -367,12 +371,26 @@ def _store_interview(session: Session, interview: _Interview, report: ImportRepo
     transcript.text = parsed.text
     transcript.sha256 = interview.text_hash
     transcript.words = len(parsed.text.split())
-    transcript.turns.clear()
-    session.flush()  # delete the old turns before numbering the new ones
-    transcript.turns = [
-        Turn(number=n, speaker=t.speaker, is_interviewer=t.is_interviewer, start=t.start, end=t.end)
-        for n, t in enumerate(parsed.turns, start=1)
+    return True
+
+
+def _store_turns(session: Session, interviews: list[_Interview]) -> None:
+    """Replace the turns of new and changed transcripts in two statements (tens of thousands of rows)."""
+    ids = [i.record.transcript_id for i in interviews]
+    if not ids:
+        return
+    session.execute(delete(Turn).where(Turn.transcript_id.in_(ids)))
+    rows = [
+        {"transcript_id": i.record.transcript_id, "number": n, "speaker": t.speaker,
+         "is_interviewer": t.is_interviewer, "start": t.start, "end": t.end}
+        for i in interviews
+        for n, t in enumerate(i.parsed.turns, start=1)
     ]
+    if rows:
+        session.execute(insert(Turn), rows)
+    for transcript_id in ids:
+        if (transcript := session.get(Transcript, transcript_id)) is not None:
+            session.expire(transcript, ["turns"])
 
 
 def _set_fields(transcript: Transcript, record: InterviewRecord, parsed: ParsedTranscript) -> None:
