@@ -274,8 +274,9 @@ def _frame_counts(frame: pd.DataFrame, by: list[str], unit: str) -> pd.Series:
 #: SQL column of each field that is a single value per coding.
 _SQL_FIELDS = {"locality": "p.locality_name", "role": "p.role", "informant_kind": "p.informant_kind",
                "phase": "s.phase", "school_type": "s.school_type", "ofsted": "s.ofsted"}
-_SQL_UNITS = {"segments": "c.transcript_id || ':' || c.start || '-' || c.\"end\"", "transcripts": "c.transcript_id",
-              "participants": "p.id", "schools": "s.id"}
+#: How each unit is totted up from the per-transcript counts of distinct coded spans.
+_SQL_UNITS = {"segments": "SUM(pt.n)", "transcripts": "COUNT(*)", "participants": "COUNT(DISTINCT p.id)",
+              "schools": "COUNT(DISTINCT s.id)"}
 
 
 def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: str, rollup: bool,
@@ -297,16 +298,22 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
         filters.append(f"{_SQL_FIELDS[field]} = :w{n}")
         parameters[f"w{n}"] = resolve_value(project, field, value)
     columns = ", ".join(f"{_SQL_FIELDS[f]} AS {f}" for f in by)
+    # Spans are counted per transcript first, so the metadata joins run once per transcript and code.
     statement = text(f"""
-        WITH targets(code_id, code) AS (VALUES {", ".join(values)})
-        SELECT t.code, {columns}, COUNT(DISTINCT {_SQL_UNITS[unit]}) AS n
-        FROM codings c
-        JOIN targets t ON t.code_id = c.code_id
-        JOIN transcripts tr ON tr.id = c.transcript_id
+        WITH targets(code_id, code) AS (VALUES {", ".join(values)}),
+        spans AS (
+            SELECT DISTINCT t.code, c.transcript_id, c.start, c."end"
+            FROM codings c JOIN targets t ON t.code_id = c.code_id
+            WHERE c.origin IN :origins
+        ),
+        pt AS (SELECT code, transcript_id, COUNT(*) AS n FROM spans GROUP BY code, transcript_id)
+        SELECT pt.code, {columns}, {_SQL_UNITS[unit]} AS n
+        FROM pt
+        JOIN transcripts tr ON tr.id = pt.transcript_id
         JOIN participants p ON p.id = tr.participant_id
         LEFT JOIN schools s ON s.id = p.school_id
-        WHERE c.origin IN :origins {"".join(" AND " + f for f in filters)}
-        GROUP BY t.code, {", ".join(_SQL_FIELDS[f] for f in by)}
+        {"WHERE " + " AND ".join(filters) if filters else ""}
+        GROUP BY pt.code, {", ".join(_SQL_FIELDS[f] for f in by)}
     """).bindparams(bindparam("origins", expanding=True))
     with project.engine.connect() as connection:
         frame = pd.DataFrame(connection.execute(statement, parameters).all(), columns=["code", *by, "n"])
