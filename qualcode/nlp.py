@@ -17,6 +17,8 @@ matchers run over the participants' turns, and hits are counted per sentence:
 * the score is ``1 - prod(1 - w)`` over that evidence, with ``w`` = 0.4 for a
   lemma and 0.6 for a phrase or token pattern: one word gives 0.4, a phrase 0.6,
   two words 0.64, a phrase and a word 0.76, and more evidence approaches 1;
+* only the codes with the sentence's top score are suggested (ties kept), so a
+  passing mention of a second theme does not become a suggestion of its own;
 * adjacent sentences of one turn suggested for the same code merge into one
   passage, whose score is the best of its sentences.
 
@@ -389,7 +391,7 @@ def suggest_passages(matcher: CodebookMatcher, parsed: Parsed, min_score: float 
         for index, hits in sorted(matcher.hits(doc).items()):
             start, end = _trimmed(parsed.source.text, passage.start + sentences[index].start_char,
                                   passage.start + sentences[index].end_char)
-            for code_id, value in matcher.suggestions(hits).items():
+            for code_id, value in strongest(matcher.suggestions(hits)).items():
                 if value < min_score:
                     continue
                 last, run = runs.get(code_id, (-2, None))
@@ -402,6 +404,16 @@ def suggest_passages(matcher: CodebookMatcher, parsed: Parsed, min_score: float 
                 runs[code_id] = (index, run)
         found.extend(run for _, run in runs.values())
     return sorted(found, key=lambda s: (s.start, s.code_id))
+
+
+def strongest(scored: dict[int, float]) -> dict[int, float]:
+    """The codes with the sentence's top score (ties kept): a sentence is suggested for what it says most clearly.
+
+    Sentences often brush against a second theme ("the local authority" in a
+    remark about competing for pupils); only the best-supported codes are kept.
+    """
+    best = max(scored.values(), default=0.0)
+    return {code_id: value for code_id, value in scored.items() if value == best}
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
