@@ -579,20 +579,29 @@ def text_search(
     return pd.DataFrame(rows, columns=KWIC_COLUMNS)
 
 
-def _participant_passages(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int, str]]]:
-    """transcript -> (start, end, text) of each participant turn."""
-    turns = (
+def participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int]]]:
+    """transcript -> (start, end) of each turn of the participant's (not the interviewer's or notes), in order."""
+    query = (
         select(Turn.transcript_id, Turn.start, Turn.end)
         .where(Turn.is_interviewer.is_(False))
         .order_by(Turn.transcript_id, Turn.start)
     )
-    passages: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    turns: dict[str, list[tuple[int, int]]] = defaultdict(list)
     with project.engine.connect() as connection:
-        texts = dict(connection.execute(select(Transcript.id, Transcript.text)).all())
-        for transcript, start, end in connection.execute(turns):
+        for transcript, start, end in connection.execute(query):
             if transcript in transcript_ids:
-                passages[transcript].append((start, end, texts[transcript][start:end]))
-    return passages
+                turns[transcript].append((start, end))
+    return turns
+
+
+def _participant_passages(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int, str]]]:
+    """transcript -> (start, end, text) of each participant turn."""
+    with project.engine.connect() as connection:
+        texts = dict(connection.execute(select(Transcript.id, Transcript.text).where(Transcript.id.in_(transcript_ids))).all())
+    return {
+        transcript: [(start, end, texts[transcript][start:end]) for start, end in spans]
+        for transcript, spans in participant_turns(project, transcript_ids).items()
+    }
 
 
 def _word_regex(pattern: str) -> re.Pattern:

@@ -11,7 +11,6 @@ import shutil
 import subprocess
 from dataclasses import fields
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from jinja2 import meta
@@ -158,12 +157,13 @@ def test_quote_bank_html_has_toc_headings_and_attributed_quotes(coded):
     assert '<nav class="toc">' in html and "<script" not in html
 
 
-def test_html_escapes_transcript_text(coded):
-    path = render_report(coded, "quotes", "html", theme="competition")
-    assert "[inaudible]" in path.read_text()
-    with coded.session() as session:
-        session.get(Transcript, "EAS-S02-HT").text  # the words are in the corpus; markup would be escaped
-    assert "<inaudible>" not in path.read_text()
+def test_html_escapes_what_people_wrote(coded):
+    from qualcode.coding import add_memo
+
+    add_memo(coded, "locality", "Eastern", "Heads <b>said</b> <script>alert(1)</script> & more", "tester")
+    html = render_report(coded, "case", "html", locality="Eastern", plot=False).read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html
+    assert "&lt;b&gt;said&lt;/b&gt; " in html and "&amp; more" in html
 
 
 def test_quote_bank_docx_uses_words_quote_style(coded):

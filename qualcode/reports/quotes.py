@@ -19,9 +19,17 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 
 from qualcode.codebook import find_code
-from qualcode.models import Code, Coding, Turn
+from qualcode.models import Code, Coding
 from qualcode.project import Project
-from qualcode.query import COUNTED_ORIGINS, QUOTABLE_ORIGINS, Where, TextStore, coded_segments, pseudonymiser
+from qualcode.query import (
+    COUNTED_ORIGINS,
+    QUOTABLE_ORIGINS,
+    TextStore,
+    Where,
+    coded_segments,
+    participant_turns,
+    pseudonymiser,
+)
 from qualcode.reports.contexts import LocalityQuotes, Quote, QuoteGroup, QuotesContext
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -78,7 +86,7 @@ def build_quotes(
     if segments.empty:
         return []
     texts = TextStore.load(project, segments["transcript"])
-    turns = _participant_turns(project, set(segments["transcript"]))
+    turns = participant_turns(project, set(segments["transcript"]))
     ids = _quote_ids(project, set(segments["transcript"]))
     clean = pseudonymiser(project)
     quotes = []
@@ -107,16 +115,6 @@ def _fit(words: str, selection: Selection) -> str | None:
     if selection.max_words and count > selection.max_words:
         return trim_text(words, selection.max_words) if selection.trim else None
     return words
-
-
-def _participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int]]]:
-    query = select(Turn.transcript_id, Turn.start, Turn.end).where(Turn.is_interviewer.is_(False)).order_by(Turn.transcript_id, Turn.start)
-    turns: dict[str, list[tuple[int, int]]] = {}
-    with project.engine.connect() as connection:
-        for transcript, start, end in connection.execute(query):
-            if transcript in transcript_ids:
-                turns.setdefault(transcript, []).append((start, end))
-    return turns
 
 
 def _clip(turns: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
