@@ -291,3 +291,11 @@ def test_cases_summary_in_word_has_both_plots(coded):
     assert len(document.inline_shapes) == 2
     assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"] == [
         "Localities", "Themes by locality", "Themes by school phase"]
+
+
+def test_format_and_file_name_must_agree(coded, tmp_path):
+    assert render_report(coded, "quotes", None, tmp_path / "bank.md", theme="markets").suffix == ".md"
+    with pytest.raises(QualcodeError, match="not a .docx file"):
+        render_report(coded, "quotes", "docx", tmp_path / "bank.md", theme="markets")
+    with pytest.raises(QualcodeError, match="not 'pdf'"):
+        render_report(coded, "quotes", None, tmp_path / "bank.pdf", theme="markets")

@@ -52,11 +52,14 @@ def render_report(
 
 
 def _format(fmt: str | None, output: Path | None) -> str:
-    if fmt is None:
-        suffix = output.suffix.lower().lstrip(".") if output is not None and output.suffix else ""
-        fmt = {"markdown": "md", "htm": "html"}.get(suffix, suffix) or "html"
+    """The format asked for, else the one the output file's suffix names, else HTML; the two must agree."""
+    suffix = output.suffix.lower().lstrip(".") if output is not None and output.suffix and not output.is_dir() else ""
+    named = {"markdown": "md", "htm": "html"}.get(suffix, suffix)
+    fmt = fmt or named or "html"
     if fmt not in FORMATS:
         raise QualcodeError(f"reports are written as {', '.join(FORMATS)}; not '{fmt}'")
+    if named and named != fmt:
+        raise QualcodeError(f"{output.name} is not a .{fmt} file; name the file .{fmt} or leave out --format")
     return fmt
 
 
