@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+import qualcode
 from qualcode.codebook import UnknownCode, find_code, load_codebook_file
 from qualcode.coding import apply_codes
 from qualcode.corpus import import_paths
@@ -247,7 +248,9 @@ def test_suggest_calls_autocode_only_when_there_are_none(study, monkeypatch):
         calls.append(transcripts)
         suggest(project, transcripts[0], 2, "markets/competition", 0.7)
 
-    monkeypatch.setitem(sys.modules, "qualcode.nlp", types.SimpleNamespace(autocode=autocode))
+    fake_nlp = types.SimpleNamespace(autocode=autocode)
+    monkeypatch.setitem(sys.modules, "qualcode.nlp", fake_nlp)
+    monkeypatch.setattr(qualcode, "nlp", fake_nlp, raising=False)  # an earlier test may have imported the real one
     assert Tagger(study, "x", "EAS-S01-HT").suggest() == 3
     assert Tagger(study, "x", "EAS-S02-HT").suggest() == 1
     assert calls == [["EAS-S02-HT"]]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+import qualcode
 from qualcode.codebook import find_code, load_codebook_file
 from qualcode.corpus import import_paths
 from qualcode.models import Code, Coding, Memo, Turn
@@ -212,7 +213,9 @@ async def test_suggest_runs_autocode_for_a_transcript_without_suggestions(study,
             session.add(Coding(transcript_id=transcripts[0], start=turn.start, end=turn.end, code=code,
                                coder="autocode", origin="suggested", score=0.75, quote="."))
 
-    monkeypatch.setitem(sys.modules, "qualcode.nlp", types.SimpleNamespace(autocode=autocode))
+    fake_nlp = types.SimpleNamespace(autocode=autocode)
+    monkeypatch.setitem(sys.modules, "qualcode.nlp", fake_nlp)
+    monkeypatch.setattr(qualcode, "nlp", fake_nlp, raising=False)  # an earlier test may have imported the real one
     app = TagApp(Tagger(study, "x", "EAS-S02-HT"))
     async with app.run_test(size=(120, 40)) as pilot:
         assert "no suggestions (g asks for them)" in screen_text(app)
