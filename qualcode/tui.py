@@ -236,6 +236,10 @@ class TagScreen(Screen):
         text = Text(f"Q: {_short(view.question, 200)}\n\n", style="dim italic") if view.question else Text()
         offset = len(text)
         text.append(view.text)
+        if view.suggestions:
+            suggestion = view.suggestions[self.highlight]
+            start, end = max(suggestion.start, view.start), min(suggestion.end, view.end)
+            text.stylize("underline", offset + start - view.start, offset + end - view.start)
         selection = self.tagger.selection
         if selection is not None:
             text.stylize("reverse", offset + selection.start - view.start, offset + selection.end - view.start)
@@ -289,7 +293,10 @@ class TagScreen(Screen):
 
     def action_next(self) -> None:
         before = self.tagger.transcript_id
-        if not self.attempt(self.tagger.next):
+        moved = self.attempt(self.tagger.next)
+        if moved is None:
+            return
+        if not moved:
             self.say("this is the last turn" + (" of the last transcript with uncoded turns" if self.tagger.follow else ""))
             return
         self._moved(f"now in {self.tagger.transcript_id}" if self.tagger.transcript_id != before else "")

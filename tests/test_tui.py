@@ -73,6 +73,9 @@ async def test_shows_the_turn_its_header_and_its_suggestions(study):
         assert "two-form entry primary" in shown and "Q: Could you tell me a little about the school?" in shown
         assert "▶ hierarchy/accountability/inspection  0.90" in shown
         assert "no codes yet" in shown
+        turn = app.screen.query_one("#turn").content
+        underlined = [turn.plain[span.start : span.end] for span in turn.spans if span.style == "underline"]
+        assert underlined == [Tagger(study, "x", "EAS-S01-HT").turn_text]  # the highlighted suggestion's words
 
 
 @synchronously
