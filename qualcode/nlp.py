@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import hashlib
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
