@@ -559,8 +559,10 @@ def find_names(project: Project, key: IdentityKey | None = None, transcripts: li
     mid-sentence that NER gives no label at all is also reported ('NAME'):
     small places and firms are what NER misses most.
     """
-    key = key if key is not None else load_key(project)
-    texts = _texts(project, transcripts)
+    return _find_in(project, _texts(project, transcripts), key if key is not None else load_key(project), progress)
+
+
+def _find_in(project: Project, texts: dict[str, str], key: IdentityKey, progress: Progress | None) -> list[Found]:
     labels = set(anonymise_settings(project).get("labels", ["PERSON", "ORG", "GPE", "LOC", "FAC"]))
     found = [Found(tid, m.start, m.end, m.owner.kind, "key") for tid, text in texts.items()
              for m in key.matcher().matches(text, fuzzy=True)]
@@ -695,7 +697,7 @@ def scan(project: Project, transcripts: list[str] | None = None, progress: Progr
     """Possible names not yet in the key, most frequent first, with where and how they occur."""
     key = load_key(project)
     texts = _texts(project, transcripts)
-    found = find_names(project, key, transcripts, progress)
+    found = _find_in(project, texts, key, progress)
     known = _spans_by_transcript(f for f in found if f.source == "key")
     public = {n.lower() for n in anonymise_settings(project).get("public_names", [])}
     public |= {v.lower() for values in project.settings.vocabularies.values.values() for v in values}
