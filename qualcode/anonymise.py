@@ -319,6 +319,7 @@ class Matcher:
         self.exact_case = {f.lower(): f for e in entries for f in e.forms() if len(f) <= 4 and not any(c.islower() for c in f)}
         self.pattern = _compile(self.owners)
         self._single_words = _by_initial([f for f in self.owners if " " not in f and len(f) >= 5])
+        self._pairs = _by_initial([f for f in self.owners if f.count(" ") == 1 and not f.startswith("the ") and len(f) >= 8])
         self._fuzzy_cache: dict[str, tuple[str, float] | None] = {}
 
     def matches(self, text: str, fuzzy: bool = True, any_case: bool = False) -> list[_Match]:
@@ -357,28 +358,33 @@ class Matcher:
         return " " in form or written[:1].isupper()
 
     def _fuzzy(self, text: str, exact: list[_Match]) -> list[_Match]:
-        """Capitalised words close to a one-word form (same first letter): misspelt names, with a title before them."""
+        """Capitalised words close to a one- or two-word form with the same first letter: misspelt names.
+
+        Pairs go first ('Drennick Enginering'), then single words, with a title
+        just before a word taken in ('Mrs Holliss').
+        """
         taken = [(m.start, m.end) for m in exact]
         found = []
-        for word in _WORD.finditer(text):
-            start, end = word.span("word")
-            if any(s < end and start < e for s, e in taken):
-                continue
-            best = self._closest(word.group("word").lower())
-            if best is None:
-                continue
-            title = _TITLE_BEFORE.search(text, 0, start)
-            possessive = word.group("pos") or ""
-            found.append(_Match(title.start() if title else start, end + len(possessive), self.owners[best[0]],
-                                best[1], possessive))
+        for pattern, pool in ((_PAIR, self._pairs), (_WORD, self._single_words)):
+            for word in pattern.finditer(text):
+                start, end = word.span("word")
+                if any(s < end and start < e for s, e in taken):
+                    continue
+                best = self._closest(word.group("word").lower(), pool)
+                if best is None:
+                    continue
+                title = _TITLE_BEFORE.search(text, 0, start)
+                possessive = word.group("pos") or ""
+                found.append(_Match(title.start() if title else start, end + len(possessive), self.owners[best[0]],
+                                    best[1], possessive))
+                taken.append((start, end))
         return found
 
-    def _closest(self, word: str) -> tuple[str, float] | None:
-        if word not in self._fuzzy_cache:
-            choices = self._single_words.get(word[0], [])
-            best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=self.threshold)
-            self._fuzzy_cache[word] = (best[0], best[1]) if best and word not in self.owners else None
-        return self._fuzzy_cache[word]
+    def _closest(self, words: str, pool: dict[str, list[str]]) -> tuple[str, float] | None:
+        if words not in self._fuzzy_cache:
+            best = process.extractOne(words, pool.get(words[0], []), scorer=fuzz.ratio, score_cutoff=self.threshold)
+            self._fuzzy_cache[words] = (best[0], best[1]) if best and words not in self.owners else None
+        return self._fuzzy_cache[words]
 
     def pseudonymise(self, text: str) -> tuple[str, list[Replacement]]:
         pieces, replacements, position = [], [], 0
@@ -394,6 +400,8 @@ class Matcher:
 
 
 _WORD = re.compile(r"(?<![\w'’])(?P<word>[A-Z][a-z][\w]{3,})(?P<pos>['’]s)?(?![\w])")
+#: Every pair of adjacent capitalised words, overlapping ('A B C' gives 'A B' and 'B C').
+_PAIR = re.compile(r"(?<![\w'’])(?=(?P<word>[A-Z][\w.]+ [A-Z][a-z]\w+)(?P<pos>['’]s)?(?![\w]))")
 _TITLE_BEFORE = re.compile(r"\b(?:%s)\.?\s+$" % "|".join(TITLES))
 
 

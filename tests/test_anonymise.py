@@ -70,6 +70,7 @@ def every_form(key: IdentityKey) -> list[str]:
         ("Heathermoor", "[the MAT]"),
         ("Tarrowby", "[neighbouring town]"),
         ("Drennick Engineering", "[local employer]"),
+        ("Drennick Enginering", "[local employer]"),
     ],
 )
 def test_every_variant_form_is_replaced(key, written, expected):
