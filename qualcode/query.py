@@ -5,7 +5,8 @@ share one implementation. They all start from `coded_segments`: one row per
 coding with the metadata of the person who said it and of their school, to
 which `where` filters (values resolved through the project's vocabularies)
 and `by` groupings apply. Text that leaves the tool goes through
-`pseudonymiser(project)` unless the caller asks for it raw.
+`pseudonymiser(project)` (the identity key, `qualcode.anonymise`) unless
+the caller asks for it raw.
 """
 
 from __future__ import annotations
@@ -185,18 +186,17 @@ def coded_segments(
     """
     import pandas as pd
 
-    chosen = select_codes(project, codes)
+    targets = _targets(set(select_codes(project, codes).values()), rollup)
+    counted = {code_id: found for code_id, path in _all_paths(project).items() if (found := targets(path))}
     query = (
         select(Coding.id.label("coding"), Coding.transcript_id.label("transcript"), Coding.start, Coding.end,
                Coding.code_id, Coding.important, Coding.origin, *([Coding.quote] if words else []))
-        .where(Coding.origin.in_(origins))
+        .where(Coding.origin.in_(origins), Coding.code_id.in_(list(counted)))
         .order_by(Coding.transcript_id, Coding.start, Coding.id)
     )
     with project.engine.connect() as connection:
         frame = pd.read_sql(query, connection)
-    all_paths = _all_paths(project)
-    frame["code"] = frame.pop("code_id").map(all_paths)
-    frame["code"] = frame["code"].map(_targets(set(chosen.values()), rollup))
+    frame["code"] = frame.pop("code_id").map(counted)
     frame = frame.explode("code").dropna(subset=["code"])
     if words:
         frame["words"] = frame.pop("quote").str.split().str.len().fillna(0).astype(int)
@@ -759,40 +759,18 @@ def records(table: pd.DataFrame) -> list[dict]:
     return json.loads(frame.to_json(orient="records", force_ascii=False))
 
 
-# Pseudonymisation
-
-
-def pseudonymiser(project: Project) -> Callable[[str], str]:
-    """Text -> text with every identity-key name replaced: the one door by which words leave the tool.
-
-    Uses `qualcode.anonymise` when it is installed; until then, the project's
-    `identity-key.csv` (name,kind,variants,replacement,refers_to) directly.
-    """
-    try:
-        from qualcode.anonymise import load_key
-    except ImportError:
-        return _csv_key_pseudonymiser(project.root / "identity-key.csv")
-    key = load_key(project)
-    return lambda passage: key.pseudonymise(passage)[0]
-
-
-def _csv_key_pseudonymiser(path: Path) -> Callable[[str], str]:
-    if not path.is_file():
-        return lambda passage: passage
-    replacements: dict[str, str] = {}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        for row in csv.DictReader(handle):
-            for name in [row["name"], *(row.get("variants") or "").split(";")]:
-                if name.strip():
-                    replacements[name.strip().lower()] = row["replacement"]
-    if not replacements:
-        return lambda passage: passage
-    names = sorted(replacements, key=len, reverse=True)
-    regex = re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b", re.IGNORECASE)
-    return lambda passage: regex.sub(lambda m: replacements[m.group(0).lower()], passage)
-
-
 def as_rows(table: pd.DataFrame) -> tuple[list[str], list[list[object]]]:
     """Column headings and rows of plain values, for printing (the index, if named, first)."""
     frame = table.reset_index() if table.index.name is not None else table
     return [str(c) for c in frame.columns], frame.astype(object).where(frame.notna(), None).values.tolist()
+
+
+# Pseudonymisation
+
+
+def pseudonymiser(project: Project) -> Callable[[str], str]:
+    """Text -> text with every identity-key name replaced: the one door by which words leave the tool."""
+    from qualcode.anonymise import load_key
+
+    key = load_key(project)
+    return lambda passage: key.pseudonymise(passage)[0]
