@@ -323,6 +323,7 @@ class Matcher:
         self._fuzzy_cache: dict[str, tuple[str, float] | None] = {}
 
     def matches(self, text: str, fuzzy: bool = True, any_case: bool = False) -> list[_Match]:
+        """Every name in `text`, in order; `any_case` drops the case rules (to recognise a candidate as known)."""
         found = [m for m in (self._exact(match, any_case) for match in self.pattern.finditer(text)) if m]
         if fuzzy:
             found += self._fuzzy(text, found)
@@ -409,8 +410,9 @@ def _normal(form: str) -> str:
     return re.sub(r"\s+", " ", form.lower())
 
 
-def _starts_with_article(replacement: str) -> bool:
-    first = replacement.lstrip("[").split(" ", 1)[0].lower()
+def _starts_with_article(text: str) -> bool:
+    """Whether a form or replacement brings its own article ('the Oak cluster', '[the MAT]', '[another school]')."""
+    first = text.lstrip("[").split(" ", 1)[0].lower()
     return first in (*ARTICLES, "another")
 
 
@@ -439,6 +441,7 @@ def _capitalise(replacement: str) -> str:
 
 
 def _resolve(claims: list[tuple[int, _Owner]], placeholders: dict) -> _Owner:
+    """Who a form stands for: the entries claiming it most directly; a neutral placeholder if they disagree."""
     best = min(rank for rank, _ in claims)
     owners = {owner for rank, owner in claims if rank == best}
     if len({o.replacement for o in owners}) == 1:
