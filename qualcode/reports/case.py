@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -36,6 +37,9 @@ from qualcode.reports.contexts import (
     ThemeShare,
 )
 from qualcode.reports.quotes import Selection, anchor, build_quotes, select_key_quotes
+
+if TYPE_CHECKING:
+    from qualcode.reports.plots import Chart
 
 #: Key quotes per theme in a case study, and their length bounds.
 KEY_QUOTES = 3
@@ -202,10 +206,10 @@ def cases_context(project: Project, fmt: str = "html", plot: bool = True, shares
                         _plot(table) if plot else None, _phase_plot(project) if plot else None)
 
 
-def _phase_plot(project: Project) -> str | None:
+def _phase_plot(project: Project) -> Chart | None:
     """Top-level themes' share of each phase's coded passages, as grouped bars."""
     from qualcode.query import matrix
-    from qualcode.reports.plots import bars, data_uri
+    from qualcode.reports.plots import bars_chart
 
     table = matrix(project, by="phase", rollup=True, percent="column")
     themes = [code for code in table.index if "/" not in code]
@@ -213,10 +217,10 @@ def _phase_plot(project: Project) -> str | None:
     if not themes or not phases:
         return None
     series = {phase: [float(table.loc[theme, phase]) for theme in themes] for phase in phases}
-    return data_uri(bars(themes, series, "% of coded passages"))
+    return bars_chart(themes, series, "% of coded passages", "Bars of each theme's share of coded passages by school phase")
 
 
-def _plot(table: MatrixTable) -> str:
-    from qualcode.reports.plots import data_uri, heatmap
+def _plot(table: MatrixTable) -> Chart:
+    from qualcode.reports.plots import heatmap_chart
 
-    return data_uri(heatmap(table))
+    return heatmap_chart(table)

@@ -9,6 +9,10 @@ templates use nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qualcode.reports.plots import Chart
 
 
 def doc(help: str, **kwargs):
@@ -167,7 +171,7 @@ class CaseContext:
     under: list[ThemeShare] = doc("Themes most under-represented here, weakest first.")
     themes: list[ThemeQuotes] = doc("Key quotes per top-level theme.")
     memos: list[MemoRow] = doc("Memos on the locality or its schools, oldest first.")
-    plot: str | None = doc("The code × locality heatmap as a data: URI (PNG), or None when not drawn.")
+    plot: Chart | None = doc("The code × locality heatmap (a `plots.Chart`: `.svg()` for HTML, `.png()` for Word), or None.")
 
 
 @dataclass
@@ -190,8 +194,8 @@ class CasesContext:
     generated: str = doc("Date the report was written (ISO format).")
     localities: list[LocalitySummary] = doc("One summary per locality, alphabetical.")
     matrix: MatrixTable = doc("Share of coded passages per theme in each locality (column per cent).")
-    plot: str | None = doc("The code × locality heatmap as a data: URI (PNG), or None when not drawn.")
-    phase_plot: str | None = doc("Bars of each top-level theme's share of coded passages by school phase (PNG data: URI), or None.")
+    plot: Chart | None = doc("The code × locality heatmap (a `plots.Chart`: `.svg()` for HTML, `.png()` for Word), or None.")
+    phase_plot: Chart | None = doc("Bars of each top-level theme's share of coded passages by school phase (a `plots.Chart`), or None.")
 
 
 #: Report kind -> the context its templates receive.

@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 
 from qualcode.reports.contexts import CaseContext, CasesContext, Count, MatrixTable, Quote, QuotesContext
+from qualcode.reports.plots import Chart
 
 NOTE = "Quotes are pseudonymised; each quote id leads back to its transcript and lines."
 
@@ -92,7 +93,7 @@ def _cases(document, context: CasesContext) -> None:
         _picture(document, context.phase_plot)
 
 
-def _matrix(document, matrix: MatrixTable, plot: str | None) -> None:
+def _matrix(document, matrix: MatrixTable, plot: Chart | None) -> None:
     if plot:
         _picture(document, plot)
     _table(document, ["Theme", *matrix.columns],
@@ -100,12 +101,10 @@ def _matrix(document, matrix: MatrixTable, plot: str | None) -> None:
     document.add_paragraph(matrix.caption)
 
 
-def _picture(document, uri: str) -> None:
+def _picture(document, chart: Chart) -> None:
     from docx.shared import Cm
 
-    from qualcode.reports.plots import png_of
-
-    document.add_picture(io.BytesIO(png_of(uri)), width=Cm(15))
+    document.add_picture(io.BytesIO(chart.png()), width=Cm(15))
 
 
 def _table(document, header: list[str], rows: list[list[str]]) -> None:
