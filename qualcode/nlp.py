@@ -463,7 +463,7 @@ def autocode(
     with project.session() as session:
         description = f"autocode {len(sources)} transcript{'s' if len(sources) != 1 else ''}" + (f" with {codes}" if codes else "")
         with history.recorded(session, coder, "autocode", description):
-            old = _old_suggestions(session, [s.id for s in sources], list(matcher.ancestors), coder)
+            old = _old_suggestions(session, [s.id for s in sources], list(chosen), coder)
             # New rows first, so they get new ids: undo re-inserts the old rows with theirs.
             store_suggestions(session, sources, found, coder, report.origin)
             session.flush()
