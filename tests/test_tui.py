@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -208,17 +207,7 @@ async def test_remove_and_undo(study):
 
 
 @synchronously
-async def test_suggest_runs_autocode_for_a_transcript_without_suggestions(study, monkeypatch):
-    def autocode(project, transcripts):
-        with project.session() as session:
-            turn = session.scalar(select(Turn).where(Turn.transcript_id == transcripts[0], Turn.number == 2))
-            code = session.scalar(select(Code).where(Code.name == "pupils"))
-            session.add(Coding(transcript_id=transcripts[0], start=turn.start, end=turn.end, code=code,
-                               coder="autocode", origin="suggested", score=0.75, quote="."))
-
-    fake_nlp = types.SimpleNamespace(autocode=autocode)
-    monkeypatch.setitem(sys.modules, "qualcode.nlp", fake_nlp)
-    monkeypatch.setattr(qualcode, "nlp", fake_nlp, raising=False)  # an earlier test may have imported the real one
+async def test_suggest_runs_autocode_for_a_transcript_without_suggestions(study):
     app = TagApp(Tagger(study, "x", "EAS-S02-HT"))
     async with app.run_test(size=(120, 40)) as pilot:
         assert "no suggestions (g asks for them)" in screen_text(app)
@@ -226,4 +215,7 @@ async def test_suggest_runs_autocode_for_a_transcript_without_suggestions(study,
         await app.workers.wait_for_complete()
         await pilot.pause()
         shown = screen_text(app)
-        assert "1 suggestions in EAS-S02-HT" in shown and "▶ markets/competition/pupils  0.75" in shown
+        with study.session() as session:
+            count = len(session.scalars(select(Coding).where(Coding.transcript_id == "EAS-S02-HT")).all())
+        assert count > 0 and f"{count} suggestions in EAS-S02-HT" in shown
+        assert "markets/competition/pupils" in shown
