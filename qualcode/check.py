@@ -88,33 +88,43 @@ class Corpus:
             transcripts = session.scalars(
                 select(Transcript).options(
                     selectinload(Transcript.turns),
-                    selectinload(Transcript.participant).selectinload(Participant.school).selectinload(School.designations),
+                    selectinload(Transcript.participant).selectinload(Participant.school).selectinload(School.partnerships),
                 )
             ).all()
         self.sources = {t.id: _Source(t, t.text.lower().translate(_FOLD), t.participant) for t in transcripts}
+        self.ids = _id_pattern(transcripts)
         self.index: dict[str, set[str]] = defaultdict(set)
         for transcript_id, source in self.sources.items():
             for word in set(_WORD.findall(source.folded)):
                 self.index[word].add(transcript_id)
 
-    def candidates(self, words: list[str], limit: int = 5) -> list[str]:
-        """Transcripts holding the most of the quote's rarest words."""
+    def candidates(self, words: list[str]) -> list[str]:
+        """Transcripts ranked by how many of the quote's rarest words they hold."""
         known = sorted({w for w in words if w in self.index}, key=lambda w: len(self.index[w]))[:8]
         votes = Counter(t for word in known for t in self.index[word])
-        return [transcript_id for transcript_id, _ in votes.most_common(limit)]
+        return [transcript_id for transcript_id, _ in votes.most_common()]
 
-    def locate(self, quote: str) -> Match | None:
-        """Where the quote was said: all its fragments in order in one transcript, else the best fuzzy passage."""
+    def locate(self, quote: str, hint: str | None = None) -> list[Match]:
+        """Every transcript holding all the quote's fragments in order (`hint` first), else the best fuzzy passage.
+
+        The same words can be said in more than one interview; all exact
+        matches are returned so the truth check can ask whether any of their
+        speakers fits the attribution.
+        """
         fragments = fragments_of(quote)
         if not fragments:
-            return None
-        words = [w for fragment in fragments for w in _WORD.findall(fragment)]
-        candidates = self.candidates(words)
-        for transcript_id in candidates:
+            return []
+        ranked = self.candidates([w for fragment in fragments for w in _WORD.findall(fragment)])
+        order = ([hint] if hint in self.sources else []) + [t for t in ranked if t != hint]
+        exact = []
+        for transcript_id in order:
             found = _in_order(self.sources[transcript_id].folded, fragments)
             if found is not None:
-                return Match(transcript_id, found[0], found[1], 100.0, True)
-        return self._fuzzy(" ".join(fragments), candidates)
+                exact.append(Match(transcript_id, found[0], found[1], 100.0, True))
+        if exact:
+            return exact
+        fuzzy = self._fuzzy(" ".join(fragments[1:]) or fragments[0], order[:5])
+        return [fuzzy] if fuzzy else []
 
     def _fuzzy(self, needle: str, candidates: list[str]) -> Match | None:
         best = None
@@ -138,24 +148,64 @@ class Corpus:
         return " ".join(self.sources[match.transcript_id].transcript.text[match.start : match.end].split())
 
 
+def _id_pattern(transcripts: list[Transcript]) -> re.Pattern:
+    """qualcode's own pseudonymised ids (transcripts, participants, schools, partnerships) and quote ids.
+
+    They are metadata, not names: 'SOU-S03-BM' must not be read as someone's initials.
+    """
+    ids = {t.id for t in transcripts} | {t.participant_id for t in transcripts}
+    for transcript in transcripts:
+        school = transcript.participant.school
+        if school is not None:
+            ids.add(school.id)
+            ids.update(p.id for p in school.partnerships)
+    alternatives = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)) or "(?!)"
+    return re.compile(rf"\b(?:Q-)?(?:{alternatives})(?:-\d{{4}})?\b")
+
+
 def fragments_of(quote: str) -> list[str]:
-    """A quote's own words: split at omissions and [insertions], marks removed, folded for matching."""
-    text = _MARKS.sub("", quote).translate(_FOLD).lower()
-    text = text.strip(" '\"")
+    """A quote's own words, folded for matching: whole if the source has them so, else split at omissions.
+
+    The first item is the whole quote (transcripts hold '[inaudible]' and
+    '[cross-talk]' themselves); the rest are the pieces between omissions and
+    [insertions], for when the whole is not found.
+    """
+    text = _MARKS.sub("", quote).translate(_FOLD).lower().strip(" '\"")
+    whole = " ".join(text.split()).strip(" .,;:'\"-")
+    if not whole:
+        return []
     pieces = [" ".join(piece.split()).strip(" .,;:'\"-") for piece in _OMISSION.split(text)]
-    return [piece for piece in pieces if len(piece.split()) >= MIN_FRAGMENT_WORDS]
+    return [whole] + [piece for piece in pieces if len(piece.split()) >= MIN_FRAGMENT_WORDS]
+
+
+#: How far apart (in characters) two pieces of one quote may lie in the source.
+MAX_GAP = 1500
 
 
 def _in_order(text: str, fragments: list[str]) -> tuple[int, int] | None:
-    """Start of the first and end of the last fragment, each found after the one before."""
-    position, first = 0, None
-    for fragment in fragments:
-        found = text.find(fragment, position)
+    """Where the quote is: the whole of it, else its pieces in order, each close after the one before."""
+    whole, pieces = fragments[0], fragments[1:]
+    found = text.find(whole)
+    if found != -1:
+        return found, found + len(whole)
+    if not pieces:
+        return None
+    start = text.find(pieces[0])
+    while start != -1:
+        end = _rest_in_order(text, pieces[1:], start + len(pieces[0]))
+        if end is not None:
+            return start, end
+        start = text.find(pieces[0], start + 1)
+    return None
+
+
+def _rest_in_order(text: str, pieces: list[str], position: int) -> int | None:
+    for piece in pieces:
+        found = text.find(piece, position, position + MAX_GAP + len(piece))
         if found == -1:
             return None
-        first = found if first is None else first
-        position = found + len(fragment)
-    return first, position
+        position = found + len(piece)
+    return position
 
 
 def check_report(project: Project, path: Path, fmt: str | None = None, corpus: Corpus | None = None) -> CheckResult:
@@ -165,47 +215,58 @@ def check_report(project: Project, path: Path, fmt: str | None = None, corpus: C
     result = CheckResult(quotes=len(document.quotes))
     for quote in document.quotes:
         result.findings += _check_quote(project, corpus, document, quote)
-    result.findings += _leaks(project, document)
+    result.findings += _leaks(project, document, corpus.ids)
     result.findings.sort(key=lambda f: (f.line, f.check))
     return result
 
 
 def _check_quote(project: Project, corpus: Corpus, document: Document, quote: Quote) -> list[Finding]:
     file = str(document.path)
-    findings: list[Finding] = []
-    match = corpus.locate(quote.text)
-    truth = None
-    if match is None or match.score < FUZZY_WARNING:
-        closest = f"; the closest passage ({match.score:.0f}) is in {match.transcript_id}: '{corpus.passage(match)[:120]}'" if match else ""
-        findings.append(Finding(file, quote.line, "fidelity", "error", f"quote not found in the corpus{closest}", _short(quote.text)))
-    else:
-        if not match.exact:
-            findings.append(Finding(
-                file, quote.line, "fidelity", "warning",
-                f"quote differs from the source ({match.score:.0f}% alike); the source in {match.transcript_id} reads "
-                f"'{corpus.passage(match)}'",
-                _short(quote.text), corpus.passage(match),
-            ))
-        label, participant = corpus.speaker_at(match)
-        if label in (None, "interviewer") or label.lower() in ("note", "notes"):
-            who = "the interviewer" if label == "interviewer" else "the researcher's notes" if label else "no speaker turn"
-            findings.append(Finding(file, quote.line, "truth", "error",
-                                    f"quote is from {who} in {match.transcript_id}, not from a participant", _short(quote.text)))
-        else:
-            truth = attribution.speaker_for(participant)
+    matches = corpus.locate(quote.text, quote.source)
+    best = matches[0] if matches else None
+    if best is None or best.score < FUZZY_WARNING:
+        closest = f"; the closest passage ({best.score:.0f}) is in {best.transcript_id}: '{corpus.passage(best)[:120]}'" if best else ""
+        return [Finding(file, quote.line, "fidelity", "error", f"quote not found in the corpus{closest}", _short(quote.text))]
+    findings = []
+    if not best.exact:
+        findings.append(Finding(
+            file, quote.line, "fidelity", "warning",
+            f"quote differs from the source ({best.score:.0f}% alike); the source in {best.transcript_id} reads "
+            f"'{corpus.passage(best)}'",
+            _short(quote.text), corpus.passage(best),
+        ))
+    speakers = [(match, *corpus.speaker_at(match)) for match in matches]
+    said = [(match, participant) for match, label, participant in speakers if _is_participant(label)]
+    if not said:
+        match, label, _ = speakers[0]
+        who = "the interviewer" if label == "interviewer" else "the researcher's notes" if label else "no speaker turn"
+        findings.append(Finding(file, quote.line, "truth", "error",
+                                f"quote is from {who} in {match.transcript_id}, not from a participant", _short(quote.text)))
+        return findings if quote.inline or quote.attribution is not None else findings + _unattributed(file, quote)
     if quote.inline:
         return findings
     if quote.attribution is None:
-        return findings + [Finding(file, quote.line, "format", "error", "quote has no attribution line after it")]
-    return findings + _check_attribution(project, file, quote, truth, match)
+        return findings + _unattributed(file, quote)
+    return findings + _check_attribution(project, file, quote, said)
 
 
-def _check_attribution(project: Project, file: str, quote: Quote, truth, match: Match | None) -> list[Finding]:
+def _is_participant(label: str | None) -> bool:
+    return label is not None and label != "interviewer" and label.lower() not in ("note", "notes")
+
+
+def _unattributed(file: str, quote: Quote) -> list[Finding]:
+    return [Finding(file, quote.line, "format", "error", "quote has no attribution line after it")]
+
+
+def _check_attribution(project: Project, file: str, quote: Quote, said: list[tuple[Match, Participant]]) -> list[Finding]:
+    """Format against the project's template; truth against whoever said the words (any of them, if several did)."""
     settings = project.settings
     line, written = quote.attribution_line, quote.attribution
     reading = attribution.read(settings, written)
+    match, participant = _speaker_fitting(settings, reading, said)
+    truth = attribution.speaker_for(participant)
     if reading is None:
-        expected = attribution.render(settings, truth) if truth else None
+        expected = attribution.render(settings, truth)
         return [Finding(file, line, "format", "error", f"'{written}' is not an attribution line", written, expected)]
     findings = []
     expected = attribution.corrected(settings, reading, truth)
@@ -213,26 +274,34 @@ def _check_attribution(project: Project, file: str, quote: Quote, truth, match: 
         detail = f"; expected '{expected}'" if expected else f"; it does not state the {', '.join(reading.missing)}"
         notes = f" ({'; '.join(reading.notes)})" if reading.notes else ""
         findings.append(Finding(file, line, "format", "error", f"'{written}' does not follow the format{detail}{notes}", written, expected))
-    if truth is not None:
-        actual = attribution.render(settings, truth)
-        stated = attribution.corrected(settings, reading, truth)
-        if stated != actual:
-            findings.append(Finding(
-                file, line, "truth", "error",
-                f"attributed to '{stated}' but said by {match.transcript_id}: '{actual}'", written, actual,
-            ))
+    actual = attribution.render(settings, truth)
+    if expected != actual:
+        findings.append(Finding(
+            file, line, "truth", "error",
+            f"attributed to '{expected}' but said by {match.transcript_id}: '{actual}'", written, actual,
+        ))
     return findings
 
 
-def _leaks(project: Project, document: Document) -> list[Finding]:
-    """Any identity-key name, or a near spelling of one, anywhere in the report."""
+def _speaker_fitting(settings, reading, said: list[tuple[Match, Participant]]) -> tuple[Match, Participant]:
+    """Of the people who said these words, the one the line describes; else the first (the quote id's, if given)."""
+    if reading is not None:
+        for match, participant in said:
+            truth = attribution.speaker_for(participant)
+            if attribution.corrected(settings, reading, truth) == attribution.render(settings, truth):
+                return match, participant
+    return said[0]
+
+
+def _leaks(project: Project, document: Document, ids: re.Pattern) -> list[Finding]:
+    """Any identity-key name, or a near spelling of one, anywhere in the report (qualcode's ids aside)."""
     try:
         from qualcode.anonymise import leaks
     except ImportError:  # anonymisation not installed in this build
         return []
     findings = []
     for number, line in enumerate(document.lines, start=1):
-        for leak in leaks(project, line):
+        for leak in leaks(project, ids.sub(lambda m: " " * len(m.group(0)), line)):
             findings.append(Finding(str(document.path), number, "leak", "error",
                                     f"'{leak.text}' is a name in the identity key ({leak.entry_kind})", leak.text))
     return findings

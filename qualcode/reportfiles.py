@@ -18,6 +18,8 @@ from qualcode.errors import QualcodeError
 FORMATS = ("md", "txt", "html", "docx")
 #: qualcode's quote ids (Q-EAS-S04-HT-0153) and HTML comments are not words anyone said.
 _QUOTE_ID = re.compile(r"\s*[\[(]?\bQ-[A-Z0-9]+(?:-[A-Z0-9]+)*-\d{4}\b[\])]?\s*")
+#: The transcript a quote id names: where `qualcode check` looks for the quote first.
+_SOURCE = re.compile(r"\bQ-(?P<transcript>[A-Z0-9]+(?:-[A-Z0-9]+)*)-\d{4}\b")
 _COMMENT = re.compile(r"<!--.*?-->")
 #: A whole paragraph in quotation marks, as people write quotes in prose documents.
 _QUOTED_PARAGRAPH = re.compile(r"^\s*[\"“‘'](?P<text>.{20,})[\"”’']\s*$", re.DOTALL)
@@ -33,6 +35,8 @@ class Quote:
     attribution_line: int | None
     #: A quoted passage inside prose: checked for fidelity and truth, but its attribution is the prose's job.
     inline: bool = False
+    #: The transcript named by the quote's id (qualcode's reports give one), if any.
+    source: str | None = None
 
 
 @dataclass
@@ -62,7 +66,7 @@ def read_document(path: Path, fmt: str | None = None) -> Document:
         return Document(path, fmt, paragraphs, _quotes_from_paragraphs(paragraphs, _docx_quote_flags(path)))
     text = path.read_text(encoding="utf-8-sig")
     if fmt == "html":
-        return Document(path, fmt, text.splitlines(), _html_quotes(text))
+        return Document(path, fmt, visible_lines(text), _html_quotes(text))
     lines = text.splitlines()
     return Document(path, fmt, lines, _text_quotes(lines, fmt))
 
@@ -121,13 +125,27 @@ def _inline_quotes(paragraph: list[str], index: int) -> list[Quote]:
 
 
 def _with_attribution(quote: Quote, lines: list[str], after: int) -> Quote:
-    """The attribution is the next non-empty line after the quote that is not a quote id or comment."""
+    """The attribution is the next non-empty line after the quote that is not a quote id or comment.
+
+    A quote id on the attribution line or the next non-empty line names the quote's transcript.
+    """
     for number in range(after, min(after + 4, len(lines))):
         text = clean(lines[number])
         if text and not text.startswith(">"):
             quote.attribution, quote.attribution_line = text, number + 1
+            quote.source = _source_near(lines, number)
             break
     return quote
+
+
+def _source_near(lines: list[str], number: int) -> str | None:
+    following = [line for line in lines[number : number + 4] if line.strip()][:2]
+    for line in following:
+        if line.lstrip().startswith(">"):
+            break
+        if match := _SOURCE.search(line):
+            return match.group("transcript")
+    return None
 
 
 def _quotes_from_paragraphs(paragraphs: list[str], is_quote: list[bool]) -> list[Quote]:
@@ -209,6 +227,9 @@ class _HtmlQuotes(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._skip:
             return
+        last = self.quotes[-1] if self.quotes and not self._depth else None
+        if last is not None and last.source is None and (match := _SOURCE.search(data)):
+            last.source = match.group("transcript")
         if self._depth:
             (self._inner if self._inner is not None else self._words).append(data)
         elif self._attribution is not None:
@@ -221,6 +242,22 @@ class _HtmlQuotes(HTMLParser):
             quote.attribution, quote.attribution_line = clean(" ".join(self._inner)) or None, self._inner_line
         else:
             self._awaiting, self._attribution = quote, None
+
+
+_HIDDEN = re.compile(r"<(style|script)\b.*?</\1\s*>|<!--.*?-->", re.DOTALL | re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>", re.DOTALL)
+
+
+def visible_lines(text: str) -> list[str]:
+    """What a reader of the page sees, line by line (numbers kept): no tags, styles, scripts or comments.
+
+    A font name in a style sheet is not a person named in the report.
+    """
+    import html
+
+    blank = lambda match: "\n" * match.group(0).count("\n")  # noqa: E731
+    visible = _TAG.sub(lambda match: " " + blank(match), _HIDDEN.sub(blank, text))
+    return html.unescape(visible).splitlines()
 
 
 def _html_quotes(text: str) -> list[Quote]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from qualcode.errors import QualcodeError
 from qualcode.project import Project
-from qualcode.reports.contexts import Quote, quotes_of, variables
+from qualcode.reports.contexts import variables
 
 FORMATS = ("html", "md", "docx")
 KINDS = ("quotes", "case", "cases")
@@ -48,7 +48,7 @@ def render_report(
     else:
         text = render_text(project, kind, fmt, context, specific)
         write = lambda target: target.write_text(text, encoding="utf-8")  # noqa: E731
-    return _write_checked(project, path, write, _sourced(project, corpus, quotes_of(context)))
+    return _write_checked(project, path, write, corpus)
 
 
 def _format(fmt: str | None, output: Path | None) -> str:
@@ -126,39 +126,6 @@ def _write_checked(project: Project, path: Path, write: Callable[[Path], None], 
         raise QualcodeError(f"{path.name} failed its own check, so it was not written:\n{shown}")
     os.replace(temporary, path)
     return path
-
-
-def _sourced(project: Project, corpus, quotes: list[Quote]):
-    """A checker corpus that looks for each of our quotes first in the transcript its id names.
-
-    The bundled corpus repeats whole sentences across interviews, so a quote
-    searched for everywhere can be "found" in someone else's transcript and
-    then fail the truth check. Stopgap until `qualcode check` reads quote ids
-    itself: the words must still be in the named transcript, in order, or the
-    checker's own search runs.
-    """
-    from qualcode.check import Corpus, Match, _in_order, fragments_of
-
-    class SourcedCorpus(Corpus):
-        def __init__(self, base: Corpus, named: dict[str, list[tuple[str, int]]]):
-            self.__dict__.update(base.__dict__)
-            self.named = named
-
-        def locate(self, quote: str) -> Match | None:
-            # The checker reads quotes in document order, which is the context's order: the same
-            # words said in two interviews are matched to their transcripts one after the other.
-            waiting = self.named.get(" ".join(quote.split())) or [(None, 0)]
-            transcript, start = waiting.pop(0) if len(waiting) > 1 else waiting[0]
-            source = self.sources.get(transcript)
-            found = _in_order(source.folded[start:], fragments_of(quote)) if source else None
-            if found is None:
-                return super().locate(quote)
-            return Match(transcript, start + found[0], start + found[1], 100.0, True)
-
-    named: dict[str, list[tuple[str, int]]] = {}
-    for quote in quotes:
-        named.setdefault(" ".join(quote.text.split()), []).append((quote.transcript, quote.start))
-    return SourcedCorpus(corpus or Corpus(project), named)
 
 
 def _check_written_report(project: Project, path: Path, corpus=None) -> list[str]:

@@ -205,14 +205,3 @@ CONTEXTS = {"quotes": QuotesContext, "case": CaseContext, "cases": CasesContext}
 def variables(context) -> dict:
     """The names a template sees: the context's top-level fields."""
     return {f.name: getattr(context, f.name) for f in fields(context)}
-
-
-def quotes_of(context) -> list[Quote]:
-    """Every `Quote` anywhere inside a context, in order."""
-    if isinstance(context, Quote):
-        return [context]
-    if isinstance(context, list):
-        return [quote for item in context for quote in quotes_of(item)]
-    if hasattr(context, "__dataclass_fields__"):
-        return [quote for f in fields(context) for quote in quotes_of(getattr(context, f.name))]
-    return []
