@@ -107,25 +107,26 @@ def undo(session: Session, coder: str) -> Change:
     tables = Base.metadata.tables
     operations = change.inverse
     by_dependency = lambda op: _TABLE_ORDER[op["table"]]  # noqa: E731
-    # Parents before children: tables in dependency order, and within the codes tree older (lower) ids first.
-    reinserts = sorted(
-        (op for op in operations if op["op"] == "reinsert"),
-        key=lambda op: (by_dependency(op), op["row"].get("id") or 0),
-    )
-    restores = [op for op in operations if op["op"] == "restore"]
+    # Rows the change made go first (children before parents): SQLite may have given them the ids of
+    # rows the change deleted, which come back next (parents before children), then the old values.
     removes = sorted(
         (op for op in operations if op["op"] == "remove"),
         key=lambda op: (by_dependency(op), op["key"].get("id") or 0),
         reverse=True,
     )
+    reinserts = sorted(
+        (op for op in operations if op["op"] == "reinsert"),
+        key=lambda op: (by_dependency(op), op["row"].get("id") or 0),
+    )
+    restores = [op for op in operations if op["op"] == "restore"]
+    for op in removes:
+        table = tables[op["table"]]
+        session.execute(delete(table).where(_match(table, op["key"])))
     for op in reinserts:
         session.execute(insert(tables[op["table"]]).values({k: _decode(v) for k, v in op["row"].items()}))
     for op in reversed(restores):
         table = tables[op["table"]]
         session.execute(update(table).where(_match(table, op["key"])).values({k: _decode(v) for k, v in op["values"].items()}))
-    for op in removes:
-        table = tables[op["table"]]
-        session.execute(delete(table).where(_match(table, op["key"])))
     change.undone = True
     session.flush()
     session.expire_all()  # the ORM's view of the rows changed underneath it

@@ -177,3 +177,21 @@ def test_review_suggestions(coded):
     assert (row["origin"], row["coder"]) == ("accepted", "ann")
     with pytest.raises(QualcodeError, match=f"no suggested coding with id {ids[0]}"):
         review_suggestion(coded, ids[0], "ann", accept=True)
+
+
+def test_undo_of_a_change_that_deleted_and_inserted_rows_whose_ids_were_reused(coded):
+    """SQLite hands a deleted row's id to the next insert; undo must remove the new row before restoring the old."""
+    from qualcode import history
+
+    apply_codes(coded, "EAS-S02-HT", ["pupils"], "ann", lines="3")
+    before = table_rows(coded)["codings"]
+    with coded.session() as session, history.recorded(session, "ann", "swap", "swap a coding"):
+        old = session.scalar(select(Coding))
+        session.delete(old)
+        session.flush()
+        session.add(Coding(transcript_id=old.transcript_id, start=old.start, end=old.end + 5, code_id=old.code_id,
+                           coder="ann", quote="x"))
+        session.flush()
+    assert table_rows(coded)["codings"] != before
+    undo(coded, "ann")
+    assert table_rows(coded)["codings"] == before
