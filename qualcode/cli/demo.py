@@ -15,14 +15,19 @@ def demo_cli(
     project: Annotated[Path, typer.Option("--project", help="Project folder to create or reuse.")] = Path(
         "demo-project"
     ),
-    transcripts: Annotated[Path, typer.Option("--transcripts", help="The corpus to import.")] = Path("transcripts"),
+    transcripts: Annotated[Path, typer.Option("--transcripts", help="The corpus to import (with identity-key.csv and gold-codings.csv).")] = Path("transcripts"),
+    codebook: Annotated[Path, typer.Option("--codebook", help="The codebook to load.")] = Path("codebooks/hierarchy-markets-networks.yaml"),
     reports: Annotated[Path, typer.Option("--reports", help="Folder for the reports.")] = Path("reports"),
 ) -> None:
-    """Create a project, import the bundled corpus, and write the reports."""
+    """Import the bundled corpus, code it, and write the checked reports."""
     from qualcode.demo import run_demo
 
-    with terminal.progress("importing the corpus") as progress:
-        result = run_demo(project, transcripts, reports, progress=progress)
+    with terminal.progress("working") as progress:
+        result = run_demo(project, transcripts, reports, codebook, progress=progress, step=terminal.info)
     print_stats(result.stats)
+    overall = result.evaluation["overall"]
+    rows = [("overall", *(f"{overall[k]:.2f}" for k in ("precision", "recall", "f1")))]
+    rows += [(code, *(f"{v[k]:.2f}" for k in ("precision", "recall", "f1"))) for code, v in result.evaluation["per_code"].items()]
+    terminal.table("autocode against the gold coding (top-level themes)", ["theme", "precision", "recall", "F1"], rows)
     for path in result.written:
         terminal.info(f"wrote {path}")
