@@ -29,7 +29,7 @@ from qualcode.metadata import (
     Validator,
     read_keyed_file,
 )
-from qualcode.models import Coding, Locality, Participant, Partnership, School, SchoolDesignation, Transcript, Turn
+from qualcode.models import Locality, Participant, Partnership, School, SchoolDesignation, Transcript, Turn
 from qualcode.project import Project
 from qualcode.transcript import INTERVIEWER_LABELS, ParsedTranscript, load_yaml_mapping, parse_docx_file, parse_text_file
 

@@ -8,11 +8,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from qualcode.config import UnknownValue
 from qualcode.errors import QualcodeError
-from qualcode.models import Code, Coding, Participant, School, Transcript, Turn
+from qualcode.models import Code, Coding, Participant, School, Transcript
 from qualcode.project import Project
 from qualcode.transcript import line_starts
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-import qualcode
 from qualcode.codebook import UnknownCode, find_code, load_codebook_file, path_of
 from qualcode.coding import apply_codes
 from qualcode.corpus import import_paths

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-import qualcode
 from qualcode.codebook import find_code, load_codebook_file
 from qualcode.corpus import import_paths
-from qualcode.models import Code, Coding, Memo, Turn
+from qualcode.models import Coding, Memo, Turn
 from qualcode.project import Project
 from qualcode.tagging import Tagger, load_position
 from qualcode.tui import TagApp

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 
 from qualcode.samplecorpus.bank import load
-from qualcode.samplecorpus.design import Design, School
+from qualcode.samplecorpus.design import Design
 
 FEMALE_TITLES = ("Mrs", "Ms", "Miss", "Dr")
 MALE_TITLES = ("Mr", "Mr", "Mr", "Dr")
