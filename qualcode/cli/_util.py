@@ -6,13 +6,16 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-import click
+from typing import TYPE_CHECKING
+
 import typer
 from typer.core import TyperGroup
 
 from qualcode.cli._console import terminal
 from qualcode.errors import QualcodeError
-from qualcode.project import Project, find_project
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
 
 ProjectOption = Annotated[
     Path | None,
@@ -29,13 +32,16 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 
 def open_project(path: Path | None) -> Project:
+    """The project a command works on. SQLAlchemy is imported here, not when the CLI starts."""
+    from qualcode.project import find_project
+
     return find_project(path)
 
 
 class QualcodeGroup(TyperGroup):
     """Turns a `QualcodeError` from any command into an error message and exit code 1."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except QualcodeError as exc:
@@ -66,7 +72,7 @@ def complete_code_name(incomplete: str) -> list[str]:
     try:
         from qualcode.codebook import complete_code
 
-        with find_project().session() as session:
+        with open_project(None).session() as session:
             return complete_code(session, incomplete)
     except QualcodeError:
         return []

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from qualcode.cli._console import terminal
-from qualcode.project import init_project
 
 
 def init_cli(
@@ -18,5 +17,7 @@ def init_cli(
     ] = None,
 ) -> None:
     """Create a project: qualcode.toml with the default vocabularies, and its database."""
+    from qualcode.project import init_project
+
     project = init_project(directory, database)
     terminal.info(f"created {project.root / 'qualcode.toml'} and the database {project.database_url}")
