@@ -15,6 +15,7 @@ import pytest
 
 from qualcode import anonymise
 from qualcode.anonymise import IdentityKey, leaks
+from qualcode.check import Corpus
 from qualcode.project import Project
 from tests.conftest import REPO
 from tests.test_anonymise import _output_text
@@ -72,8 +73,10 @@ def test_no_output_names_anyone_in_the_identity_key(demo: Path):
     truth.import_csv(REPO / "transcripts" / "identity-key.csv")
     outputs = [p for p in (demo / "reports").rglob("*") if p.is_file() and p.suffix != ".png"]
     assert len(outputs) >= 14
+    ids = Corpus(project).ids  # qualcode's own ids (SOU-S03-BM) are metadata, not someone's initials
     for path in outputs:
-        assert not leaks(project, _output_text(path), truth), path.name
+        text = ids.sub(lambda m: " " * len(m.group(0)), _output_text(path))
+        assert not leaks(project, text, truth), path.name
 
 
 def test_the_identity_key_stays_private(demo: Path):
