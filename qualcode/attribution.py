@@ -142,6 +142,9 @@ def _informant_names(settings: Settings) -> dict[str, str]:
     names = {kind.lower(): kind for kind in vocab.values["informant_kind"]}
     names.update({alias.lower(): kind for alias, kind in vocab.aliases.get("informant_kind", {}).items()})
     names.update({phrase.lower(): kind for kind, phrase in settings.attribution["informant_phrase"].items()})
+    # What `--coarsen` calls any informant whose kind would single them out ('System informant interviewee').
+    coarse = settings.raw.get("anonymise", {}).get("coarse_informant") or "System informant"
+    names.setdefault(coarse.lower(), coarse)
     return names
 
 

@@ -331,6 +331,21 @@ def _count(frame: pd.DataFrame, keys: list[str], unit: str) -> pd.Series:
     return grouped[unit[:-1]].nunique()
 
 
+#: Units whose count of one, in a locality's column, points to a single school or person there.
+_SMALL_CELL_UNITS = {"schools": "school", "participants": "participant", "transcripts": "interview"}
+
+
+def small_cell_warnings(table: pd.DataFrame, by: str | Iterable[str], unit: str, minimum: int = 2) -> list[str]:
+    """A warning for each cell of a `matrix` of counts (not percentages) that counts fewer than `minimum`
+    (`[anonymise] min_cell_size`) schools or people in a locality: with the locality named, it may identify them."""
+    if unit not in _SMALL_CELL_UNITS or "locality" not in [check_field(f) for f in _split(by)]:
+        return []
+    noun = _SMALL_CELL_UNITS[unit]
+    return [f"'{code}' in {column}: counts {'a single ' + noun if value == 1 else f'only {value} {noun}s'}, "
+            "who may be identifiable; do not publish this cell as it is"
+            for code, row in table.iterrows() for column, value in row.items() if 0 < value < minimum]
+
+
 def _percent(table: pd.DataFrame, percent: str | None) -> pd.DataFrame:
     if percent is None:
         return table

@@ -64,3 +64,11 @@ def test_framework_xlsx(run, coded, tmp_path):
 
     sheet = load_workbook(tmp_path / "f.xlsx").active
     assert [c.value for c in sheet[1]] == ["school", "markets", "networks"]
+
+
+def test_matrix_warns_on_small_cells(run, coded):
+    result = run("query", "matrix", "--project", str(coded.root), "--codes", "markets", "--rollup", "--unit", "schools",
+                 "--percent", "column", "--json")
+    assert result.returncode == 0, result.stderr
+    assert "'markets/competition' in Eastern: counts a single school" in result.stderr
+    assert result.stdout.lstrip().startswith("[")

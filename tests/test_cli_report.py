@@ -44,3 +44,16 @@ def test_errors_are_one_line(run, coded):
     result = run("report", "quotes", "-t", "markts", "--project", str(coded.root))
     assert result.returncode == 1 and "did you mean 'markets'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_quotes_warn_on_small_cells_and_coarsen(run, coded):
+    full = run("report", "quotes", "-t", "markets", "-f", "md", "--project", str(coded.root))
+    assert full.returncode == 0, full.stderr
+    assert "warning:" in full.stderr and "in Eastern fits 1" in full.stderr and "--coarsen" in full.stderr
+    coarse = run("report", "quotes", "-t", "markets", "-f", "md", "--coarsen", "--project", str(coded.root))
+    assert coarse.returncode == 0, coarse.stderr
+    assert "attributed as 'Principal'" in coarse.stderr
+    path = coded.root / "reports" / "quotes-markets.md"
+    assert "\nPrincipal\n" in path.read_text() and "Ofsted Outstanding" not in path.read_text()
+    check = run("check", str(path), "--project", str(coded.root))
+    assert check.returncode == 0, check.stdout + check.stderr

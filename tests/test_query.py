@@ -201,3 +201,16 @@ def test_counting_in_sql_agrees_with_counting_in_pandas(coded, by, unit, rollup)
     in_sql = _sql_counts(coded, select_codes(coded, None), fields, unit, rollup, where, ("manual", "accepted", "auto"))
     in_pandas = _frame_counts(coded_segments(coded, None, where, rollup=rollup), fields, unit)
     assert in_sql.to_dict() == in_pandas.to_dict()
+
+
+def test_small_cell_warnings_on_a_single_school_or_person_in_a_locality(coded):
+    from qualcode.query import small_cell_warnings
+
+    schools = matrix(coded, codes="markets", rollup=True, unit="schools")
+    assert small_cell_warnings(schools, "locality", "schools") == [
+        "'markets/competition' in Eastern: counts a single school, who may be identifiable; do not publish this cell as it is"]
+    people = small_cell_warnings(matrix(coded, codes="networks", unit="participants"), "locality", "participants")
+    assert any(w.startswith("'networks' in National: counts a single participant") for w in people)
+    assert small_cell_warnings(schools, "locality", "schools", minimum=3)[0].startswith("'markets' in Eastern: counts only 2 schools")
+    assert small_cell_warnings(schools, "phase", "schools") == []
+    assert small_cell_warnings(matrix(coded, codes="markets"), "locality", "segments") == []

@@ -300,3 +300,37 @@ def test_format_and_file_name_must_agree(coded, tmp_path):
         render_report(coded, "quotes", "docx", tmp_path / "bank.md", theme="markets")
     with pytest.raises(QualcodeError, match="not 'pdf'"):
         render_report(coded, "quotes", None, tmp_path / "bank.pdf", theme="markets")
+
+
+def test_small_cell_quotes_are_warned_and_coarsened_quotes_pass_check(coded, tmp_path):
+    """Each fixture school is the only one of its kind in Eastern: its quotes are small cells."""
+    from qualcode.check import check_report
+
+    warnings: list[str] = []
+    path = render_report(coded, "quotes", "md", tmp_path / "full.md", warnings=warnings, theme="markets")
+    assert path.is_file()
+    secondary = "'Principal, secondary converter academy, Ofsted Outstanding' in Eastern fits 1"
+    assert any(w.startswith("Q-EAS-S02-HT-") and secondary in w and "--coarsen" in w for w in warnings)
+    assert "Principal, secondary converter academy, Ofsted Outstanding" in path.read_text()
+
+    coarse: list[str] = []
+    path = render_report(coded, "quotes", "md", tmp_path / "coarse.md", warnings=coarse, theme="markets",
+                         selection=Selection(coarsen=True))
+    quotes = markdown_quotes(path.read_text())
+    assert {attribution for _, attribution, _ in quotes} == {"Headteacher", "Principal"}
+    assert len(coarse) == len(warnings) and any("attributed as 'Principal'" in w for w in coarse)
+    assert [f for f in check_report(coded, path).findings if f.severity == "error"] == []
+
+
+def test_a_coarsened_informant_passes_check(coded, tmp_path):
+    """NAT-I01 (an NCTL informant) may be attributed as 'System informant interviewee'; not as an RSC."""
+    from qualcode.attribution import read
+    from qualcode.check import check_report
+
+    assert read(coded.settings, "System informant interviewee").speaker.informant_kind == "System informant"
+    quote = "> Some areas have strong partnerships and others have almost none.\n\n{}\n"
+    coarse, wrong = tmp_path / "coarse.md", tmp_path / "wrong.md"
+    coarse.write_text(quote.format("System informant interviewee"))
+    wrong.write_text(quote.format("RSC interviewee"))
+    assert check_report(coded, coarse).findings == []
+    assert [f.check for f in check_report(coded, wrong).findings] == ["truth"]

@@ -61,9 +61,14 @@ def matrix_cli(
     project: ProjectOption = None,
 ) -> None:
     """Codes × metadata: how often each code comes up in each locality, phase, grade, role..."""
-    from qualcode.query import matrix
+    from qualcode.anonymise import anonymise_settings
+    from qualcode.query import matrix, small_cell_warnings
 
-    table = matrix(open_project(project), codes, by, unit, rollup, _where(where), percent)
+    opened = open_project(project)
+    table = matrix(opened, codes, by, unit, rollup, _where(where), percent)
+    counts = matrix(opened, codes, by, unit, rollup, _where(where)) if percent else table
+    for warning in small_cell_warnings(counts, by, unit, int(anonymise_settings(opened).get("min_cell_size", 2))):
+        terminal.warn(warning)
     if plot is not None:
         from qualcode.reports.plots import write_matrix_plot
 

@@ -31,6 +31,7 @@ def quotes_cli(
     min_words: Annotated[int | None, typer.Option("--min-words", help="Leave out quotes shorter than this.")] = None,
     max_words: Annotated[int | None, typer.Option("--max-words", help="Leave out (or with --trim, shorten) quotes longer than this.")] = None,
     trim: Annotated[bool, typer.Option("--trim", help="Shorten long quotes at a sentence end, marked '...'.")] = False,
+    coarsen: Annotated[bool, typer.Option("--coarsen", help="Attribute quotes whose full line would single out a school or person in their locality by role only ('Headteacher', 'System informant interviewee').")] = False,
     project: ProjectOption = None,
 ) -> None:
     """A quote bank: every accepted or manual coding of a theme, by code and locality, pseudonymised and attributed."""
@@ -38,8 +39,12 @@ def quotes_cli(
     from qualcode.reports import render_report
     from qualcode.reports.quotes import Selection
 
-    selection = Selection(max_per_school, min_words, max_words, trim, parse_where(where or []))
-    terminal.info(f"wrote {render_report(open_project(project), 'quotes', fmt, output, theme=theme, selection=selection)}")
+    selection = Selection(max_per_school, min_words, max_words, trim, parse_where(where or []), coarsen)
+    warnings: list[str] = []
+    path = render_report(open_project(project), "quotes", fmt, output, warnings=warnings, theme=theme, selection=selection)
+    for warning in warnings:
+        terminal.warn(warning)
+    terminal.info(f"wrote {path}")
 
 
 @report_app.command("case")

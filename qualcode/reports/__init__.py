@@ -26,7 +26,8 @@ TEMPLATE_SUFFIX = {"html": "html", "md": "md.j2"}
 
 
 def render_report(
-    project: Project, kind: str, fmt: str | None = None, output: Path | None = None, corpus=None, **options
+    project: Project, kind: str, fmt: str | None = None, output: Path | None = None, corpus=None,
+    warnings: list[str] | None = None, **options
 ) -> Path:
     """Write one report and return its path.
 
@@ -34,12 +35,15 @@ def render_report(
     `selection`; for ``case`` `locality`; all take `plot`. `output` may be a
     file or a folder (default: the project's `reports/`); the format comes
     from `fmt`, else from the output's suffix, else HTML. `corpus` is a
-    `qualcode.check.Corpus` to reuse across several reports.
+    `qualcode.check.Corpus` to reuse across several reports. `warnings`, if
+    given, receives the report's warnings (quotes that are small cells).
     """
     if kind not in KINDS:
         raise QualcodeError(f"no report kind '{kind}'; choose from {', '.join(KINDS)}")
     fmt = _format(fmt, output)
     context, specific = _context(project, kind, fmt, options)
+    if warnings is not None:
+        warnings.extend(getattr(context, "warnings", []))
     path = output_path(project, output, f"{kind}-{specific}" if specific else kind, fmt)
     if fmt == "docx":
         from qualcode.reports.word import write_docx

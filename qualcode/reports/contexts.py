@@ -70,6 +70,8 @@ class QuotesContext:
     selection: list[str] = doc("How quotes were chosen, one phrase each (filters, length bounds, per-school cap).")
     groups: list[QuoteGroup] = doc("Quote groups, the theme's own codings first, then each child code.")
     quote_count: int = doc("Total number of quotes in the report.")
+    warnings: list[str] = doc("Small-cell warnings: quotes whose attribution points to a single school or person in "
+                              "its locality (and, with --coarsen, the coarser line they were given).", default_factory=list)
 
 
 @dataclass

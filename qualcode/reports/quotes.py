@@ -46,6 +46,8 @@ class Selection:
     #: Shorten quotes over `max_words` at a sentence end (with '...') instead of leaving them out.
     trim: bool = False
     where: Where | None = None
+    #: Attribute quotes whose speaker is a small cell (`anonymise.small_cells`) by role or 'System informant' only.
+    coarsen: bool = False
 
     def phrases(self) -> list[str]:
         phrases = [f"{field} = {value}" for field, value in (self.where or {}).items()]
@@ -55,6 +57,8 @@ class Selection:
             phrases.append(f"at most {self.max_words} words" + (", longer quotes trimmed at a sentence end" if self.trim else ""))
         if self.max_per_school:
             phrases.append(f"at most {self.max_per_school} per school (or informant) for each code")
+        if self.coarsen:
+            phrases.append("coarser attribution where the full line would point to a single school or person")
         return phrases or ["every accepted or manual coding"]
 
 
@@ -178,15 +182,50 @@ def quotes_context(project: Project, theme: str, selection: Selection | None = N
     with project.session() as session:
         root = find_code(session, theme)
         codes = _subtree(session, root)
-    quotes = build_quotes(project, codes[0][0], selection)
+    quotes, warnings = small_cell_quotes(project, build_quotes(project, codes[0][0], selection), selection.coarsen)
     groups = [_group(path, title, definition, [q for q in quotes if q.code == path]) for path, title, definition in codes]
     groups = [group for group in groups if group.count]
     theme_path, theme_title, definition = codes[0]
     return QuotesContext(
         title=f"Quote bank: {theme_title}", theme=theme_path, theme_title=theme_title, definition=definition,
         generated=dt.date.today().isoformat(), selection=selection.phrases(), groups=groups,
-        quote_count=sum(group.count for group in groups),
+        quote_count=sum(group.count for group in groups), warnings=warnings,
     )
+
+
+def small_cell_quotes(project: Project, quotes: list[Quote], coarsen: bool = False) -> tuple[list[Quote], list[str]]:
+    """A warning for each quote whose attribution, read with its locality, fits fewer than
+    `[anonymise] min_cell_size` schools or people; with `coarsen`, those quotes get the coarse line."""
+    from sqlalchemy.orm import selectinload
+
+    from qualcode.anonymise import coarsen as coarse_speaker
+    from qualcode.anonymise import small_cells
+    from qualcode.attribution import render, speaker_for
+    from qualcode.models import Participant, Transcript
+
+    if not quotes:
+        return quotes, []
+    with project.session() as session:
+        transcripts = session.scalars(
+            select(Transcript).where(Transcript.id.in_({q.transcript for q in quotes}))
+            .options(selectinload(Transcript.participant).selectinload(Participant.school))
+        ).all()
+        speakers = {t.id: (t.participant_id, speaker_for(t.participant)) for t in transcripts}
+    cells = {cell.participant: cell for cell in small_cells(project, {p for p, _ in speakers.values()})}
+    kept, warnings = [], []
+    for quote in quotes:
+        participant, speaker = speakers[quote.transcript]
+        cell = cells.get(participant)
+        if cell is None:
+            kept.append(quote)
+        elif coarsen:
+            line = render(project.settings, coarse_speaker(speaker, project.settings))
+            warnings.append(f"{quote.id}: '{cell.attribution}' in {cell.locality} fits {cell.count}; attributed as '{line}'")
+            kept.append(replace(quote, attribution=line))
+        else:
+            warnings.append(f"{quote.id}: {cell.message}")
+            kept.append(quote)
+    return kept, warnings
 
 
 def _subtree(session, root: Code) -> list[tuple[str, str, str | None]]:
