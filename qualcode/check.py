@@ -27,15 +27,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from qualcode import attribution
-from qualcode.models import Participant, School, Transcript
+from qualcode.models import Participant, School, Transcript, Turn
 from qualcode.project import Project
 from qualcode.reportfiles import Document, Quote, read_document
 
 #: 1:1 character folding, so offsets in folded text are offsets in the original.
-_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\n": " ", "\t": " ", "…": "."})
+_FOLD = {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\n": " ", "\t": " ", "…": "."}
 _OMISSION = re.compile(r"\s*(?:\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…|\[[^\]]*\])\s*")
 _MARKS = re.compile(r"\((?:sic|original emphasis|emphasis added)\)|[*_]", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9']+")
+#: The shape of qualcode's ids ('SOU-S03-BM', 'Q-EAS-S04-HT-0153'); only those the project holds are masked.
+_ID_SHAPE = re.compile(r"\b(?:Q-)?([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\b")
+_QUOTE_NUMBER = re.compile(r"-\d{4}$")
 FUZZY_WARNING = 85.0
 MIN_FRAGMENT_WORDS = 2
 
@@ -81,22 +84,28 @@ class Match:
 
 
 class Corpus:
-    """The project's transcripts, folded for matching, with a word → transcripts index."""
+    """The project's transcripts, folded for matching, with a word → transcripts index.
+
+    Turns are read only for the transcripts a quote is found in: a corpus of
+    1,800 interviews has a quarter of a million turns, and a report quotes a
+    few hundred of them.
+    """
 
     def __init__(self, project: Project):
+        self.project = project
         with project.session() as session:
             transcripts = session.scalars(
                 select(Transcript).options(
-                    selectinload(Transcript.turns),
                     selectinload(Transcript.participant).selectinload(Participant.school).selectinload(School.partnerships),
                 )
             ).all()
-        self.sources = {t.id: _Source(t, t.text.lower().translate(_FOLD), t.participant) for t in transcripts}
-        self.ids = _id_pattern(transcripts)
+        self.sources = {t.id: _Source(t, fold(t.text), t.participant) for t in transcripts}
+        self.known_ids = _known_ids(transcripts)
         self.index: dict[str, set[str]] = defaultdict(set)
         for transcript_id, source in self.sources.items():
             for word in set(_WORD.findall(source.folded)):
                 self.index[word].add(transcript_id)
+        self._turns: dict[str, list[tuple[int, int, str, bool]]] = {}
 
     def candidates(self, words: list[str]) -> list[str]:
         """Transcripts ranked by how many of the quote's rarest words they hold."""
@@ -136,31 +145,49 @@ class Corpus:
 
     def speaker_at(self, match: Match) -> tuple[str | None, Participant]:
         """The speaker label of the turn that holds the match, and the interview's participant."""
-        source = self.sources[match.transcript_id]
-        turns = source.transcript.turns
-        starts = [turn.start for turn in turns]
-        index = bisect_right(starts, match.start) - 1
-        turn = turns[index] if index >= 0 and match.start < turns[index].end else None
-        label = None if turn is None else ("interviewer" if turn.is_interviewer else turn.speaker)
-        return label, source.participant
+        turns = self.turns(match.transcript_id)
+        index = bisect_right([start for start, *_ in turns], match.start) - 1
+        turn = turns[index] if index >= 0 and match.start < turns[index][1] else None
+        label = None if turn is None else ("interviewer" if turn[3] else turn[2])
+        return label, self.sources[match.transcript_id].participant
+
+    def turns(self, transcript_id: str) -> list[tuple[int, int, str, bool]]:
+        """(start, end, speaker, is_interviewer) of each turn of one transcript, read once."""
+        if transcript_id not in self._turns:
+            query = select(Turn.start, Turn.end, Turn.speaker, Turn.is_interviewer).where(Turn.transcript_id == transcript_id)
+            with self.project.session() as session:
+                self._turns[transcript_id] = [tuple(row) for row in session.execute(query.order_by(Turn.start))]
+        return self._turns[transcript_id]
+
+    def mask_ids(self, text: str) -> str:
+        """`text` with qualcode's own ids blanked out: 'SOU-S03-BM' must not be read as someone's initials."""
+        def blank(match: re.Match) -> str:
+            known = match.group(1) in self.known_ids or _QUOTE_NUMBER.sub("", match.group(1)) in self.known_ids
+            return " " * len(match.group(0)) if known else match.group(0)
+
+        return _ID_SHAPE.sub(blank, text)
 
     def passage(self, match: Match) -> str:
         return " ".join(self.sources[match.transcript_id].transcript.text[match.start : match.end].split())
 
 
-def _id_pattern(transcripts: list[Transcript]) -> re.Pattern:
-    """qualcode's own pseudonymised ids (transcripts, participants, schools, partnerships) and quote ids.
+def fold(text: str) -> str:
+    """Lower case and plain quotes, dashes and spaces, one character for one (str.replace is fast on 40 MB)."""
+    text = text.lower()
+    for typographic, plain in _FOLD.items():
+        text = text.replace(typographic, plain)
+    return text
 
-    They are metadata, not names: 'SOU-S03-BM' must not be read as someone's initials.
-    """
+
+def _known_ids(transcripts: list[Transcript]) -> set[str]:
+    """qualcode's pseudonymised ids: transcripts, participants, schools, partnerships."""
     ids = {t.id for t in transcripts} | {t.participant_id for t in transcripts}
     for transcript in transcripts:
         school = transcript.participant.school
         if school is not None:
             ids.add(school.id)
             ids.update(p.id for p in school.partnerships)
-    alternatives = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)) or "(?!)"
-    return re.compile(rf"\b(?:Q-)?(?:{alternatives})(?:-\d{{4}})?\b")
+    return ids
 
 
 def fragments_of(quote: str) -> list[str]:
@@ -170,7 +197,7 @@ def fragments_of(quote: str) -> list[str]:
     '[cross-talk]' themselves); the rest are the pieces between omissions and
     [insertions], for when the whole is not found.
     """
-    text = _MARKS.sub("", quote).translate(_FOLD).lower().strip(" '\"")
+    text = fold(_MARKS.sub("", quote)).strip(" '\"")
     whole = " ".join(text.split()).strip(" .,;:'\"-")
     if not whole:
         return []
@@ -215,7 +242,7 @@ def check_report(project: Project, path: Path, fmt: str | None = None, corpus: C
     result = CheckResult(quotes=len(document.quotes))
     for quote in document.quotes:
         result.findings += _check_quote(project, corpus, document, quote)
-    result.findings += _leaks(project, document, corpus.ids)
+    result.findings += _leaks(project, document, corpus)
     result.findings.sort(key=lambda f: (f.line, f.check))
     return result
 
@@ -297,7 +324,7 @@ def _speaker_fitting(settings, reading, said: list[tuple[Match, Participant]]) -
     return said[0]
 
 
-def _leaks(project: Project, document: Document, ids: re.Pattern) -> list[Finding]:
+def _leaks(project: Project, document: Document, corpus: Corpus) -> list[Finding]:
     """Any identity-key name, or a near spelling of one, anywhere in the report (qualcode's ids aside)."""
     try:
         from qualcode.anonymise import leaks
@@ -305,7 +332,7 @@ def _leaks(project: Project, document: Document, ids: re.Pattern) -> list[Findin
         return []
     findings = []
     for number, line in enumerate(document.lines, start=1):
-        for leak in leaks(project, ids.sub(lambda m: " " * len(m.group(0)), line)):
+        for leak in leaks(project, corpus.mask_ids(line)):
             findings.append(Finding(str(document.path), number, "leak", "error",
                                     f"'{leak.text}' is a name in the identity key ({leak.entry_kind})", leak.text))
     return findings

@@ -294,3 +294,16 @@ def _output_text(path: Path) -> str:
 
         return "\n".join(visible_lines(text))  # what a reader sees: a style sheet's font is no one's name
     return text
+
+
+def test_check_masks_qualcodes_own_ids_but_not_names(named, tmp_path: Path):
+    """The project's ids and quote ids are metadata (not initials); an id it does not hold is read as any text."""
+    from qualcode.check import Corpus, check_report
+
+    line = "Quote Q-EAS-S01-DH-0153 from EAS-S01 and EAS-I01, not XYZ-S99-MH; Mags said so."
+    masked = Corpus(named).mask_ids(line)
+    assert masked.split() == ["Quote", "from", "and", ",", "not", "XYZ-S99-MH;", "Mags", "said", "so."]
+    assert len(masked) == len(line)
+    report = tmp_path / "ids.md"
+    report.write_text(f"# Notes\n\n{line}\n", encoding="utf-8")
+    assert [(f.line, f.check, f.found) for f in check_report(named, report).findings] == [(3, "leak", "MH"), (3, "leak", "Mags")]
