@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import random
+import shutil
 from itertools import combinations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding, Transcript, Turn
 from qualcode.overview import code_paths
-from qualcode.query import cooccur, export_table, find, framework, matrix, parse_where, records, text_search
+from qualcode.query import COUNTED_ORIGINS, cooccur, export_table, find, framework, matrix, parse_where, records, text_search
 from tests.coded_fixture import CODINGS, make_coded_project, words
+from tests.conftest import FIXTURES
 
 
 @pytest.fixture
@@ -133,26 +136,45 @@ def test_exports(coded, tmp_path):
         export_table(table, tmp_path / "m.txt")
 
 
-# Co-occurrence against a brute-force count on random codings
+# Co-occurrence against a brute-force count on random codings (hypothesis)
+
+ORIGINS = ["manual", "accepted", "auto", "suggested"]
 
 
-def _random_codings(project, seed: int) -> None:
-    rng = random.Random(seed)
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory):
+    """One coded project for every example: each example replaces all its codings (hypothesis runs
+    many examples per test call, so a function-scoped fixture would be shared between them anyway)."""
+    root = tmp_path_factory.mktemp("cooccur")
+    shutil.copytree(FIXTURES / "corpus", root / "corpus")
+    return make_coded_project(root / "coded", root / "corpus")
+
+
+@st.composite
+def random_codings(draw, texts: dict[str, str], codes: list[int]) -> list[tuple[str, int, int, int, str]]:
+    """(transcript, start, end, code, origin) rows; the fixture's transcripts are short, so spans overlap often."""
+    rows = []
+    for _ in range(draw(st.integers(0, 30))):
+        transcript = draw(st.sampled_from(sorted(texts)))
+        start = draw(st.integers(0, len(texts[transcript]) - 1))
+        end = draw(st.integers(start + 1, min(len(texts[transcript]), start + 120)))
+        rows.append((transcript, start, end, draw(st.sampled_from(codes)), draw(st.sampled_from(ORIGINS))))
+    return rows
+
+
+def _replace_codings(project, rows) -> None:
     with project.session() as session:
-        codes = list(session.scalars(select(Code.id)))
         texts = dict(session.execute(select(Transcript.id, Transcript.text)).all())
         session.execute(Coding.__table__.delete())
-        for _ in range(rng.randint(5, 40)):
-            transcript = rng.choice(sorted(texts))
-            start = rng.randrange(len(texts[transcript]) - 1)
-            end = min(len(texts[transcript]), start + rng.randint(1, 120))
-            session.add(Coding(transcript_id=transcript, start=start, end=end, code_id=rng.choice(codes), coder="r",
-                               origin=rng.choice(["manual", "accepted", "auto"]), quote=texts[transcript][start:end]))
+        session.add_all(Coding(transcript_id=t, start=s, end=e, code_id=c, coder="h", origin=o, quote=texts[t][s:e])
+                        for t, s, e, c, o in rows)
 
 
 def _brute_force(project, within: str, near: int) -> dict[tuple[int, int], tuple[int, float]]:
+    """Every pair of codes, every pair of codings, in plain Python: what cooccur's one SQL query must equal."""
     with project.session() as session:
-        codings = session.execute(select(Coding.id, Coding.code_id, Coding.transcript_id, Coding.start, Coding.end)).all()
+        codings = session.execute(select(Coding.id, Coding.code_id, Coding.transcript_id, Coding.start, Coding.end)
+                                  .where(Coding.origin.in_(COUNTED_ORIGINS))).all()
         turns = session.execute(select(Turn.id, Turn.transcript_id, Turn.start, Turn.end)).all()
     units: dict[int, set] = {}
     for cid, code, transcript, start, end in codings:
@@ -179,15 +201,18 @@ def _brute_force(project, within: str, near: int) -> dict[tuple[int, int], tuple
     return result
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_cooccurrence_equals_brute_force(coded, seed):
-    _random_codings(coded, seed)
-    with coded.session() as session:
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), within_near=st.sampled_from([("segment", 0), ("segment", 1), ("segment", 50), ("turn", 0),
+                                                    ("transcript", 0)]))
+def test_cooccurrence_equals_brute_force(scratch, data, within_near):
+    within, near = within_near
+    with scratch.session() as session:
         ids = {path: i for i, path in code_paths(session).items()}
-    for within, near in [("segment", 0), ("segment", 50), ("turn", 0), ("transcript", 0)]:
-        table = cooccur(coded, within=within, near=near)
-        got = {(ids[r.code_a], ids[r.code_b]): (r.count, r.jaccard) for r in table.itertuples()}
-        assert got == _brute_force(coded, within, near), (seed, within, near)
+        texts = dict(session.execute(select(Transcript.id, Transcript.text)).all())
+    _replace_codings(scratch, data.draw(random_codings(texts, sorted(ids.values())), label="codings"))
+    table = cooccur(scratch, within=within, near=near)
+    got = {(ids[r.code_a], ids[r.code_b]): (r.count, r.jaccard) for r in table.itertuples()}
+    assert got == _brute_force(scratch, within, near)
 
 
 @pytest.mark.parametrize("by", ["locality", "phase,ofsted", "role", "informant_kind"])
