@@ -146,7 +146,11 @@ class Turn(Base):
     """A speaker turn; `start`/`end` are character offsets into the transcript text."""
 
     __tablename__ = "turns"
-    __table_args__ = (UniqueConstraint("transcript_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("transcript_id", "number"),
+        # The turns a coded span overlaps (co-occurrence within a turn, quote clipping).
+        Index("ix_turns_transcript_start", "transcript_id", "start"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     transcript_id: Mapped[str] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
@@ -198,13 +202,17 @@ class Coding(Base):
     """
 
     __tablename__ = "codings"
-    __table_args__ = (Index("ix_codings_transcript_span", "transcript_id", "start", "end"),)
+    __table_args__ = (
+        Index("ix_codings_transcript_span", "transcript_id", "start", "end"),
+        # Covers what matrix and co-occurrence queries read of a coding, in the order they group it.
+        Index("ix_codings_code_span", "code_id", "transcript_id", "start", "end", "origin"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     transcript_id: Mapped[str] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
-    code_id: Mapped[int] = mapped_column(ForeignKey("codes.id"), index=True)
+    code_id: Mapped[int] = mapped_column(ForeignKey("codes.id"))
     coder: Mapped[str] = mapped_column(String(80))
     #: manual, auto, suggested or accepted
     origin: Mapped[str] = mapped_column(String(20), default="manual")
