@@ -352,6 +352,10 @@ def test_codebook_patterns_and_corpus_statements_are_separate_sources() -> None:
     assert long_phrases and not [p for p in long_phrases if _words(p) in sentences]
     text = CODEBOOK.read_text(encoding="utf-8").lower()
     assert "samplecorpus" not in text and "statements_" not in text and "gold-codings" not in text
+    # Nor does the suggester read them: its figures come from the codebook and the transcripts alone.
+    for module in ("nlp.py", "tokenmatch.py"):
+        source = (REPO / "qualcode" / module).read_text(encoding="utf-8")
+        assert "samplecorpus" not in source and "gold-codings" not in source, module
 
 
 def _words(text: str) -> str:
