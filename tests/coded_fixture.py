@@ -37,8 +37,8 @@ CODINGS = [
 IDENTITY_KEY = "name,kind,variants,replacement,refers_to\nYear 7,place,,[year group],\n"
 
 
-def make_coded_project(root: Path, corpus: Path) -> Project:
-    project = init_project(root)
+def make_coded_project(root: Path, corpus: Path, database_url: str | None = None) -> Project:
+    project = init_project(root, database_url=database_url)
     import_paths(project, [corpus])
     for code in CODES:
         add_code(project, code, "tester")

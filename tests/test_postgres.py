@@ -77,3 +77,18 @@ def test_cli_with_qualcode_db_pointing_at_postgres(run, tmp_path: Path, corpus: 
     assert stats["transcripts"] == 4
     local = json.loads(run("stats", "--json", cwd=tmp_path / "study").stdout)
     assert local["transcripts"] == 0, "the project's own SQLite file was not touched"
+
+
+def test_queries_count_the_same_on_postgres(tmp_path: Path, corpus: Path, pg_url: str):
+    """The matrix and co-occurrence SQL (CTEs, MATERIALIZED, integer arithmetic) gives SQLite's answers."""
+    from qualcode.query import cooccur, matrix
+    from tests.coded_fixture import make_coded_project
+
+    lite = make_coded_project(tmp_path / "lite", corpus)
+    pg = make_coded_project(tmp_path / "pg", corpus, database_url=pg_url)
+    for by, unit, rollup in [("locality", "segments", False), ("phase,ofsted", "schools", True),
+                             ("role", "participants", False), ("locality", "transcripts", True)]:
+        assert matrix(pg, by=by, unit=unit, rollup=rollup).equals(matrix(lite, by=by, unit=unit, rollup=rollup))
+    assert matrix(pg, where={"ofsted": "Good"}).equals(matrix(lite, where={"ofsted": "Good"}))
+    for within in ("segment", "turn", "transcript"):
+        assert cooccur(pg, within=within, near=20).equals(cooccur(lite, within=within, near=20))
