@@ -57,6 +57,16 @@ def test_text(run, coded):
     assert result.returncode == 0 and "pupils" in result.stdout and "1 matches" in result.stdout
 
 
+@pytest.mark.parametrize("command, rows", [(["find", "competition"], 2), (["text", "pupil*"], 1)])
+def test_find_and_text_export_every_column_and_show_only_the_short_table(run, coded, tmp_path, command, rows):
+    """The file has every column; the screen shows each row once (in EAS-S02-HT), not the wide table as well."""
+    result = run("query", *command, "--project", str(coded.root), "--raw", "--csv", str(tmp_path / "out.csv"))
+    assert result.returncode == 0, result.stderr
+    assert "participant" in (tmp_path / "out.csv").read_text().splitlines()[0]
+    assert result.stdout.count("EAS-S02-HT") == rows
+    assert result.stderr.index("not pseudonymised") < result.stderr.index("wrote")
+
+
 def test_framework_xlsx(run, coded, tmp_path):
     result = run("query", "framework", "--project", str(coded.root), "--passages", "--xlsx", str(tmp_path / "f.xlsx"))
     assert result.returncode == 0, result.stderr

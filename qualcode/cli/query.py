@@ -26,8 +26,9 @@ XlsxOption = Annotated[Path | None, typer.Option("--xlsx", help="Also write the 
 RawOption = Annotated[bool, typer.Option("--raw", help="Show the words as stored, without pseudonymising names (not for sharing).")]
 
 
-def _show(table, title: str, as_json: bool, csv: Path | None, xlsx: Path | None) -> None:
-    """Print the result (a rich table, or JSON) and write any export files asked for."""
+def _show(table, title: str, as_json: bool, csv: Path | None, xlsx: Path | None, on_screen=None) -> None:
+    """Write any export files asked for, then print the result: JSON, or a rich table of every
+    column, or what `on_screen(table)` prints instead (exports and JSON always carry every column)."""
     from qualcode.query import as_rows, export_table, records
 
     for path in (csv, xlsx):
@@ -35,9 +36,17 @@ def _show(table, title: str, as_json: bool, csv: Path | None, xlsx: Path | None)
             terminal.info(f"wrote {export_table(table, path)}")
     if as_json:
         terminal.json(records(table))
-        return
-    columns, rows = as_rows(table)
-    terminal.table(title, columns, rows)
+    elif on_screen is not None:
+        on_screen(table)
+    else:
+        terminal.table(title, *as_rows(table))
+
+
+def _show_found(raw: bool, search, as_json: bool, csv: Path | None, xlsx: Path | None, on_screen) -> None:
+    """`find` and `text`: warn first if the words are raw, run `search()`, show its table (see `_show`)."""
+    if raw:
+        terminal.warn("--raw: names are not pseudonymised; do not share this output")
+    _show(search(), "", as_json, csv, xlsx, on_screen)
 
 
 def _where(items: list[str] | None) -> dict[str, str]:
@@ -114,14 +123,11 @@ def find_cli(
     if mode_and and mode_not:
         raise terminal.abort("choose --and or --not, not both")
     mode = "and" if mode_and else "not" if mode_not else "or"
-    if raw:
-        terminal.warn("--raw: names are not pseudonymised; do not share this output")
-    table = find(open_project(project), codes, mode, _where(where), context, raw)
-    if as_json or csv or xlsx:
-        _show(table, "", as_json, csv, xlsx)
-        if as_json:
-            return
-    _show_passages(table)
+
+    def search():
+        return find(open_project(project), codes, mode, _where(where), context, raw)
+
+    _show_found(raw, search, as_json, csv, xlsx, _show_passages)
 
 
 def _show_passages(table) -> None:
@@ -149,18 +155,18 @@ def text_cli(
     """Keyword in context over what participants said."""
     from qualcode.query import text_search
 
-    if raw:
-        terminal.warn("--raw: names are not pseudonymised; do not share this output")
-    with terminal.progress("parsing") as progress:
-        table = text_search(open_project(project), pattern, lemma, fuzzy, _where(where), context, raw, progress)
-    if as_json or csv or xlsx:
-        _show(table, "", as_json, csv, xlsx)
-        if as_json:
-            return
+    def search():
+        with terminal.progress("parsing") as progress:
+            return text_search(open_project(project), pattern, lemma, fuzzy, _where(where), context, raw, progress)
+
+    _show_found(raw, search, as_json, csv, xlsx, _show_matches)
+
+
+def _show_matches(table) -> None:
     from qualcode.query import as_rows
 
-    _, rows = as_rows(table[["transcript", "line", "left", "match", "right"]])
-    terminal.table(f"{len(rows)} matches", ["transcript", "line", "left", "match", "right"], rows)
+    columns, rows = as_rows(table[["transcript", "line", "left", "match", "right"]])
+    terminal.table(f"{len(rows)} matches", columns, rows)
 
 
 @query_app.command("framework")
