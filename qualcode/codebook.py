@@ -15,19 +15,21 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qualcode import codebook_file
 from qualcode.errors import QualcodeError
 from qualcode.history import recorded
 from qualcode.models import Code, Coding, Memo, Participant, Transcript
 from qualcode.overview import code_paths
 from qualcode.project import Project
 
+# rapidfuzz and the codebook file's YAML are imported where they are used: a code
+# typed right (most `qualcode code` runs) needs neither, and start-up stays short.
 if TYPE_CHECKING:
     import pandas as pd
+
+    from qualcode import codebook_file
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -70,12 +72,16 @@ def find_code(session: Session, text: str) -> Code:
 
 def _closest(paths: list[str], text: str) -> list[str]:
     """The best fuzzy matches for a did-you-mean: the top one, and any within a hair of it."""
+    from rapidfuzz import fuzz, process
+
     ranked = process.extract(text, paths, scorer=fuzz.WRatio, limit=3, score_cutoff=70)
     return [path for path, score, _ in ranked if score >= ranked[0][1] - 2] if ranked else []
 
 
 def complete_code(session: Session, text: str, limit: int = 10, cutoff: float = 50) -> list[str]:
     """Code paths ranked by fuzzy likeness to what was typed so far (for completion and did-you-mean)."""
+    from rapidfuzz import fuzz, process
+
     paths = all_paths(session)
     if not text:
         return paths[:limit]
@@ -120,6 +126,8 @@ class LoadReport:
 
 def load_codebook_file(project: Project, path: Path, coder: str) -> LoadReport:
     """Load a codebook file: add new codes, update the definitions and patterns of existing ones."""
+    from qualcode import codebook_file
+
     book = codebook_file.load_codebook(path)
     report = LoadReport()
     with project.session() as session, recorded(session, coder, "codebook load", f"load {path}"):
@@ -299,6 +307,8 @@ def remove_code(
 
 def to_codebook(project: Project) -> codebook_file.Codebook:
     """The stored codebook as a `codebook_file.Codebook`, for export."""
+    from qualcode import codebook_file
+
     with project.session() as session:
         paths = code_paths(session)
         specs = []
@@ -323,6 +333,8 @@ def to_codebook(project: Project) -> codebook_file.Codebook:
 
 def export_codebook(project: Project, path: Path) -> Path:
     """Write the codebook as YAML (`.yaml`/`.yml`) or REFI-QDA (`.qdc`, validated against its schema)."""
+    from qualcode import codebook_file
+
     book = to_codebook(project)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):

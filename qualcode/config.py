@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from rapidfuzz import fuzz, process
-
 from qualcode.errors import QualcodeError
 
 SETTINGS_FILE = "qualcode.toml"
@@ -75,6 +73,8 @@ class Vocabularies:
 
     def suggest(self, vocabulary: str, text: str) -> str | None:
         """The closest value or alias (as its canonical value), if it is close enough to help."""
+        from rapidfuzz import fuzz, process  # only on a typo: every command loads the settings
+
         choices = {v: v for v in self.values[vocabulary]}
         choices.update(self.aliases.get(vocabulary, {}))
         match = process.extractOne(text, list(choices), scorer=fuzz.WRatio, score_cutoff=60)

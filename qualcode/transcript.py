@@ -13,8 +13,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from qualcode.errors import Problem
 
 #: Speaker labels that mean the researcher, not the participant.
@@ -105,6 +103,8 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, dict[str, int], str
 
 def load_yaml_mapping(source: str, path: Path, first_line: int = 1) -> tuple[dict, dict[str, int]]:
     """Parse YAML that must be a mapping; return it with each key's line number."""
+    import yaml  # here, not at the top: coding and queries use this module's `line_starts` only
+
     try:
         node = yaml.compose(source, Loader=yaml.SafeLoader)
         data = yaml.safe_load(source)
@@ -182,6 +182,7 @@ def parse_docx_file(path: Path, labels: frozenset[str] | None = None) -> ParsedT
     for plain text. Metadata may instead come from a sidecar ``.yaml``.
     """
     import docx  # python-docx; imported here so plain-text imports don't pay for it
+    import yaml
     from docx.opc.exceptions import PackageNotFoundError
 
     try:

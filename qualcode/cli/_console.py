@@ -10,25 +10,38 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class Terminal:
-    def __init__(self) -> None:
+    """rich is loaded on first use: a command that only reports what it did (`qualcode code`) never needs it."""
+
+    @cached_property
+    def out(self) -> Console:
+        from rich.console import Console
+
         # Piped output is data: give tables room rather than the 80 columns rich assumes.
-        self.out = Console(highlight=False, soft_wrap=False)
-        if not self.out.is_terminal and "COLUMNS" not in os.environ:
-            self.out.width = 160
+        out = Console(highlight=False, soft_wrap=False)
+        if not out.is_terminal and "COLUMNS" not in os.environ:
+            out.width = 160
+        return out
+
+    @cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+
         # Messages are never wrapped: an editor or grep must see `file:line: message` whole.
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        return Console(stderr=True, highlight=False, soft_wrap=True)
 
     def info(self, message: str) -> None:
-        self.err.print(message, markup=False)
+        """A plain message on stderr, as it is: no markup, no wrapping."""
+        typer.echo(message, err=True)
 
     def warn(self, message: str) -> None:
         self.err.print(f"[yellow]warning:[/] {escape(message)}")
@@ -45,6 +58,10 @@ class Terminal:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
     def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]], **kwargs) -> None:
+        # Imported here, like Progress below: commands that only print a message start faster.
+        from rich.table import Table
+        from rich.text import Text
+
         table = Table(title=title, title_justify="left", **kwargs)
         for column in columns:
             table.add_column(column, overflow="fold")
@@ -56,6 +73,8 @@ class Terminal:
     @contextmanager
     def progress(self, description: str) -> Iterator:
         """Yield a `(done, total)` callback that drives a progress bar on stderr."""
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
         bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),

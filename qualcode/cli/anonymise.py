@@ -5,8 +5,6 @@ they are how the researcher manages the key. Everything else prints
 replacements, offsets and counts.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

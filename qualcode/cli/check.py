@@ -1,7 +1,5 @@
 """`qualcode check FILE...`: attribution format, quote fidelity, attribution truth and leaks."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`qualcode codebook ...`: load, show, add, rename, move, merge, rm, export."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`qualcode code`, `uncode`, `memo`, `codings`, `undo`: coding by hand from the terminal."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

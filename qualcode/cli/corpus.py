@@ -1,7 +1,5 @@
 """`qualcode import`, `transcripts`, `show`, `stats`: getting transcripts in and looking at them."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

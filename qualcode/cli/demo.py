@@ -1,7 +1,5 @@
 """`qualcode demo`: the whole main job on the bundled corpus, as `make demo` runs it."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

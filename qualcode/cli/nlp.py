@@ -4,8 +4,6 @@ spaCy is imported inside the library calls only, so loading this module costs
 nothing to the commands that never use it.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`qualcode init`: make a folder a project."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`qualcode report ...`: quote banks per theme, locality case studies, the cross-locality summary."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`qualcode sample-corpus`: write the fictional sample corpus, at any scale."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

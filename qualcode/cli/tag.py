@@ -1,7 +1,5 @@
 """`qualcode tag`: the full-screen tagging session, turn by turn."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
