@@ -491,17 +491,22 @@ def leaks(project: Project, text: str, key: IdentityKey | None = None) -> list[L
     initials exactly. Fast enough to call per line: the compiled key is
     cached until the key file changes.
     """
-    matcher = (key or _project_key(project)).matcher()
+    matcher = (key or project_key(project)).matcher()
     return [Leak(text[m.start : m.end], m.start, m.end, m.owner.kind, m.score) for m in matcher.matches(text)]
 
 
-_LOADED: dict[tuple[Path, int], IdentityKey] = {}
+_LOADED: dict[tuple[Path, int, int], IdentityKey] = {}
 
 
-def _project_key(project: Project) -> IdentityKey:
-    """The project's key, read again only when its file changes."""
+def project_key(project: Project) -> IdentityKey:
+    """The project's key, read and compiled again only when its file changes.
+
+    Shared by every caller in the process (leak checks, pseudonymising each
+    report), so treat it as read-only: to change the key, `load_key` and save.
+    """
     path = project.root / KEY_FILE
-    stamp = (path, path.stat().st_mtime_ns if path.exists() else 0)
+    stat = path.stat() if path.exists() else None
+    stamp = (path, stat.st_mtime_ns, stat.st_size) if stat else (path, 0, 0)
     if stamp not in _LOADED:
         _LOADED.clear()
         _LOADED[stamp] = load_key(project)

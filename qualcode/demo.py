@@ -40,14 +40,22 @@ def run_demo(
     step: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """Run every stage on the corpus in `transcripts` (with its identity key and gold coding) into `reports`."""
+    announce = step or (lambda _: None)
+    project = Project.open(project_dir) if (project_dir / SETTINGS_FILE).exists() else init_project(project_dir)
+    try:
+        return _run(project, transcripts, reports, codebook, progress, announce)
+    finally:
+        project.close()
+
+
+def _run(project: Project, transcripts: Path, reports: Path, codebook: Path, progress: Progress | None,
+         announce: Callable[[str], None]) -> DemoResult:
     from qualcode import nlp
     from qualcode.anonymise import load_key
     from qualcode.codebook import load_codebook_file
     from qualcode.interchange import load_codings_csv
     from qualcode.reports import render_demo_reports
 
-    announce = step or (lambda _: None)
-    project = Project.open(project_dir) if (project_dir / SETTINGS_FILE).exists() else init_project(project_dir)
     announce("importing the transcripts")
     import_paths(project, [transcripts], progress=progress)
     announce("loading the identity key and the codebook")

@@ -48,6 +48,12 @@ class Project:
         db.upgrade(engine)
         return engine
 
+    def close(self) -> None:
+        """Close the database connections, if any were opened (SQLite then folds its WAL into the file)."""
+        engine = self.__dict__.pop("engine", None)
+        if engine is not None:
+            engine.dispose()
+
     @contextmanager
     def session(self, commit: bool = True) -> Iterator[Session]:
         """A session in one transaction: committed on success (unless `commit` is false), rolled back on any error."""

@@ -804,7 +804,7 @@ def as_rows(table: pd.DataFrame) -> tuple[list[str], list[list[object]]]:
 
 def pseudonymiser(project: Project) -> Callable[[str], str]:
     """Text -> text with every identity-key name replaced: the one door by which words leave the tool."""
-    from qualcode.anonymise import load_key
+    from qualcode.anonymise import project_key
 
-    key = load_key(project)
+    key = project_key(project)
     return lambda passage: key.pseudonymise(passage)[0]

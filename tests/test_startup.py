@@ -48,3 +48,16 @@ def test_coding_by_hand_imports_only_what_it_needs(coded) -> None:
     # No pandas, no fuzzy matching (the code is typed right), no YAML, no alembic (the schema is current).
     assert not {"spacy", "pandas", "rapidfuzz", "yaml", "alembic"} & modules
 
+
+def test_a_command_leaves_the_sqlite_database_closed(coded) -> None:
+    """Commands close their project, so SQLite folds its write-ahead log into the database file."""
+    folder = coded.root
+    coded.close()
+    imported(coded, "code", "EAS-S01-HT", "8", "networks", "--coder", "ann")
+    assert not (folder / "qualcode.db-wal").exists()
+    failed = subprocess.run(
+        [sys.executable, "-m", "qualcode", "code", "EAS-S01-HT", "99", "networks", "--project", str(folder)],
+        capture_output=True, text=True, cwd=REPO,
+    )
+    assert failed.returncode == 1 and "there is no line 99" in failed.stderr
+    assert not (folder / "qualcode.db-wal").exists()

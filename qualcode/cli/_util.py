@@ -31,15 +31,22 @@ ProjectOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 
 
+#: The projects commands opened, closed when the command ends.
+_opened: list[Project] = []
+
+
 def open_project(path: Path | None) -> Project:
     """The project a command works on. SQLAlchemy is imported here, not when the CLI starts."""
     from qualcode.project import find_project
 
-    return find_project(path)
+    project = find_project(path)
+    _opened.append(project)
+    return project
 
 
 class QualcodeGroup(TyperGroup):
-    """Turns a `QualcodeError` from any command into an error message and exit code 1."""
+    """Turns a `QualcodeError` from any command into an error message and exit code 1,
+    and closes the projects the command opened, whatever happened."""
 
     def invoke(self, ctx):
         try:
@@ -49,6 +56,9 @@ class QualcodeGroup(TyperGroup):
                 terminal.err.print(str(problem), markup=False, highlight=False)
             terminal.error(str(exc))
             raise typer.Exit(1) from None
+        finally:
+            while _opened:
+                _opened.pop().close()
 
 
 def new_app(**kwargs) -> typer.Typer:
@@ -69,10 +79,17 @@ CoderOption = Annotated[
 
 def complete_code_name(incomplete: str) -> list[str]:
     """Shell completion of code paths, fuzzy, from the project in the working directory."""
-    try:
-        from qualcode.codebook import complete_code
+    from qualcode.codebook import complete_code
+    from qualcode.project import find_project
 
-        with open_project(None).session() as session:
+    try:
+        project = find_project(None)
+    except QualcodeError:
+        return []
+    try:
+        with project.session() as session:
             return complete_code(session, incomplete)
     except QualcodeError:
         return []
+    finally:
+        project.close()

@@ -18,4 +18,5 @@ def init_cli(
     from qualcode.project import init_project
 
     project = init_project(directory, database)
+    project.close()
     terminal.info(f"created {project.root / 'qualcode.toml'} and the database {project.database_url}")

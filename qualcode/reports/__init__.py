@@ -32,7 +32,8 @@ def render_report(
     """Write one report and return its path.
 
     `options` go to the kind's context builder: for ``quotes`` `theme` and a
-    `selection`; for ``case`` `locality`; all take `plot`. `output` may be a
+    `selection`; for ``case`` `locality`; all take `plot`, and ``quotes`` and
+    ``case`` a `source` (`qualcode.reports.quotes.QuoteSource`) to share. `output` may be a
     file or a folder (default: the project's `reports/`); the format comes
     from `fmt`, else from the output's suffix, else HTML. `corpus` is a
     `qualcode.check.Corpus` to reuse across several reports. `warnings`, if
@@ -72,12 +73,13 @@ def _context(project: Project, kind: str, fmt: str, options: dict):
     if kind == "quotes":
         from qualcode.reports.quotes import quotes_context
 
-        context = quotes_context(project, options["theme"], options.get("selection"))
+        context = quotes_context(project, options["theme"], options.get("selection"), options.get("source"))
         return context, context.theme.replace("/", "-")
     from qualcode.reports import case
 
     if kind == "case":
-        context = case.case_context(project, options["locality"], options.get("plot", True), options.get("shares"))
+        context = case.case_context(project, options["locality"], options.get("plot", True), options.get("shares"),
+                                    options.get("source"))
         return context, context.locality.lower()
     return case.cases_context(project, fmt, options.get("plot", True), options.get("shares")), None
 
@@ -141,18 +143,21 @@ def _check_written_report(project: Project, path: Path, corpus=None) -> list[str
 
 
 def render_case_reports(
-    project: Project, fmt: str | None = None, output: Path | None = None, plot: bool = True, corpus=None
+    project: Project, fmt: str | None = None, output: Path | None = None, plot: bool = True, corpus=None, source=None
 ) -> list[Path]:
-    """Every locality's case study and the cross-locality summary, sharing one matrix and one checker corpus."""
+    """Every locality's case study and the cross-locality summary, sharing one matrix, one checker
+    corpus and one `QuoteSource`."""
     from qualcode.check import Corpus
     from qualcode.reports.case import Shares
+    from qualcode.reports.quotes import QuoteSource
 
     if output is not None and output.suffix and not output.is_dir():
         raise QualcodeError(f"{output}: give a folder for the case reports, not a file")
     shares = Shares.of(project)
     corpus = corpus or Corpus(project)
+    source = source or QuoteSource.load(project)
     written = [
-        render_report(project, "case", fmt, output, corpus=corpus, locality=name, plot=plot, shares=shares)
+        render_report(project, "case", fmt, output, corpus=corpus, locality=name, plot=plot, shares=shares, source=source)
         for name in case_localities(project)
     ]
     written.append(render_report(project, "cases", fmt, output, corpus=corpus, plot=plot, shares=shares))
@@ -174,14 +179,15 @@ def render_demo_reports(project: Project, output: Path, progress: Callable[[int,
     from qualcode.check import Corpus
     from qualcode.query import export_table, framework, matrix, select_codes
     from qualcode.reports.plots import write_matrix_plot
-    from qualcode.reports.quotes import Selection
+    from qualcode.reports.quotes import QuoteSource, Selection
 
     themes = [path for path in select_codes(project, None).values() if "/" not in path]
     selection = Selection(max_per_school=2, min_words=15, max_words=120, trim=True)
-    corpus = Corpus(project)
-    written = render_case_reports(project, "html", output, corpus=corpus)
+    corpus, source = Corpus(project), QuoteSource.load(project)
+    written = render_case_reports(project, "html", output, corpus=corpus, source=source)
     for done, theme in enumerate(themes, start=1):
-        written.append(render_report(project, "quotes", "html", output, corpus=corpus, theme=theme, selection=selection))
+        written.append(render_report(project, "quotes", "html", output, corpus=corpus, theme=theme, selection=selection,
+                                     source=source))
         if progress:
             progress(done, len(themes))
     table = matrix(project, by="locality", rollup=True)

@@ -36,7 +36,7 @@ from qualcode.reports.contexts import (
     ThemeQuotes,
     ThemeShare,
 )
-from qualcode.reports.quotes import Selection, anchor, build_quotes, select_key_quotes
+from qualcode.reports.quotes import QuoteSource, Selection, anchor, build_quotes, select_key_quotes
 
 if TYPE_CHECKING:
     from qualcode.reports.plots import Chart
@@ -106,8 +106,10 @@ def check_locality(project: Project, locality: str) -> str:
     return name
 
 
-def case_context(project: Project, locality: str, plot: bool = True, shares: Shares | None = None) -> CaseContext:
-    """Everything the case study of `locality` shows."""
+def case_context(
+    project: Project, locality: str, plot: bool = True, shares: Shares | None = None, source: QuoteSource | None = None
+) -> CaseContext:
+    """Everything the case study of `locality` shows (`shares` and `source` may be shared by several)."""
     name = check_locality(project, locality)
     shares = shares or Shares.of(project)
     over, under = shares.extremes(name)
@@ -134,7 +136,7 @@ def case_context(project: Project, locality: str, plot: bool = True, shares: Sha
         staff=_counts(p.role for p in staff for _ in range(interviews[p.id])),
         informants=_counts(p.informant_kind for p in informants for _ in range(interviews[p.id])),
         interviews=sum(interviews.values()), matrix=table, over=over, under=under,
-        themes=_key_quotes(project, name), memos=memos, plot=_plot(table) if plot else None,
+        themes=_key_quotes(project, name, source), memos=memos, plot=_plot(table) if plot else None,
     )
 
 
@@ -169,7 +171,7 @@ def _counts(values) -> list[Count]:
     return [Count(label, count) for label, count in sorted(Counter(values).items(), key=lambda item: (-item[1], item[0]))]
 
 
-def _key_quotes(project: Project, locality: str) -> list[ThemeQuotes]:
+def _key_quotes(project: Project, locality: str, source: QuoteSource | None = None) -> list[ThemeQuotes]:
     """For each top-level theme, a few quotes from the locality: important first, one per school first."""
     from qualcode.query import select_codes
 
@@ -182,7 +184,7 @@ def _key_quotes(project: Project, locality: str) -> list[ThemeQuotes]:
     def choose(quotes: list[Quote]) -> list[Quote]:
         return [q for theme in themes for q in select_key_quotes([q for q in quotes if theme_of(q) == theme], KEY_QUOTES)]
 
-    quotes = build_quotes(project, None, selection, choose)
+    quotes = build_quotes(project, None, selection, choose, source)
     return [
         ThemeQuotes(theme, anchor("theme-" + theme), theme.replace("-", " ").capitalize(), [q for q in quotes if theme_of(q) == theme])
         for theme in themes

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 
 from qualcode.codebook import find_code
-from qualcode.models import Code, Coding
+from qualcode.models import Code, Coding, Transcript
 from qualcode.project import Project
 from qualcode.query import (
     COUNTED_ORIGINS,
@@ -75,23 +75,45 @@ def trim_text(text: str, max_words: int) -> str:
     return text if len(kept) == len(sentences) else " ".join(kept) + " " + TRIM_MARK
 
 
+@dataclass
+class QuoteSource:
+    """What quotes are cut from: transcript texts and attributions, participant turns, quote ids.
+
+    `build_quotes` loads the part it needs; a run writing several reports
+    (`render_demo_reports`) loads it once for every transcript and shares it.
+    """
+
+    texts: TextStore
+    turns: dict[str, list[tuple[int, int]]]
+    ids: dict[tuple[str, int, int], str]
+
+    @classmethod
+    def load(cls, project: Project, transcript_ids: Iterable[str] | None = None) -> QuoteSource:
+        """For the transcripts named, or for every transcript."""
+        if transcript_ids is None:
+            with project.session() as session:
+                transcript_ids = session.scalars(select(Transcript.id)).all()
+        wanted = set(transcript_ids)
+        return cls(TextStore.load(project, wanted), participant_turns(project, wanted), _quote_ids(project, wanted))
+
+
 def build_quotes(
     project: Project,
     codes: str | Iterable[str] | None,
     selection: Selection,
     choose: Callable[[list[Quote]], list[Quote]] | None = None,
+    source: QuoteSource | None = None,
 ) -> list[Quote]:
     """Quotes for the codings of `codes` (each with its children), chosen and ordered by `selection`.
 
     `choose` picks among them further (e.g. a few key quotes) before the
-    chosen few are pseudonymised.
+    chosen few are pseudonymised. `source` is a `QuoteSource` to reuse.
     """
     segments = coded_segments(project, codes, selection.where, QUOTABLE_ORIGINS)
     if segments.empty:
         return []
-    texts = TextStore.load(project, segments["transcript"])
-    turns = participant_turns(project, set(segments["transcript"]))
-    ids = _quote_ids(project, set(segments["transcript"]))
+    source = source or QuoteSource.load(project, segments["transcript"])
+    texts, turns, ids = source.texts, source.turns, source.ids
     clean = pseudonymiser(project)
     quotes = []
     for row in segments.sort_values(["important", "transcript", "start"], ascending=[False, True, True]).itertuples():
@@ -176,13 +198,16 @@ def _balanced(quotes: list[Quote], per_school: int | None) -> list[Quote]:
     return kept
 
 
-def quotes_context(project: Project, theme: str, selection: Selection | None = None) -> QuotesContext:
+def quotes_context(
+    project: Project, theme: str, selection: Selection | None = None, source: QuoteSource | None = None
+) -> QuotesContext:
     """The quote bank for a theme: its own codings first, then each child code, each by locality."""
     selection = selection or Selection()
     with project.session() as session:
         root = find_code(session, theme)
         codes = _subtree(session, root)
-    quotes, warnings = small_cell_quotes(project, build_quotes(project, codes[0][0], selection), selection.coarsen)
+    quotes = build_quotes(project, codes[0][0], selection, source=source)
+    quotes, warnings = small_cell_quotes(project, quotes, selection.coarsen)
     groups = [_group(path, title, definition, [q for q in quotes if q.code == path]) for path, title, definition in codes]
     groups = [group for group in groups if group.count]
     theme_path, theme_title, definition = codes[0]
