@@ -380,13 +380,18 @@ WITHIN = ("segment", "turn", "transcript")
 
 _UNITS_SQL = {
     "transcript": "SELECT DISTINCT c.code_id, c.transcript_id AS unit FROM codings c WHERE {filter}",
+    # A transcript's turns follow one another without overlapping (`transcript.parse_turns`), so
+    # those a coding overlaps start no earlier than the last turn starting at or before it: one
+    # index seek bounds the range scanned on ix_turns_transcript_start, instead of every earlier turn.
     "turn": (
-        "SELECT DISTINCT c.code_id, CAST(t.id AS VARCHAR(40)) AS unit FROM codings c "
+        "SELECT DISTINCT c.code_id, t.id AS unit FROM codings c "
         'JOIN turns t ON t.transcript_id = c.transcript_id AND c.start < t."end" AND t.start < c."end" '
+        "AND t.start >= COALESCE((SELECT MAX(t0.start) FROM turns t0 "
+        "WHERE t0.transcript_id = c.transcript_id AND t0.start <= c.start), 0) "
         "WHERE {filter}"
     ),
     "segment": (
-        'SELECT c.code_id, CAST(c.id AS VARCHAR(40)) AS unit, c.transcript_id, c.start, c."end" '
+        'SELECT c.code_id, c.id AS unit, c.transcript_id, c.start, c."end" '
         "FROM codings c WHERE {filter}"
     ),
 }
