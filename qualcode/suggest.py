@@ -1,23 +1,26 @@
-"""Inductive suggestions: phrases in the data that the codebook does not yet cover, as candidate codes.
+"""Inductive suggestions: what the data says that the codebook does not yet cover, as candidate codes.
 
-Three kinds of candidate, all read from the participants' turns (the same
-parses `autocode` caches):
+Three kinds of phrase, all read from the participants' turns (the same parses
+`autocode` caches):
 
 * ``quoted`` - words the speaker put in quotation marks ('winners and losers');
 * ``repeated`` - multiword phrases (2-5 words, not starting or ending with a
   function word, with a noun in them) said again and again;
 * ``noun phrase`` - spaCy's noun chunks without their determiners.
 
-A candidate is *covered*, and left out, when it contains a lemma or phrase of
+A phrase is *covered*, and left out, when it contains a lemma or phrase of
 the codebook's patterns. The rest are ranked by frequency times inverse document
 frequency (``f * ln(N / n)`` over the N transcripts, n using the phrase), which
 puts phrases said often by some people above the small talk everyone uses
 ("good question"); a phrase inside a longer candidate said nearly as often is
 dropped for it. ``by`` a metadata field (locality, phase or role) they are
 ranked within each group by their keyness there against the rest of the corpus
-(Dunning's log-likelihood G2, overused words only). Clustering of uncoded
-passages is not offered: it would need scikit-learn, which qualcode does not
-depend on.
+(Dunning's log-likelihood G2, overused words only).
+
+A fourth kind, ``cluster``, is a group of passages no coding covers yet
+(`qualcode.clusters`: TF-IDF, LSA and k-means), labelled by its top lemmas;
+clusters follow the phrases, largest first, in the overall list (not ``by``
+group). `create_candidate` turns either kind into an inductive code.
 """
 
 from __future__ import annotations
@@ -30,15 +33,17 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from qualcode import history
+from qualcode.clusters import LABEL_SEPARATOR, Cluster, cluster_passages, uncoded_passages
 from qualcode.codebook import ensure_code, path_of
 from qualcode.coding import lines_of
 from qualcode.errors import QualcodeError
-from qualcode.models import Code
+from qualcode.models import Code, Coding
 from qualcode.nlp import (
     AUTOCODER,
     CodebookMatcher,
     Parsed,
     Progress,
+    Suggestion,
     load_pipeline,
     parse_sources,
     read_sources,
@@ -88,13 +93,19 @@ def suggest(
     top: int = 20,
     min_frequency: int = 3,
     progress: Progress | None = None,
+    clusters: int | None = None,
 ) -> list[Candidate]:
-    """Candidate codes: the `top` uncovered phrases overall, or per group of `by` ranked by keyness."""
+    """Candidate codes: the `top` uncovered phrases overall, or per group of `by` ranked by keyness.
+
+    Overall, the clusters of uncoded passages follow the phrases: `clusters` of
+    them (None: as many as group the passages best, 0: none).
+    """
     if by is not None and by not in GROUPINGS:
         raise QualcodeError(f"--by must be one of: {', '.join(GROUPINGS)}")
     with project.session() as session:
         sources = read_sources(session)
         covered = _codebook_words(session)
+        coded = _coded_spans(session) if by is None and clusters != 0 else {}
     parsed = list(parse_sources(project, sources, progress))
     tallies = _tally(parsed)
     wanted = {
@@ -102,10 +113,43 @@ def suggest(
         if len(tally.occurrences) >= min_frequency and len({o.transcript for o in tally.occurrences}) > 1
         and not _is_covered(phrase, covered)
     }
-    if by is None:
-        ranked = sorted(wanted, key=lambda phrase: (-_tf_idf(wanted[phrase], len(sources)), phrase))
-        return [_candidate(phrase, wanted[phrase], parsed) for phrase in _longest(ranked, wanted)[:top]]
-    return _by_group(wanted, parsed, by, top)
+    if by is not None:
+        return _by_group(wanted, parsed, by, top)
+    ranked = sorted(wanted, key=lambda phrase: (-_tf_idf(wanted[phrase], len(sources)), phrase))
+    found = [_candidate(phrase, wanted[phrase], parsed) for phrase in _longest(ranked, wanted)[:top]]
+    if clusters != 0:
+        found += [_cluster_candidate(c) for c in _clusters(parsed, coded, clusters, min_frequency)]
+    return found
+
+
+def _coded_spans(session) -> dict[str, list[tuple[int, int]]]:
+    """Every coded span, whatever its origin, by transcript."""
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for transcript, start, end in session.execute(select(Coding.transcript_id, Coding.start, Coding.end)):
+        spans[transcript].append((start, end))
+    return spans
+
+
+def _clusters(parsed: list[Parsed], coded: dict[str, list[tuple[int, int]]], clusters: int | None,
+              min_frequency: int = 3) -> list[Cluster]:
+    """The clusters of uncoded passages said in more than one transcript."""
+    grouped = cluster_passages(uncoded_passages(parsed, coded), clusters, min_size=min_frequency)
+    return [c for c in grouped if len({p.transcript for p in c.passages}) > 1]
+
+
+def _cluster_candidate(cluster: Cluster) -> Candidate:
+    """A cluster as a candidate: its examples are its most typical passages, from different transcripts where possible."""
+    passages = cluster.passages
+    chosen: list = []
+    for passage in passages:
+        if len(chosen) < 3 and passage.transcript not in {c.transcript for c in chosen}:
+            chosen.append(passage)
+    chosen += [p for p in passages if p not in chosen][: 3 - len(chosen)]
+    examples = [{"transcript": p.transcript, "lines": p.lines, "text": " ".join(p.text.split())} for p in chosen]
+    return Candidate(
+        cluster.label, "cluster", len(passages), len({p.transcript for p in passages}),
+        len({p.school for p in passages if p.school}), examples,
+    )
 
 
 def _tf_idf(tally: _Tally, documents: int) -> float:
@@ -250,20 +294,29 @@ class Created:
     suggestions: int
 
 
-def create_candidate(project: Project, phrase: str, code_path: str, coder: str) -> Created:
-    """Make `phrase` an inductive code at `code_path` and suggest it wherever the phrase is said.
+def create_candidate(project: Project, phrase: str, code_path: str, coder: str, clusters: int | None = None) -> Created:
+    """Make a candidate an inductive code at `code_path`, with suggestions where the data says it.
 
-    The code keeps the phrase as its pattern, so later `autocode` runs find it in
-    new transcripts too; the suggestions are ``autocode``'s, and the whole step is
-    one change `coder` can undo.
+    A phrase's code keeps the phrase as its pattern, so later `autocode` runs
+    find it in new transcripts too, and is suggested wherever the phrase is said.
+    A cluster (`phrase` is its label, clustered as `suggest` does with the same
+    `clusters`) is suggested on its passages, scored by how typical of it they
+    are; its code has no patterns (add some to the codebook to find more). The
+    suggestions are ``autocode``'s, and the whole step is one change `coder` can undo.
     """
     phrase = " ".join(phrase.lower().split())
     if not phrase:
         raise QualcodeError("give the phrase to turn into a code")
     nlp = load_pipeline()
+    maybe_cluster = LABEL_SEPARATOR in phrase
     with project.session() as session:
         sources = read_sources(session)
+        coded = _coded_spans(session) if maybe_cluster else {}
     parsed = list(parse_sources(project, sources))
+    if maybe_cluster:
+        cluster = next((c for c in _clusters(parsed, coded, clusters) if c.label == phrase), None)
+        if cluster is not None:
+            return _create_from_cluster(project, sources, cluster, code_path, coder)
     with project.session() as session, history.recorded(session, coder, "suggest", f"code '{phrase}' as {code_path}"):
         patterns = {"lemmas": [], "phrases": [phrase], "tokens": []}
         code = ensure_code(session, code_path, origin="inductive", coder=coder, patterns=patterns,
@@ -276,3 +329,17 @@ def create_candidate(project: Project, phrase: str, code_path: str, coder: str) 
         code.source_transcript_id, code.source_start, code.source_end = found[0].transcript, found[0].start, found[0].end
         store_suggestions(session, sources, found, AUTOCODER, "suggested")
     return Created(path, len(found))
+
+
+def _create_from_cluster(project: Project, sources: list, cluster: Cluster, code_path: str, coder: str) -> Created:
+    typical = cluster.passages[0]
+    with project.session() as session, history.recorded(session, coder, "suggest", f"code cluster '{cluster.label}' as {code_path}"):
+        code = ensure_code(
+            session, code_path, origin="inductive", coder=coder,
+            definition=f"Emerged from the data: {len(cluster.passages)} passages no code covered, "
+                       f"about {', '.join(cluster.terms[:5])}.",
+            source_transcript_id=typical.transcript, source_start=typical.start, source_end=typical.end,
+        )
+        found = [Suggestion(p.transcript, p.start, p.end, code.id, score) for p, score in zip(cluster.passages, cluster.typicality)]
+        store_suggestions(session, sources, found, AUTOCODER, "suggested")
+        return Created(path_of(code), len(found))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.test_clusters import ROOF, SWIMMING, TOPICS
 from tests.test_nlp import PLANTED
 
 
@@ -82,3 +83,27 @@ def test_suggest_lists_and_creates_candidates(run, study: Path):
     assert "created inductive code equity/isolated-schools/lonely-island with 3 suggested passages" in created.stderr
     assert len(codings(run, study, "--code", "lonely-island")) == 3
     assert run("suggest", "--create", "lonely island", cwd=study).returncode == 2  # --as is required
+
+
+def test_suggest_lists_clusters_of_uncoded_passages_and_creates_a_code_from_one(run, tmp_path: Path, corpus: Path):
+    for name, text in TOPICS.items():
+        (corpus / "eastern" / name).write_text(text, encoding="utf-8")
+    assert run("init", "study").returncode == 0
+    study = tmp_path / "study"
+    assert run("import", str(corpus), cwd=study).returncode == 0
+    assert run("codebook", "load", str(REPO / "codebooks/hierarchy-markets-networks.yaml"), cwd=study).returncode == 0
+    assert run("autocode", cwd=study).returncode == 0
+    listed = run("suggest", "--top", "3", "--json", cwd=study)
+    assert listed.returncode == 0, listed.stderr
+    found = [c for c in json.loads(listed.stdout) if c["kind"] == "cluster"]
+    examples = [{(e["transcript"], e["lines"]) for e in c["examples"]} for c in found]
+    assert SWIMMING in examples and ROOF in examples
+    roof = found[examples.index(ROOF)]
+    assert (roof["frequency"], roof["transcripts"], roof["schools"]) == (3, 2, 2)
+    table = run("suggest", "--top", "3", cwd=study)
+    assert table.returncode == 0 and roof["phrase"] in table.stdout and "cluster" in table.stdout
+    assert not [c for c in json.loads(run("suggest", "--clusters", "0", "--json", cwd=study).stdout) if c["kind"] == "cluster"]
+    created = run("suggest", "--create", roof["phrase"], "--as", "school-life/roof", "--coder", "ann", cwd=study)
+    assert created.returncode == 0, created.stderr
+    assert "created inductive code school-life/roof with 3 suggested passages" in created.stderr
+    assert {(r["transcript"], r["lines"]) for r in codings(run, study, "--code", "school-life/roof")} == ROOF

@@ -38,25 +38,26 @@ def autocode_cli(
 
 
 def suggest_cli(
-    by: Annotated[str | None, typer.Option("--by", help="Keyness per locality, phase or role against the rest.")] = None,
-    top: Annotated[int, typer.Option("--top", min=1, help="How many candidates (per group with --by).")] = 20,
-    create: Annotated[str | None, typer.Option("--create", help="Turn this phrase into a code (with --as).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Phrases ranked by keyness per locality, phase or role against the rest (no clusters).")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many phrases (per group with --by).")] = 20,
+    clusters: Annotated[int | None, typer.Option("--clusters", min=0, help="How many clusters of uncoded passages to make (default: the number that groups them best; 0: none).", show_default=False)] = None,
+    create: Annotated[str | None, typer.Option("--create", help="Turn this phrase, or this cluster's label, into a code (with --as).")] = None,
     as_code: Annotated[str | None, typer.Option("--as", help="Path of the code --create makes, e.g. equity/winners-losers/left-behind.")] = None,
     as_json: JsonOption = False,
     coder: CoderOption = None,
     project: ProjectOption = None,
 ) -> None:
-    """Candidate new codes: quoted, repeated and noun phrases the codebook does not cover yet."""
+    """Candidate new codes: quoted, repeated and noun phrases the codebook does not cover yet, and clusters of uncoded passages."""
     opened = open_project(project)
     if create is not None:
-        _create(opened, create, as_code, coder or default_coder())
+        _create(opened, create, as_code, coder or default_coder(), clusters)
         return
     from dataclasses import asdict
 
     from qualcode.suggest import suggest
 
     with terminal.progress("suggest") as progress:
-        candidates = suggest(opened, by, top, progress=progress)
+        candidates = suggest(opened, by, top, progress=progress, clusters=clusters)
     if as_json:
         terminal.json([asdict(candidate) for candidate in candidates])
         return
@@ -73,12 +74,12 @@ def _row(candidate, grouped: bool) -> list:
     return [candidate.group, candidate.keyness, *row] if grouped else row
 
 
-def _create(opened, phrase: str, code: str | None, coder: str) -> None:
+def _create(opened, phrase: str, code: str | None, coder: str, clusters: int | None) -> None:
     from qualcode.suggest import create_candidate
 
     if not code:
         raise typer.BadParameter("--create needs --as CODE, the path of the new code")
-    created = create_candidate(opened, phrase, code, coder)
+    created = create_candidate(opened, phrase, code, coder, clusters)
     terminal.info(f"created inductive code {created.code} with {created.suggestions} suggested passages")
 
 
