@@ -5,6 +5,23 @@ corpus is generated, imported, given the codebook and its gold codings as
 accepted codings, then each query runs a few times and the best time is
 printed in ms. Targets (issue 5): a full code × locality matrix under 100 ms
 at scale 10; all `make demo` reports under 20 s at scale 1.
+
+Recorded 2026-11-23 on the shared 2-core development machine (load 1-2.5 from
+other work), best of 3, before (dd833e8) -> after migration 0003 and the
+matrix and co-occurrence SQL:
+
+    scale 10 (1,820 transcripts, 135,399 codings)
+    matrix code × locality                      655 ->   177-213 ms
+    matrix rolled up × phase,ofsted (schools)  1414 ->   602-719 ms
+    cooccur within turn                        6423 ->  1047-1068 ms
+    scale 1
+    matrix code × locality                       71 ->    29 ms
+    cooccur within turn                         671 ->    96 ms
+    all demo reports (14 files)                28.7 ->  15.6 s
+
+The matrix is one aggregate query; what is left is SQLite reading each of
+the 135,399 index entries (origin test, grouping by code and transcript,
+distinct spans), so the 100 ms target is not met on this machine.
 """
 
 from __future__ import annotations
