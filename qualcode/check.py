@@ -20,10 +20,12 @@ import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from itertools import groupby
 from pathlib import Path
 
 from rapidfuzz import fuzz
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import selectinload
 
 from qualcode import attribution
@@ -86,9 +88,8 @@ class Match:
 class Corpus:
     """The project's transcripts, folded for matching, with a word → transcripts index.
 
-    Turns are read only for the transcripts a quote is found in: a corpus of
-    1,800 interviews has a quarter of a million turns, and a report quotes a
-    few hundred of them.
+    Turns are read as plain rows, and only when a speaker is asked for: a
+    corpus of 1,800 interviews has a quarter of a million of them.
     """
 
     def __init__(self, project: Project):
@@ -105,13 +106,17 @@ class Corpus:
         for transcript_id, source in self.sources.items():
             for word in set(_WORD.findall(source.folded)):
                 self.index[word].add(transcript_id)
-        self._turns: dict[str, list[tuple[int, int, str, bool]]] = {}
 
     def candidates(self, words: list[str]) -> list[str]:
         """Transcripts ranked by how many of the quote's rarest words they hold."""
         known = sorted({w for w in words if w in self.index}, key=lambda w: len(self.index[w]))[:8]
         votes = Counter(t for word in known for t in self.index[word])
         return [transcript_id for transcript_id, _ in votes.most_common()]
+
+    def holding(self, words: list[str]) -> set[str]:
+        """Transcripts that hold every one of `words`: the only places an exact match can be."""
+        sets = sorted((self.index.get(word, set()) for word in set(words)), key=len)
+        return set.intersection(*sets) if sets else set()
 
     def locate(self, quote: str, hint: str | None = None) -> list[Match]:
         """Every transcript holding all the quote's fragments in order (`hint` first), else the best fuzzy passage.
@@ -125,8 +130,10 @@ class Corpus:
             return []
         ranked = self.candidates([w for fragment in fragments for w in _WORD.findall(fragment)])
         order = ([hint] if hint in self.sources else []) + [t for t in ranked if t != hint]
+        # The pieces between omissions are in any transcript that holds the quote, so are their words.
+        holding = self.holding([w for fragment in fragments[1:] or fragments for w in _WORD.findall(fragment)])
         exact = []
-        for transcript_id in order:
+        for transcript_id in (t for t in order if t in holding):
             found = _in_order(self.sources[transcript_id].folded, fragments)
             if found is not None:
                 exact.append(Match(transcript_id, found[0], found[1], 100.0, True))
@@ -145,19 +152,23 @@ class Corpus:
 
     def speaker_at(self, match: Match) -> tuple[str | None, Participant]:
         """The speaker label of the turn that holds the match, and the interview's participant."""
-        turns = self.turns(match.transcript_id)
-        index = bisect_right([start for start, *_ in turns], match.start) - 1
-        turn = turns[index] if index >= 0 and match.start < turns[index][1] else None
-        label = None if turn is None else ("interviewer" if turn[3] else turn[2])
+        starts, turns = self.turns[match.transcript_id]
+        index = bisect_right(starts, match.start) - 1
+        turn = turns[index] if index >= 0 and match.start < turns[index].end else None
+        label = None if turn is None else ("interviewer" if turn.is_interviewer else turn.speaker)
         return label, self.sources[match.transcript_id].participant
 
-    def turns(self, transcript_id: str) -> list[tuple[int, int, str, bool]]:
-        """(start, end, speaker, is_interviewer) of each turn of one transcript, read once."""
-        if transcript_id not in self._turns:
-            query = select(Turn.start, Turn.end, Turn.speaker, Turn.is_interviewer).where(Turn.transcript_id == transcript_id)
-            with self.project.session() as session:
-                self._turns[transcript_id] = [tuple(row) for row in session.execute(query.order_by(Turn.start))]
-        return self._turns[transcript_id]
+    @cached_property
+    def turns(self) -> dict[str, tuple[list[int], list[Row]]]:
+        """Each transcript's turn starts and turns, read in one query (as rows, not objects) when first needed."""
+        query = select(Turn.transcript_id, Turn.start, Turn.end, Turn.speaker, Turn.is_interviewer)
+        with self.project.engine.connect() as connection:
+            rows = connection.execute(query.order_by(Turn.transcript_id, Turn.start)).all()
+        by_transcript = {}
+        for transcript_id, group in groupby(rows, key=lambda row: row.transcript_id):
+            turns = list(group)
+            by_transcript[transcript_id] = ([turn.start for turn in turns], turns)
+        return by_transcript
 
     def mask_ids(self, text: str) -> str:
         """`text` with qualcode's own ids blanked out: 'SOU-S03-BM' must not be read as someone's initials."""
