@@ -113,10 +113,15 @@ class Corpus:
         votes = Counter(t for word in known for t in self.index[word])
         return [transcript_id for transcript_id, _ in votes.most_common()]
 
-    def holding(self, words: list[str]) -> set[str]:
-        """Transcripts that hold every one of `words`: the only places an exact match can be."""
-        sets = sorted((self.index.get(word, set()) for word in set(words)), key=len)
-        return set.intersection(*sets) if sets else set()
+    def holding(self, fragments: list[str]) -> set[str] | None:
+        """Transcripts that hold every inner word of `fragments`, the only places they can all be; None if no word tells.
+
+        A fragment's first and last words may be cut (''principles' from
+        "'principles'.", 'ing' from 'thinking'); the words inside it are whole.
+        """
+        words = {word for fragment in fragments for word in _WORD.findall(fragment)[1:-1]}
+        sets = sorted((self.index.get(word, set()) for word in words), key=len)
+        return set.intersection(*sets) if sets else None
 
     def locate(self, quote: str, hint: str | None = None) -> list[Match]:
         """Every transcript holding all the quote's fragments in order (`hint` first), else the best fuzzy passage.
@@ -131,9 +136,9 @@ class Corpus:
         ranked = self.candidates([w for fragment in fragments for w in _WORD.findall(fragment)])
         order = ([hint] if hint in self.sources else []) + [t for t in ranked if t != hint]
         # The pieces between omissions are in any transcript that holds the quote, so are their words.
-        holding = self.holding([w for fragment in fragments[1:] or fragments for w in _WORD.findall(fragment)])
+        holding = self.holding(fragments[1:] or fragments)
         exact = []
-        for transcript_id in (t for t in order if t in holding):
+        for transcript_id in (t for t in order if holding is None or t in holding):
             found = _in_order(self.sources[transcript_id].folded, fragments)
             if found is not None:
                 exact.append(Match(transcript_id, found[0], found[1], 100.0, True))

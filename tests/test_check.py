@@ -78,6 +78,8 @@ def test_editing_marks_are_allowed(study, tmp_path: Path):
          "Principal, secondary converter academy, Ofsted Outstanding"),
         ("Well, we\u2019re a two\u2013form entry primary on the edge of town.",
          "Headteacher, maintained primary school, Ofsted Good"),
+        ("re a two\u2013form entry prim",  # cut inside words at both ends: still the source's own characters
+         "Headteacher, maintained primary school, Ofsted Good"),
     ]), encoding="utf-8")
     assert check_report(study, path).findings == []
 
