@@ -228,6 +228,22 @@ class Coding(Base):
     code: Mapped[Code] = relationship()
 
 
+class CodeTally(Base):
+    """How many distinct spans of a transcript are coded with a code by counted codings (not suggestions).
+
+    Kept by database triggers on `codings` (migration 0004), never written by
+    qualcode: the matrix sums these rows instead of counting every coding.
+    There is no row for a code a transcript has no counted coding of.
+    """
+
+    __tablename__ = "code_tallies"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    code_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcript_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    segments: Mapped[int] = mapped_column(Integer)
+
+
 class Memo(Base):
     """A researcher's note on the project, a locality, a school, a transcript, a code or a coding."""
 

@@ -283,9 +283,9 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
                 where: Where | None, origins: tuple[str, ...]) -> pd.Series:
     """The same counts as `_frame_counts`, grouped in the database: one query, nothing per coding in Python.
 
-    Distinct spans are counted per code and transcript straight from the
-    covering index `ix_codings_code_span`; only then are those (far fewer)
-    rows joined to the transcripts' metadata, read once into `m`.
+    Distinct spans are counted per code and transcript first (`_per_transcript`);
+    only then are those (far fewer) rows joined to the transcripts' metadata,
+    read once into `m`.
     """
     import pandas as pd
 
@@ -294,7 +294,8 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
     if not pairs:
         return pd.Series(dtype=int)
     ids = {path: code_id for code_id, path in chosen.items()}
-    parameters: dict[str, object] = {"origins": list(origins), "codes": sorted({code_id for code_id, _ in pairs})}
+    parameters: dict[str, object] = {"codes": sorted({code_id for code_id, _ in pairs})}
+    targets_cte = ""
     if rollup:
         # A coding counts for each chosen ancestor of its code: one row per (coding, target).
         values = []
@@ -302,25 +303,19 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
             values.append(f"(:i{n}, :t{n})")
             parameters.update({f"i{n}": code_id, f"t{n}": ids[target]})
         targets_cte = f"targets(code_id, target) AS (VALUES {', '.join(values)}),"
-        code, join = "t.target", "JOIN targets t ON t.code_id = c.code_id"
-    else:
-        targets_cte, code, join = "", "c.code_id", ""
+    tallied = not rollup and set(origins) == set(COUNTED_ORIGINS)
+    if not tallied:
+        parameters["origins"] = list(origins)
     filters = []
     for n, (field, value) in enumerate((where or {}).items()):
         filters.append(f"{_SQL_FIELDS[field]} = :w{n}")
         parameters[f"w{n}"] = resolve_value(project, field, value)
     fields = sorted(set(by))
-    # Two codings of a code on the same span (two coders, say) are one segment: a span is one
-    # number, its start in the high 32 bits. MATERIALIZED (SQLite 3.35, PostgreSQL 12) reads the
-    # metadata of every transcript once instead of looking it up for each code in each transcript.
+    # MATERIALIZED (SQLite 3.35, PostgreSQL 12) reads the metadata of every transcript once
+    # instead of looking it up for each code in each transcript.
     statement = text(f"""
         WITH {targets_cte}
-        pt AS (
-            SELECT {code} AS code, c.transcript_id, COUNT(DISTINCT c.start * 4294967296 + c."end") AS n
-            FROM codings c {join}
-            WHERE c.code_id IN :codes AND c.origin IN :origins
-            GROUP BY {code}, c.transcript_id
-        ),
+        pt AS ({_per_transcript(rollup, tallied)}),
         m AS MATERIALIZED (
             SELECT tr.id AS transcript_id, p.id AS participant, s.id AS school,
                    {", ".join(f"{_SQL_FIELDS[f]} AS {f}" for f in fields)}
@@ -332,13 +327,33 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
         SELECT pt.code, {", ".join(f"m.{f}" for f in by)}, {_SQL_UNITS[unit]} AS n
         FROM pt JOIN m ON m.transcript_id = pt.transcript_id
         GROUP BY pt.code, {", ".join(f"m.{f}" for f in by)}
-    """).bindparams(bindparam("codes", expanding=True), bindparam("origins", expanding=True))
+    """).bindparams(*(bindparam(name, expanding=True) for name in ("codes", "origins") if name in parameters))
     with project.engine.connect() as connection:
         frame = pd.DataFrame([tuple(row) for row in connection.execute(statement, parameters)], columns=["code", *by, "n"])
     frame["code"] = frame["code"].map(chosen)
     frame[by] = frame[by].fillna(MISSING)
     frame = frame[frame["n"] > 0]
     return frame.groupby(["code", *by])["n"].sum()
+
+
+def _per_transcript(rollup: bool, tallied: bool) -> str:
+    """SQL for the distinct coded spans of each code (or chosen ancestor, `rollup`) in each transcript.
+
+    For the counted origins and no rollup the database keeps these counts
+    (`CodeTally`, one row per code and transcript); otherwise they are counted
+    from the covering index `ix_codings_code_span`. Two codings of a code on
+    the same span (two coders, say) are one segment: a span is one number,
+    its start in the high 32 bits. Under rollup a span coded with a code and
+    its child is one segment of the parent, which the tallies cannot tell.
+    """
+    if tallied:
+        return "SELECT code_id AS code, transcript_id, segments AS n FROM code_tallies WHERE code_id IN :codes"
+    code, join = ("t.target", "JOIN targets t ON t.code_id = c.code_id") if rollup else ("c.code_id", "")
+    return f"""
+        SELECT {code} AS code, c.transcript_id, COUNT(DISTINCT c.start * 4294967296 + c."end") AS n
+        FROM codings c {join}
+        WHERE c.code_id IN :codes AND c.origin IN :origins
+        GROUP BY {code}, c.transcript_id"""
 
 
 def _count(frame: pd.DataFrame, keys: list[str], unit: str) -> pd.Series:

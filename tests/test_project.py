@@ -90,3 +90,22 @@ def test_models_and_migrations_agree(project):
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
 
+
+
+def test_an_older_project_upgrades_and_counts_its_codings_into_the_tallies(tmp_path: Path, corpus: Path):
+    """A project made before migration 0004 gets `code_tallies` filled from the codings it has."""
+    from alembic import command
+
+    from qualcode.project import Project
+    from tests.coded_fixture import make_coded_project
+    from tests.test_query import counted_spans, tallies
+
+    project = make_coded_project(tmp_path / "coded", corpus)
+    expected = counted_spans(project)
+    with project.engine.begin() as connection:
+        command.downgrade(db._alembic_config(connection), "0003")
+    assert db.current_revision(project.engine) == "0003"
+    project.close()
+    reopened = Project.open(tmp_path / "coded")
+    assert db.current_revision(reopened.engine) == db.SCHEMA_REVISION
+    assert tallies(reopened) == expected != {}
