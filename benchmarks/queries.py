@@ -14,11 +14,13 @@ SQL (load 1-2.5 from other work) -> after migration 0004's code tallies
 (quiet machine):
 
     scale 10 (1,820 transcripts, 135,399 codings)
-    matrix code × locality                      655 ->   177-213 ->   63 ms
+    baseline: every coding into pandas                            1583 ms
+    matrix code × locality                      655 ->   177-213 ->   63 ms (x0.04)
     matrix rolled up × phase,ofsted (schools)  1414 ->   602-719 ->  732 ms
     cooccur within turn                        6423 ->  1047-1068 -> 1132 ms
     scale 1
-    matrix code × locality                       71 ->    29 ->   15 ms
+    baseline: every coding into pandas                             147 ms
+    matrix code × locality                       71 ->    29 ->   15 ms (x0.11)
     cooccur within turn                         671 ->    96 ->   99 ms
     all demo reports (14 files)                28.7 ->  15.6 ->  16.1 s
 
