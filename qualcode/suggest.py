@@ -166,22 +166,26 @@ def _longest(ranked: list[str], tallies: dict[str, _Tally], window: int = 200) -
     ]
 
 
-def _codebook_words(session) -> tuple[set[str], list[str]]:
-    """Every lemma and phrase of the codebook's patterns, lower-cased."""
+def _codebook_words(session) -> tuple[set[str], re.Pattern | None]:
+    """Every lemma of the codebook's patterns, and one expression finding any of its phrases, lower-cased.
+
+    One compiled alternation rather than a search per phrase: the study's
+    codebook has 800 phrases, more than `re` keeps compiled, so searching
+    them one by one recompiled every phrase for every candidate.
+    """
     lemmas: set[str] = set()
-    phrases: list[str] = []
+    phrases: set[str] = set()
     for patterns in session.scalars(select(Code.patterns)):
         lemmas.update(word.lower() for word in (patterns or {}).get("lemmas") or [])
-        phrases.extend(phrase.lower() for phrase in (patterns or {}).get("phrases") or [])
-    return lemmas, phrases
+        phrases.update(phrase.lower() for phrase in (patterns or {}).get("phrases") or [])
+    alternatives = "|".join(re.escape(phrase) for phrase in sorted(phrases, key=len, reverse=True))
+    return lemmas, re.compile(rf"\b(?:{alternatives})\b") if phrases else None
 
 
-def _is_covered(phrase: str, covered: tuple[set[str], list[str]]) -> bool:
+def _is_covered(phrase: str, covered: tuple[set[str], re.Pattern | None]) -> bool:
     lemmas, phrases = covered
     words = re.findall(r"[\w\-]+", phrase)
-    return any(word in lemmas or word.rstrip("s") in lemmas for word in words) or any(
-        re.search(rf"\b{re.escape(p)}\b", phrase) for p in phrases
-    )
+    return any(word in lemmas or word.rstrip("s") in lemmas for word in words) or bool(phrases and phrases.search(phrase))
 
 
 def _tally(parsed: list[Parsed]) -> dict[str, _Tally]:

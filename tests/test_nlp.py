@@ -309,6 +309,16 @@ def test_suggest_by_locality_ranks_by_keyness(planted) -> None:
     assert [c.group for c in by_locality] == ["locality=Eastern"] and by_locality[0].keyness > 0
 
 
+@pytest.mark.parametrize("phrase, covered", [("lonely island", True), ("lonely isl", False)])
+def test_suggest_leaves_out_phrases_the_codebook_has_among_many(planted, phrase, covered) -> None:
+    """A codebook phrase covers a candidate containing it as whole words, even among more phrases than `re` caches."""
+    with planted.session() as session:
+        code = session.scalar(select(Code).where(Code.name == "isolated-schools"))
+        fillers = [f"filler phrase {n}" for n in range(600)]
+        code.patterns = {**(code.patterns or {}), "phrases": [*fillers, phrase.upper()]}
+    assert ("lonely island" not in {c.phrase for c in suggest(planted, top=100, clusters=0)}) is covered
+
+
 def test_log_likelihood_matches_dunnings_formula() -> None:
     assert log_likelihood(10, 0, 100, 100) == pytest.approx(2 * 10 * 0.6931471805599453)
     assert log_likelihood(0, 10, 100, 100) == pytest.approx(-2 * 10 * 0.6931471805599453)
