@@ -35,7 +35,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=REPO, env=env, capture_output=True, text=True, timeout=1200,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    (folder / "messages.txt").write_text(result.stderr, encoding="utf-8")
     return folder
+
+
+def test_demo_ends_by_saying_where_to_look(run, demo: Path):
+    ending = " ".join((demo / "messages.txt").read_text(encoding="utf-8").split()[-40:])
+    assert f"Start with {demo / 'reports' / 'cases.html'}" in ending
+    command = ending.split("try '")[1].split("'")[0].split()
+    assert command[:2] == ["qualcode", "query"]
+    matrix = run(*command[1:])
+    assert matrix.returncode == 0 and "Eastern" in matrix.stdout
 
 
 def test_demo_writes_every_report(demo: Path):
