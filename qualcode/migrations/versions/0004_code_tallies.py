@@ -6,8 +6,9 @@ Create Date: 2026-11-23 16:40:00
 
 `code_tallies` holds, per code and transcript, how many distinct spans are
 coded with the code by a counted coding (manual, accepted or auto; not a
-suggestion). The code × metadata matrix sums these rows (about one per
-twenty codings) instead of counting distinct spans over every coding.
+suggestion), with no row where that is 0. The code × metadata matrix sums
+these rows (one per five codings in the scale-10 sample corpus) instead of
+counting distinct spans over every coding.
 
 Triggers on `codings` keep it exact whatever writes a coding (qualcode, undo,
 a re-import moving spans, a merge recoding them, or plain SQL): a coding adds
