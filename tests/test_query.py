@@ -228,13 +228,15 @@ def test_cooccurrence_equals_brute_force(scratch, data, within_near):
     assert got == _brute_force(scratch, within, near)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(data=st.data(), by=st.sampled_from(["locality", "phase,ofsted", "role", "informant_kind"]),
        unit=st.sampled_from(["segments", "transcripts", "participants", "schools"]), rollup=st.booleans(),
-       where=st.sampled_from([None, {"locality": "Eastern"}, {"phase": "secondary"}]))
-def test_counting_in_sql_agrees_with_counting_in_pandas(scratch, data, by, unit, rollup, where):
-    """The matrix's one SQL query against `coded_segments` counted in pandas, on random codings
-    with repeated spans (counted once) and suggestions (not counted)."""
+       where=st.sampled_from([None, {"locality": "Eastern"}, {"phase": "secondary"}]),
+       origins=st.sampled_from([COUNTED_ORIGINS, ("suggested",), tuple(ORIGINS)]))
+def test_counting_in_sql_agrees_with_counting_in_pandas(scratch, data, by, unit, rollup, where, origins):
+    """The matrix's one SQL query (from the tallies, or from the codings for other origins or a
+    rollup) against `coded_segments` counted in pandas, on random codings with repeated spans
+    (counted once) and suggestions (counted only when asked for)."""
     from qualcode.query import _frame_counts, _sql_counts, coded_segments, select_codes
 
     with scratch.session() as session:
@@ -242,8 +244,8 @@ def test_counting_in_sql_agrees_with_counting_in_pandas(scratch, data, by, unit,
         codes = sorted(code_paths(session))
     _replace_codings(scratch, data.draw(random_codings(texts, codes, coarse=True), label="codings"))
     fields = by.split(",")
-    in_sql = _sql_counts(scratch, select_codes(scratch, None), fields, unit, rollup, where, COUNTED_ORIGINS)
-    in_pandas = _frame_counts(coded_segments(scratch, None, where, rollup=rollup), fields, unit)
+    in_sql = _sql_counts(scratch, select_codes(scratch, None), fields, unit, rollup, where, origins)
+    in_pandas = _frame_counts(coded_segments(scratch, None, where, origins, rollup=rollup), fields, unit)
     # pandas keeps a 0 where no school is counted (a system informant's codings, by school): the same table.
     assert in_sql.to_dict() == {key: n for key, n in in_pandas.to_dict().items() if n}
 
