@@ -15,8 +15,9 @@ from sqlalchemy import select
 from qualcode.codebook import add_code
 from qualcode.coding import add_memo, apply_codes
 from qualcode.corpus import import_paths
-from qualcode.models import Coding, Transcript
+from qualcode.models import CodeTally, Coding, Transcript
 from qualcode.project import Project, init_project
+from qualcode.query import COUNTED_ORIGINS
 
 CODES = ["markets", "markets/competition", "networks", "networks/tsa"]
 
@@ -64,3 +65,40 @@ def span_of(project: Project, transcript: str, phrase: str) -> tuple[int, int]:
 
 def words(phrase: str) -> int:
     return len(phrase.split())
+
+
+def tallies(project) -> dict[tuple[int, str], int]:
+    """The database's own `code_tallies`."""
+    with project.session() as session:
+        rows = session.execute(select(CodeTally.code_id, CodeTally.transcript_id, CodeTally.segments)).all()
+    return {(code, transcript): n for code, transcript, n in rows}
+
+
+def counted_spans(project) -> dict[tuple[int, str], int]:
+    """What the triggers must keep: distinct counted spans per code and transcript, counted in Python."""
+    with project.session() as session:
+        codings = session.execute(select(Coding.code_id, Coding.transcript_id, Coding.start, Coding.end)
+                                  .where(Coding.origin.in_(COUNTED_ORIGINS))).all()
+    spans: dict[tuple[int, str], set] = {}
+    for code, transcript, start, end in codings:
+        spans.setdefault((code, transcript), set()).add((start, end))
+    return {key: len(found) for key, found in spans.items()}
+
+
+def change_codings(project, changes: list[tuple[str, int, object]]) -> None:
+    """Apply (kind, place, value) edits to the codings, by place in the table: delete, or set origin, code, or span
+    (to the span of the coding at place `value`)."""
+    with project.session() as session:
+        for kind, place, value in changes:
+            codings = session.scalars(select(Coding).order_by(Coding.id)).all()
+            if not codings:
+                return
+            coding = codings[place % len(codings)]
+            if kind == "delete":
+                session.delete(coding)
+            elif kind == "span":
+                other = codings[value % len(codings)]
+                coding.transcript_id, coding.start, coding.end = other.transcript_id, other.start, other.end
+            else:
+                setattr(coding, "code_id" if kind == "code" else kind, value)
+            session.flush()

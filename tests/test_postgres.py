@@ -96,13 +96,12 @@ def test_queries_count_the_same_on_postgres(tmp_path: Path, corpus: Path, pg_url
 
 def test_postgres_keeps_code_tallies_through_changes(tmp_path: Path, corpus: Path, pg_url: str):
     """The PL/pgSQL trigger of migration 0004 does what SQLite's triggers do."""
-    from tests.coded_fixture import make_coded_project
-    from tests.test_query import _change_codings, counted_spans, tallies
+    from tests.coded_fixture import change_codings, counted_spans, make_coded_project, tallies
 
     pg = make_coded_project(tmp_path / "pg", corpus, database_url=pg_url)
     assert tallies(pg) == counted_spans(pg) != {}
     codes = sorted({code for code, _ in counted_spans(pg)})
     changes = [("span", 0, 1), ("span", 2, 1), ("origin", 1, "suggested"), ("code", 3, codes[-1]), ("delete", 1, None),
                ("origin", 5, "manual"), ("delete", 0, None), ("span", 4, 6)]
-    _change_codings(pg, changes)
+    change_codings(pg, changes)
     assert tallies(pg) == counted_spans(pg)

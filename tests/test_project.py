@@ -91,14 +91,12 @@ def test_models_and_migrations_agree(project):
     assert diff == []
 
 
-
 def test_an_older_project_upgrades_and_counts_its_codings_into_the_tallies(tmp_path: Path, corpus: Path):
     """A project made before migration 0004 gets `code_tallies` filled from the codings it has."""
     from alembic import command
 
     from qualcode.project import Project
-    from tests.coded_fixture import make_coded_project
-    from tests.test_query import counted_spans, tallies
+    from tests.coded_fixture import counted_spans, make_coded_project, tallies
 
     project = make_coded_project(tmp_path / "coded", corpus)
     expected = counted_spans(project)

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from qualcode.errors import QualcodeError
-from qualcode.models import Code, CodeTally, Coding, Transcript, Turn
+from qualcode.models import Code, Coding, Transcript, Turn
 from qualcode.overview import code_paths
 from qualcode.query import COUNTED_ORIGINS, cooccur, export_table, find, framework, matrix, parse_where, records, text_search
-from tests.coded_fixture import CODINGS, make_coded_project, words
+from tests.coded_fixture import CODINGS, change_codings, counted_spans, make_coded_project, tallies, words
 from tests.conftest import FIXTURES
 
 
@@ -263,24 +263,6 @@ def test_small_cell_warnings_on_a_single_school_or_person_in_a_locality(coded):
     assert small_cell_warnings(matrix(coded, codes="markets"), "locality", "segments") == []
 
 
-def tallies(project) -> dict[tuple[int, str], int]:
-    """The database's own `code_tallies`."""
-    with project.session() as session:
-        rows = session.execute(select(CodeTally.code_id, CodeTally.transcript_id, CodeTally.segments)).all()
-    return {(code, transcript): n for code, transcript, n in rows}
-
-
-def counted_spans(project) -> dict[tuple[int, str], int]:
-    """What the triggers must keep: distinct counted spans per code and transcript, counted in Python."""
-    with project.session() as session:
-        codings = session.execute(select(Coding.code_id, Coding.transcript_id, Coding.start, Coding.end)
-                                  .where(Coding.origin.in_(COUNTED_ORIGINS))).all()
-    spans: dict[tuple[int, str], set] = {}
-    for code, transcript, start, end in codings:
-        spans.setdefault((code, transcript), set()).add((start, end))
-    return {key: len(found) for key, found in spans.items()}
-
-
 @st.composite
 def coding_changes(draw, codes: list[int]) -> list[tuple[str, int, object]]:
     """Edits to make to existing codings, by their place in the table: delete one, or change its
@@ -295,23 +277,6 @@ def coding_changes(draw, codes: list[int]) -> list[tuple[str, int, object]]:
     return changes
 
 
-def _change_codings(project, changes) -> None:
-    with project.session() as session:
-        for kind, place, value in changes:
-            codings = session.scalars(select(Coding).order_by(Coding.id)).all()
-            if not codings:
-                return
-            coding = codings[place % len(codings)]
-            if kind == "delete":
-                session.delete(coding)
-            elif kind == "span":
-                other = codings[value % len(codings)]
-                coding.transcript_id, coding.start, coding.end = other.transcript_id, other.start, other.end
-            else:
-                setattr(coding, "code_id" if kind == "code" else kind, value)
-            session.flush()
-
-
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_the_database_keeps_code_tallies_exact_through_every_change(scratch, data):
@@ -322,7 +287,7 @@ def test_the_database_keeps_code_tallies_exact_through_every_change(scratch, dat
         codes = sorted(code_paths(session))
     _replace_codings(scratch, data.draw(random_codings(texts, codes, coarse=True), label="codings"))
     assert tallies(scratch) == counted_spans(scratch)
-    _change_codings(scratch, data.draw(coding_changes(codes), label="changes"))
+    change_codings(scratch, data.draw(coding_changes(codes), label="changes"))
     assert tallies(scratch) == counted_spans(scratch)
 
 
