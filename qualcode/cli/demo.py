@@ -29,6 +29,6 @@ def demo_cli(
     terminal.table("autocode against the gold coding (top-level themes)", ["theme", "precision", "recall", "F1"], rows)
     for path in result.written:
         terminal.info(f"wrote {path}")
-    terminal.info(f"\nStart with {reports / 'cases.html'}: the four localities side by side, each linked to its case"
+    terminal.info(f"\nStart with {reports / 'cases.html'}: the localities side by side, each linked to its case"
                   f" study; then the quote banks (quotes-*.html). The coded project is in {project}/: try"
                   f" 'qualcode query matrix --by locality --project {project}'.")
