@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz import process
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode import anchoring
+from qualcode import anchoring, turns
 from qualcode.errors import ImportFailed, Problem
 from qualcode.metadata import (
     SCHOOL_FIELDS,
@@ -29,15 +29,15 @@ from qualcode.metadata import (
     Validator,
     read_keyed_file,
 )
-from qualcode.models import Locality, Participant, Partnership, School, SchoolDesignation, Transcript, Turn
+from qualcode.models import Locality, Participant, Partnership, School, SchoolDesignation, Transcript
 from qualcode.project import Project
-from qualcode.transcript import INTERVIEWER_LABELS, ParsedTranscript, load_yaml_mapping, parse_docx_file, parse_text_file
+from qualcode.speakers import Reading
+from qualcode.transcript import ParsedTranscript, load_yaml_mapping, parse_docx_file, parse_text_file
+from qualcode.turns import SpeakerSummary
 
 TRANSCRIPT_SUFFIXES = (".txt", ".md", ".docx")
 SCHOOL_FILES = ("schools.yaml", "schools.yml", "schools.csv")
 PARTNERSHIP_FILES = ("partnerships.yaml", "partnerships.yml", "partnerships.csv")
-#: Speaker labels used for interviewees who are not named by role.
-PARTICIPANT_LABELS = ("interviewee", "respondent", "participant")
 
 Progress = Callable[[int, int], None]
 
@@ -60,7 +60,19 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     #: Codings moved by a changed transcript that were not found exactly.
     reanchored: list[Reanchored] = field(default_factory=list)
+    #: The speakers read in each file, with what could not be read for sure.
+    speakers: list[SpeakerSummary] = field(default_factory=list)
     dry_run: bool = False
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [warning for summary in self.speakers for warning in summary.warnings]
+
+    def as_json(self) -> dict:
+        return {
+            "dry_run": self.dry_run, "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+            "notes": self.notes, "transcripts": [summary.as_json() for summary in self.speakers],
+        }
 
 
 @dataclass
@@ -68,37 +80,39 @@ class _Interview:
     parsed: ParsedTranscript
     record: InterviewRecord
     text_hash: str
+    reading: Reading
 
 
 def import_paths(
-    project: Project, paths: Iterable[Path], dry_run: bool = False, progress: Progress | None = None
+    project: Project,
+    paths: Iterable[Path],
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    strict: bool = False,
 ) -> ImportReport:
-    """Validate and import transcript files and folders; raise `ImportFailed` listing every problem."""
+    """Validate and import transcript files and folders; raise `ImportFailed` listing every problem.
+
+    With `strict`, what would only be a warning about speakers (no participant
+    turns, label-like lines read as speech) is a problem too.
+    """
     transcripts, school_files, partnership_files = collect_files([Path(p) for p in paths])
     validator = Validator(project.settings.vocabularies)
-    labels = speaker_labels(project)
     with project.session(commit=not dry_run) as session:
         partnerships = _read_records(partnership_files, validator, _partnership)
         schools = _read_records(school_files, validator, _school_row)
-        interviews = _read_interviews(transcripts, validator, labels, schools, progress)
+        interviews = _read_interviews(transcripts, validator, project.settings, schools, progress)
         _check_references(session, validator, schools, partnerships, interviews)
+        report = ImportReport(dry_run=dry_run)
+        report.speakers = [
+            turns.summarise(i.record.transcript_id, i.parsed.path, i.reading, i.parsed.body_line) for i in interviews
+        ]
+        if strict:
+            validator.problems += report.warnings
         if validator.problems:
             raise ImportFailed(sorted(validator.problems, key=lambda p: (str(p.path), p.line or 0)))
-        report = ImportReport(dry_run=dry_run)
         report.notes = [f"{i.parsed.path}: {note}" for i in interviews for note in i.parsed.notes]
         _write(session, schools, partnerships, interviews, report)
     return report
-
-
-def speaker_labels(project: Project) -> frozenset[str]:
-    """Labels that may open a turn: the interviewer's, 'Interviewee', every staff role and its aliases.
-
-    Informant kinds are not labels ("Ofsted: they came in March" is speech);
-    system informants speak as 'Interviewee:'.
-    """
-    vocabularies = project.settings.vocabularies
-    names = [*INTERVIEWER_LABELS, *PARTICIPANT_LABELS, *vocabularies.values["role"], *vocabularies.aliases.get("role", {})]
-    return frozenset(name.lower() for name in names)
 
 
 def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]]:
@@ -171,7 +185,7 @@ def _school_row(validator: Validator, key: str, data: dict, where: Located) -> S
 def _read_interviews(
     paths: list[Path],
     validator: Validator,
-    labels: frozenset[str],
+    settings,
     schools: dict[str, SchoolRecord],
     progress: Progress | None,
 ) -> list[_Interview]:
@@ -179,12 +193,12 @@ def _read_interviews(
     seen: dict[str, Located] = {}
     for done, path in enumerate(paths, start=1):
         try:
-            parsed = _parse(path, labels)
+            parsed = _parse(path)
         except Problem as problem:
             validator.problems.append(problem)
             continue
         where = Located(parsed.meta_path or path, parsed.field_lines, line=1 if parsed.field_lines else None)
-        interview = _interview(parsed, validator, where, schools)
+        interview = _interview(parsed, validator, where, schools, turns.read(parsed.text, parsed.meta, settings))
         if interview.record.transcript_id in seen:
             first = seen[interview.record.transcript_id]
             validator.fail(where, "id", f"'{interview.record.transcript_id}' is also the id of {first.path}")
@@ -196,9 +210,9 @@ def _read_interviews(
     return interviews
 
 
-def _parse(path: Path, labels: frozenset[str]) -> ParsedTranscript:
+def _parse(path: Path) -> ParsedTranscript:
     """Parse one file, taking metadata from a sidecar `<name>.yaml` when there is one."""
-    parsed = parse_docx_file(path, labels) if path.suffix.lower() == ".docx" else parse_text_file(path, labels)
+    parsed = parse_docx_file(path) if path.suffix.lower() == ".docx" else parse_text_file(path)
     sidecar = path.with_suffix(".yaml")
     if sidecar.is_file():
         meta, lines = load_yaml_mapping(sidecar.read_text(encoding="utf-8-sig"), sidecar)
@@ -210,7 +224,7 @@ def _parse(path: Path, labels: frozenset[str]) -> ParsedTranscript:
 
 
 def _interview(
-    parsed: ParsedTranscript, validator: Validator, where: Located, schools: dict[str, SchoolRecord]
+    parsed: ParsedTranscript, validator: Validator, where: Located, schools: dict[str, SchoolRecord], reading: Reading
 ) -> _Interview:
     """Validate an interview's fields; school fields in the front matter describe or must match its school."""
     meta = parsed.meta
@@ -226,7 +240,7 @@ def _interview(
             _check_agreement(validator, known, here, where, school_fields)
     elif not record.school_id and "informant_kind" not in meta and set(school_fields) - {"locality"}:
         validator.fail(where, None, "school fields given but no 'school' id")
-    return _Interview(parsed, record, hashlib.sha256(parsed.text.encode("utf-8")).hexdigest())
+    return _Interview(parsed, record, hashlib.sha256(parsed.text.encode("utf-8")).hexdigest(), reading)
 
 
 def _as_data(school: SchoolRecord) -> dict:
@@ -315,7 +329,7 @@ def _write(
     with session.no_autoflush:
         texts_changed = [i for i in interviews if _store_interview(session, i, stored.get(i.record.transcript_id), report)]
     session.flush()
-    _store_turns(session, texts_changed)
+    turns.store(session, {i.record.transcript_id: i.reading for i in texts_changed})
 
 
 def _store_school(session: Session, record: SchoolRecord) -> None:
@@ -344,7 +358,7 @@ def _store_partnership(session: Session, record: PartnershipRecord) -> None:
 
 
 def _store_interview(session: Session, interview: _Interview, transcript: Transcript | None, report: ImportReport) -> bool:
-    """Store the participant and transcript; True if the text is new or changed (its turns need storing)."""
+    """Store the participant and transcript; True if its turns need storing (a new or changed text, or a new reading)."""
     record = interview.record
     school = session.get(School, record.school_id) if record.school_id else None
     participant = session.get(Participant, record.participant_id) or Participant(id=record.participant_id)
@@ -362,8 +376,9 @@ def _store_interview(session: Session, interview: _Interview, transcript: Transc
         report.added.append(record.transcript_id)
     elif transcript.sha256 == interview.text_hash:
         _set_fields(transcript, record, parsed)
-        (report.updated if session.is_modified(transcript) else report.unchanged).append(record.transcript_id)
-        return False
+        reread = _turns_differ(transcript, interview.reading)
+        (report.updated if reread or session.is_modified(transcript) else report.unchanged).append(record.transcript_id)
+        return reread
     else:
         report.reanchored += _reanchor(transcript, parsed.text)
         report.updated.append(record.transcript_id)
@@ -374,23 +389,10 @@ def _store_interview(session: Session, interview: _Interview, transcript: Transc
     return True
 
 
-def _store_turns(session: Session, interviews: list[_Interview]) -> None:
-    """Replace the turns of new and changed transcripts in two statements (tens of thousands of rows)."""
-    ids = [i.record.transcript_id for i in interviews]
-    if not ids:
-        return
-    session.execute(delete(Turn).where(Turn.transcript_id.in_(ids)))
-    rows = [
-        {"transcript_id": i.record.transcript_id, "number": n, "speaker": t.speaker,
-         "is_interviewer": t.is_interviewer, "start": t.start, "end": t.end}
-        for i in interviews
-        for n, t in enumerate(i.parsed.turns, start=1)
-    ]
-    if rows:
-        session.execute(insert(Turn), rows)
-    for transcript_id in ids:
-        if (transcript := session.get(Transcript, transcript_id)) is not None:
-            session.expire(transcript, ["turns"])
+def _turns_differ(transcript: Transcript, reading: Reading) -> bool:
+    """Whether the stored turns of an unchanged text differ from this reading (the `[speakers]` settings changed)."""
+    stored = [(t.speaker, t.role, t.start, t.end, t.time) for t in transcript.turns]
+    return stored != [(t.speaker[:80], t.role, t.start, t.end, t.time) for t in reading.turns]
 
 
 def _set_fields(transcript: Transcript, record: InterviewRecord, parsed: ParsedTranscript) -> None:
@@ -398,6 +400,7 @@ def _set_fields(transcript: Transcript, record: InterviewRecord, parsed: ParsedT
     transcript.interview_date = record.date
     transcript.kind = record.kind
     transcript.source = str(parsed.path)
+    transcript.interviewer = str(parsed.meta["interviewer"]) if parsed.meta.get("interviewer") else None
 
 
 def _reanchor(transcript: Transcript, new_text: str) -> list[Reanchored]:

@@ -240,7 +240,7 @@ def _nested_lines(text: str) -> dict[str, tuple[int, dict[str, int]]]:
     import yaml
 
     lines = {}
-    for key_node, value_node in yaml.compose(text, Loader=yaml.SafeLoader).value:
+    for key_node, value_node in yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)).value:
         fields = {}
         if isinstance(value_node, yaml.MappingNode):
             fields = {k.value: k.start_mark.line + 1 for k, _ in value_node.value}

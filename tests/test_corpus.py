@@ -76,13 +76,13 @@ def test_unknown_value_names_file_line_field_and_suggests(project, corpus):
 def test_front_matter_errors(project, corpus):
     path = corpus / "eastern/EAS-S02-HT.md"
     _set(path, "role: Principal", "role: Princpal\nschol: EAS-S02")
-    _set(path, "kind: full", "kind: full\ndate: 15 June")
+    _set(path, "date: 2015-07-02", "date: 15 June")
     with pytest.raises(ImportFailed) as error:
         import_paths(project, [corpus])
     assert messages(error) == [
         f"{path}:3: role: 'Princpal' is not a known staff role; did you mean 'Principal'?",
         f"{path}:4: schol: unknown field; did you mean 'school'?",
-        f"{path}:8: date: '15 June' is not a date like 2016-03-14",
+        f"{path}:6: date: '15 June' is not a date like 2016-03-14",
     ]
 
 
