@@ -12,12 +12,14 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from rapidfuzz import process
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from qualcode import anchoring
+from qualcode.captions import CAPTION_SUFFIXES, parse_caption_file
 from qualcode.errors import ImportFailed, Problem
 from qualcode.metadata import (
     SCHOOL_FIELDS,
@@ -33,9 +35,11 @@ from qualcode.models import Locality, Participant, Partnership, School, SchoolDe
 from qualcode.project import Project
 from qualcode.transcript import INTERVIEWER_LABELS, ParsedTranscript, load_yaml_mapping, parse_docx_file, parse_text_file
 
-TRANSCRIPT_SUFFIXES = (".txt", ".md", ".docx")
+TRANSCRIPT_SUFFIXES = (".txt", ".md", ".docx", *CAPTION_SUFFIXES)
 SCHOOL_FILES = ("schools.yaml", "schools.yml", "schools.csv")
 PARTNERSHIP_FILES = ("partnerships.yaml", "partnerships.yml", "partnerships.csv")
+#: Files in a corpus folder that are read as metadata, so never listed as skipped.
+METADATA_FILES = (*SCHOOL_FILES, *PARTNERSHIP_FILES, "participants.csv", "participants.xlsx")
 #: Speaker labels used for interviewees who are not named by role.
 PARTICIPANT_LABELS = ("interviewee", "respondent", "participant")
 
@@ -52,6 +56,13 @@ class Reanchored:
     quote: str
 
 
+class Skipped(NamedTuple):
+    """A file in an imported folder that qualcode did not read, and why."""
+
+    path: Path
+    reason: str
+
+
 @dataclass
 class ImportReport:
     added: list[str] = field(default_factory=list)
@@ -60,6 +71,8 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     #: Codings moved by a changed transcript that were not found exactly.
     reanchored: list[Reanchored] = field(default_factory=list)
+    #: Files in the imported folders that were not read (unknown extension, hidden, README).
+    skipped: list[Skipped] = field(default_factory=list)
     dry_run: bool = False
 
 
@@ -74,7 +87,7 @@ def import_paths(
     project: Project, paths: Iterable[Path], dry_run: bool = False, progress: Progress | None = None
 ) -> ImportReport:
     """Validate and import transcript files and folders; raise `ImportFailed` listing every problem."""
-    transcripts, school_files, partnership_files = collect_files([Path(p) for p in paths])
+    transcripts, school_files, partnership_files, skipped = collect_files([Path(p) for p in paths])
     validator = Validator(project.settings.vocabularies)
     labels = speaker_labels(project)
     with project.session(commit=not dry_run) as session:
@@ -84,7 +97,7 @@ def import_paths(
         _check_references(session, validator, schools, partnerships, interviews)
         if validator.problems:
             raise ImportFailed(sorted(validator.problems, key=lambda p: (str(p.path), p.line or 0)))
-        report = ImportReport(dry_run=dry_run)
+        report = ImportReport(dry_run=dry_run, skipped=skipped)
         report.notes = [f"{i.parsed.path}: {note}" for i in interviews for note in i.parsed.notes]
         _write(session, schools, partnerships, interviews, report)
     return report
@@ -101,27 +114,29 @@ def speaker_labels(project: Project) -> frozenset[str]:
     return frozenset(name.lower() for name in names)
 
 
-def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]]:
-    """Transcripts to import, and the metadata files that go with them.
+def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path], list[Skipped]]:
+    """Transcripts to import, the metadata files that go with them, and the files skipped.
 
     A folder brings every transcript and `schools.*`/`partnerships.*` file
-    below it; a single file brings the metadata files in its folder and the
-    folder above (where a corpus keeps `partnerships.yaml`).
+    below it, and lists every other file with the reason it was not read; a
+    single file brings the metadata files in its folder and the folder above
+    (where a corpus keeps `partnerships.yaml`).
     """
     transcripts: list[Path] = []
     folders: set[Path] = set()
+    skipped: list[Skipped] = []
     problems = []
     for path in paths:
         if path.is_dir():
-            below = sorted(path.rglob("*"))
-            transcripts += [p for p in below if _is_transcript(p)]
-            folders |= {path} | {p for p in below if p.is_dir()}
+            found, below = _walk(path, skipped)
+            transcripts += found
+            folders |= {path, *below}
         elif not path.exists():
             problems.append(Problem(path, None, None, "no such file or folder"))
         elif path.name in SCHOOL_FILES + PARTNERSHIP_FILES:
             folders.add(path.parent)
         elif path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
-            problems.append(Problem(path, None, None, "not a transcript: expected a .txt, .md or .docx file"))
+            problems.append(Problem(path, None, None, f"not a transcript: expected a {_suffix_list(' or ')} file"))
         else:
             transcripts.append(path)
             folders |= {path.parent, path.parent.parent}
@@ -129,11 +144,53 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]
         raise ImportFailed(problems)
     schools = _metadata_files(folders, SCHOOL_FILES)
     partnerships = _metadata_files(folders, PARTNERSHIP_FILES)
-    return list(dict.fromkeys(transcripts)), schools, partnerships
+    return list(dict.fromkeys(transcripts)), schools, partnerships, skipped
 
 
-def _is_transcript(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in TRANSCRIPT_SUFFIXES and not path.name.upper().startswith("README")
+def _walk(folder: Path, skipped: list[Skipped]) -> tuple[list[Path], list[Path]]:
+    """The transcripts and folders below `folder`; other files go into `skipped` with the reason.
+
+    A hidden folder (`.git`, `.Trash`) is listed once, not file by file.
+    """
+    transcripts: list[Path] = []
+    folders: list[Path] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            skipped.append(Skipped(path, "hidden folder" if path.is_dir() else "hidden file"))
+        elif path.is_dir():
+            found, below = _walk(path, skipped)
+            transcripts += found
+            folders += [path, *below]
+        elif (reason := _skip_reason(path)) is not None:
+            skipped.append(Skipped(path, reason))
+        elif path.suffix.lower() in TRANSCRIPT_SUFFIXES:
+            transcripts.append(path)
+    return transcripts, folders
+
+
+def _skip_reason(path: Path) -> str | None:
+    """Why a file in an imported folder is not read; None for transcripts and metadata files."""
+    suffix = path.suffix.lower()
+    if path.name.upper().startswith("README"):
+        return "a README, not a transcript"
+    if path.name.startswith("~$"):
+        return "Word's lock file for a document that is open"
+    if path.name.lower() in METADATA_FILES or suffix in TRANSCRIPT_SUFFIXES or _is_sidecar(path):
+        return None
+    if suffix in (".yaml", ".yml"):
+        return f"no transcript named '{path.stem}' beside it, so not a sidecar (a sidecar is NAME.yaml beside NAME.txt)"
+    what = f"unknown extension '{path.suffix}'" if path.suffix else "no extension"
+    return f"{what} (qualcode reads {_suffix_list(', ')})"
+
+
+def _is_sidecar(path: Path) -> bool:
+    """A `<name>.yaml` beside a transcript `<name>.*` holds that transcript's metadata."""
+    return path.suffix == ".yaml" and any(path.with_suffix(suffix).is_file() for suffix in TRANSCRIPT_SUFFIXES)
+
+
+def _suffix_list(last: str) -> str:
+    """'.txt, .md, .docx, .vtt, .srt', or with `last` ' or ' before the final one."""
+    return ", ".join(TRANSCRIPT_SUFFIXES[:-1]) + last + TRANSCRIPT_SUFFIXES[-1]
 
 
 def _metadata_files(folders: set[Path], names: tuple[str, ...]) -> list[Path]:
@@ -198,7 +255,11 @@ def _read_interviews(
 
 def _parse(path: Path, labels: frozenset[str]) -> ParsedTranscript:
     """Parse one file, taking metadata from a sidecar `<name>.yaml` when there is one."""
-    parsed = parse_docx_file(path, labels) if path.suffix.lower() == ".docx" else parse_text_file(path, labels)
+    suffix = path.suffix.lower()
+    if suffix in CAPTION_SUFFIXES:
+        parsed = parse_caption_file(path)
+    else:
+        parsed = parse_docx_file(path, labels) if suffix == ".docx" else parse_text_file(path, labels)
     sidecar = path.with_suffix(".yaml")
     if sidecar.is_file():
         meta, lines = load_yaml_mapping(sidecar.read_text(encoding="utf-8-sig"), sidecar)

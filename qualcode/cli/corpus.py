@@ -10,7 +10,7 @@ from qualcode.cli._util import JsonOption, ProjectOption, open_project
 
 
 def import_cli(
-    paths: Annotated[list[Path], typer.Argument(help="Transcript files (.txt, .md, .docx) or folders.")],
+    paths: Annotated[list[Path], typer.Argument(help="Transcript files (.txt, .md, .docx, .vtt, .srt) or folders.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
     project: ProjectOption = None,
 ) -> None:
@@ -19,6 +19,8 @@ def import_cli(
 
     with terminal.progress("reading transcripts") as progress:
         report = import_paths(open_project(project), paths, dry_run=dry_run, progress=progress)
+    for skipped in report.skipped:
+        terminal.info(f"skipped: {skipped.path}: {skipped.reason}")
     for note in report.notes:
         terminal.warn(note)
     for moved in report.reanchored:
