@@ -266,8 +266,18 @@ def _parse(path: Path, labels: frozenset[str]) -> ParsedTranscript:
         parsed.meta = {**parsed.meta, **meta}
         parsed.field_lines, parsed.meta_path = lines, sidecar
     if not parsed.meta:
-        raise Problem(path, 1, None, "no metadata: start the file with '---' front matter, or add a sidecar .yaml")
+        raise Problem(path, 1, None, f"no metadata: {_metadata_fix(path)}")
     return parsed
+
+
+def _metadata_fix(path: Path) -> str:
+    """Where this kind of file can take its metadata from: a caption file only from a sidecar."""
+    sidecar = f"add a sidecar {path.with_suffix('.yaml').name}"
+    if path.suffix.lower() in CAPTION_SUFFIXES:
+        return sidecar
+    if path.suffix.lower() == ".docx":
+        return f"start the document with a table of 'field | value' rows, or {sidecar}"
+    return f"start the file with '---' front matter, or {sidecar}"
 
 
 def _interview(

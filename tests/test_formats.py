@@ -172,6 +172,18 @@ def test_folder_import_reads_captions_and_lists_what_it_skipped(run, tmp_path: P
     assert stored_turns(study, "EAS-S08-HT") == [("Interviewer", True), ("Headteacher", False)]
 
 
+def test_a_caption_file_takes_its_metadata_from_a_sidecar_only(project, tmp_path: Path):
+    write(tmp_path / "EAS-S07-HT.vtt", ZOOM)
+    service_header_document(tmp_path / "EAS-S09-HT.docx")
+    with pytest.raises(ImportFailed) as error:
+        import_paths(project, [tmp_path])
+    assert [str(problem) for problem in error.value.problems] == [
+        f"{tmp_path / 'EAS-S07-HT.vtt'}:1: no metadata: add a sidecar EAS-S07-HT.yaml",
+        f"{tmp_path / 'EAS-S09-HT.docx'}:1: no metadata: start the document with a table of 'field | value' rows, "
+        "or add a sidecar EAS-S09-HT.yaml",
+    ]
+
+
 def test_what_a_folder_import_skips_and_what_it_does_not(tmp_path: Path):
     write(tmp_path / "A.vtt", ZOOM)
     (tmp_path / "A.yaml").write_text("id: A\n")
