@@ -27,15 +27,17 @@ from qualcode.transcript import ParsedTranscript, Turn, decode, normalise_newlin
 
 CAPTION_SUFFIXES = (".vtt", ".srt")
 
-_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,]\d{3}"
-_TIMING = re.compile(rf"^\s*{_TIME}[ \t]+-->[ \t]+{_TIME}(?:[ \t].*)?$")
+# Lenient where the meaning is plain: SRT's comma, no hours, 1-3 digits of a second, no spaces round '-->'.
+_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[.,]\d{1,3}"
+_TIMING = re.compile(rf"^\s*{_TIME}[ \t]*-->[ \t]*{_TIME}(?:[ \t].*)?$")
 # What a timing line broken beyond reading still looks like: `00:00:01.000 -> ...`.
 _TIMING_LIKE = re.compile(r"^\s*\d+:\d")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>")
 # Other inline tags: <c.yellow>, </c>, <i>, <b>, <u>, <lang en>, <font color=...> and <00:00:06.000>.
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<\d[\d:.]*>")
-# Zoom's `Jane Smith: words`: a name of up to five words that starts with a capital.
-_NAMED = re.compile(r"^(?P<name>[A-Z][\w'.\-]*(?: [\w'.\-]+){0,4}):\s+(?P<words>.*)$")
+# Zoom's `Jane Smith: words`: a name of up to five words that starts with a capital
+# (`Jane Smith (she/her)` too), so that "so what I said: ..." is not taken for a name.
+_NAMED = re.compile(r"^(?P<name>[A-Z][\w'.\-]*(?: [\w'.\-()/]+){0,4}):\s+(?P<words>.*)$")
 _SKIPPED_BLOCK = re.compile(r"(?:NOTE|STYLE|REGION)(?:[ \t]|$)")
 EXAMPLE_TIMING = "'00:00:01.000 --> 00:00:04.000'"
 

@@ -29,14 +29,17 @@ ZOOM = (
     "2\r\n00:00:05.000 --> 00:00:07.500\r\nHeadteacher: Yes, of course.\r\n\r\n"
     "NOTE the recording paused here\r\nfor two minutes\r\n\r\n"
     "3\r\n00:00:07.500 --> 00:00:09.000\r\nHeadteacher: We're a two-form entry primary.\r\n\r\n"
-    "4\r\n00:02:10.000 --> 00:02:12.000\r\nOfsted: they came in March.\r\n\r\n"
-    "5\r\n01:02:03.040 --> 01:02:05.000\r\nInterviewer: Thank you.\r\n"
+    "4\r\n00:02:10.000 --> 00:02:12.000\r\nHeadteacher: Ofsted: they came in March,\r\n\r\n"
+    "5\r\n00:02:12.000 --> 00:02:13.000\r\nand we held on to Good.\r\n\r\n"
+    "6\r\n01:02:03.040 --> 01:02:05.000\r\nInterviewer: Thank you.\r\n\r\n"
+    "7\r\n01:02:06.000 --> 01:02:07.000\r\nJane Smith (she/her): Bye!\r\n"
 )
 ZOOM_TEXT = (
     "[00:00:01] Interviewer: Could you tell me & the panel about the school?\n\n"
-    "[00:00:05] Headteacher: Yes, of course. We're a two-form entry primary.\n\n"
-    "[00:02:10] Ofsted: they came in March.\n\n"
-    "[01:02:03] Interviewer: Thank you.\n"
+    "[00:00:05] Headteacher: Yes, of course. We're a two-form entry primary. Ofsted: they came in March, and we held on "
+    "to Good.\n\n"
+    "[01:02:03] Interviewer: Thank you.\n\n"
+    "[01:02:06] Jane Smith (she/her): Bye!\n"
 )
 
 TEAMS = (
@@ -76,9 +79,9 @@ def test_zoom_vtt_joins_one_speakers_cues_into_a_turn(tmp_path: Path):
     assert parsed.text == ZOOM_TEXT
     assert spoken(parsed) == [
         ("Interviewer", "Could you tell me & the panel about the school?"),
-        ("Headteacher", "Yes, of course. We're a two-form entry primary."),
-        ("Ofsted", "they came in March."),
+        ("Headteacher", "Yes, of course. We're a two-form entry primary. Ofsted: they came in March, and we held on to Good."),
         ("Interviewer", "Thank you."),
+        ("Jane Smith (she/her)", "Bye!"),
     ]
     assert parsed.meta == {} and parsed.encoding == "utf-8-sig"
 
@@ -96,7 +99,7 @@ def test_srt(tmp_path: Path):
 
 
 def test_captions_without_speakers_give_one_paragraph_per_cue_and_no_turns(tmp_path: Path):
-    path = write(tmp_path / "x.srt", "1\n00:00:01,000 --> 00:00:02,000\nso we\n\n2\n00:00:02,000 --> 00:00:04,000\nbegan.\n")
+    path = write(tmp_path / "x.srt", "1\n00:00:01,000 --> 00:00:02,000\nso we\n\n2\n00:00:02,5-->00:00:04,000\nbegan.\n")
     parsed = parse_caption_file(path)
     assert parsed.text == "[00:00:01] so we\n\n[00:00:02] began.\n"
     assert parsed.turns == []
@@ -166,7 +169,8 @@ def test_folder_import_reads_captions_and_lists_what_it_skipped(run, tmp_path: P
         f"{number} {line}" if line else str(number) for number, line in enumerate(ZOOM_TEXT.splitlines(), start=1)
     ]
     assert stored_turns(study, "EAS-S07-HT") == [
-        ("Interviewer", True), ("Headteacher", False), ("Ofsted", False), ("Interviewer", True),
+        ("Interviewer", True), ("Headteacher", False), ("Interviewer", True),
+        ("Jane Smith (she/her)", False),
     ]
     assert show_lines(run, study, "EAS-S08-HT")[0] == "1 [00:00:03] Interviewer: Who do you work with?"
     assert stored_turns(study, "EAS-S08-HT") == [("Interviewer", True), ("Headteacher", False)]
