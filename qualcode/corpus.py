@@ -175,7 +175,7 @@ def _skip_reason(path: Path) -> str | None:
         return "a README, not a transcript"
     if path.name.startswith("~$"):
         return "Word's lock file for a document that is open"
-    if path.name.lower() in METADATA_FILES or suffix in TRANSCRIPT_SUFFIXES or _is_sidecar(path):
+    if path.name in METADATA_FILES or suffix in TRANSCRIPT_SUFFIXES or _is_sidecar(path):
         return None
     if suffix in (".yaml", ".yml"):
         return f"no transcript named '{path.stem}' beside it, so not a sidecar (a sidecar is NAME.yaml beside NAME.txt)"

@@ -114,12 +114,18 @@ def _paragraph_text(paragraph) -> str:
 
 
 def _leading_bold(paragraph) -> str:
-    """The text of the bold runs the paragraph starts with."""
+    """The text of the bold runs the paragraph starts with, up to a run that ends in a colon.
+
+    Stopping there finds the label when the words after it are bold too (a
+    transcriber who sets the interviewer's questions in bold).
+    """
     bold = ""
     for run in paragraph.runs:
         if run.text and not _is_bold(run):
             break
         bold += run.text
+        if bold.rstrip().endswith(":"):
+            break
     return bold
 
 

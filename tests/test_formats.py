@@ -226,6 +226,7 @@ def test_bold_speaker_labels_in_word_become_markdown_bold(tmp_path: Path):
     bold_paragraph(document, ("Interviewer", "Speaker"), (": ", None), ("Go on.", None))
     bold_paragraph(document, ("Key point", True), (" was the funding.", None))
     bold_paragraph(document, ("Headteacher:", False), (" Not bold, still a label.", None))
+    bold_paragraph(document, ("Interviewer:", True), (" And the questions in bold?", True))
     document.save(tmp_path / "bold.docx")
     parsed = parse_docx_file(tmp_path / "bold.docx", LABELS)
     assert parsed.text == (
@@ -236,8 +237,11 @@ def test_bold_speaker_labels_in_word_become_markdown_bold(tmp_path: Path):
         "**Interviewer:** Go on.\n"
         "Key point was the funding.\n"
         "Headteacher: Not bold, still a label.\n"
+        "**Interviewer:** And the questions in bold?\n"
     )
-    assert [speaker for speaker, _ in spoken(parsed)] == ["Interviewer", "Headteacher", "Jane Smith", "Interviewer", "Headteacher"]
+    assert [speaker for speaker, _ in spoken(parsed)] == [
+        "Interviewer", "Headteacher", "Jane Smith", "Interviewer", "Headteacher", "Interviewer",
+    ]
     assert spoken(parsed)[2] == ("Jane Smith", "Sorry to interrupt, the governors are here.")
 
 
