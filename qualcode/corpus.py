@@ -12,12 +12,14 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from rapidfuzz import process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qualcode import anchoring, turns
+from qualcode.captions import CAPTION_SUFFIXES, parse_caption_file
 from qualcode.errors import ImportFailed, Problem
 from qualcode.metadata import (
     SCHOOL_FIELDS,
@@ -35,9 +37,11 @@ from qualcode.speakers import Reading
 from qualcode.transcript import ParsedTranscript, load_yaml_mapping, parse_docx_file, parse_text_file
 from qualcode.turns import SpeakerSummary
 
-TRANSCRIPT_SUFFIXES = (".txt", ".md", ".docx")
+TRANSCRIPT_SUFFIXES = (".txt", ".md", ".docx", *CAPTION_SUFFIXES)
 SCHOOL_FILES = ("schools.yaml", "schools.yml", "schools.csv")
 PARTNERSHIP_FILES = ("partnerships.yaml", "partnerships.yml", "partnerships.csv")
+#: Files in a corpus folder that are read as metadata, so never listed as skipped.
+METADATA_FILES = (*SCHOOL_FILES, *PARTNERSHIP_FILES, "participants.csv", "participants.xlsx")
 
 Progress = Callable[[int, int], None]
 
@@ -52,6 +56,13 @@ class Reanchored:
     quote: str
 
 
+class Skipped(NamedTuple):
+    """A file in an imported folder that qualcode did not read, and why."""
+
+    path: Path
+    reason: str
+
+
 @dataclass
 class ImportReport:
     added: list[str] = field(default_factory=list)
@@ -62,6 +73,8 @@ class ImportReport:
     reanchored: list[Reanchored] = field(default_factory=list)
     #: The speakers read in each file, with what could not be read for sure.
     speakers: list[SpeakerSummary] = field(default_factory=list)
+    #: Files in the imported folders that were not read (unknown extension, hidden, README).
+    skipped: list[Skipped] = field(default_factory=list)
     dry_run: bool = False
 
     @property
@@ -71,7 +84,8 @@ class ImportReport:
     def as_json(self) -> dict:
         return {
             "dry_run": self.dry_run, "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
-            "notes": self.notes, "transcripts": [summary.as_json() for summary in self.speakers],
+            "notes": self.notes, "skipped": [{"path": str(s.path), "reason": s.reason} for s in self.skipped],
+            "transcripts": [summary.as_json() for summary in self.speakers],
         }
 
 
@@ -95,14 +109,14 @@ def import_paths(
     With `strict`, what would only be a warning about speakers (no participant
     turns, label-like lines read as speech) is a problem too.
     """
-    transcripts, school_files, partnership_files = collect_files([Path(p) for p in paths])
+    transcripts, school_files, partnership_files, skipped = collect_files([Path(p) for p in paths])
     validator = Validator(project.settings.vocabularies)
     with project.session(commit=not dry_run) as session:
         partnerships = _read_records(partnership_files, validator, _partnership)
         schools = _read_records(school_files, validator, _school_row)
         interviews = _read_interviews(transcripts, validator, project.settings, schools, progress)
         _check_references(session, validator, schools, partnerships, interviews)
-        report = ImportReport(dry_run=dry_run)
+        report = ImportReport(dry_run=dry_run, skipped=skipped)
         report.speakers = [
             turns.summarise(i.record.transcript_id, i.parsed.path, i.reading, i.parsed.body_line) for i in interviews
         ]
@@ -115,27 +129,29 @@ def import_paths(
     return report
 
 
-def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]]:
-    """Transcripts to import, and the metadata files that go with them.
+def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path], list[Skipped]]:
+    """Transcripts to import, the metadata files that go with them, and the files skipped.
 
     A folder brings every transcript and `schools.*`/`partnerships.*` file
-    below it; a single file brings the metadata files in its folder and the
-    folder above (where a corpus keeps `partnerships.yaml`).
+    below it, and lists every other file with the reason it was not read; a
+    single file brings the metadata files in its folder and the folder above
+    (where a corpus keeps `partnerships.yaml`).
     """
     transcripts: list[Path] = []
     folders: set[Path] = set()
+    skipped: list[Skipped] = []
     problems = []
     for path in paths:
         if path.is_dir():
-            below = sorted(path.rglob("*"))
-            transcripts += [p for p in below if _is_transcript(p)]
-            folders |= {path} | {p for p in below if p.is_dir()}
+            found, below = _walk(path, skipped)
+            transcripts += found
+            folders |= {path, *below}
         elif not path.exists():
             problems.append(Problem(path, None, None, "no such file or folder"))
         elif path.name in SCHOOL_FILES + PARTNERSHIP_FILES:
             folders.add(path.parent)
         elif path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
-            problems.append(Problem(path, None, None, "not a transcript: expected a .txt, .md or .docx file"))
+            problems.append(Problem(path, None, None, f"not a transcript: expected a {_suffix_list(' or ')} file"))
         else:
             transcripts.append(path)
             folders |= {path.parent, path.parent.parent}
@@ -143,11 +159,53 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]
         raise ImportFailed(problems)
     schools = _metadata_files(folders, SCHOOL_FILES)
     partnerships = _metadata_files(folders, PARTNERSHIP_FILES)
-    return list(dict.fromkeys(transcripts)), schools, partnerships
+    return list(dict.fromkeys(transcripts)), schools, partnerships, skipped
 
 
-def _is_transcript(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in TRANSCRIPT_SUFFIXES and not path.name.upper().startswith("README")
+def _walk(folder: Path, skipped: list[Skipped]) -> tuple[list[Path], list[Path]]:
+    """The transcripts and folders below `folder`; other files go into `skipped` with the reason.
+
+    A hidden folder (`.git`, `.Trash`) is listed once, not file by file.
+    """
+    transcripts: list[Path] = []
+    folders: list[Path] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            skipped.append(Skipped(path, "hidden folder" if path.is_dir() else "hidden file"))
+        elif path.is_dir():
+            found, below = _walk(path, skipped)
+            transcripts += found
+            folders += [path, *below]
+        elif (reason := _skip_reason(path)) is not None:
+            skipped.append(Skipped(path, reason))
+        elif path.suffix.lower() in TRANSCRIPT_SUFFIXES:
+            transcripts.append(path)
+    return transcripts, folders
+
+
+def _skip_reason(path: Path) -> str | None:
+    """Why a file in an imported folder is not read; None for transcripts and metadata files."""
+    suffix = path.suffix.lower()
+    if path.name.upper().startswith("README"):
+        return "a README, not a transcript"
+    if path.name.startswith("~$"):
+        return "Word's lock file for a document that is open"
+    if path.name in METADATA_FILES or suffix in TRANSCRIPT_SUFFIXES or _is_sidecar(path):
+        return None
+    if suffix in (".yaml", ".yml"):
+        return f"no transcript named '{path.stem}' beside it, so not a sidecar (a sidecar is NAME.yaml beside NAME.txt)"
+    what = f"unknown extension '{path.suffix}'" if path.suffix else "no extension"
+    return f"{what} (qualcode reads {_suffix_list(', ')})"
+
+
+def _is_sidecar(path: Path) -> bool:
+    """A `<name>.yaml` beside a transcript `<name>.*` holds that transcript's metadata."""
+    return path.suffix == ".yaml" and any(path.with_suffix(suffix).is_file() for suffix in TRANSCRIPT_SUFFIXES)
+
+
+def _suffix_list(last: str) -> str:
+    """'.txt, .md, .docx, .vtt, .srt', or with `last` ' or ' before the final one."""
+    return ", ".join(TRANSCRIPT_SUFFIXES[:-1]) + last + TRANSCRIPT_SUFFIXES[-1]
 
 
 def _metadata_files(folders: set[Path], names: tuple[str, ...]) -> list[Path]:
@@ -212,15 +270,29 @@ def _read_interviews(
 
 def _parse(path: Path) -> ParsedTranscript:
     """Parse one file, taking metadata from a sidecar `<name>.yaml` when there is one."""
-    parsed = parse_docx_file(path) if path.suffix.lower() == ".docx" else parse_text_file(path)
+    suffix = path.suffix.lower()
+    if suffix in CAPTION_SUFFIXES:
+        parsed = parse_caption_file(path)
+    else:
+        parsed = parse_docx_file(path) if suffix == ".docx" else parse_text_file(path)
     sidecar = path.with_suffix(".yaml")
     if sidecar.is_file():
         meta, lines = load_yaml_mapping(sidecar.read_text(encoding="utf-8-sig"), sidecar)
         parsed.meta = {**parsed.meta, **meta}
         parsed.field_lines, parsed.meta_path = lines, sidecar
     if not parsed.meta:
-        raise Problem(path, 1, None, "no metadata: start the file with '---' front matter, or add a sidecar .yaml")
+        raise Problem(path, 1, None, f"no metadata: {_metadata_fix(path)}")
     return parsed
+
+
+def _metadata_fix(path: Path) -> str:
+    """Where this kind of file can take its metadata from: a caption file only from a sidecar."""
+    sidecar = f"add a sidecar {path.with_suffix('.yaml').name}"
+    if path.suffix.lower() in CAPTION_SUFFIXES:
+        return sidecar
+    if path.suffix.lower() == ".docx":
+        return f"start the document with a table of 'field | value' rows, or {sidecar}"
+    return f"start the file with '---' front matter, or {sidecar}"
 
 
 def _interview(

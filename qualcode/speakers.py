@@ -55,7 +55,8 @@ HEADER_FIELDS = frozenset({
 })
 
 _TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
-_LABEL = r"[A-Za-z][\w'’.\-]*+(?:[ \t][\w'’.\-]++){0,4}"
+# Up to five words, and a note in brackets that is not a time ('Jane Smith (she/her)', as Zoom shows names).
+_LABEL = r"[A-Za-z][\w'’.\-]*+(?:[ \t][\w'’.\-]++){0,4}(?:[ \t]\([^()\n:\d][^()\n:]{0,30}\))?"
 #: The line shapes that open a turn, tried in order. Each names `label`, and `time` if it has one.
 LABEL_FORMS = (
     ("bold", rf"\*\*(?P<label>[^*\n:]{{1,60}}?)(?:[ \t]*\((?P<time>{_TIME})\))?:[ \t]*\*\*[ \t]*"),
@@ -84,7 +85,7 @@ def _one_pattern(forms) -> tuple[re.Pattern, dict[str, tuple[str, str, list[str]
 
 
 _LABEL_LINE, _FORM_GROUPS = _one_pattern(LABEL_FORMS)
-_NAME_WORD = re.compile(r"(?:[A-Z][\w'’.\-]*|\d{1,3}|de|van|von|der|den|da|di|du|le|la|bin|al)$")
+_NAME_WORD = re.compile(r"(?:[A-Z][\w'’.\-]*|\d{1,3}|de|van|von|der|den|da|di|du|le|la|bin|al|\(.*\))$")
 
 
 @dataclass(frozen=True)

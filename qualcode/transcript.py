@@ -132,27 +132,12 @@ def line_starts(text: str) -> list[int]:
 
 
 def parse_docx_file(path: Path) -> ParsedTranscript:
-    """Read a Word transcript: a leading two-column table of metadata (optional), then paragraphs.
+    """Read a Word transcript (see `qualcode.wordfiles`): a leading table, then paragraphs.
 
     Each paragraph becomes one line of text, so turns and line numbers work as
     for plain text. Metadata may instead come from a sidecar ``.yaml``.
     """
-    import docx  # python-docx; imported here so plain-text imports don't pay for it
-    import yaml
-    from docx.opc.exceptions import PackageNotFoundError
+    from qualcode.wordfiles import read_word_document
 
-    try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, ValueError, KeyError) as exc:
-        raise Problem(path, None, None, f"not a readable Word document ({exc})") from None
-    meta: dict = {}
-    if document.tables:
-        for row in document.tables[0].rows:
-            cells = [cell.text.strip() for cell in row.cells]
-            if len(cells) >= 2 and cells[0]:
-                meta[cells[0]] = yaml.safe_load(cells[1]) if cells[1] else None
-    body = "\n".join(paragraph.text for paragraph in document.paragraphs).strip("\n")
-    if not body.strip():
-        raise Problem(path, None, None, "the document has no text")
-    body = normalise_newlines(body).rstrip() + "\n"
+    meta, body = read_word_document(path)
     return ParsedTranscript(path, meta, {}, body, 1, "docx")

@@ -144,7 +144,7 @@ def test_missing_paths_and_wrong_file_types(project, corpus):
         import_paths(project, [corpus / "nowhere", corpus / "notes.pdf"])
     assert messages(error) == [
         f"{corpus / 'nowhere'}: no such file or folder",
-        f"{corpus / 'notes.pdf'}: not a transcript: expected a .txt, .md or .docx file",
+        f"{corpus / 'notes.pdf'}: not a transcript: expected a .txt, .md, .docx, .vtt or .srt file",
     ]
 
 

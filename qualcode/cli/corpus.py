@@ -12,7 +12,7 @@ from qualcode.cli._util import JsonOption, ProjectOption, open_project
 def import_cli(
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help="Transcript files (.txt, .md, .docx) or folders; with --reparse, transcript ids (none: all).",
+        typer.Argument(help="Transcript files (.txt, .md, .docx, .vtt, .srt) or folders; with --reparse, transcript ids (none: all).",
                        show_default=False),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
@@ -41,6 +41,8 @@ def import_cli(
         terminal.json(report.as_json())
     else:
         print_speakers(report.speakers)
+    for skipped in report.skipped:
+        terminal.info(f"skipped: {skipped.path}: {skipped.reason}")
     for note in report.notes:
         terminal.warn(note)
     for warning in report.warnings:
