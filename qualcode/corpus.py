@@ -26,11 +26,14 @@ from qualcode.metadata import (
     Located,
     PartnershipRecord,
     SchoolRecord,
+    Source,
     Validator,
+    combine,
     read_keyed_file,
 )
 from qualcode.models import Locality, Participant, Partnership, School, SchoolDesignation, Transcript, Turn
 from qualcode.project import Project
+from qualcode.sheets import SHEET_FILES, ParticipantSheets
 from qualcode.transcript import INTERVIEWER_LABELS, ParsedTranscript, load_yaml_mapping, parse_docx_file, parse_text_file
 
 TRANSCRIPT_SUFFIXES = (".txt", ".md", ".docx")
@@ -74,18 +77,21 @@ def import_paths(
     project: Project, paths: Iterable[Path], dry_run: bool = False, progress: Progress | None = None
 ) -> ImportReport:
     """Validate and import transcript files and folders; raise `ImportFailed` listing every problem."""
-    transcripts, school_files, partnership_files = collect_files([Path(p) for p in paths])
+    paths = [Path(p) for p in paths]
+    transcripts, school_files, partnership_files, sheet_files = collect_files(paths)
     validator = Validator(project.settings.vocabularies)
     labels = speaker_labels(project)
     with project.session(commit=not dry_run) as session:
         partnerships = _read_records(partnership_files, validator, _partnership)
         schools = _read_records(school_files, validator, _school_row)
-        interviews = _read_interviews(transcripts, validator, labels, schools, progress)
+        sheets = ParticipantSheets.read(sheet_files, validator)
+        interviews = _read_interviews(transcripts, validator, labels, schools, sheets, progress)
         _check_references(session, validator, schools, partnerships, interviews)
         if validator.problems:
             raise ImportFailed(sorted(validator.problems, key=lambda p: (str(p.path), p.line or 0)))
         report = ImportReport(dry_run=dry_run)
         report.notes = [f"{i.parsed.path}: {note}" for i in interviews for note in i.parsed.notes]
+        report.notes += sheets.unmatched([p.resolve() for p in paths if p.is_dir()])
         _write(session, schools, partnerships, interviews, report)
     return report
 
@@ -101,12 +107,12 @@ def speaker_labels(project: Project) -> frozenset[str]:
     return frozenset(name.lower() for name in names)
 
 
-def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]]:
+def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path], list[Path]]:
     """Transcripts to import, and the metadata files that go with them.
 
-    A folder brings every transcript and `schools.*`/`partnerships.*` file
-    below it; a single file brings the metadata files in its folder and the
-    folder above (where a corpus keeps `partnerships.yaml`).
+    A folder brings every transcript and `schools.*`/`partnerships.*`/`participants.*`
+    file below it; a single file brings the metadata files in its folder and
+    the folder above (where a corpus keeps `partnerships.yaml`).
     """
     transcripts: list[Path] = []
     folders: set[Path] = set()
@@ -118,7 +124,7 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]
             folders |= {path} | {p for p in below if p.is_dir()}
         elif not path.exists():
             problems.append(Problem(path, None, None, "no such file or folder"))
-        elif path.name in SCHOOL_FILES + PARTNERSHIP_FILES:
+        elif path.name in SCHOOL_FILES + PARTNERSHIP_FILES + SHEET_FILES:
             folders.add(path.parent)
         elif path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
             problems.append(Problem(path, None, None, "not a transcript: expected a .txt, .md or .docx file"))
@@ -129,7 +135,7 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]
         raise ImportFailed(problems)
     schools = _metadata_files(folders, SCHOOL_FILES)
     partnerships = _metadata_files(folders, PARTNERSHIP_FILES)
-    return list(dict.fromkeys(transcripts)), schools, partnerships
+    return list(dict.fromkeys(transcripts)), schools, partnerships, _metadata_files(folders, SHEET_FILES)
 
 
 def _is_transcript(path: Path) -> bool:
@@ -173,17 +179,17 @@ def _read_interviews(
     validator: Validator,
     labels: frozenset[str],
     schools: dict[str, SchoolRecord],
+    sheets: ParticipantSheets,
     progress: Progress | None,
 ) -> list[_Interview]:
     interviews: list[_Interview] = []
     seen: dict[str, Located] = {}
     for done, path in enumerate(paths, start=1):
         try:
-            parsed = _parse(path, labels)
+            parsed, where = _parse(path, labels, validator, sheets)
         except Problem as problem:
             validator.problems.append(problem)
             continue
-        where = Located(parsed.meta_path or path, parsed.field_lines, line=1 if parsed.field_lines else None)
         interview = _interview(parsed, validator, where, schools)
         if interview.record.transcript_id in seen:
             first = seen[interview.record.transcript_id]
@@ -196,17 +202,20 @@ def _read_interviews(
     return interviews
 
 
-def _parse(path: Path, labels: frozenset[str]) -> ParsedTranscript:
-    """Parse one file, taking metadata from a sidecar `<name>.yaml` when there is one."""
-    parsed = parse_docx_file(path, labels) if path.suffix.lower() == ".docx" else parse_text_file(path, labels)
+def _parse(path: Path, labels: frozenset[str], validator: Validator, sheets: ParticipantSheets) -> tuple[ParsedTranscript, Located]:
+    """Parse one file, with its metadata from front matter (or a Word table), a sidecar `<name>.yaml` and sheet rows."""
+    word = path.suffix.lower() == ".docx"
+    parsed = parse_docx_file(path, labels) if word else parse_text_file(path, labels)
+    sources = [Source(parsed.meta, Located(path, parsed.field_lines, line=1 if parsed.field_lines else None), yields=word)]
     sidecar = path.with_suffix(".yaml")
     if sidecar.is_file():
         meta, lines = load_yaml_mapping(sidecar.read_text(encoding="utf-8-sig"), sidecar)
-        parsed.meta = {**parsed.meta, **meta}
-        parsed.field_lines, parsed.meta_path = lines, sidecar
-    if not parsed.meta:
-        raise Problem(path, 1, None, "no metadata: start the file with '---' front matter, or add a sidecar .yaml")
-    return parsed
+        sources.append(Source(meta, Located(sidecar, lines, line=1)))
+    sources += sheets.sources_for(path)
+    if not any(source.meta for source in sources):
+        raise Problem(path, 1, None, "no metadata: start the file with '---' front matter, add a sidecar .yaml, or a row in participants.csv")
+    parsed.meta, where = combine(sources, validator, parsed.notes)
+    return parsed, where
 
 
 def _interview(

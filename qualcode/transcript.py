@@ -9,6 +9,7 @@ use; line numbers shown to people are 1-based lines of `text`.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,8 +52,6 @@ class ParsedTranscript:
     body_line: int
     encoding: str = "utf-8"
     notes: list[str] = field(default_factory=list)
-    #: Where the metadata came from when not the transcript itself (a sidecar ``.yaml``).
-    meta_path: Path | None = None
 
 
 def decode(raw: bytes, path: Path) -> tuple[str, str]:
@@ -107,7 +106,7 @@ def load_yaml_mapping(source: str, path: Path, first_line: int = 1) -> tuple[dic
 
     try:
         node = yaml.compose(source, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(source)
+        data = yaml.load(source, Loader=_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + mark.line if mark is not None else first_line
@@ -119,6 +118,26 @@ def load_yaml_mapping(source: str, path: Path, first_line: int = 1) -> tuple[dic
         raise Problem(path, first_line, None, "expected a mapping of 'field: value' lines")
     field_lines = {key.value: first_line + key.start_mark.line for key, _ in node.value}
     return data, field_lines
+
+
+@functools.cache
+def _loader():
+    """YAML's safe loader, except that an impossible date ('2015-02-30') stays text.
+
+    PyYAML raises a bare ValueError for one; kept as text, the date check
+    reports it against its file, line and field.
+    """
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def construct_yaml_timestamp(self, node):
+            try:
+                return super().construct_yaml_timestamp(node)
+            except ValueError:
+                return self.construct_scalar(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
+    return Loader
 
 
 def parse_turns(text: str, labels: frozenset[str] | None = None) -> list[Turn]:
