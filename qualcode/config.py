@@ -45,7 +45,7 @@ def _merge(base: dict, override: dict) -> dict:
 
 
 class UnknownValue(QualcodeError):
-    """A metadata value outside its vocabulary; `suggestion` is the closest known value.
+    """A metadata value outside its vocabulary; `suggestions` are the closest known values, best first.
 
     `str()` is the short message (for a filter typed on the command line or a
     line in a manuscript); `with_fix` adds, for metadata being imported, the
@@ -53,13 +53,17 @@ class UnknownValue(QualcodeError):
     a role or a designation the defaults do not list.
     """
 
-    def __init__(self, vocabulary: str, value: object, suggestion: str | None):
+    def __init__(self, vocabulary: str, value: object, suggestions: list[str]):
         self.vocabulary = vocabulary
         self.value = value
-        self.suggestion = suggestion
+        self.suggestions = suggestions
         noun = VOCABULARY_NOUNS.get(vocabulary, vocabulary)
-        hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+        hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
         super().__init__(f"'{value}' is not a known {noun}{hint}")
+
+    @property
+    def suggestion(self) -> str | None:
+        return self.suggestions[0] if self.suggestions else None
 
     @property
     def with_fix(self) -> str:
@@ -85,14 +89,23 @@ class Vocabularies:
             return canonical[text.lower()]
         raise UnknownValue(vocabulary, value, self.suggest(vocabulary, text))
 
-    def suggest(self, vocabulary: str, text: str) -> str | None:
-        """The closest value or alias (as its canonical value), if it is close enough to help."""
-        from rapidfuzz import fuzz, process  # only on a typo: every command loads the settings
+    def suggest(self, vocabulary: str, text: str) -> list[str]:
+        """The closest values, if close enough to help: the best, and up to two others about as close.
 
-        choices = {v: v for v in self.values[vocabulary]}
-        choices.update(self.aliases.get(vocabulary, {}))
-        match = process.extractOne(text, list(choices), scorer=fuzz.WRatio, score_cutoff=60)
-        return choices[match[0]] if match else None
+        A value may match in part ('academy' suggests both kinds of academy);
+        an alias must match whole, or the short ones ('Head', 'TA') would be
+        suggested for anything that contains them ('Head of maths'). Near
+        ties are all offered, since fuzzy matching cannot tell which of
+        'Head of year' and 'Head of department' a head of maths is.
+        """
+        from rapidfuzz import fuzz  # only on a typo: every command loads the settings
+
+        text = text.lower()
+        scores = {value: fuzz.WRatio(text, value.lower()) for value in self.values[vocabulary]}
+        for alias, value in self.aliases.get(vocabulary, {}).items():
+            scores[value] = max(scores.get(value, 0), fuzz.ratio(text, alias.lower()))
+        ranked = sorted((score, -n, value) for n, (value, score) in enumerate(scores.items()) if score >= 60)[::-1]
+        return [value for score, _, value in ranked[:3] if score >= ranked[0][0] - 6]
 
 
 @dataclass
