@@ -10,7 +10,7 @@ from sqlalchemy import select
 from qualcode.corpus import import_paths
 from qualcode.errors import ImportFailed
 from qualcode.models import Code, Coding, Participant, Partnership, School, Transcript
-from tests.conftest import table_rows
+from tests.conftest import table_rows, word_transcript
 
 
 #: What an unknown value's message says about making `qualcode.toml` accept it.
@@ -203,21 +203,12 @@ def test_schools_csv(project, tmp_path):
 
 
 def test_docx_with_metadata_table_and_with_sidecar(project, tmp_path):
-    import docx
-
-    document = docx.Document()
-    table = document.add_table(rows=0, cols=2)
-    for key, value in [("id", "NOR-I01"), ("informant_kind", "RSC"), ("locality", "Northern"), ("kind", "full")]:
-        cells = table.add_row().cells
-        cells[0].text, cells[1].text = key, value
-    document.add_paragraph("Interviewer: What is your role?")
-    document.add_paragraph("Interviewee: I oversee academies across the region.")
-    document.save(tmp_path / "NOR-I01.docx")
-
-    sidecar_doc = docx.Document()
-    sidecar_doc.add_paragraph("Interviewer: Hello.")
-    sidecar_doc.add_paragraph("Interviewee: Hello to you.")
-    sidecar_doc.save(tmp_path / "NOR-I02.docx")
+    word_transcript(
+        tmp_path / "NOR-I01.docx",
+        {"id": "NOR-I01", "informant_kind": "RSC", "locality": "Northern", "kind": "full"},
+        ["Interviewer: What is your role?", "Interviewee: I oversee academies across the region."],
+    )
+    word_transcript(tmp_path / "NOR-I02.docx", {}, ["Interviewer: Hello.", "Interviewee: Hello to you."])
     (tmp_path / "NOR-I02.yaml").write_text("id: NOR-I02\ninformant_kind: Ofsted\nlocality: Northern\nkind: full\n")
 
     report = import_paths(project, [tmp_path])

@@ -14,6 +14,7 @@ from qualcode.config import Settings
 from qualcode.corpus import import_paths
 from qualcode.errors import ImportFailed, QualcodeError
 from qualcode.models import Participant, Transcript
+from tests.conftest import word_transcript
 
 SCHOOLS = """\
 SOU-S01:
@@ -158,17 +159,12 @@ def test_sidecar_and_front_matter_must_agree(project, tmp_path):
 
 
 def test_sheet_overrides_a_word_table_with_a_note(project, tmp_path):
-    import docx
-
     folder = _interviews(tmp_path / "south")
-    document = docx.Document()
-    table = document.add_table(rows=0, cols=2)
-    for key, value in [("id", "SOU-S01-TA"), ("role", "Teacher"), ("school", "SOU-S01"), ("kind", "full")]:
-        cells = table.add_row().cells
-        cells[0].text, cells[1].text = key, value
-    document.add_paragraph("Interviewer: What do you do?")
-    document.add_paragraph("Interviewee: I support Year 2.")
-    document.save(folder / "SOU-S01-TA.docx")
+    word_transcript(
+        folder / "SOU-S01-TA.docx",
+        {"id": "SOU-S01-TA", "role": "Teacher", "school": "SOU-S01", "kind": "full"},
+        ["Interviewer: What do you do?", "Interviewee: I support Year 2."],
+    )
     (folder / "participants.csv").write_text("id,role\nSOU-S01-TA,TA\n", encoding="utf-8")
     report = import_paths(project, [folder])
     assert report.notes == [
