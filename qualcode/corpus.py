@@ -256,9 +256,8 @@ def _check_agreement(validator, known: SchoolRecord, here: SchoolRecord, where: 
     mine, theirs = _as_data(here), _as_data(known)
     for name in given:
         if name in ("locality", "phase", "school_type", "ofsted", "fsm", "federation") and mine[name] != theirs[name]:
-            line = known.where.at(name)
             validator.fail(
-                where, name, f"'{mine[name]}' contradicts '{theirs[name]}' for {known.id} in {known.where.path}:{line}"
+                where, name, f"'{mine[name]}' contradicts '{theirs[name]}' for {known.id} in {known.where.place(name)}"
             )
         elif name in ("designations", "partnerships") and sorted(mine[name]) != sorted(theirs[name]):
             validator.fail(where, name, f"{mine[name]} contradicts {theirs[name]} for {known.id} in {known.where.path}")

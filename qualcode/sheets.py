@@ -24,6 +24,8 @@ from qualcode.metadata import TRANSCRIPT_FIELDS, Located, Source, Validator, rea
 SHEET_FILES = ("participants.csv", "participants.xlsx")
 #: The columns a sheet may have: `file`, and every field front matter accepts.
 COLUMNS = ("file", *TRANSCRIPT_FIELDS)
+#: What a column with an unknown name is called once it has been reported.
+UNKNOWN = "?"
 
 
 @dataclass
@@ -41,6 +43,13 @@ class ParticipantSheets:
 
     def __init__(self, rows: list[SheetRow]):
         self.rows = rows
+        self.by_file: dict[Path, list[SheetRow]] = {}
+        self.by_id: dict[str, list[SheetRow]] = {}
+        for row in rows:
+            if row.file is not None:
+                self.by_file.setdefault(row.file, []).append(row)
+            else:
+                self.by_id.setdefault(row.transcript_id, []).append(row)
 
     @classmethod
     def read(cls, paths: list[Path], validator: Validator) -> ParticipantSheets:
@@ -55,13 +64,11 @@ class ParticipantSheets:
     def sources_for(self, transcript: Path) -> list[Source]:
         """The rows describing `transcript`: named in `file`, or by id = file stem in the sheet's folder or below."""
         path = transcript.resolve()
-        found = []
-        for row in self.rows:
-            folder = row.where.path.parent
-            if row.file == path or (row.file is None and row.transcript_id == path.stem and folder in path.parents):
-                row.matched = True
-                found.append(Source(row.data, row.where))
-        return found
+        by_stem = [row for row in self.by_id.get(path.stem, []) if row.where.path.parent in path.parents]
+        rows = self.by_file.get(path, []) + by_stem
+        for row in rows:
+            row.matched = True
+        return [Source(row.data, row.where) for row in rows]
 
     def unmatched(self, folders: list[Path]) -> list[str]:
         """Notes for the rows of sheets inside imported folders that described no imported transcript.
@@ -112,21 +119,22 @@ def _sheet_rows(path: Path, validator: Validator) -> list[SheetRow]:
 
 
 def _row_data(validator: Validator, where: Located, names: list[str | None], cells: list) -> dict:
+    """A row's fields by column name; a value under a blank header is a problem (under an unknown one, already reported)."""
     data = {}
     for number, cell in enumerate(cells):
         value = _cell(cell)
         name = names[number] if number < len(names) else None
-        if value is None:
+        if value is None or name == UNKNOWN:
             continue
         if name is None:
-            validator.fail(where, None, f"'{value}' is in a column with no known name (column {number + 1})")
+            validator.fail(where, None, f"'{value}' is in column {number + 1}, which has no name in the first row")
         else:
             data[name] = value
     return data
 
 
 def _column(validator: Validator, path: Path, line: int, cell: object) -> str | None:
-    """The field a header cell names ('Informant kind' is `informant_kind`); None, with a problem, if unknown."""
+    """The field a header cell names ('Informant kind' is `informant_kind`); `UNKNOWN`, with a problem, if none."""
     text = _cell(cell)
     if text is None:
         return None
@@ -136,7 +144,7 @@ def _column(validator: Validator, path: Path, line: int, cell: object) -> str | 
     match = process.extractOne(name, COLUMNS, score_cutoff=60)
     hint = f"did you mean '{match[0]}'?" if match else f"the columns are {', '.join(COLUMNS)}"
     validator.fail(Located(path, line=line), str(text), f"unknown column; {hint}")
-    return None
+    return UNKNOWN
 
 
 def _cell(value: object) -> object:

@@ -95,14 +95,15 @@ def test_xlsx_problems_name_the_spreadsheet_row(project, tmp_path):
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["id", "role", "school", "date", "kind", "roll"])
-    sheet.append(["A", "Headteacher", "SOU-S01", "2016-02-30", "full"])
+    sheet.append(["A", "Headteacher", "SOU-S01", "2016-02-30", "full", "Head"])  # 'roll' is reported once, above
     sheet.append([])
-    sheet.append(["B", "Head of maths", "SOU-S01", dt.datetime(2016, 3, 1), "full"])
+    sheet.append(["B", "Head of maths", "SOU-S01", dt.datetime(2016, 3, 1), "full", None, "notes"])
     book.save(folder / "participants.xlsx")
     xlsx = (folder / "participants.xlsx").resolve()
     assert _problems(project, folder) == [
         f"{xlsx}:1: roll: unknown column; did you mean 'role'?",
         f"{xlsx}:2: date: '2016-02-30' is no such date (day is out of range for month)",
+        f"{xlsx}:4: 'notes' is in column 7, which has no name in the first row",
         f"{xlsx}:4: role: 'Head of maths' is not a known staff role; did you mean 'Head of department' or "
         f"'Head of year' or 'Head of school'? {ACCEPT.format('role')}",
     ]
