@@ -202,18 +202,23 @@ def _read_interviews(
     return interviews
 
 
-def _parse(path: Path, labels: frozenset[str], validator: Validator, sheets: ParticipantSheets) -> tuple[ParsedTranscript, Located]:
+def _parse(
+    path: Path, labels: frozenset[str], validator: Validator, sheets: ParticipantSheets
+) -> tuple[ParsedTranscript, Located]:
     """Parse one file, with its metadata from front matter (or a Word table), a sidecar `<name>.yaml` and sheet rows."""
     word = path.suffix.lower() == ".docx"
     parsed = parse_docx_file(path, labels) if word else parse_text_file(path, labels)
-    sources = [Source(parsed.meta, Located(path, parsed.field_lines, line=1 if parsed.field_lines else None), yields=word)]
+    own = Located(path, parsed.field_lines, line=1 if parsed.field_lines else None)
+    sources = [Source(parsed.meta, own, yields=word)]
     sidecar = path.with_suffix(".yaml")
     if sidecar.is_file():
         meta, lines = load_yaml_mapping(sidecar.read_text(encoding="utf-8-sig"), sidecar)
         sources.append(Source(meta, Located(sidecar, lines, line=1)))
     sources += sheets.sources_for(path)
     if not any(source.meta for source in sources):
-        raise Problem(path, 1, None, "no metadata: start the file with '---' front matter, add a sidecar .yaml, or a row in participants.csv")
+        raise Problem(
+            path, 1, None, "no metadata: start the file with '---' front matter, add a sidecar .yaml, or a row in participants.csv"
+        )
     parsed.meta, where = combine(sources, validator, parsed.notes)
     return parsed, where
 

@@ -162,7 +162,7 @@ class Validator:
 
     def date(self, data: dict, name: str, where: Located) -> dt.date | None:
         value = data.get(name)
-        if isinstance(value, dt.datetime):  # a date cell of a spreadsheet
+        if isinstance(value, dt.datetime):  # YAML reads '2016-03-14 10:30' as a timestamp: its day is the date
             return value.date()
         if value is None or value == "" or isinstance(value, dt.date):
             return value or None
