@@ -272,7 +272,9 @@ def _comparable(validator: Validator, name: str, value: object) -> list[str]:
     for item in as_list(value) if name in ("designations", "partnerships") else [value]:
         if isinstance(item, dt.datetime):
             item = item.date()
-        text = item.isoformat() if isinstance(item, dt.date) else str(item).strip()
+        text = item.isoformat() if isinstance(item, dt.date) else str(item).strip().rstrip("%")
+        if name == "federation":
+            text = {"true": "yes", "y": "yes", "1": "yes", "false": "no", "n": "no", "0": "no"}.get(text.lower(), text)
         if vocabulary:
             try:
                 text = validator.vocabularies.resolve(vocabulary, text)

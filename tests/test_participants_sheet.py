@@ -134,10 +134,10 @@ def test_sheet_and_front_matter_must_agree(project, tmp_path):
     folder = _interviews(tmp_path / "south", "A.txt")
     transcript = folder / "A.txt"
     transcript.write_text(
-        "---\nid: A\nrole: Deputy head\nschool: SOU-S01\ndate: 2016-03-14\n---\n" + transcript.read_text(), encoding="utf-8"
+        "---\nid: A\nrole: Deputy head\nschool: SOU-S01\ndate: 2016-03-14\nfsm: 23\n---\n" + transcript.read_text()
     )
     sheet = folder / "participants.csv"
-    sheet.write_text("id,role,school,date,kind\nA,Deputy headteacher,SOU-S01,2016-03-14,full\n", encoding="utf-8")
+    sheet.write_text("id,role,school,date,kind,fsm\nA,Deputy headteacher,SOU-S01,2016-03-14,full,23%\n", encoding="utf-8")
     report = import_paths(project, [folder], dry_run=True)  # the same values, written differently, agree
     assert report.added == ["A"]
 
