@@ -28,11 +28,14 @@ from qualcode.metadata import (
     Located,
     PartnershipRecord,
     SchoolRecord,
+    Source,
     Validator,
+    combine,
     read_keyed_file,
 )
 from qualcode.models import Locality, Participant, Partnership, School, SchoolDesignation, Transcript
 from qualcode.project import Project
+from qualcode.sheets import SHEET_FILES, ParticipantSheets
 from qualcode.speakers import Reading
 from qualcode.transcript import ParsedTranscript, load_yaml_mapping, parse_docx_file, parse_text_file
 from qualcode.turns import SpeakerSummary
@@ -41,7 +44,7 @@ TRANSCRIPT_SUFFIXES = (".txt", ".md", ".docx", *CAPTION_SUFFIXES)
 SCHOOL_FILES = ("schools.yaml", "schools.yml", "schools.csv")
 PARTNERSHIP_FILES = ("partnerships.yaml", "partnerships.yml", "partnerships.csv")
 #: Files in a corpus folder that are read as metadata, so never listed as skipped.
-METADATA_FILES = (*SCHOOL_FILES, *PARTNERSHIP_FILES, "participants.csv", "participants.xlsx")
+METADATA_FILES = (*SCHOOL_FILES, *PARTNERSHIP_FILES, *SHEET_FILES)
 
 Progress = Callable[[int, int], None]
 
@@ -107,14 +110,16 @@ def import_paths(
     """Validate and import transcript files and folders; raise `ImportFailed` listing every problem.
 
     With `strict`, what would only be a warning about speakers (no participant
-    turns, label-like lines read as speech) is a problem too.
+    turns, label-like lines read as speech, a guessed interviewer) is a problem too.
     """
-    transcripts, school_files, partnership_files, skipped = collect_files([Path(p) for p in paths])
+    paths = [Path(p) for p in paths]
+    transcripts, school_files, partnership_files, sheet_files, skipped = collect_files(paths)
     validator = Validator(project.settings.vocabularies)
     with project.session(commit=not dry_run) as session:
         partnerships = _read_records(partnership_files, validator, _partnership)
         schools = _read_records(school_files, validator, _school_row)
-        interviews = _read_interviews(transcripts, validator, project.settings, schools, progress)
+        sheets = ParticipantSheets.read(sheet_files, validator)
+        interviews = _read_interviews(transcripts, validator, project.settings, schools, sheets, progress)
         _check_references(session, validator, schools, partnerships, interviews)
         report = ImportReport(dry_run=dry_run, skipped=skipped)
         report.speakers = [
@@ -125,15 +130,16 @@ def import_paths(
         if validator.problems:
             raise ImportFailed(sorted(validator.problems, key=lambda p: (str(p.path), p.line or 0)))
         report.notes = [f"{i.parsed.path}: {note}" for i in interviews for note in i.parsed.notes]
+        report.notes += sheets.unmatched([p.resolve() for p in paths if p.is_dir()])
         _write(session, schools, partnerships, interviews, report)
     return report
 
 
-def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path], list[Skipped]]:
+def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path], list[Path], list[Skipped]]:
     """Transcripts to import, the metadata files that go with them, and the files skipped.
 
-    A folder brings every transcript and `schools.*`/`partnerships.*` file
-    below it, and lists every other file with the reason it was not read; a
+    A folder brings every transcript and `schools.*`/`partnerships.*`/`participants.*`
+    file below it, and lists every other file with the reason it was not read; a
     single file brings the metadata files in its folder and the folder above
     (where a corpus keeps `partnerships.yaml`).
     """
@@ -148,7 +154,7 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]
             folders |= {path, *below}
         elif not path.exists():
             problems.append(Problem(path, None, None, "no such file or folder"))
-        elif path.name in SCHOOL_FILES + PARTNERSHIP_FILES:
+        elif path.name in METADATA_FILES:
             folders.add(path.parent)
         elif path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
             problems.append(Problem(path, None, None, f"not a transcript: expected a {_suffix_list(' or ')} file"))
@@ -159,7 +165,7 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]
         raise ImportFailed(problems)
     schools = _metadata_files(folders, SCHOOL_FILES)
     partnerships = _metadata_files(folders, PARTNERSHIP_FILES)
-    return list(dict.fromkeys(transcripts)), schools, partnerships, skipped
+    return list(dict.fromkeys(transcripts)), schools, partnerships, _metadata_files(folders, SHEET_FILES), skipped
 
 
 def _walk(folder: Path, skipped: list[Skipped]) -> tuple[list[Path], list[Path]]:
@@ -245,17 +251,17 @@ def _read_interviews(
     validator: Validator,
     settings,
     schools: dict[str, SchoolRecord],
+    sheets: ParticipantSheets,
     progress: Progress | None,
 ) -> list[_Interview]:
     interviews: list[_Interview] = []
     seen: dict[str, Located] = {}
     for done, path in enumerate(paths, start=1):
         try:
-            parsed = _parse(path)
+            parsed, where = _parse(path, validator, sheets)
         except Problem as problem:
             validator.problems.append(problem)
             continue
-        where = Located(parsed.meta_path or path, parsed.field_lines, line=1 if parsed.field_lines else None)
         interview = _interview(parsed, validator, where, schools, turns.read(parsed.text, parsed.meta, settings))
         if interview.record.transcript_id in seen:
             first = seen[interview.record.transcript_id]
@@ -268,31 +274,34 @@ def _read_interviews(
     return interviews
 
 
-def _parse(path: Path) -> ParsedTranscript:
-    """Parse one file, taking metadata from a sidecar `<name>.yaml` when there is one."""
+def _parse(path: Path, validator: Validator, sheets: ParticipantSheets) -> tuple[ParsedTranscript, Located]:
+    """Parse one file, with its metadata from front matter (or a Word table), a sidecar `<name>.yaml` and sheet rows."""
     suffix = path.suffix.lower()
     if suffix in CAPTION_SUFFIXES:
         parsed = parse_caption_file(path)
     else:
         parsed = parse_docx_file(path) if suffix == ".docx" else parse_text_file(path)
+    own = Located(path, parsed.field_lines, line=1 if parsed.field_lines else None)
+    sources = [Source(parsed.meta, own, yields=suffix == ".docx")]
     sidecar = path.with_suffix(".yaml")
     if sidecar.is_file():
         meta, lines = load_yaml_mapping(sidecar.read_text(encoding="utf-8-sig"), sidecar)
-        parsed.meta = {**parsed.meta, **meta}
-        parsed.field_lines, parsed.meta_path = lines, sidecar
-    if not parsed.meta:
+        sources.append(Source(meta, Located(sidecar, lines, line=1)))
+    sources += sheets.sources_for(path)
+    if not any(source.meta for source in sources):
         raise Problem(path, 1, None, f"no metadata: {_metadata_fix(path)}")
-    return parsed
+    parsed.meta, where = combine(sources, validator, parsed.notes)
+    return parsed, where
 
 
 def _metadata_fix(path: Path) -> str:
-    """Where this kind of file can take its metadata from: a caption file only from a sidecar."""
-    sidecar = f"add a sidecar {path.with_suffix('.yaml').name}"
+    """Where this kind of file can take its metadata from (a caption file has no front matter)."""
+    others = f"add a sidecar {path.with_suffix('.yaml').name} or a row in participants.csv"
     if path.suffix.lower() in CAPTION_SUFFIXES:
-        return sidecar
+        return others
     if path.suffix.lower() == ".docx":
-        return f"start the document with a table of 'field | value' rows, or {sidecar}"
-    return f"start the file with '---' front matter, or {sidecar}"
+        return f"start the document with a table of 'field | value' rows, or {others}"
+    return f"start the file with '---' front matter, or {others}"
 
 
 def _interview(
@@ -333,9 +342,8 @@ def _check_agreement(validator, known: SchoolRecord, here: SchoolRecord, where: 
     mine, theirs = _as_data(here), _as_data(known)
     for name in given:
         if name in ("locality", "phase", "school_type", "ofsted", "fsm", "federation") and mine[name] != theirs[name]:
-            line = known.where.at(name)
             validator.fail(
-                where, name, f"'{mine[name]}' contradicts '{theirs[name]}' for {known.id} in {known.where.path}:{line}"
+                where, name, f"'{mine[name]}' contradicts '{theirs[name]}' for {known.id} in {known.where.place(name)}"
             )
         elif name in ("designations", "partnerships") and sorted(mine[name]) != sorted(theirs[name]):
             validator.fail(where, name, f"{mine[name]} contradicts {theirs[name]} for {known.id} in {known.where.path}")

@@ -9,6 +9,7 @@ use; line numbers shown to people are 1-based lines of `text`.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +28,6 @@ class ParsedTranscript:
     body_line: int
     encoding: str = "utf-8"
     notes: list[str] = field(default_factory=list)
-    #: Where the metadata came from when not the transcript itself (a sidecar ``.yaml``).
-    meta_path: Path | None = None
 
 
 def decode(raw: bytes, path: Path) -> tuple[str, str]:
@@ -86,7 +85,7 @@ def load_yaml_mapping(source: str, path: Path, first_line: int = 1) -> tuple[dic
     """
     import yaml  # here, not at the top: coding and queries use this module's `line_starts` only
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(source)
+    loader = _loader()(source)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -110,6 +109,26 @@ def load_yaml_mapping(source: str, path: Path, first_line: int = 1) -> tuple[dic
             raise Problem(path, line, key.value, f"given twice (first on line {field_lines[key.value]}); keep one")
         field_lines[key.value] = line
     return data, field_lines
+
+
+@functools.cache
+def _loader():
+    """YAML's safe loader (libyaml's where PyYAML has it), except that an impossible date ('2015-02-30') stays text.
+
+    PyYAML raises a bare ValueError for one; kept as text, the date check
+    reports it against its file, line and field.
+    """
+    import yaml
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        def construct_yaml_timestamp(self, node):
+            try:
+                return super().construct_yaml_timestamp(node)
+            except ValueError:
+                return self.construct_scalar(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
+    return Loader
 
 
 def parse_text_file(path: Path) -> ParsedTranscript:

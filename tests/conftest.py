@@ -44,6 +44,22 @@ def table_rows(project: Project) -> dict[str, list[tuple]]:
         }
 
 
+def word_transcript(path: Path, meta: dict[str, str], paragraphs: list[str]) -> Path:
+    """A Word transcript as a researcher writes one: a two-column metadata table (if any), then paragraphs."""
+    import docx
+
+    document = docx.Document()
+    if meta:
+        table = document.add_table(rows=0, cols=2)
+        for key, value in meta.items():
+            cells = table.add_row().cells
+            cells[0].text, cells[1].text = key, value
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    document.save(path)
+    return path
+
+
 QUALCODE = Path(sys.executable).parent / "qualcode"
 
 

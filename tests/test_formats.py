@@ -194,9 +194,9 @@ def test_a_caption_file_takes_its_metadata_from_a_sidecar_only(project, tmp_path
     with pytest.raises(ImportFailed) as error:
         import_paths(project, [tmp_path])
     assert [str(problem) for problem in error.value.problems] == [
-        f"{tmp_path / 'EAS-S07-HT.vtt'}:1: no metadata: add a sidecar EAS-S07-HT.yaml",
+        f"{tmp_path / 'EAS-S07-HT.vtt'}:1: no metadata: add a sidecar EAS-S07-HT.yaml or a row in participants.csv",
         f"{tmp_path / 'EAS-S09-HT.docx'}:1: no metadata: start the document with a table of 'field | value' rows, "
-        "or add a sidecar EAS-S09-HT.yaml",
+        "or add a sidecar EAS-S09-HT.yaml or a row in participants.csv",
     ]
 
 
@@ -207,7 +207,7 @@ def test_what_a_folder_import_skips_and_what_it_does_not(tmp_path: Path):
         (tmp_path / name).write_text("x")
     (tmp_path / ".git").mkdir()
     (tmp_path / ".git" / "config.txt").write_text("x")
-    transcripts, schools, partnerships, skipped = collect_files([tmp_path])
+    transcripts, schools, partnerships, sheets, skipped = collect_files([tmp_path])
     assert transcripts == [tmp_path / "A.vtt"]
     assert [(path.name, reason) for path, reason in skipped] == [
         (".git", "hidden folder"),
