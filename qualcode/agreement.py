@@ -316,16 +316,35 @@ def _measures(ratings: Counter, unitizing: float | None) -> dict:
 
 
 def _unitizing(material: Material, code: int) -> reliability.UnitizingTerms:
-    """alpha-u's disagreements for one code over the participant turns of the transcripts every coder coded."""
+    """alpha-u's disagreements for one code over the transcripts every coder coded.
+
+    Each transcript is one continuum: its participant turns laid end to end
+    (the interviewer's words taken out, as from every unit). Cutting it at each
+    turn instead would leave only short gaps for chance to place a unit in,
+    and so almost no expected disagreement: alpha-u near zero for coders who
+    agree on nearly every character.
+    """
     everyone = set.intersection(*(material.coded[c] for c in material.coders)) & set(material.turns)
-    lengths, spans = [], [defaultdict(list) for _ in material.coders]
+    lengths, spans = [], [{} for _ in material.coders]
     for transcript in sorted(everyone):
         by_coder = material.spans.get(transcript, {}).get(code, {})
-        for start, end in material.turns[transcript]:
-            for coder, mine in zip(material.coders, spans):
-                mine[len(lengths)] = [(s - start, e - start) for s, e in by_coder.get(coder, []) if start <= s and e <= end]
-            lengths.append(end - start)
+        for coder, mine in zip(material.coders, spans):
+            mine[len(lengths)] = _talk_offsets(material.turns[transcript], by_coder.get(coder, []))
+        lengths.append(sum(end - start for start, end in material.turns[transcript]))
     return reliability.unitizing_terms(lengths, spans)
+
+
+def _talk_offsets(turns: list[Span], spans: list[Span]) -> list[Span]:
+    """Spans (each inside one turn) as offsets into the participant's talk, the turns laid end to end."""
+    before, offset = [], 0
+    for start, end in turns:
+        before.append(offset)
+        offset += end - start
+    placed = []
+    for start, end in spans:
+        turn = bisect_right(turns, (start, float("inf"))) - 1
+        placed.append((start - turns[turn][0] + before[turn], end - turns[turn][0] + before[turn]))
+    return placed
 
 
 def _overall_units(material: Material, unit: str, texts: dict[str, str] | None) -> int:

@@ -224,9 +224,9 @@ def unitizing_terms(lengths: Sequence[int], spans: Sequence[Mapping[int, Iterabl
     """Disagreements of one category over continua of `lengths`: ``spans[coder][continuum]`` lists the
     (start, end) of that coder's units there (a continuum not listed: the coder marked nothing in it).
 
-    Several continua (the participant turns of a corpus) are one continuum of
-    their total length L whose gaps end at each boundary, so that chance never
-    places a unit across two turns. With m coders, observed disagreement sums
+    Several continua (the transcripts of a corpus) are one continuum of their
+    total length L whose gaps end at each boundary, so that chance never
+    places a unit across two transcripts. With m coders, observed disagreement sums
     every pair of coders: D_o = 2 Σ_{i<j} Σ δ² / (m(m-1) L²); expected
     disagreement is Krippendorff's (2004: 253) over every unit and gap of every coder.
     """

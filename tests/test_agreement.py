@@ -126,19 +126,23 @@ def test_character_units_weigh_each_character(team: Project) -> None:
     assert networks["percent_agreement"] == pytest.approx((complete - ann - ben) / complete)
 
 
-def test_unitizing_alpha_reads_the_clipped_spans_of_the_transcripts_both_coded(team: Project) -> None:
+def test_unitizing_alpha_reads_the_participants_talk_of_the_transcripts_both_coded(team: Project) -> None:
+    """Each transcript both coded is a continuum: its participant turns end to end, spans clipped to them."""
     report = agreement.agreement(team, ["ann", "ben"], codes="markets")
     turns = {"EAS-S01-HT": [(72, 268), (323, 494)], "EAS-S02-HT": [(98, 288), (358, 486)]}
-    lengths = [e - s for spans in turns.values() for s, e in spans]
+    lengths = [sum(e - s for s, e in spans) for spans in turns.values()]
 
-    def relative(transcript: str, turn: int, first: str, last: str | None = None) -> tuple[int, int]:
+    def talk(transcript: str, first: str, last: str | None = None) -> tuple[int, int]:
+        """Offsets in the participant's talk: the text before the turn's start, less the interviewer's words."""
         start, end = span(team, transcript, first, last or first)
-        return start - turns[transcript][turn][0], min(end, turns[transcript][turn][1]) - turns[transcript][turn][0]
+        (s1, e1), (s2, e2) = turns[transcript]
+        shift = s1 if start < e1 else s2 - (e1 - s1)
+        return start - shift, min(end, e1 if start < e1 else e2) - shift
 
-    ann = {0: [relative("EAS-S01-HT", 0, "a two-form entry primary")],
-           2: [relative("EAS-S02-HT", 0, "we have not forgotten it.")],
-           3: [relative("EAS-S02-HT", 1, "It brings status but also pressure.")]}
-    ben = {2: [relative("EAS-S02-HT", 0, "Every September", "compare with the school down the road.")]}
+    ann = {0: [talk("EAS-S01-HT", "a two-form entry primary")],
+           1: [talk("EAS-S02-HT", "we have not forgotten it."), talk("EAS-S02-HT", "It brings status but also pressure.")]}
+    ben = {1: [talk("EAS-S02-HT", "Every September", "compare with the school down the road.")]}
+    assert ann[1][1][0] == 190  # S02's second turn begins where its first (190 characters) ends
     assert report.per_code["markets"]["unitizing_alpha"] == pytest.approx(unitizing_terms(lengths, [ann, ben]).alpha)
 
 
