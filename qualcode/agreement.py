@@ -70,6 +70,8 @@ class Material:
     #: coder -> the transcripts they coded at all
     coded: dict[str, set[str]]
     texts: dict[str, str] = field(default_factory=dict)
+    #: The sentences of the participant turns, split once for every code.
+    sentence_spans: list[tuple[str, int, int]] | None = None
 
     def pattern(self, transcript: str, code: int, start: int, end: int) -> tuple[int | None, ...]:
         """Each coder's judgement of one unit: present, absent, or None (never coded the transcript)."""
@@ -214,7 +216,10 @@ def units_of(material: Material, unit: str, code: int, texts: dict[str, str] | N
         spans = ((t, s, e) for t, turns in material.turns.items() for s, e in turns)
     elif unit == "sentence":
         assert texts is not None, "sentences need the texts"
-        spans = ((t, a, b) for t, turns in material.turns.items() for s, e in turns for a, b in sentences(texts[t], s, e))
+        if material.sentence_spans is None:
+            material.sentence_spans = [(t, a, b) for t, turns in material.turns.items() for s, e in turns
+                                       for a, b in sentences(texts[t], s, e)]
+        spans = material.sentence_spans
     elif unit == "segment":
         spans = _segments(material, code)
     elif unit == "character":
@@ -286,7 +291,7 @@ def agreement(project: Project, coders: Iterable[str], codes: str | None = None,
                               coded_units=sum(u.weight for u, p in judged if PRESENT in p))
     observed, expected = sum(t.observed for t in terms), sum(t.expected for t in terms)
     overall = _measures(pooled, 1 - observed / expected if expected else None)
-    overall.update(units=_overall_units(material, unit, texts), coded_units=_covered(coded_units, unit),
+    overall.update(units=_overall_units(material, unit), coded_units=_covered(coded_units, unit),
                    decisions=sum(pooled.values()))
     return AgreementReport(unit, material.coders, len(material.turns), material.missing(), overall, per_code)
 
@@ -347,12 +352,12 @@ def _talk_offsets(turns: list[Span], spans: list[Span]) -> list[Span]:
     return placed
 
 
-def _overall_units(material: Material, unit: str, texts: dict[str, str] | None) -> int:
+def _overall_units(material: Material, unit: str) -> int:
     """How many distinct units were judged (for segments: the distinct segments of every code)."""
     if unit == "segment":
         return len({(t, s, e) for code in material.codes for t, s, e in _segments(material, code)})
     if unit == "sentence":
-        return sum(len(sentences(texts[t], s, e)) for t, turns in material.turns.items() for s, e in turns)
+        return len(material.sentence_spans or [])
     if unit == "character":
         return sum(e - s for turns in material.turns.values() for s, e in turns)
     return sum(map(len, material.turns.values()))
