@@ -153,9 +153,27 @@ def test_a_coder_agrees_with_themself_and_unknown_coders_are_named(team: Project
         agreement.agreement(team, ["ann", "bne"])
 
 
-def test_where_keeps_only_the_matching_transcripts(team: Project) -> None:
-    report = agreement.agreement(team, ["ann", "ben"], where={"locality": "Eastern"})
-    assert report.transcripts == 3 and report.per_code["markets"]["units"] == 5
+@pytest.mark.parametrize(("where", "transcripts"), [
+    ({"locality": "Eastern"}, 3), ({"designation": "LLE"}, 2), ({"partnership": "EAS-TSA1"}, 3),
+    ({"phase": "secondary"}, 1), ({"role": "Headteacher", "phase": "primary"}, 1),
+])
+def test_where_keeps_only_the_matching_transcripts(team: Project, where: dict, transcripts: int) -> None:
+    assert agreement.agreement(team, ["ann", "ben"], where=where).transcripts == transcripts
+
+
+def test_where_that_matches_nothing_says_so(team: Project) -> None:
+    with pytest.raises(QualcodeError, match="no transcript matches --where phase=special"):
+        agreement.agreement(team, ["ann", "ben"], where={"phase": "special"})
+
+
+def test_three_coders_have_no_cohen_kappa_but_fleiss_and_alpha(team: Project) -> None:
+    apply_codes(team, "EAS-S01-HT", ["networks"], "cat", span=span_of(team, "EAS-S01-HT", "The alliance matters most to us."))
+    report = agreement.agreement(team, ["ann", "ben", "cat"], codes="networks")
+    networks = report.per_code["networks"]
+    assert networks["cohen_kappa"] is None
+    # Complete units: HT t2 (0, 0, 0) and HT t4 (1, 1, 1); S02 (cat has not coded it) is alpha's alone.
+    assert networks["percent_agreement"] == 1.0 and networks["fleiss_kappa"] == 1.0
+    assert networks["krippendorff_alpha"] == 1.0 and report.missing["cat"] == ["EAS-S01-DH", "EAS-S02-HT", "NAT-I01"]
 
 
 def test_sentences_end_after_stops_and_closing_quotes() -> None:
