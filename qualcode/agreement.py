@@ -115,7 +115,10 @@ def load_material(project: Project, coders: Iterable[str], codes: str | None = N
             coded[coder].add(transcript)
             if code in chosen:
                 pieces[transcript][code][coder] += _clip(turns[transcript], start, end)
-    spans = {t: {c: {coder: _merged(s) for coder, s in by.items()} for c, by in codes_.items()} for t, codes_ in pieces.items()}
+    spans = {
+        transcript: {code: {coder: _merged(mine) for coder, mine in by_coder.items()} for code, by_coder in by_code.items()}
+        for transcript, by_code in pieces.items()
+    }
     return Material(coders, chosen, dict(turns), spans, coded)
 
 
