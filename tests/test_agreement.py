@@ -214,6 +214,14 @@ def test_the_command_prints_json_tables_and_disagreements(team: Project, run) ->
     listing = run("agreement", "--coders", "ann,ben", "--disagreements", "--raw", "--project", str(team.root))
     assert listing.returncode == 0 and "--raw: names are not pseudonymised" in listing.stderr
     assert "2 disagreements" in listing.stdout and "a two-form entry primary" in listing.stdout
+    # A turn: ann coded only part of it, and the table shows which words.
+    assert "ann: a two-form entry primary" in listing.stdout
+
+    found = run("agreement", "--coders", "ann,ben", "--disagreements", "--unit", "sentence", "--json",
+                "--project", str(team.root))
+    rows = json.loads(found.stdout)
+    assert len(rows) == 5 and {r["code"] for r in rows} == {"markets", "networks"}
+    assert all("Year 7" not in r["text"] for r in rows)
 
 
 def test_the_command_imports_neither_spacy_nor_pandas(team: Project) -> None:

@@ -69,6 +69,18 @@ def _show_report(report) -> None:
 
 
 def _show_disagreements(found: list[dict]) -> None:
+    """One row per disagreement; where a coder coded only part of the unit, their words too."""
     rows = [(d["transcript"], d["lines"], d["code"], ", ".join(d["coded_by"]), ", ".join(d["not_coded_by"]),
-             " ".join(d["text"].split())) for d in found]
-    terminal.table(f"{len(rows)} disagreements", ["transcript", "lines", "code", "coded by", "not by", "passage"], rows)
+             _flat(d["text"]), _coded_words(d)) for d in found]
+    terminal.table(f"{len(rows)} disagreements",
+                   ["transcript", "lines", "code", "coded by", "not by", "passage", "coded words"], rows)
+
+
+def _coded_words(disagreement: dict) -> str:
+    passage = _flat(disagreement["text"])
+    return "; ".join(f"{coder}: " + " … ".join(map(_flat, words))
+                     for coder, words in disagreement["coded"].items() if [_flat(w) for w in words] != [passage])
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
