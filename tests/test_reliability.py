@@ -43,7 +43,9 @@ FLEISS_1971 = (
     "555555 244444 224555 114444 144445 222224 111155 224444 133333 555555"
 ).split()
 
-# The worked example on Wikipedia's "Fleiss' kappa" page: 10 subjects, 14 raters, counts per category.
+# The worked example on Wikipedia's "Fleiss' kappa" page: 10 subjects, 14 raters, counts per category,
+# kappa 0.210. Often credited to Fleiss (1971), but it is not his: his paper's example is the 30 x 6
+# table above, kappa .430 (as dkpro-statistics' Fleiss1971Test reproduces it from p. 379).
 FLEISS_WIKIPEDIA = [
     [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
     [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
