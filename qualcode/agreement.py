@@ -215,6 +215,9 @@ def sentences(text: str, start: int, end: int) -> list[Span]:
 
 def units_of(material: Material, unit: str, code: int, texts: dict[str, str] | None = None) -> list[tuple[Unit, tuple]]:
     """Every unit of `unit` kind for one code, with the coders' pattern of judgements on it."""
+    _check_unit(unit)
+    if unit == "character":
+        return list(_runs(material, code))
     if unit == "turn":
         spans = ((t, s, e) for t, turns in material.turns.items() for s, e in turns)
     elif unit == "sentence":
@@ -223,13 +226,14 @@ def units_of(material: Material, unit: str, code: int, texts: dict[str, str] | N
             material.sentence_spans = [(t, a, b) for t, turns in material.turns.items() for s, e in turns
                                        for a, b in sentences(texts[t], s, e)]
         spans = material.sentence_spans
-    elif unit == "segment":
-        spans = _segments(material, code)
-    elif unit == "character":
-        return list(_runs(material, code))
     else:
-        raise QualcodeError(f"--unit must be one of {', '.join(UNITS)}; got '{unit}'")
+        spans = _segments(material, code)
     return [(Unit(t, s, e), material.pattern(t, code, s, e)) for t, s, e in spans]
+
+
+def _check_unit(unit: str) -> None:
+    if unit not in UNITS:
+        raise QualcodeError(f"--unit must be one of {', '.join(UNITS)}; got '{unit}'")
 
 
 def _segments(material: Material, code: int) -> Iterable[tuple[str, int, int]]:
@@ -276,8 +280,7 @@ class AgreementReport:
 def agreement(project: Project, coders: Iterable[str], codes: str | None = None, unit: str = "turn",
               where: Where | None = None) -> AgreementReport:
     """Every measure for each chosen code and over all of them, on units of `unit` kind."""
-    if unit not in UNITS:
-        raise QualcodeError(f"--unit must be one of {', '.join(UNITS)}; got '{unit}'")
+    _check_unit(unit)
     material = load_material(project, coders, codes, where)
     texts = load_texts(project, material, material.turns) if unit == "sentence" else None
     pooled: Counter = Counter()
@@ -388,8 +391,7 @@ def disagreements(project: Project, coders: Iterable[str], codes: str | None = N
     """
     from qualcode.query import pseudonymiser
 
-    if unit not in UNITS:
-        raise QualcodeError(f"--unit must be one of {', '.join(UNITS)}; got '{unit}'")
+    _check_unit(unit)
     material = load_material(project, coders, codes, where)
     texts = load_texts(project, material, material.turns) if unit == "sentence" else None
     found = [
