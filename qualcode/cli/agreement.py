@@ -6,7 +6,7 @@ import typer
 
 from qualcode.cli._console import terminal
 from qualcode.cli._util import JsonOption, ProjectOption, open_project
-from qualcode.cli.query import CodesOption, RawOption, WhereOption, _where
+from qualcode.cli.query import CodesOption, RawOption, WhereOption
 
 MEASURE_COLUMNS = {
     "percent_agreement": "% agree", "cohen_kappa": "Cohen κ", "fleiss_kappa": "Fleiss κ",
@@ -27,15 +27,16 @@ def agreement_cli(
     """Inter-coder agreement per code and overall: percent agreement, Cohen's, Fleiss' and Brennan & Prediger's
     kappa, Krippendorff's alpha and unitizing alpha-u, with how much of the agreement is on text nobody coded."""
     from qualcode import agreement
+    from qualcode.query import parse_where
 
-    names = coders.split(",")
+    names, chosen = coders.split(","), parse_where(where or [])
     if disagreements:
         if raw:
             terminal.warn("--raw: names are not pseudonymised; do not share this output")
-        found = agreement.disagreements(open_project(project), names, codes, unit, _where(where), raw)
+        found = agreement.disagreements(open_project(project), names, codes, unit, chosen, raw)
         terminal.json(found) if as_json else _show_disagreements(found)
         return
-    report = agreement.agreement(open_project(project), names, codes, unit, _where(where))
+    report = agreement.agreement(open_project(project), names, codes, unit, chosen)
     for coder, transcripts in report.missing.items():
         terminal.warn(f"{coder} has not coded {len(transcripts)} of {report.transcripts} transcripts "
                       f"({', '.join(transcripts[:5])}{', ...' if len(transcripts) > 5 else ''}): "
