@@ -98,10 +98,6 @@ class Turn:
     role: str = PARTICIPANT
     time: float | None = None
 
-    @property
-    def is_interviewer(self) -> bool:
-        return self.role == INTERVIEWER
-
 
 @dataclass
 class SpeakerRules:
