@@ -183,3 +183,14 @@ def _reparse(session: Session, settings, transcript_ids: Iterable[str] | None) -
 def _inside(spans: list[tuple[int, int]], turns: list[tuple[int, int]]) -> int:
     """How many coded spans lie within one of the turns (both sorted lists are small: one transcript)."""
     return sum(1 for start, end in spans if any(a <= start and end <= b for a, b in turns))
+
+
+def unread(project, transcript_ids: Iterable[str] | None = None) -> list[str]:
+    """Stored transcripts with no participant turn: qualcode could not read who speaks in them, so
+    nothing in them is searched, suggested or quoted as a participant's words."""
+    participant = select(Turn.id).where(Turn.transcript_id == Transcript.id, Turn.role == PARTICIPANT).exists()
+    query = select(Transcript.id).where(~participant).order_by(Transcript.id)
+    if transcript_ids:
+        query = query.where(Transcript.id.in_(list(transcript_ids)))
+    with project.engine.connect() as connection:
+        return list(connection.scalars(query))

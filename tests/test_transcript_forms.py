@@ -216,3 +216,15 @@ def test_check_on_a_transcript_without_participant_turns_is_a_finding(run, tmp_p
     result = run("check", str(report), cwd=project)
     assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout
     assert "not from a participant" in result.stdout + result.stderr
+
+
+def test_commands_that_pass_over_a_transcript_without_participant_turns_say_so(run, tmp_path):
+    folder = _folder(tmp_path / "in", "LONE", "Alpha Team: How long have you been here?\nBeta Team: Six years.\n")
+    run("init", "p")
+    project = tmp_path / "p"
+    assert run("import", str(folder), cwd=project).returncode == 0
+    assert run("code", "LONE", "2", "tenure", "--new", cwd=project).returncode == 0
+    for command, verb in [(("query", "text", "years"), "searched"), (("report", "quotes", "-t", "tenure", "-f", "md"), "quoted")]:
+        result = run(*command, cwd=project)
+        assert result.returncode == 0, result.stderr
+        assert f"1 transcript with no participant turns, so not {verb}: LONE" in result.stderr
