@@ -64,6 +64,13 @@ def summarise(transcript_id: str, path: Path | str, reading: Reading, first_line
     summary.warnings += _unread_label_warnings(path, reading, first_line, transcript_id)
     if not reading.participant_turns:
         summary.warnings.append(Problem(path, None, None, _no_participant_message(reading, transcript_id)))
+    voices = [s.label for s in reading.speakers if s.role == PARTICIPANT]
+    if len(voices) > 1:
+        summary.warnings.append(Problem(path, None, None, (
+            f"{len(voices)} participant speakers ({', '.join(voices)}): all their turns are attributed to"
+            f" {transcript_id}'s one participant, so a quote from any other carries the wrong attribution line;"
+            " for a joint interview or focus group, import each participant's part as a transcript of its own"
+        )))
     for speaker in reading.guessed:
         if speaker.role == "interviewer":
             others = "".join(f", '{s.label}' {s.questions}" for s in reading.speakers if s is not speaker)
