@@ -31,7 +31,15 @@ from qualcode.metadata import (
 )
 from qualcode.models import Locality, Participant, Partnership, School, SchoolDesignation, Transcript, Turn
 from qualcode.project import Project
-from qualcode.transcript import INTERVIEWER_LABELS, ParsedTranscript, load_yaml_mapping, parse_docx_file, parse_text_file
+from qualcode.transcript import (
+    INTERVIEWER_LABELS,
+    ParsedTranscript,
+    converted,
+    load_yaml_mapping,
+    parse_docx_file,
+    parse_text_file,
+    read_text,
+)
 
 TRANSCRIPT_SUFFIXES = (".txt", ".md", ".docx")
 SCHOOL_FILES = ("schools.yaml", "schools.yml", "schools.csv")
@@ -201,7 +209,9 @@ def _parse(path: Path, labels: frozenset[str]) -> ParsedTranscript:
     parsed = parse_docx_file(path, labels) if path.suffix.lower() == ".docx" else parse_text_file(path, labels)
     sidecar = path.with_suffix(".yaml")
     if sidecar.is_file():
-        meta, lines = load_yaml_mapping(sidecar.read_text(encoding="utf-8-sig"), sidecar)
+        text, encoding = read_text(sidecar)
+        meta, lines = load_yaml_mapping(text, sidecar)
+        parsed.notes += [f"{sidecar.name}: {note}" for note in converted(encoding)]
         parsed.meta = {**parsed.meta, **meta}
         parsed.field_lines, parsed.meta_path = lines, sidecar
     if not parsed.meta:
@@ -312,8 +322,11 @@ def _write(
     session.flush()
     ids = [i.record.transcript_id for i in interviews]
     stored = {t.id: t for t in session.scalars(select(Transcript).where(Transcript.id.in_(ids)))}
+    added: dict[str, Participant] = {}
     with session.no_autoflush:
-        texts_changed = [i for i in interviews if _store_interview(session, i, stored.get(i.record.transcript_id), report)]
+        texts_changed = [
+            i for i in interviews if _store_interview(session, i, stored.get(i.record.transcript_id), added, report)
+        ]
     session.flush()
     _store_turns(session, texts_changed)
 
@@ -343,11 +356,16 @@ def _store_partnership(session: Session, record: PartnershipRecord) -> None:
     session.add(partnership)
 
 
-def _store_interview(session: Session, interview: _Interview, transcript: Transcript | None, report: ImportReport) -> bool:
+def _store_interview(
+    session: Session, interview: _Interview, transcript: Transcript | None, added: dict[str, Participant], report: ImportReport
+) -> bool:
     """Store the participant and transcript; True if the text is new or changed (its turns need storing)."""
     record = interview.record
     school = session.get(School, record.school_id) if record.school_id else None
-    participant = session.get(Participant, record.participant_id) or Participant(id=record.participant_id)
+    # A participant new in this import is pending, not yet in the session's identity map, so `get`
+    # would not find them for their second interview: `added` remembers them.
+    participant = added.get(record.participant_id) or session.get(Participant, record.participant_id)
+    participant = added[record.participant_id] = participant or Participant(id=record.participant_id)
     participant.role = record.role
     participant.informant_kind = record.informant_kind
     participant.school_id = record.school_id

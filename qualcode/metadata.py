@@ -221,6 +221,8 @@ def read_keyed_file(path: Path) -> list[tuple[str, dict, Located]]:
         return _read_keyed_csv(path)
     text = _read_text(path)
     data, _ = load_yaml_mapping(text, path)
+    if not data:
+        raise Problem(path, None, None, "describes nothing: write each id followed by its fields indented under it")
     nested = _nested_lines(text)
     rows = []
     for key, value in data.items():

@@ -56,25 +56,60 @@ class ParsedTranscript:
 
 
 def decode(raw: bytes, path: Path) -> tuple[str, str]:
-    """Decode bytes from a text file as UTF-8 (with or without BOM), else Windows-1252.
+    """Decode bytes from a text file as UTF-8 (with or without BOM), UTF-16, else Windows-1252.
 
-    Word's "plain text" export is often Windows-1252; it is converted and the
-    caller reports it. Files with NUL bytes are binary and refused.
+    Word's "plain text" export is often Windows-1252, and Notepad's "Unicode" is
+    UTF-16 (with a BOM, or without one: then every other byte of English text is
+    NUL); both are converted and the caller reports it. Other files with NUL
+    bytes are binary and refused.
     """
+    utf16 = _utf16(raw)
+    if utf16:
+        try:
+            raw = raw.decode(utf16).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise Problem(path, None, None, f"not valid UTF-16 text ({exc.reason} at byte {exc.start})") from None
     if not raw.strip():
         raise Problem(path, None, None, "the file is empty")
     if b"\x00" in raw[:8192]:
-        raise Problem(path, None, None, "this looks like a binary file, not UTF-8 text")
+        raise Problem(path, None, None, "this looks like a binary file, not text; save it as UTF-8 text")
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8"), "utf-8-sig"
     try:
-        return raw.decode("utf-8"), "utf-8"
+        return raw.decode("utf-8"), utf16 or "utf-8"
     except UnicodeDecodeError:
         pass
     try:
         return raw.decode("cp1252"), "windows-1252"
     except UnicodeDecodeError as exc:
         raise Problem(path, None, None, f"not UTF-8 or Windows-1252 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _utf16(raw: bytes) -> str | None:
+    """The UTF-16 codec for `raw`, if it is UTF-16: by its BOM, or by NULs filling most odd
+    (or even) bytes and no others, as in English text saved without a BOM."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = raw[:8192]
+    if len(head) < 4 or len(head) % 2:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if b"\x00" not in even and odd.count(0) >= 0.6 * len(odd):
+        return "utf-16-le"
+    if b"\x00" not in odd and even.count(0) >= 0.6 * len(even):
+        return "utf-16-be"
+    return None
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """A text file's contents, decoded as `decode` does, with ``\\n`` line endings; and the encoding found."""
+    text, encoding = decode(path.read_bytes(), path)
+    return normalise_newlines(text), encoding
+
+
+def converted(encoding: str) -> list[str]:
+    """The note an import shows for a file that was not UTF-8."""
+    return [] if encoding.startswith("utf-8") else [f"converted from {encoding} to UTF-8"]
 
 
 def normalise_newlines(text: str) -> str:
@@ -113,12 +148,34 @@ def load_yaml_mapping(source: str, path: Path, first_line: int = 1) -> tuple[dic
         line = first_line + mark.line if mark is not None else first_line
         problem = getattr(exc, "problem", None) or str(exc)
         raise Problem(path, line, None, f"invalid YAML: {problem}") from None
+    except ValueError as exc:  # a well-formed but impossible date: `date: 2015-13-45`
+        raise _bad_value(node, exc, path, first_line) from None
     if data is None:
         return {}, {}
     if not isinstance(data, dict) or node is None or not isinstance(node, yaml.MappingNode):
         raise Problem(path, first_line, None, "expected a mapping of 'field: value' lines")
     field_lines = {key.value: first_line + key.start_mark.line for key, _ in node.value}
     return data, field_lines
+
+
+def _bad_value(root, error: ValueError, path: Path, first_line: int) -> Problem:
+    """The Problem for the value PyYAML could parse but not build (dates are the only such values)."""
+    import yaml
+
+    stack = [(root, None)]
+    while stack:
+        node, name = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            stack += [(value, key.value if name is None else name) for key, value in reversed(node.value)]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(value, name) for value in reversed(node.value)]
+        elif node.tag.endswith(":timestamp"):
+            try:
+                yaml.SafeLoader("").construct_object(node)
+            except ValueError:
+                line = first_line + node.start_mark.line
+                return Problem(path, line, name, f"'{node.value}' is not a real date ({error}); write it as YYYY-MM-DD")
+    return Problem(path, first_line, None, f"a value cannot be read: {error}")
 
 
 def parse_turns(text: str, labels: frozenset[str] | None = None) -> list[Turn]:
@@ -158,11 +215,10 @@ def parse_turns(text: str, labels: frozenset[str] | None = None) -> list[Turn]:
 
 def parse_text_file(path: Path, labels: frozenset[str] | None = None) -> ParsedTranscript:
     """Read a ``.txt``/``.md`` transcript: decode, split front matter, find turns."""
-    text, encoding = decode(path.read_bytes(), path)
-    text = normalise_newlines(text)
+    text, encoding = read_text(path)
     meta, field_lines, body, body_line = split_front_matter(text, path)
     body = body.rstrip() + "\n"
-    notes = [f"converted from {encoding} to UTF-8"] if encoding == "windows-1252" else []
+    notes = converted(encoding)
     return ParsedTranscript(path, meta, field_lines, body, parse_turns(body, labels), body_line, encoding, notes)
 
 
