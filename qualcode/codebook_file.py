@@ -403,6 +403,11 @@ class _Reader:
 
         try:
             Matcher(_blank_vocab(), validate=True).add("check", [pattern])
+        except re.error as exc:
+            index = next((i for i, token in enumerate(pattern) if exc.pattern in _regexes(token)), 0)
+            message = f"token {index + 1}: '{exc.pattern}' is not a regular expression ({exc})"
+            self.problem(token_nodes[index], "patterns.tokens", message)
+            return False
         except ValueError as exc:
             detail = _SPACY_DETAIL_RE.search(str(exc))
             if detail is None:
@@ -436,6 +441,11 @@ class _Reader:
             if entry.explicit_path and parent and parent not in by_path:
                 self.problem(entry.line, "path", f"parent '{parent}' of '{path}' is not defined")
         return _tree_order(by_path)
+
+
+def _regexes(token: dict[str, Any]) -> list[str]:
+    """The REGEX values of one token pattern, as in ``{LOWER: {REGEX: "^compet"}}``."""
+    return [v["REGEX"] for v in token.values() if isinstance(v, dict) and isinstance(v.get("REGEX"), str)]
 
 
 class _PathResolver:

@@ -24,6 +24,17 @@ class CouldNotRun(QualcodeError):
     exit_code = 2
 
 
+class NoDatabase(CouldNotRun):
+    """The project's database does not exist: only `qualcode init` makes one."""
+
+    def __init__(self, where: str):
+        self.where = where
+        super().__init__(
+            f"no database at {where}; run 'qualcode init' in the project folder, "
+            "or set [database] url in qualcode.toml (or QUALCODE_DB) to where it is"
+        )
+
+
 class ProjectNotFound(QualcodeError):
     pass
 

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from qualcode.errors import QualcodeError
+from qualcode.transcript import read_text
 
 FORMATS = ("md", "txt", "html", "docx")
 #: qualcode's quote ids (Q-EAS-S04-HT-0153) and HTML comments are not words anyone said.
@@ -64,7 +65,7 @@ def read_document(path: Path, fmt: str | None = None) -> Document:
     if fmt == "docx":
         paragraphs = _docx_paragraphs(path)
         return Document(path, fmt, paragraphs, _quotes_from_paragraphs(paragraphs, _docx_quote_flags(path)))
-    text = path.read_text(encoding="utf-8-sig")
+    text, _ = read_text(path)
     if fmt == "html":
         return Document(path, fmt, visible_lines(text), _html_quotes(text))
     lines = text.splitlines()

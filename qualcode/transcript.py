@@ -72,7 +72,7 @@ def decode(raw: bytes, path: Path) -> tuple[str, str]:
     if not raw.strip():
         raise Problem(path, None, None, "the file is empty")
     if b"\x00" in raw[:8192]:
-        raise Problem(path, None, None, "this looks like a binary file, not text; save it as UTF-8 text")
+        raise Problem(path, None, None, "this looks like a binary file, not UTF-8 text")
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8"), "utf-8-sig"
     try:
