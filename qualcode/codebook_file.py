@@ -22,6 +22,7 @@ import yaml
 from rapidfuzz import process
 
 from qualcode.errors import ImportFailed, Problem
+from qualcode.transcript import read_text
 
 if TYPE_CHECKING:
     from spacy.vocab import Vocab
@@ -226,12 +227,12 @@ class _Reader:
 
     def compose(self) -> yaml.MappingNode:
         try:
-            root = yaml.compose(self.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+            root = yaml.compose(read_text(self.path)[0], Loader=yaml.SafeLoader)
         except OSError as exc:
             self.problem(None, None, f"cannot read the file: {exc.strerror}")
             root = None
-        except UnicodeDecodeError:
-            self.problem(None, None, "the file is not UTF-8 text")
+        except Problem as problem:  # empty, binary, or not text in any encoding we read
+            self.problem(None, None, problem.message)
             root = None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark

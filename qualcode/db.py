@@ -34,7 +34,7 @@ def connect(url: str, create: bool = False) -> Engine:
     """
     parsed = make_url(url)
     path = parsed.database if parsed.get_backend_name() == "sqlite" else None
-    if not create and path and path != ":memory:" and not parsed.query.get("uri") and not Path(path).exists():
+    if not create and path and path != ":memory:" and not parsed.query.get("uri") and _empty(Path(path)):
         raise NoDatabase(path)
     engine = make_engine(url)
     try:
@@ -43,6 +43,11 @@ def connect(url: str, create: bool = False) -> Engine:
         engine.dispose()
         raise
     return engine
+
+
+def _empty(path: Path) -> bool:
+    """No SQLite file, or an empty one (connecting would make it a database)."""
+    return not path.exists() or path.stat().st_size == 0
 
 
 def make_engine(url: str) -> Engine:
@@ -83,9 +88,13 @@ def upgrade(engine: Engine, create: bool = True) -> None:
             if not inspect(connection).get_table_names():
                 raise NoDatabase(_shown(engine.url))
     from alembic import command
+    from alembic.util import CommandError
 
-    with engine.begin() as connection:
-        command.upgrade(_alembic_config(connection), "head")
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+    except CommandError as exc:  # a revision this qualcode does not know: a newer qualcode made it
+        raise CouldNotRun(f"{_shown(engine.url)}: cannot upgrade the database ({exc}); is it from a newer qualcode?") from None
 
 
 def _stored_revision(engine: Engine) -> str | None:

@@ -115,6 +115,9 @@ class Validator:
 
     def text(self, data: dict, name: str, where: Located, required: bool = True) -> str | None:
         value = data.get(name)
+        if isinstance(value, list | dict):
+            self.fail(where, name, f"expected one value, not a {'list' if isinstance(value, list) else 'mapping'}")
+            return None
         if value is None or str(value).strip() == "":
             if required:
                 self.fail(where, None, f"missing field '{name}'")

@@ -169,8 +169,12 @@ def _quotes_from_paragraphs(paragraphs: list[str], is_quote: list[bool]) -> list
 
 def _docx_paragraphs(path: Path) -> list[str]:
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
 
-    return [paragraph.text for paragraph in docx.Document(str(path)).paragraphs]
+    try:
+        return [paragraph.text for paragraph in docx.Document(str(path)).paragraphs]
+    except (PackageNotFoundError, ValueError, KeyError) as exc:
+        raise QualcodeError(f"{path}: not a readable Word document ({exc})") from None
 
 
 def _docx_quote_flags(path: Path) -> list[bool]:

@@ -217,6 +217,8 @@ def parse_text_file(path: Path, labels: frozenset[str] | None = None) -> ParsedT
     """Read a ``.txt``/``.md`` transcript: decode, split front matter, find turns."""
     text, encoding = read_text(path)
     meta, field_lines, body, body_line = split_front_matter(text, path)
+    if not body.strip():
+        raise Problem(path, body_line, None, "no interview text after the front matter")
     body = body.rstrip() + "\n"
     notes = converted(encoding)
     return ParsedTranscript(path, meta, field_lines, body, parse_turns(body, labels), body_line, encoding, notes)

@@ -9,9 +9,9 @@ from typing import Annotated
 
 from typing import TYPE_CHECKING
 
-import click
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from qualcode.cli._console import terminal
 from qualcode.errors import CouldNotRun, QualcodeError
@@ -55,7 +55,7 @@ class QualcodeGroup(TyperGroup):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (typer.Exit, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, TyperException):  # usage errors and exits: typer reports them
             raise
         except Exception as exc:
             raise typer.Exit(report_error(exc, debug=_debugging(ctx))) from None
