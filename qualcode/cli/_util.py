@@ -72,8 +72,10 @@ def report_error(exc: Exception, debug: bool = False) -> int:
         traceback.print_exception(exc)
     error = exc if isinstance(exc, QualcodeError) else _could_not_run(exc)
     if error is None:
+        # The first line only: a database error goes on with the SQL and its values (interview text).
+        detail = (str(exc).strip().splitlines() or [""])[0][:200]
         hint = "" if debug else "; run again with --debug for the details"
-        terminal.error(f"internal error ({type(exc).__name__}: {exc}){hint}")
+        terminal.error(f"internal error ({type(exc).__name__}: {detail}){hint}")
         return 2
     for problem in getattr(error, "problems", []):
         terminal.err.print(str(problem), markup=False, highlight=False)
@@ -94,7 +96,8 @@ def _could_not_run(exc: Exception) -> QualcodeError | None:
 
 
 def _debugging(ctx) -> bool:
-    return bool(ctx.find_root().params.get("debug")) or os.environ.get("QUALCODE_DEBUG", "") not in ("", "0")
+    """The root's `--debug` (which also reads QUALCODE_DEBUG), seen from any sub-command group."""
+    return bool(ctx.find_root().params.get("debug"))
 
 
 def new_app(**kwargs) -> typer.Typer:
