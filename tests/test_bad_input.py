@@ -204,6 +204,7 @@ QUERY = [
     Case("query-matrix-unknown-field", ["query", "matrix", "--by", "colour"], 1, ["colour"]),
     Case("query-matrix-unknown-unit", ["query", "matrix", "--unit", "bytes"], 1, ["--unit must be one of"]),
     Case("query-matrix-bad-where", ["query", "matrix", "--where", "phase"], 1, ["phase"]),
+    Case("query-matrix-where-unknown-value", ["query", "matrix", "--where", "phase=nursery"], 1, ["--where phase: 'nursery'"]),
     Case("query-matrix-bad-percent", ["query", "matrix", "--percent", "diagonal"], 1, ["--percent"]),
     Case("query-matrix-csv-under-a-file", ["query", "matrix", "--csv", "{in}/notes.txt/out.csv"], 2, ["notes.txt"],
          {"notes.txt": "a file, not a folder"}),
@@ -220,8 +221,24 @@ REPORT = [
 ]
 
 
-def _settings(text: str, name: str, code: int, *says: str) -> Case:
-    return Case(f"settings-{name}", ["stats"], code, list(says), state=lambda root: (root / "qualcode.toml").write_text(text))
+def _settings(text: str | bytes, name: str, code: int, *says: str) -> Case:
+    content = text if isinstance(text, bytes) else text.encode("utf-8")
+    return Case(f"settings-{name}", ["stats"], code, list(says), state=lambda root: (root / "qualcode.toml").write_bytes(content))
+
+
+def _damaged_key(root: Path) -> None:
+    (root / "identity-key.csv").write_bytes(b"\x00\x01\x02 not a key")
+
+
+KEY = [
+    Case("key-import-binary", ["key", "import", "{in}/key.csv"], 1, ["key.csv: this looks like a binary file"],
+         {"key.csv": b"\x00\x01\x02\x03"}),
+    Case("key-import-cp1252-bad-kind", ["key", "import", "{in}/key.csv"], 1, ["key.csv:2: kind: 'persn'"],
+         {"key.csv": "name,kind\nRenée Dupont,persn\n".encode("cp1252")}),
+    Case("key-import-missing-columns", ["key", "import", "{in}/key.csv"], 1, ["key.csv:1:", "missing column(s): kind"],
+         {"key.csv": "name\nRenée\n"}),
+    Case("key-file-damaged", ["query", "find", "markets"], 1, ["identity-key.csv: this looks like a binary file"], state=_damaged_key),
+]
 
 
 def _break_database(damage):
@@ -264,11 +281,12 @@ DATABASE = [
     Case("database-password-hidden", ["stats"], 2, ["postgresql+psycopg://u:***@127.0.0.1:1/x"],
          env={"QUALCODE_DB": "postgresql+psycopg://u:secret@127.0.0.1:1/x"}),
     _settings("[database\nurl = 1\n", "broken-toml", 1, "qualcode.toml"),
+    _settings(b"\x00\x01\x02", "binary-toml", 1, "qualcode.toml"),
     _settings('[database]\nurl = "::nonsense::"\n', "bad-url", 1, "qualcode.toml: [database] url: not a database URL"),
     _settings('[database]\nurl = "sqlite:///elsewhere.db"\n', "url-to-nowhere", 2, "no database at", "elsewhere.db"),
 ]
 
-CASES = IMPORT + CODEBOOK + CODING + CHECK + QUERY + REPORT + DATABASE
+CASES = IMPORT + CODEBOOK + CODING + CHECK + QUERY + REPORT + KEY + DATABASE
 
 
 @pytest.fixture(scope="session")
