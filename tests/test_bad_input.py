@@ -433,21 +433,26 @@ _VALUES = st.one_of(
                      "null", "~", "yes", "12", "-1", "1e9", "''", "'", "\"", "&a", "*a", "!!binary AAAA", "- x", "|", "%"]),
     st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=12),
 )
-_FRONT_MATTER = st.lists(st.tuples(st.one_of(st.sampled_from(_FIELDS), st.text(max_size=6)), _VALUES), max_size=8).map(
-    lambda pairs: "---\n" + "".join(f"{k}: {v}\n" for k, v in pairs) + "---\n" + BODY
+_MAPPING = st.lists(st.tuples(st.one_of(st.sampled_from(_FIELDS), st.text(max_size=6)), _VALUES), max_size=8).map(
+    lambda pairs: "".join(f"{k}: {v}\n" for k, v in pairs)
+)
+_FRONT_MATTER = st.tuples(_MAPPING, st.one_of(st.just(BODY), st.text(max_size=80))).map(
+    lambda parts: "---\n" + parts[0] + "---\n" + parts[1]
 )
 _CONTENT = st.one_of(_FRONT_MATTER, st.binary(max_size=200), _FRONT_MATTER.map(lambda text: text.encode("utf-16")))
+_SIDE_FILE = st.one_of(st.none(), _MAPPING, st.binary(max_size=60))
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(content=_CONTENT, sidecar=st.one_of(st.none(), _VALUES.map(str)))
-def test_import_of_random_input_raises_only_qualcode_errors(coded, tmp_path: Path, content, sidecar):
+@given(content=_CONTENT, sidecar=_SIDE_FILE, schools=st.one_of(_SIDE_FILE, _MAPPING.map(lambda m: "EAS-S07:\n" + m.replace("\n", "\n  ").rstrip(" "))))
+def test_import_of_random_input_raises_only_qualcode_errors(coded, tmp_path: Path, content, sidecar, schools):
+    """Transcript, sidecar and schools file at random; a dry run, so any flush error would surface too."""
     case = tmp_path / "random"
     shutil.rmtree(case, ignore_errors=True)
     root = _copy(coded, case)
-    (case / "new.md").write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    if sidecar is not None:
-        (case / "new.yaml").write_text(sidecar, encoding="utf-8")
+    for name, data in (("new.md", content), ("new.yaml", sidecar), ("schools.yaml", schools)):
+        if data is not None:
+            (case / name).write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
     project = Project.open(root)
     try:
         import_paths(project, [case / "new.md"], dry_run=True)
