@@ -128,7 +128,7 @@ _DATABASE_TROUBLE = (
     ("no space left", "the disk is full; free some space and run the command again"),
     ("readonly database", "the database is read-only; let your user write the file and its folder"),
     ("read-only", "the database is read-only; let your user write the file and its folder"),
-    ("database is locked", "the database is busy with another qualcode command; run this one again when it ends"),
+    ("database is locked", "the database is busy: another command or program is writing to it; run this one again when it ends"),
     ("not a database", "this is not a qualcode database, or it is damaged; restore it from a backup"),
     ("malformed", "the database file is damaged; restore it from a backup"),
     ("unable to open database file", "the database file cannot be opened; check its folder exists and may be written"),

@@ -389,7 +389,7 @@ def test_a_lost_database_is_made_again_only_by_init(coded, run, tmp_path: Path):
     [
         ("database or disk is full", "the disk is full"),
         ("attempt to write a readonly database", "read-only"),
-        ("database is locked", "busy with another qualcode command"),
+        ("database is locked", "another command or program is writing to it"),
         ("file is not a database", "not a qualcode database"),
         ("database disk image is malformed", "damaged"),
         ("unable to open database file", "cannot be opened"),
@@ -458,5 +458,22 @@ def test_import_of_random_input_raises_only_qualcode_errors(coded, tmp_path: Pat
         import_paths(project, [case / "new.md"], dry_run=True)
     except QualcodeError:
         pass
+    assert table_rows(project) == coded[1]
+    project.close()
+
+
+def test_a_locked_database_is_could_not_run(coded, run, tmp_path: Path):
+    """Another program holding the write lock past SQLite's wait: exit 2, saying so, nothing written."""
+    root = _copy(coded, tmp_path)
+    holder = sqlite3.connect(root / "qualcode.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = run("code", "EAS-S01-HT", "3", "networks", env={"QUALCODE_PROJECT": str(root), "QUALCODE_CODER": "tester"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "qualcode.db: the database is busy: another command or program is writing to it" in result.stderr
+    project = Project.open(root)
     assert table_rows(project) == coded[1]
     project.close()
