@@ -53,7 +53,7 @@ def write_report(project: Project, gold: Path, path: Path) -> list[str]:
         for row in rows:
             transcript = session.get(Transcript, row["transcript"])
             text = " ".join(transcript.text[int(row["start"]) : int(row["end"])].split())
-            if len(text.split()) < 12 or any(t.is_interviewer for t in transcript.turns if t.start <= int(row["start"]) < t.end):
+            if len(text.split()) < 12 or any(t.role != "participant" for t in transcript.turns if t.start <= int(row["start"]) < t.end):
                 continue
             line = render(project.settings, speaker_for(transcript.participant))
             blocks += [f"> {text}", "", line, ""]

@@ -29,7 +29,7 @@ from sqlalchemy.orm import selectinload
 
 from qualcode.attribution import Speaker, render, speaker_for
 from qualcode.config import Settings
-from qualcode.corpus import speaker_labels
+from qualcode.speakers import known_labels
 from qualcode.errors import ImportFailed, Problem, QualcodeError
 from qualcode.models import Participant, School, Transcript
 from qualcode.nlp import PIPELINE
@@ -586,7 +586,7 @@ def _find_in(project: Project, texts: dict[str, str], key: IdentityKey, progress
     labels = set(anonymise_settings(project).get("labels", ["PERSON", "ORG", "GPE", "LOC", "FAC"]))
     found = [Found(tid, m.start, m.end, m.owner.kind, "key") for tid, text in texts.items()
              for m in key.matcher().matches(text, fuzzy=True)]
-    sentences = _sentences(texts, speaker_labels(project))
+    sentences = _sentences(texts, known_labels(project.settings))
     words = _NameWords.of(sentences)
     entities = _ner_hits(sentences, words.capitalised, progress)
     named = _spans_by_transcript(e for e in entities if e.label in labels)

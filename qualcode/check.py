@@ -32,6 +32,7 @@ from qualcode import attribution
 from qualcode.models import Participant, School, Transcript, Turn
 from qualcode.project import Project
 from qualcode.reportfiles import Document, Quote, read_document
+from qualcode.speakers import HEADER, INTERVIEWER, NOTE, PARTICIPANT
 from qualcode.transcript import read_text
 
 #: 1:1 character folding, so offsets in folded text are offsets in the original.
@@ -42,6 +43,10 @@ _WORD = re.compile(r"[a-z0-9']+")
 #: The shape of qualcode's ids ('SOU-S03-BM', 'Q-EAS-S04-HT-0153'); only those the project holds are masked.
 _ID_SHAPE = re.compile(r"\b(?:Q-)?([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\b")
 _QUOTE_NUMBER = re.compile(r"-\d{4}$")
+#: Who said a quote that no participant said, by the role of the turn that holds it.
+_NOT_SAID_BY_PARTICIPANT = {
+    INTERVIEWER: "the interviewer", NOTE: "the researcher's notes", HEADER: "the transcript's header",
+}
 FUZZY_WARNING = 85.0
 MIN_FRAGMENT_WORDS = 2
 
@@ -157,17 +162,19 @@ class Corpus:
         return best
 
     def speaker_at(self, match: Match) -> tuple[str | None, Participant]:
-        """The speaker label of the turn that holds the match, and the interview's participant."""
-        starts, turns = self.turns[match.transcript_id]
+        """The role of the turn that holds the match (None outside every turn), and the interview's participant.
+
+        A transcript with no turns at all (its speakers could not be read) holds no participant's words.
+        """
+        starts, turns = self.turns.get(match.transcript_id, ([], []))
         index = bisect_right(starts, match.start) - 1
         turn = turns[index] if index >= 0 and match.start < turns[index].end else None
-        label = None if turn is None else ("interviewer" if turn.is_interviewer else turn.speaker)
-        return label, self.sources[match.transcript_id].participant
+        return (None if turn is None else turn.role), self.sources[match.transcript_id].participant
 
     @cached_property
     def turns(self) -> dict[str, tuple[list[int], list[Row]]]:
         """Each transcript's turn starts and turns, read in one query (as rows, not objects) when first needed."""
-        query = select(Turn.transcript_id, Turn.start, Turn.end, Turn.speaker, Turn.is_interviewer)
+        query = select(Turn.transcript_id, Turn.start, Turn.end, Turn.role)
         with self.project.engine.connect() as connection:
             rows = connection.execute(query.order_by(Turn.transcript_id, Turn.start)).all()
         by_transcript = {}
@@ -280,10 +287,10 @@ def _check_quote(project: Project, corpus: Corpus, document: Document, quote: Qu
             _short(quote.text), corpus.passage(best),
         ))
     speakers = [(match, *corpus.speaker_at(match)) for match in matches]
-    said = [(match, participant) for match, label, participant in speakers if _is_participant(label)]
+    said = [(match, participant) for match, role, participant in speakers if role == PARTICIPANT]
     if not said:
-        match, label, _ = speakers[0]
-        who = "the interviewer" if label == "interviewer" else "the researcher's notes" if label else "no speaker turn"
+        match, role, _ = speakers[0]
+        who = _NOT_SAID_BY_PARTICIPANT.get(role, "no speaker turn (qualcode could not read who speaks there)")
         findings.append(Finding(file, quote.line, "truth", "error",
                                 f"quote is from {who} in {match.transcript_id}, not from a participant", _short(quote.text)))
         return findings if quote.inline or quote.attribution is not None else findings + _unattributed(file, quote)
@@ -292,10 +299,6 @@ def _check_quote(project: Project, corpus: Corpus, document: Document, quote: Qu
     if quote.attribution is None:
         return findings + _unattributed(file, quote)
     return findings + _check_attribution(project, file, quote, said)
-
-
-def _is_participant(label: str | None) -> bool:
-    return label is not None and label != "interviewer" and label.lower() not in ("note", "notes")
 
 
 def _unattributed(file: str, quote: Quote) -> list[Finding]:

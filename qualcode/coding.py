@@ -79,6 +79,12 @@ def _after_label(transcript: Transcript, start: int) -> int:
 
 def span_for_turn(transcript: Transcript, number: int) -> Span:
     turns = transcript.turns
+    if not turns:
+        raise QualcodeError(
+            f"{transcript.id} has no speaker turns, so no turn {number}: qualcode could not read who speaks in it"
+            f" ('qualcode show {transcript.id}'); name its speaker labels under [speakers] in qualcode.toml and run"
+            f" 'qualcode import --reparse {transcript.id}', or code by LINES"
+        )
     if not 1 <= number <= len(turns):
         raise QualcodeError(f"{transcript.id} has turns 1-{len(turns)}; there is no turn {number}")
     turn = turns[number - 1]

@@ -12,12 +12,14 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from rapidfuzz import process
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode import anchoring
+from qualcode import anchoring, turns
+from qualcode.captions import CAPTION_SUFFIXES, parse_caption_file
 from qualcode.errors import ImportFailed, Problem
 from qualcode.metadata import (
     SCHOOL_FIELDS,
@@ -26,26 +28,23 @@ from qualcode.metadata import (
     Located,
     PartnershipRecord,
     SchoolRecord,
+    Source,
     Validator,
+    combine,
     read_keyed_file,
 )
-from qualcode.models import Locality, Participant, Partnership, School, SchoolDesignation, Transcript, Turn
+from qualcode.models import Locality, Participant, Partnership, School, SchoolDesignation, Transcript
 from qualcode.project import Project
-from qualcode.transcript import (
-    INTERVIEWER_LABELS,
-    ParsedTranscript,
-    converted,
-    load_yaml_mapping,
-    parse_docx_file,
-    parse_text_file,
-    read_text,
-)
+from qualcode.sheets import SHEET_FILES, ParticipantSheets
+from qualcode.speakers import Reading
+from qualcode.transcript import ParsedTranscript, converted, load_yaml_mapping, parse_docx_file, parse_text_file, read_text
+from qualcode.turns import SpeakerSummary
 
-TRANSCRIPT_SUFFIXES = (".txt", ".md", ".docx")
+TRANSCRIPT_SUFFIXES = (".txt", ".md", ".docx", *CAPTION_SUFFIXES)
 SCHOOL_FILES = ("schools.yaml", "schools.yml", "schools.csv")
 PARTNERSHIP_FILES = ("partnerships.yaml", "partnerships.yml", "partnerships.csv")
-#: Speaker labels used for interviewees who are not named by role.
-PARTICIPANT_LABELS = ("interviewee", "respondent", "participant")
+#: Files in a corpus folder that are read as metadata, so never listed as skipped.
+METADATA_FILES = (*SCHOOL_FILES, *PARTNERSHIP_FILES, *SHEET_FILES)
 
 Progress = Callable[[int, int], None]
 
@@ -60,6 +59,13 @@ class Reanchored:
     quote: str
 
 
+class Skipped(NamedTuple):
+    """A file in an imported folder that qualcode did not read, and why."""
+
+    path: Path
+    reason: str
+
+
 @dataclass
 class ImportReport:
     added: list[str] = field(default_factory=list)
@@ -68,7 +74,22 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     #: Codings moved by a changed transcript that were not found exactly.
     reanchored: list[Reanchored] = field(default_factory=list)
+    #: The speakers read in each file, with what could not be read for sure.
+    speakers: list[SpeakerSummary] = field(default_factory=list)
+    #: Files in the imported folders that were not read (unknown extension, hidden, README).
+    skipped: list[Skipped] = field(default_factory=list)
     dry_run: bool = False
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [warning for summary in self.speakers for warning in summary.warnings]
+
+    def as_json(self) -> dict:
+        return {
+            "dry_run": self.dry_run, "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+            "notes": self.notes, "skipped": [{"path": str(s.path), "reason": s.reason} for s in self.skipped],
+            "transcripts": [summary.as_json() for summary in self.speakers],
+        }
 
 
 @dataclass
@@ -76,60 +97,67 @@ class _Interview:
     parsed: ParsedTranscript
     record: InterviewRecord
     text_hash: str
+    reading: Reading
 
 
 def import_paths(
-    project: Project, paths: Iterable[Path], dry_run: bool = False, progress: Progress | None = None
+    project: Project,
+    paths: Iterable[Path],
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    strict: bool = False,
 ) -> ImportReport:
-    """Validate and import transcript files and folders; raise `ImportFailed` listing every problem."""
-    transcripts, school_files, partnership_files = collect_files([Path(p) for p in paths])
+    """Validate and import transcript files and folders; raise `ImportFailed` listing every problem.
+
+    With `strict`, what would only be a warning about speakers (no participant
+    turns, label-like lines read as speech, a guessed interviewer) is a problem too.
+    """
+    paths = [Path(p) for p in paths]
+    transcripts, school_files, partnership_files, sheet_files, skipped = collect_files(paths)
     validator = Validator(project.settings.vocabularies)
-    labels = speaker_labels(project)
     with project.session(commit=not dry_run) as session:
         partnerships = _read_records(partnership_files, validator, _partnership)
         schools = _read_records(school_files, validator, _school_row)
-        interviews = _read_interviews(transcripts, validator, labels, schools, progress)
+        sheets = ParticipantSheets.read(sheet_files, validator)
+        interviews = _read_interviews(transcripts, validator, project.settings, schools, sheets, progress)
         _check_references(session, validator, schools, partnerships, interviews)
+        report = ImportReport(dry_run=dry_run, skipped=skipped)
+        report.speakers = [
+            turns.summarise(i.record.transcript_id, i.parsed.path, i.reading, i.parsed.body_line) for i in interviews
+        ]
+        if strict:
+            validator.problems += report.warnings
         if validator.problems:
             raise ImportFailed(sorted(validator.problems, key=lambda p: (str(p.path), p.line or 0)))
-        report = ImportReport(dry_run=dry_run)
         report.notes = [f"{i.parsed.path}: {note}" for i in interviews for note in i.parsed.notes]
+        report.notes += sheets.unmatched([p.resolve() for p in paths if p.is_dir()])
         _write(session, schools, partnerships, interviews, report)
     return report
 
 
-def speaker_labels(project: Project) -> frozenset[str]:
-    """Labels that may open a turn: the interviewer's, 'Interviewee', every staff role and its aliases.
+def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path], list[Path], list[Skipped]]:
+    """Transcripts to import, the metadata files that go with them, and the files skipped.
 
-    Informant kinds are not labels ("Ofsted: they came in March" is speech);
-    system informants speak as 'Interviewee:'.
-    """
-    vocabularies = project.settings.vocabularies
-    names = [*INTERVIEWER_LABELS, *PARTICIPANT_LABELS, *vocabularies.values["role"], *vocabularies.aliases.get("role", {})]
-    return frozenset(name.lower() for name in names)
-
-
-def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]]:
-    """Transcripts to import, and the metadata files that go with them.
-
-    A folder brings every transcript and `schools.*`/`partnerships.*` file
-    below it; a single file brings the metadata files in its folder and the
-    folder above (where a corpus keeps `partnerships.yaml`).
+    A folder brings every transcript and `schools.*`/`partnerships.*`/`participants.*`
+    file below it, and lists every other file with the reason it was not read; a
+    single file brings the metadata files in its folder and the folder above
+    (where a corpus keeps `partnerships.yaml`).
     """
     transcripts: list[Path] = []
     folders: set[Path] = set()
+    skipped: list[Skipped] = []
     problems = []
     for path in paths:
         if path.is_dir():
-            below = sorted(path.rglob("*"))
-            transcripts += [p for p in below if _is_transcript(p)]
-            folders |= {path} | {p for p in below if p.is_dir()}
+            found, below = _walk(path, skipped)
+            transcripts += found
+            folders |= {path, *below}
         elif not path.exists():
             problems.append(Problem(path, None, None, "no such file or folder"))
-        elif path.name in SCHOOL_FILES + PARTNERSHIP_FILES:
+        elif path.name in METADATA_FILES:
             folders.add(path.parent)
         elif path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
-            problems.append(Problem(path, None, None, "not a transcript: expected a .txt, .md or .docx file"))
+            problems.append(Problem(path, None, None, f"not a transcript: expected a {_suffix_list(' or ')} file"))
         else:
             transcripts.append(path)
             folders |= {path.parent, path.parent.parent}
@@ -137,11 +165,53 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]
         raise ImportFailed(problems)
     schools = _metadata_files(folders, SCHOOL_FILES)
     partnerships = _metadata_files(folders, PARTNERSHIP_FILES)
-    return list(dict.fromkeys(transcripts)), schools, partnerships
+    return list(dict.fromkeys(transcripts)), schools, partnerships, _metadata_files(folders, SHEET_FILES), skipped
 
 
-def _is_transcript(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in TRANSCRIPT_SUFFIXES and not path.name.upper().startswith("README")
+def _walk(folder: Path, skipped: list[Skipped]) -> tuple[list[Path], list[Path]]:
+    """The transcripts and folders below `folder`; other files go into `skipped` with the reason.
+
+    A hidden folder (`.git`, `.Trash`) is listed once, not file by file.
+    """
+    transcripts: list[Path] = []
+    folders: list[Path] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            skipped.append(Skipped(path, "hidden folder" if path.is_dir() else "hidden file"))
+        elif path.is_dir():
+            found, below = _walk(path, skipped)
+            transcripts += found
+            folders += [path, *below]
+        elif (reason := _skip_reason(path)) is not None:
+            skipped.append(Skipped(path, reason))
+        elif path.suffix.lower() in TRANSCRIPT_SUFFIXES:
+            transcripts.append(path)
+    return transcripts, folders
+
+
+def _skip_reason(path: Path) -> str | None:
+    """Why a file in an imported folder is not read; None for transcripts and metadata files."""
+    suffix = path.suffix.lower()
+    if path.name.upper().startswith("README"):
+        return "a README, not a transcript"
+    if path.name.startswith("~$"):
+        return "Word's lock file for a document that is open"
+    if path.name in METADATA_FILES or suffix in TRANSCRIPT_SUFFIXES or _is_sidecar(path):
+        return None
+    if suffix in (".yaml", ".yml"):
+        return f"no transcript named '{path.stem}' beside it, so not a sidecar (a sidecar is NAME.yaml beside NAME.txt)"
+    what = f"unknown extension '{path.suffix}'" if path.suffix else "no extension"
+    return f"{what} (qualcode reads {_suffix_list(', ')})"
+
+
+def _is_sidecar(path: Path) -> bool:
+    """A `<name>.yaml` beside a transcript `<name>.*` holds that transcript's metadata."""
+    return path.suffix == ".yaml" and any(path.with_suffix(suffix).is_file() for suffix in TRANSCRIPT_SUFFIXES)
+
+
+def _suffix_list(last: str) -> str:
+    """'.txt, .md, .docx, .vtt, .srt', or with `last` ' or ' before the final one."""
+    return ", ".join(TRANSCRIPT_SUFFIXES[:-1]) + last + TRANSCRIPT_SUFFIXES[-1]
 
 
 def _metadata_files(folders: set[Path], names: tuple[str, ...]) -> list[Path]:
@@ -179,20 +249,20 @@ def _school_row(validator: Validator, key: str, data: dict, where: Located) -> S
 def _read_interviews(
     paths: list[Path],
     validator: Validator,
-    labels: frozenset[str],
+    settings,
     schools: dict[str, SchoolRecord],
+    sheets: ParticipantSheets,
     progress: Progress | None,
 ) -> list[_Interview]:
     interviews: list[_Interview] = []
     seen: dict[str, Located] = {}
     for done, path in enumerate(paths, start=1):
         try:
-            parsed = _parse(path, labels)
+            parsed, where = _parse(path, validator, sheets)
         except Problem as problem:
             validator.problems.append(problem)
             continue
-        where = Located(parsed.meta_path or path, parsed.field_lines, line=1 if parsed.field_lines else None)
-        interview = _interview(parsed, validator, where, schools)
+        interview = _interview(parsed, validator, where, schools, turns.read(parsed.text, parsed.meta, settings))
         if interview.record.transcript_id in seen:
             first = seen[interview.record.transcript_id]
             validator.fail(where, "id", f"'{interview.record.transcript_id}' is also the id of {first.path}")
@@ -204,23 +274,40 @@ def _read_interviews(
     return interviews
 
 
-def _parse(path: Path, labels: frozenset[str]) -> ParsedTranscript:
-    """Parse one file, taking metadata from a sidecar `<name>.yaml` when there is one."""
-    parsed = parse_docx_file(path, labels) if path.suffix.lower() == ".docx" else parse_text_file(path, labels)
+def _parse(path: Path, validator: Validator, sheets: ParticipantSheets) -> tuple[ParsedTranscript, Located]:
+    """Parse one file, with its metadata from front matter (or a Word table), a sidecar `<name>.yaml` and sheet rows."""
+    suffix = path.suffix.lower()
+    if suffix in CAPTION_SUFFIXES:
+        parsed = parse_caption_file(path)
+    else:
+        parsed = parse_docx_file(path) if suffix == ".docx" else parse_text_file(path)
+    own = Located(path, parsed.field_lines, line=1 if parsed.field_lines else None)
+    sources = [Source(parsed.meta, own, yields=suffix == ".docx")]
     sidecar = path.with_suffix(".yaml")
     if sidecar.is_file():
         text, encoding = read_text(sidecar)
         meta, lines = load_yaml_mapping(text, sidecar)
         parsed.notes += [f"{sidecar.name}: {note}" for note in converted(encoding)]
-        parsed.meta = {**parsed.meta, **meta}
-        parsed.field_lines, parsed.meta_path = lines, sidecar
-    if not parsed.meta:
-        raise Problem(path, 1, None, "no metadata: start the file with '---' front matter, or add a sidecar .yaml")
-    return parsed
+        sources.append(Source(meta, Located(sidecar, lines, line=1)))
+    sources += sheets.sources_for(path)
+    if not any(source.meta for source in sources):
+        raise Problem(path, 1, None, f"no metadata: {_metadata_fix(path)}")
+    parsed.meta, where = combine(sources, validator, parsed.notes)
+    return parsed, where
+
+
+def _metadata_fix(path: Path) -> str:
+    """Where this kind of file can take its metadata from (a caption file has no front matter)."""
+    others = f"add a sidecar {path.with_suffix('.yaml').name} or a row in participants.csv"
+    if path.suffix.lower() in CAPTION_SUFFIXES:
+        return others
+    if path.suffix.lower() == ".docx":
+        return f"start the document with a table of 'field | value' rows, or {others}"
+    return f"start the file with '---' front matter, or {others}"
 
 
 def _interview(
-    parsed: ParsedTranscript, validator: Validator, where: Located, schools: dict[str, SchoolRecord]
+    parsed: ParsedTranscript, validator: Validator, where: Located, schools: dict[str, SchoolRecord], reading: Reading
 ) -> _Interview:
     """Validate an interview's fields; school fields in the front matter describe or must match its school."""
     meta = parsed.meta
@@ -236,7 +323,7 @@ def _interview(
             _check_agreement(validator, known, here, where, school_fields)
     elif not record.school_id and "informant_kind" not in meta and set(school_fields) - {"locality"}:
         validator.fail(where, None, "school fields given but no 'school' id")
-    return _Interview(parsed, record, hashlib.sha256(parsed.text.encode("utf-8")).hexdigest())
+    return _Interview(parsed, record, hashlib.sha256(parsed.text.encode("utf-8")).hexdigest(), reading)
 
 
 def _as_data(school: SchoolRecord) -> dict:
@@ -257,9 +344,8 @@ def _check_agreement(validator, known: SchoolRecord, here: SchoolRecord, where: 
     mine, theirs = _as_data(here), _as_data(known)
     for name in given:
         if name in ("locality", "phase", "school_type", "ofsted", "fsm", "federation") and mine[name] != theirs[name]:
-            line = known.where.at(name)
             validator.fail(
-                where, name, f"'{mine[name]}' contradicts '{theirs[name]}' for {known.id} in {known.where.path}:{line}"
+                where, name, f"'{mine[name]}' contradicts '{theirs[name]}' for {known.id} in {known.where.place(name)}"
             )
         elif name in ("designations", "partnerships") and sorted(mine[name]) != sorted(theirs[name]):
             validator.fail(where, name, f"{mine[name]} contradicts {theirs[name]} for {known.id} in {known.where.path}")
@@ -328,7 +414,7 @@ def _write(
             i for i in interviews if _store_interview(session, i, stored.get(i.record.transcript_id), added, report)
         ]
     session.flush()
-    _store_turns(session, texts_changed)
+    turns.store(session, {i.record.transcript_id: i.reading for i in texts_changed})
 
 
 def _store_school(session: Session, record: SchoolRecord) -> None:
@@ -359,7 +445,7 @@ def _store_partnership(session: Session, record: PartnershipRecord) -> None:
 def _store_interview(
     session: Session, interview: _Interview, transcript: Transcript | None, added: dict[str, Participant], report: ImportReport
 ) -> bool:
-    """Store the participant and transcript; True if the text is new or changed (its turns need storing)."""
+    """Store the participant and transcript; True if its turns need storing (a new or changed text, or a new reading)."""
     record = interview.record
     school = session.get(School, record.school_id) if record.school_id else None
     # A participant new in this import is pending, not yet in the session's identity map, so `get`
@@ -380,8 +466,9 @@ def _store_interview(
         report.added.append(record.transcript_id)
     elif transcript.sha256 == interview.text_hash:
         _set_fields(transcript, record, parsed)
-        (report.updated if session.is_modified(transcript) else report.unchanged).append(record.transcript_id)
-        return False
+        reread = _turns_differ(transcript, interview.reading)
+        (report.updated if reread or session.is_modified(transcript) else report.unchanged).append(record.transcript_id)
+        return reread
     else:
         report.reanchored += _reanchor(transcript, parsed.text)
         report.updated.append(record.transcript_id)
@@ -392,23 +479,10 @@ def _store_interview(
     return True
 
 
-def _store_turns(session: Session, interviews: list[_Interview]) -> None:
-    """Replace the turns of new and changed transcripts in two statements (tens of thousands of rows)."""
-    ids = [i.record.transcript_id for i in interviews]
-    if not ids:
-        return
-    session.execute(delete(Turn).where(Turn.transcript_id.in_(ids)))
-    rows = [
-        {"transcript_id": i.record.transcript_id, "number": n, "speaker": t.speaker,
-         "is_interviewer": t.is_interviewer, "start": t.start, "end": t.end}
-        for i in interviews
-        for n, t in enumerate(i.parsed.turns, start=1)
-    ]
-    if rows:
-        session.execute(insert(Turn), rows)
-    for transcript_id in ids:
-        if (transcript := session.get(Transcript, transcript_id)) is not None:
-            session.expire(transcript, ["turns"])
+def _turns_differ(transcript: Transcript, reading: Reading) -> bool:
+    """Whether the stored turns of an unchanged text differ from this reading (the `[speakers]` settings changed)."""
+    stored = [(t.speaker, t.role, t.start, t.end, t.time) for t in transcript.turns]
+    return stored != [(t.speaker[:80], t.role, t.start, t.end, t.time) for t in reading.turns]
 
 
 def _set_fields(transcript: Transcript, record: InterviewRecord, parsed: ParsedTranscript) -> None:
@@ -416,6 +490,7 @@ def _set_fields(transcript: Transcript, record: InterviewRecord, parsed: ParsedT
     transcript.interview_date = record.date
     transcript.kind = record.kind
     transcript.source = str(parsed.path)
+    transcript.interviewer = str(parsed.meta["interviewer"]) if parsed.meta.get("interviewer") else None
 
 
 def _reanchor(transcript: Transcript, new_text: str) -> list[Reanchored]:

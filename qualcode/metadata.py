@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from rapidfuzz import process
 
 from qualcode.config import UnknownValue, Vocabularies
 from qualcode.errors import Problem
-from qualcode.transcript import decode, load_yaml_mapping, normalise_newlines
+from qualcode import transcript
+from qualcode.transcript import load_yaml_mapping
 
 SCHOOL_FIELDS = ("locality", "phase", "school_type", "ofsted", "fsm", "designations", "partnerships", "federation")
 INTERVIEW_FIELDS = ("id", "participant", "role", "informant_kind", "school", "date", "kind", "interviewer")
@@ -32,9 +34,19 @@ class Located:
     path: Path
     lines: dict[str, int] = field(default_factory=dict)
     line: int | None = None
+    #: The file of each field given somewhere other than `path` (a sidecar, a participants sheet).
+    files: dict[str, Path] = field(default_factory=dict)
 
     def at(self, name: str) -> int | None:
         return self.lines.get(name, self.line)
+
+    def file(self, name: str) -> Path:
+        return self.files.get(name, self.path)
+
+    def place(self, name: str) -> str:
+        """`file:line` of a field, as a message names another place."""
+        line = self.at(name)
+        return f"{self.file(name)}:{line}" if line else str(self.file(name))
 
 
 @dataclass
@@ -82,7 +94,10 @@ class Validator:
         self.problems: list[Problem] = []
 
     def fail(self, where: Located, name: str | None, message: str) -> None:
-        self.problems.append(Problem(where.path, where.at(name) if name else where.line, name, message))
+        if name:
+            self.problems.append(Problem(where.file(name), where.at(name), name, message))
+        else:
+            self.problems.append(Problem(where.path, where.line, name, message))
 
     def unknown_fields(self, data: dict, allowed: tuple[str, ...], where: Located) -> None:
         for key in data:
@@ -100,7 +115,7 @@ class Validator:
         try:
             return self.vocabularies.resolve(vocabulary, value)
         except UnknownValue as exc:
-            self.fail(where, name, str(exc))
+            self.fail(where, name, exc.with_fix)
             return None
 
     def terms(self, data: dict, name: str, vocabulary: str, where: Located) -> list[str]:
@@ -110,7 +125,7 @@ class Validator:
             try:
                 resolved.append(self.vocabularies.resolve(vocabulary, value))
             except UnknownValue as exc:
-                self.fail(where, name, str(exc))
+                self.fail(where, name, exc.with_fix)
         return resolved
 
     def text(self, data: dict, name: str, where: Located, required: bool = True) -> str | None:
@@ -151,12 +166,16 @@ class Validator:
 
     def date(self, data: dict, name: str, where: Located) -> dt.date | None:
         value = data.get(name)
+        if isinstance(value, dt.datetime):  # YAML reads '2016-03-14 10:30' as a timestamp: its day is the date
+            return value.date()
         if value is None or value == "" or isinstance(value, dt.date):
             return value or None
+        text = str(value).strip()
         try:
-            return dt.date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.fail(where, name, f"'{value}' is not a date like 2016-03-14")
+            return dt.date.fromisoformat(text)
+        except ValueError as exc:
+            why = f"no such date ({exc})" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else "not a date like 2016-03-14"
+            self.fail(where, name, f"'{value}' is {why}")
             return None
 
     def school(self, school_id: str, data: dict, where: Located) -> SchoolRecord:
@@ -207,6 +226,68 @@ class Validator:
         )
 
 
+@dataclass
+class Source:
+    """One place that gives a transcript's metadata: its front matter, a Word table, a sidecar, a sheet row."""
+
+    meta: dict
+    where: Located
+    #: A Word file's metadata table gives way to a sidecar or a sheet (with a note), rather than conflicting.
+    yields: bool = False
+
+
+#: The vocabulary of each field whose values are compared as vocabulary terms ('Deputy head' = 'Deputy headteacher').
+FIELD_VOCABULARIES = {
+    "role": "role", "informant_kind": "informant_kind", "kind": "transcript_kind", "locality": "locality",
+    "phase": "phase", "school_type": "school_type", "ofsted": "ofsted", "designations": "designation",
+}
+
+
+def combine(sources: list[Source], validator: Validator, notes: list[str]) -> tuple[dict, Located]:
+    """One transcript's metadata from all its sources, and where each field came from.
+
+    Where two sources give one field different values, that is a problem
+    naming both places: nothing says which of them is right. A Word table's
+    value gives way to the other sources, with a note.
+    """
+    sources = [source for source in sources if source.meta]
+    first = sources[0].where
+    meta: dict = {}
+    where = Located(first.path, line=first.line)
+    for source in sorted(sources, key=lambda s: s.yields):
+        for name, value in source.meta.items():
+            if name not in meta:
+                meta[name] = value
+                where.lines[name] = source.where.at(name)
+                where.files[name] = source.where.file(name)
+            elif _comparable(validator, name, value) == _comparable(validator, name, meta[name]):
+                continue
+            elif source.yields:
+                notes.append(f"{name}: the Word table's '{value}' gives way to '{meta[name]}' from {where.place(name)}")
+            else:
+                validator.fail(where, name, f"'{meta[name]}' here, but '{value}' in {source.where.place(name)}; give it once")
+    return meta, where
+
+
+def _comparable(validator: Validator, name: str, value: object) -> list[str]:
+    """A value as it will be stored, for comparing two sources: '2015-06-11' and a date cell agree."""
+    vocabulary = FIELD_VOCABULARIES.get(name)
+    comparable = []
+    for item in as_list(value) if name in ("designations", "partnerships") else [value]:
+        if isinstance(item, dt.datetime):
+            item = item.date()
+        text = item.isoformat() if isinstance(item, dt.date) else str(item).strip().rstrip("%")
+        if name == "federation":
+            text = {"true": "yes", "y": "yes", "1": "yes", "false": "no", "n": "no", "0": "no"}.get(text.lower(), text)
+        if vocabulary:
+            try:
+                text = validator.vocabularies.resolve(vocabulary, text)
+            except UnknownValue:
+                pass  # reported when the value is validated
+        comparable.append(text.lower())
+    return sorted(comparable)
+
+
 def as_list(value: object) -> list:
     """YAML lists, or `;`/`,`-separated strings as written in a CSV cell."""
     if value is None or value == "":
@@ -222,7 +303,7 @@ def read_keyed_file(path: Path) -> list[tuple[str, dict, Located]]:
     """Rows of a `schools`/`partnerships` file: YAML keyed by id, or CSV with an `id` column."""
     if path.suffix.lower() == ".csv":
         return _read_keyed_csv(path)
-    text = _read_text(path)
+    text = read_text(path)
     data, _ = load_yaml_mapping(text, path)
     if not data:
         raise Problem(path, None, None, "describes nothing: write each id followed by its fields indented under it")
@@ -236,8 +317,8 @@ def read_keyed_file(path: Path) -> list[tuple[str, dict, Located]]:
     return rows
 
 
-def _read_text(path: Path) -> str:
-    return normalise_newlines(decode(path.read_bytes(), path)[0])
+def read_text(path: Path) -> str:
+    return transcript.read_text(path)[0]
 
 
 def _nested_lines(text: str) -> dict[str, tuple[int, dict[str, int]]]:
@@ -245,7 +326,7 @@ def _nested_lines(text: str) -> dict[str, tuple[int, dict[str, int]]]:
     import yaml
 
     lines = {}
-    for key_node, value_node in yaml.compose(text, Loader=yaml.SafeLoader).value:
+    for key_node, value_node in yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)).value:
         fields = {}
         if isinstance(value_node, yaml.MappingNode):
             fields = {k.value: k.start_mark.line + 1 for k, _ in value_node.value}
@@ -254,7 +335,7 @@ def _nested_lines(text: str) -> dict[str, tuple[int, dict[str, int]]]:
 
 
 def _read_keyed_csv(path: Path) -> list[tuple[str, dict, Located]]:
-    text = _read_text(path)
+    text = read_text(path)
     reader = csv.DictReader(text.split("\n"))
     if not reader.fieldnames or "id" not in reader.fieldnames:
         raise Problem(path, 1, None, "a metadata CSV needs an 'id' column")

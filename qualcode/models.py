@@ -133,6 +133,8 @@ class Transcript(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     words: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(500))
+    #: The front matter's `interviewer:` (a pseudonym or a speaker label): who asks, when re-reading speakers.
+    interviewer: Mapped[str | None] = mapped_column(String(80))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     participant: Mapped[Participant] = relationship(back_populates="transcripts")
@@ -143,7 +145,13 @@ class Transcript(Base):
 
 
 class Turn(Base):
-    """A speaker turn; `start`/`end` are character offsets into the transcript text."""
+    """A speaker turn; `start`/`end` are character offsets into the transcript text.
+
+    `speaker` is the label as written ('R', 'Speaker 2', 'Headteacher'); `role`
+    is how it was read (`qualcode.speakers.ROLES`): the interviewer, the
+    participant, a researcher's note, or a transcription service's header line.
+    Only participant turns are the interviewee's words.
+    """
 
     __tablename__ = "turns"
     __table_args__ = (
@@ -156,9 +164,11 @@ class Turn(Base):
     transcript_id: Mapped[str] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     speaker: Mapped[str] = mapped_column(String(80))
-    is_interviewer: Mapped[bool] = mapped_column(Boolean, default=False)
+    role: Mapped[str] = mapped_column(String(20), default="participant")
     start: Mapped[int] = mapped_column(Integer)
     end: Mapped[int] = mapped_column(Integer)
+    #: Where the turn starts in the recording, in seconds, when the transcript says.
+    time: Mapped[float | None] = mapped_column(Float)
 
     transcript: Mapped[Transcript] = relationship(back_populates="turns")
 

@@ -60,6 +60,7 @@ from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding, Transcript
 from qualcode.overview import code_paths, get_transcript
 from qualcode.project import Project
+from qualcode.speakers import NOTE, PARTICIPANT
 from qualcode.tokenmatch import COLUMNS, Encoder, TokenPatterns, compile_pattern
 
 if TYPE_CHECKING:
@@ -79,8 +80,6 @@ WEIGHTS = {"lemma": 0.4, "phrase": 0.6, "tokens": 0.6}
 QUESTION_WEIGHT = 1.0
 #: How much of a turn's evidence carries into the next turn when the question between names no code.
 CARRY_OVER = 0.5
-#: Turn labels that are the researcher's write-up of the participant's words, not questions.
-NOTE_LABELS = frozenset({"note", "notes"})
 BATCH_SIZE = 64
 #: What the cache keeps of a parse: enough for lemmas, tags, sentences and noun chunks.
 DOC_ATTRS = ["ORTH", "NORM", "LEMMA", "TAG", "POS", "MORPH", "HEAD", "DEP", "SPACY"]
@@ -172,7 +171,7 @@ def opening_questions(transcript: Transcript) -> dict[int, Passage]:
 
 
 def _coded(turn) -> bool:
-    return not turn.is_interviewer or turn.speaker.lower() in NOTE_LABELS
+    return turn.role in (PARTICIPANT, NOTE)
 
 
 def read_sources(session: Session, transcript_ids: list[str] | None = None) -> list[Source]:

@@ -128,17 +128,19 @@ def _count(values) -> dict[str, int]:
 class Line:
     number: int
     text: str
-    #: The speaker whose turn this line opens, else None.
-    speaker: str | None
+    #: For the line a turn's words start on: the turn's number, label and role ('3 Headteacher · participant').
+    turn: str | None
     codes: list[str]
 
 
 def transcript_lines(project: Project, transcript_id: str) -> tuple[Transcript, list[Line]]:
-    """The transcript's lines, numbered from 1, with the codes whose spans touch each line."""
+    """The transcript's lines, numbered from 1, with the turns that start on them and the codes touching them."""
     with project.session() as session:
         transcript = get_transcript(session, transcript_id)
         starts = line_starts(transcript.text)
-        turn_lines = {_line_of(starts, turn.start): turn.speaker for turn in transcript.turns}
+        turn_lines = {
+            _line_of(starts, turn.start): f"{turn.number} {turn.speaker} · {turn.role}" for turn in transcript.turns
+        }
         spans = session.execute(
             select(Coding.start, Coding.end, Code.id).join(Code).where(Coding.transcript_id == transcript.id)
         ).all()
@@ -150,6 +152,30 @@ def transcript_lines(project: Project, transcript_id: str) -> tuple[Transcript, 
             codes = sorted({paths[code] for s, e, code in spans if s < max(end, start + 1) and e > start})
             lines.append(Line(number, text, turn_lines.get(number), codes))
         return transcript, lines
+
+
+def transcript_turns(project: Project, transcript_id: str) -> dict:
+    """A transcript's turns as `qualcode show --json` prints them.
+
+    `label` is the speaker as written; `speaker` is who that is: the
+    participant's id for the participant's turns, the interviewer (as the
+    metadata names them, else 'interviewer') for the interviewer's, none for
+    notes and header lines.
+    """
+    from qualcode.speakers import INTERVIEWER, PARTICIPANT, format_time
+
+    with project.session(commit=False) as session:
+        transcript = get_transcript(session, transcript_id)
+        starts, text = line_starts(transcript.text), transcript.text
+        who = {PARTICIPANT: transcript.participant_id, INTERVIEWER: transcript.interviewer or INTERVIEWER}
+        turns = [
+            {"n": turn.number, "speaker": who.get(turn.role), "label": turn.speaker, "role": turn.role,
+             "start": turn.start, "end": turn.end,
+             "lines": [_line_of(starts, turn.start), _line_of(starts, max(turn.start, turn.end - 1))],
+             "time": format_time(turn.time), "text": text[turn.start:turn.end]}
+            for turn in transcript.turns
+        ]
+        return {"id": transcript.id, "participant": transcript.participant_id, "turns": turns}
 
 
 def _line_of(starts: list[int], offset: int) -> int:

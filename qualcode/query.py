@@ -32,6 +32,7 @@ from qualcode.errors import QualcodeError
 from qualcode.models import Coding, Participant, Partnership, School, SchoolDesignation, Transcript, Turn, partnership_members
 from qualcode.overview import code_paths
 from qualcode.project import Project
+from qualcode.speakers import PARTICIPANT
 from qualcode.transcript import line_starts
 
 if TYPE_CHECKING:
@@ -637,7 +638,7 @@ def participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, l
     """transcript -> (start, end) of each turn of the participant's (not the interviewer's or notes), in order."""
     query = (
         select(Turn.transcript_id, Turn.start, Turn.end)
-        .where(Turn.is_interviewer.is_(False))
+        .where(Turn.role == PARTICIPANT)
         .order_by(Turn.transcript_id, Turn.start)
     )
     turns: dict[str, list[tuple[int, int]]] = defaultdict(list)

@@ -28,6 +28,7 @@ from qualcode.errors import QualcodeError
 from qualcode.models import Change, Coding, Transcript, Turn
 from qualcode.overview import code_paths, get_transcript
 from qualcode.project import Project
+from qualcode.speakers import INTERVIEWER, PARTICIPANT
 
 #: Origins that mean a person has coded a passage (suggestions do not count).
 CODED = ("manual", "accepted")
@@ -149,7 +150,7 @@ class Tagger:
             text=transcript.text[turn.start : turn.end],
             codes=codes,
             suggestions=suggestions,
-            question=transcript.text[before.start : before.end] if before and before.is_interviewer else None,
+            question=transcript.text[before.start : before.end] if before and before.role == INTERVIEWER else None,
         )
 
     def next(self) -> bool:
@@ -323,7 +324,7 @@ def _walk(session: Session, transcript_id: str, uncoded: bool) -> list[TurnRef]:
     turns = [
         TurnRef(t.number, t.start, t.end)
         for t in session.scalars(
-            select(Turn).where(Turn.transcript_id == transcript_id, Turn.is_interviewer.is_(False)).order_by(Turn.number)
+            select(Turn).where(Turn.transcript_id == transcript_id, Turn.role == PARTICIPANT).order_by(Turn.number)
         )
     ]
     if not uncoded:

@@ -1,4 +1,4 @@
-"""Reading one transcript file: encoding, YAML front matter, speaker turns.
+"""Reading one transcript file: encoding, YAML front matter, the body (speakers are `qualcode.speakers`).
 
 This module knows nothing about the database. It turns a file on disk into a
 `ParsedTranscript` whose `text` is exactly what codings point into: the body
@@ -9,34 +9,12 @@ use; line numbers shown to people are 1-based lines of `text`.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.errors import Problem
-
-#: Speaker labels that mean the researcher, not the participant.
-INTERVIEWER_LABELS = frozenset({"interviewer", "researcher", "int", "q", "note", "notes"})
-
-# `Interviewer: ...`, `Headteacher: ...`, `**Mrs Jones:** ...`. A label is at most
-# five words and starts with a capital, so that "So what I said was: ..." in
-# running speech is not taken for a new speaker.
-_TURN = re.compile(
-    r"^(?:\*\*(?P<bold>[^*\n:]{1,60}?):\*\*|(?P<plain>[A-Z][\w'.\-]*(?: [\w'.\-]+){0,4}):)[ \t]*"
-)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One speaker turn: `start`/`end` are character offsets into the text."""
-
-    speaker: str
-    start: int
-    end: int
-
-    @property
-    def is_interviewer(self) -> bool:
-        return self.speaker.lower() in INTERVIEWER_LABELS
 
 
 @dataclass
@@ -46,13 +24,10 @@ class ParsedTranscript:
     #: 1-based line in the file of each front-matter field, for error messages.
     field_lines: dict[str, int]
     text: str
-    turns: list[Turn]
     #: The file line on which `text` starts (1-based).
     body_line: int
     encoding: str = "utf-8"
     notes: list[str] = field(default_factory=list)
-    #: Where the metadata came from when not the transcript itself (a sidecar ``.yaml``).
-    meta_path: Path | None = None
 
 
 def decode(raw: bytes, path: Path) -> tuple[str, str]:
@@ -137,91 +112,69 @@ def split_front_matter(text: str, path: Path) -> tuple[dict, dict[str, int], str
 
 
 def load_yaml_mapping(source: str, path: Path, first_line: int = 1) -> tuple[dict, dict[str, int]]:
-    """Parse YAML that must be a mapping; return it with each key's line number."""
+    """Parse YAML that must be a mapping; return it with each key's line number.
+
+    The text is parsed once, by libyaml where PyYAML has it (the pure-Python
+    parser was half the time of importing a corpus); the same node gives the
+    values and the lines. A key given twice is a problem, not "the last wins".
+    """
     import yaml  # here, not at the top: coding and queries use this module's `line_starts` only
 
+    loader = _loader()(source)
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(source)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # Point at where the broken construct starts (an unclosed '['), where the parser says.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = first_line + mark.line if mark is not None else first_line
         problem = getattr(exc, "problem", None) or str(exc)
-        raise Problem(path, line, None, f"invalid YAML: {problem}") from None
-    except ValueError as exc:  # a well-formed but impossible date: `date: 2015-13-45`
-        raise _bad_value(node, exc, path, first_line) from None
+        context = f" ({exc.context})" if getattr(exc, "context", None) else ""
+        raise Problem(path, line, None, f"invalid YAML: {problem}{context}") from None
+    finally:
+        loader.dispose()
     if data is None:
         return {}, {}
-    if not isinstance(data, dict) or node is None or not isinstance(node, yaml.MappingNode):
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         raise Problem(path, first_line, None, "expected a mapping of 'field: value' lines")
-    field_lines = {key.value: first_line + key.start_mark.line for key, _ in node.value}
+    field_lines: dict[str, int] = {}
+    for key, _ in node.value:
+        line = first_line + key.start_mark.line
+        if key.value in field_lines:
+            raise Problem(path, line, key.value, f"given twice (first on line {field_lines[key.value]}); keep one")
+        field_lines[key.value] = line
     return data, field_lines
 
 
-def _bad_value(root, error: ValueError, path: Path, first_line: int) -> Problem:
-    """The Problem for the value PyYAML could parse but not build (dates are the only such values)."""
+@functools.cache
+def _loader():
+    """YAML's safe loader (libyaml's where PyYAML has it), except that an impossible date ('2015-02-30') stays text.
+
+    PyYAML raises a bare ValueError for one; kept as text, the date check
+    reports it against its file, line and field.
+    """
     import yaml
 
-    stack = [(root, None)]
-    while stack:
-        node, name = stack.pop()
-        if isinstance(node, yaml.MappingNode):
-            stack += [(value, key.value if name is None else name) for key, value in reversed(node.value)]
-        elif isinstance(node, yaml.SequenceNode):
-            stack += [(value, name) for value in reversed(node.value)]
-        elif node.tag.endswith(":timestamp"):
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        def construct_yaml_timestamp(self, node):
             try:
-                yaml.SafeLoader("").construct_object(node)
+                return super().construct_yaml_timestamp(node)
             except ValueError:
-                line = first_line + node.start_mark.line
-                return Problem(path, line, name, f"'{node.value}' is not a real date ({error}); write it as YYYY-MM-DD")
-    return Problem(path, first_line, None, f"a value cannot be read: {error}")
+                return self.construct_scalar(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
+    return Loader
 
 
-def parse_turns(text: str, labels: frozenset[str] | None = None) -> list[Turn]:
-    """Find speaker turns: a line opening with ``Label:`` starts one; other lines continue it.
-
-    A plain ``Label:`` counts only if it is one of `labels` (compared in lower
-    case), so that "Ofsted: they came in March" inside an answer is not taken
-    for a new speaker; ``**Label:**`` always counts. With `labels` None any
-    capitalised label of up to five words counts. Text before the first label
-    (a heading, a preamble) is not a turn. A turn's span covers its words only:
-    the label and surrounding blank lines are outside.
-    """
-    turns: list[Turn] = []
-    speaker: str | None = None
-    start = end = 0
-    offset = 0
-    for line in text.split("\n"):
-        match = _TURN.match(line)
-        if match and labels is not None and match.group("plain") and match.group("plain").lower() not in labels:
-            match = None
-        if match:
-            if speaker is not None:
-                turns.append(Turn(speaker, start, end))
-            speaker = (match.group("bold") or match.group("plain")).strip()
-            start = end = offset + match.end()
-            if line[match.end() :].strip():
-                end = offset + len(line.rstrip())
-        elif speaker is not None and line.strip():
-            if end == start:
-                start = offset + (len(line) - len(line.lstrip()))
-            end = offset + len(line.rstrip())
-        offset += len(line) + 1
-    if speaker is not None:
-        turns.append(Turn(speaker, start, end))
-    return [turn for turn in turns if turn.end > turn.start]
-
-
-def parse_text_file(path: Path, labels: frozenset[str] | None = None) -> ParsedTranscript:
-    """Read a ``.txt``/``.md`` transcript: decode, split front matter, find turns."""
+def parse_text_file(path: Path) -> ParsedTranscript:
+    """Read a ``.txt``/``.md`` transcript: decode and split the front matter from the body."""
     text, encoding = read_text(path)
     meta, field_lines, body, body_line = split_front_matter(text, path)
     if not body.strip():
         raise Problem(path, body_line, None, "no interview text after the front matter")
     body = body.rstrip() + "\n"
     notes = converted(encoding)
-    return ParsedTranscript(path, meta, field_lines, body, parse_turns(body, labels), body_line, encoding, notes)
+    return ParsedTranscript(path, meta, field_lines, body, body_line, encoding, notes)
 
 
 def line_starts(text: str) -> list[int]:
@@ -233,28 +186,13 @@ def line_starts(text: str) -> list[int]:
     return starts
 
 
-def parse_docx_file(path: Path, labels: frozenset[str] | None = None) -> ParsedTranscript:
-    """Read a Word transcript: a leading two-column table of metadata (optional), then paragraphs.
+def parse_docx_file(path: Path) -> ParsedTranscript:
+    """Read a Word transcript (see `qualcode.wordfiles`): a leading table, then paragraphs.
 
     Each paragraph becomes one line of text, so turns and line numbers work as
     for plain text. Metadata may instead come from a sidecar ``.yaml``.
     """
-    import docx  # python-docx; imported here so plain-text imports don't pay for it
-    import yaml
-    from docx.opc.exceptions import PackageNotFoundError
+    from qualcode.wordfiles import read_word_document
 
-    try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, ValueError, KeyError) as exc:
-        raise Problem(path, None, None, f"not a readable Word document ({exc})") from None
-    meta: dict = {}
-    if document.tables:
-        for row in document.tables[0].rows:
-            cells = [cell.text.strip() for cell in row.cells]
-            if len(cells) >= 2 and cells[0]:
-                meta[cells[0]] = yaml.safe_load(cells[1]) if cells[1] else None
-    body = "\n".join(paragraph.text for paragraph in document.paragraphs).strip("\n")
-    if not body.strip():
-        raise Problem(path, None, None, "the document has no text")
-    body = normalise_newlines(body).rstrip() + "\n"
-    return ParsedTranscript(path, meta, {}, body, parse_turns(body, labels), 1, "docx")
+    meta, body = read_word_document(path)
+    return ParsedTranscript(path, meta, {}, body, 1, "docx")

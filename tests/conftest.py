@@ -44,7 +44,33 @@ def table_rows(project: Project) -> dict[str, list[tuple]]:
         }
 
 
+def word_transcript(path: Path, meta: dict[str, str], paragraphs: list[str]) -> Path:
+    """A Word transcript as a researcher writes one: a two-column metadata table (if any), then paragraphs."""
+    import docx
+
+    document = docx.Document()
+    if meta:
+        table = document.add_table(rows=0, cols=2)
+        for key, value in meta.items():
+            cells = table.add_row().cells
+            cells[0].text, cells[1].text = key, value
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    document.save(path)
+    return path
+
+
 QUALCODE = Path(sys.executable).parent / "qualcode"
+
+
+def run_script(script: Path, *args: str, cwd: Path, env: dict | None = None, input: str | None = None):
+    """Run an installed script in a subprocess, without the caller's QUALCODE_* settings."""
+    assert script.exists(), f"the script is not installed at {script}"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("QUALCODE_")}
+    environment.update({"COLUMNS": "200", **(env or {})})
+    return subprocess.run(
+        [str(script), *args], cwd=cwd, env=environment, input=input, capture_output=True, text=True, timeout=600,
+    )
 
 
 @pytest.fixture
@@ -52,17 +78,6 @@ def run(tmp_path: Path):
     """Run the installed `qualcode` script in a subprocess, from `cwd` (default: tmp_path)."""
 
     def _run(*args: str, cwd: Path | None = None, env: dict | None = None, input: str | None = None):
-        assert QUALCODE.exists(), f"the qualcode script is not installed at {QUALCODE}"
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("QUALCODE_")}
-        environment.update({"COLUMNS": "200", **(env or {})})
-        return subprocess.run(
-            [str(QUALCODE), *args],
-            cwd=cwd or tmp_path,
-            env=environment,
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        return run_script(QUALCODE, *args, cwd=cwd or tmp_path, env=env, input=input)
 
     return _run

@@ -62,8 +62,8 @@ def _import(name: str, content: str | bytes, code: int, *says: str, extra: dict 
 
 
 IMPORT = [
-    _import("impossible-month", interview(date="2015-13-45"), 1, "new.md:5: date: '2015-13-45' is not a real date"),
-    _import("impossible-day", interview(date="2015-06-31"), 1, "new.md:5: date: '2015-06-31' is not a real date"),
+    _import("impossible-month", interview(date="2015-13-45"), 1, "new.md:5: date: '2015-13-45' is no such date"),
+    _import("impossible-day", interview(date="2015-06-31"), 1, "new.md:5: date: '2015-06-31' is no such date"),
     _import("date-words", interview(date="last March"), 1, "new.md:5: date:"),
     _import("date-number", interview(date="12"), 1, "new.md:5: date:"),
     _import("unknown-role", interview(role="Plumber"), 1, "new.md:3: role:"),
@@ -100,7 +100,7 @@ IMPORT = [
          {"new.docx": "this is plain text in a .docx file"}),
     Case("import-sidecar-bad-yaml", ["import", "{in}"], 1, ["new.yaml:", "invalid YAML"],
          {"new.md": BODY, "new.yaml": "id: NEW-01\nrole: [Headteacher\n"}),
-    Case("import-sidecar-bad-date", ["import", "{in}"], 1, ["new.yaml:4: date: '2015-02-30' is not a real date"],
+    Case("import-sidecar-bad-date", ["import", "{in}"], 1, ["new.yaml:4: date: '2015-02-30' is no such date"],
          {"new.md": BODY, "new.yaml": "id: NEW-01\nrole: Headteacher\nschool: EAS-S01\ndate: 2015-02-30\nkind: full\n"}),
     Case("import-sidecar-cp1252-bad-role", ["import", "{in}"], 1, ["new.yaml:2: role:"],
          {"new.md": BODY, "new.yaml": "id: NEW-01\nrole: Plumber\nschool: EAS-S01\nkind: full\ninterviewer: Renée\n".encode("cp1252")}),

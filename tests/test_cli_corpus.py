@@ -75,8 +75,8 @@ def test_show_numbers_lines(run, study: Path):
     result = run("show", "EAS-S01-HT", cwd=study)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:2] == ["1", "Interviewer:"]
-    assert any(line.split()[:2] == ["3", "Headteacher:"] for line in lines)
+    assert lines[0].split()[:5] == ["1", "1", "Interviewer", "·", "interviewer"]
+    assert any(line.split()[:6] == ["3", "2", "Headteacher", "·", "participant", "Headteacher:"] for line in lines)
     missing = run("show", "EAS-S01-HX", cwd=study)
     assert missing.returncode == 1 and "no transcript 'EAS-S01-HX'; did you mean" in missing.stderr
 

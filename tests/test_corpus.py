@@ -10,7 +10,11 @@ from sqlalchemy import select
 from qualcode.corpus import import_paths
 from qualcode.errors import ImportFailed
 from qualcode.models import Code, Coding, Participant, Partnership, School, Transcript
-from tests.conftest import table_rows
+from tests.conftest import table_rows, word_transcript
+
+
+#: What an unknown value's message says about making `qualcode.toml` accept it.
+ACCEPT = "To accept it, add it to {0} under [vocabularies] in qualcode.toml, or map it under [aliases.{0}]"
 
 
 def messages(error: pytest.ExceptionInfo) -> list[str]:
@@ -69,20 +73,20 @@ def test_unknown_value_names_file_line_field_and_suggests(project, corpus):
         import_paths(project, [corpus])
     assert messages(error) == [
         f"{(corpus / 'eastern/schools.yaml').resolve()}:13: ofsted: 'Outstnding' is not a known grade; "
-        "did you mean 'Outstanding'?"
+        f"did you mean 'Outstanding'? {ACCEPT.format('ofsted')}"
     ]
 
 
 def test_front_matter_errors(project, corpus):
     path = corpus / "eastern/EAS-S02-HT.md"
     _set(path, "role: Principal", "role: Princpal\nschol: EAS-S02")
-    _set(path, "kind: full", "kind: full\ndate: 15 June")
+    _set(path, "date: 2015-07-02", "date: 15 June")
     with pytest.raises(ImportFailed) as error:
         import_paths(project, [corpus])
     assert messages(error) == [
-        f"{path}:3: role: 'Princpal' is not a known staff role; did you mean 'Principal'?",
+        f"{path}:3: role: 'Princpal' is not a known staff role; did you mean 'Principal'? {ACCEPT.format('role')}",
         f"{path}:4: schol: unknown field; did you mean 'school'?",
-        f"{path}:8: date: '15 June' is not a date like 2016-03-14",
+        f"{path}:6: date: '15 June' is not a date like 2016-03-14",
     ]
 
 
@@ -105,7 +109,7 @@ def test_every_problem_is_listed_and_nothing_is_written(project, corpus):
     ) in found
     assert (
         f"{(corpus / 'eastern/schools.yaml').resolve()}:11: phase: 'secondry' is not a known school phase; "
-        "did you mean 'secondary'?"
+        f"did you mean 'secondary'? {ACCEPT.format('phase')}"
     ) in found
     assert (
         f"{(corpus / 'partnerships.yaml').resolve()}:5: lead: 'EAS-S03' is not a known school; "
@@ -144,7 +148,7 @@ def test_missing_paths_and_wrong_file_types(project, corpus):
         import_paths(project, [corpus / "nowhere", corpus / "notes.pdf"])
     assert messages(error) == [
         f"{corpus / 'nowhere'}: no such file or folder",
-        f"{corpus / 'notes.pdf'}: not a transcript: expected a .txt, .md or .docx file",
+        f"{corpus / 'notes.pdf'}: not a transcript: expected a .txt, .md, .docx, .vtt or .srt file",
     ]
 
 
@@ -188,7 +192,8 @@ def test_schools_csv(project, tmp_path):
         import_paths(project, [tmp_path])
     csv_path = (tmp_path / "schools.csv").resolve()
     assert messages(error) == [
-        f"{csv_path}:3: school_type: 'maintaned' is not a known school type; did you mean 'maintained'?",
+        f"{csv_path}:3: school_type: 'maintaned' is not a known school type; did you mean 'maintained'? "
+        + ACCEPT.format("school_type"),
         f"{csv_path}:3: fsm: '200' is not a percentage between 0 and 100",
     ]
     _set(tmp_path / "schools.csv", "maintaned,Good,200", "maintained,Good,20")
@@ -198,21 +203,12 @@ def test_schools_csv(project, tmp_path):
 
 
 def test_docx_with_metadata_table_and_with_sidecar(project, tmp_path):
-    import docx
-
-    document = docx.Document()
-    table = document.add_table(rows=0, cols=2)
-    for key, value in [("id", "NOR-I01"), ("informant_kind", "RSC"), ("locality", "Northern"), ("kind", "full")]:
-        cells = table.add_row().cells
-        cells[0].text, cells[1].text = key, value
-    document.add_paragraph("Interviewer: What is your role?")
-    document.add_paragraph("Interviewee: I oversee academies across the region.")
-    document.save(tmp_path / "NOR-I01.docx")
-
-    sidecar_doc = docx.Document()
-    sidecar_doc.add_paragraph("Interviewer: Hello.")
-    sidecar_doc.add_paragraph("Interviewee: Hello to you.")
-    sidecar_doc.save(tmp_path / "NOR-I02.docx")
+    word_transcript(
+        tmp_path / "NOR-I01.docx",
+        {"id": "NOR-I01", "informant_kind": "RSC", "locality": "Northern", "kind": "full"},
+        ["Interviewer: What is your role?", "Interviewee: I oversee academies across the region."],
+    )
+    word_transcript(tmp_path / "NOR-I02.docx", {}, ["Interviewer: Hello.", "Interviewee: Hello to you."])
     (tmp_path / "NOR-I02.yaml").write_text("id: NOR-I02\ninformant_kind: Ofsted\nlocality: Northern\nkind: full\n")
 
     report = import_paths(project, [tmp_path])
@@ -230,7 +226,8 @@ def test_sidecar_errors_name_the_sidecar(project, tmp_path):
     with pytest.raises(ImportFailed) as error:
         import_paths(project, [tmp_path / "X.txt"])
     assert messages(error) == [
-        f"{tmp_path / 'X.yaml'}:3: locality: 'Northen' is not a known locality; did you mean 'Northern'?"
+        f"{tmp_path / 'X.yaml'}:3: locality: 'Northen' is not a known locality; did you mean 'Northern'? "
+        + ACCEPT.format("locality")
     ]
 
 

@@ -147,10 +147,10 @@ def test_autocode_suggests_inside_participant_turns_only(coded) -> None:
         assert (coding.origin, coding.coder) == ("suggested", "autocode")
         assert coding.quote == texts[coding.transcript_id][coding.start : coding.end] and coding.quote.strip() == coding.quote
         turn = next(t for t in all_turns[coding.transcript_id] if t.start <= coding.start and coding.end <= t.end)
-        assert not turn.is_interviewer
+        assert turn.role != "interviewer"
         assert 0 < coding.score <= 1
     # "How would you describe the competition locally?" is the interviewer's: never coded.
-    interviewer = [t for t in all_turns["EAS-S02-HT"] if t.is_interviewer]
+    interviewer = [t for t in all_turns["EAS-S02-HT"] if t.role == "interviewer"]
     assert not any(t.start <= c.start < t.end for t in interviewer for c in stored if c.transcript_id == "EAS-S02-HT")
 
 
@@ -189,7 +189,7 @@ def test_a_turn_is_read_with_its_question_and_a_probe_keeps_the_subject(project,
     import_paths(project, [corpus])
     load_codebook_file(project, CODEBOOK, "setup")
     autocode(project, transcripts=["EAS-S02-DH"])
-    answers = [t for t in turns(project)["EAS-S02-DH"] if not t.is_interviewer]
+    answers = [t for t in turns(project)["EAS-S02-DH"] if t.role != "interviewer"]
     with project.session() as session:
         found = [(c.start, c.end, path_of(c.code), c.score) for c in session.scalars(select(Coding).order_by(Coding.start))]
     assert found == [

@@ -17,6 +17,7 @@ import yaml
 
 from qualcode.samplecorpus import distinct_statements, generate
 from qualcode.samplecorpus.bank import statement_bank
+from qualcode.speakers import SpeakerRules, read_speakers
 from qualcode.transcript import parse_text_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +42,12 @@ ROLES = {"Headteacher", "Principal", "Executive headteacher", "Head of school", 
          "Assistant headteacher", "Middle leader", "Teacher", "School business manager", "Chair of governors",
          "MAT CEO", "Teaching School director"}
 HEAD_ROLES = {"Headteacher", "Principal", "Executive headteacher"}
-LABELS = frozenset(label.lower() for label in ROLES | {"Interviewer", "Interviewee", "Note"})
+#: The labels the corpus writes, and nothing else: what its own tests read it with.
+RULES = SpeakerRules(
+    interviewer=frozenset({"interviewer"}),
+    participant=frozenset(label.lower() for label in ROLES | {"Interviewee"}),
+    note=frozenset({"note"}),
+)
 
 # Annex 1: schools, phase mix, staff interviews and informant kinds per locality.
 DESIGN = {
@@ -59,7 +65,8 @@ class Corpus:
         self.root = root
         self.transcripts = {}
         for path in sorted(root.glob("*/*.md")):
-            parsed = parse_text_file(path, LABELS)
+            parsed = parse_text_file(path)
+            parsed.turns = read_speakers(parsed.text, RULES).turns
             self.transcripts[parsed.meta["id"]] = parsed
         self.schools = {}
         for path in sorted(root.glob("*/schools.yaml")):

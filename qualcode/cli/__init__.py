@@ -14,6 +14,7 @@ import typer
 
 from qualcode import __version__
 from qualcode.cli._util import new_app
+from qualcode.cli.agreement import agreement_cli
 from qualcode.cli.anonymise import anonymise_app, key_app
 from qualcode.cli.check import check_cli
 from qualcode.cli.codebook import codebook_app
@@ -64,6 +65,7 @@ app.command("tag")(tag_cli)
 app.command("autocode")(autocode_cli)
 app.command("suggest")(suggest_cli)
 app.command("evaluate")(evaluate_cli)
+app.command("agreement")(agreement_cli)
 app.command("check")(check_cli)
 app.command("demo")(demo_cli)
 app.command("sample-corpus")(sample_corpus_cli)

@@ -10,17 +10,43 @@ from qualcode.cli._util import JsonOption, ProjectOption, open_project
 
 
 def import_cli(
-    paths: Annotated[list[Path], typer.Argument(help="Transcript files (.txt, .md, .docx) or folders.")],
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Transcript files (.txt, .md, .docx, .vtt, .srt) or folders; with --reparse, transcript ids (none: all).",
+                       show_default=False),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Refuse the import if any speaker warning (no participant turns, unread labels).")
+    ] = False,
+    reparse: Annotated[
+        bool, typer.Option("--reparse", help="Re-read the speakers of stored transcripts with the current settings.")
+    ] = False,
+    as_json: JsonOption = False,
     project: ProjectOption = None,
 ) -> None:
-    """Import transcripts and their metadata, all or nothing."""
+    """Import transcripts and their metadata, all or nothing, and say whose words each turn holds."""
+    if reparse:
+        _reparse(paths or [], dry_run, as_json, project)
+        return
+    if not paths:
+        raise terminal.abort("name the transcript files or folders to import (or --reparse)", 2)
     from qualcode.corpus import import_paths
 
     with terminal.progress("reading transcripts") as progress:
-        report = import_paths(open_project(project), paths, dry_run=dry_run, progress=progress)
+        report = import_paths(
+            open_project(project), [Path(p) for p in paths], dry_run=dry_run, progress=progress, strict=strict
+        )
+    if as_json:
+        terminal.json(report.as_json())
+    else:
+        print_speakers(report.speakers)
+    for skipped in report.skipped:
+        terminal.info(f"skipped: {skipped.path}: {skipped.reason}")
     for note in report.notes:
         terminal.warn(note)
+    for warning in report.warnings:
+        terminal.warn(str(warning))
     for moved in report.reanchored:
         terminal.warn(
             f"{moved.transcript}: coding '{moved.code}' at {moved.old[0]}-{moved.old[1]} is {moved.anchor}"
@@ -30,7 +56,52 @@ def import_cli(
     verb = "would import" if dry_run else "imported"
     terminal.info(
         f"{verb} {len(report.added)} new, {len(report.updated)} changed, {len(report.unchanged)} unchanged transcripts"
+        + (f"; {len(report.warnings)} speaker warnings (--strict refuses them)" if report.warnings else "")
     )
+
+
+def print_speakers(summaries) -> None:
+    """One row per transcript: who was read as the interviewer, as the participant, and anything else."""
+    def who(summary, roles) -> str:
+        return ", ".join(
+            f"{s['label']} ({s['turns']}{', guessed' if s['guessed'] else ''})" for s in summary.speakers if s["role"] in roles
+        )
+
+    rows = [
+        (s.transcript, who(s, ("interviewer",)), who(s, ("participant",)) or "none", who(s, ("note",)),
+         f"{len(s.warnings)} warning{'s' if len(s.warnings) != 1 else ''}" if s.warnings else "")
+        for s in summaries
+    ]
+    if rows:
+        terminal.table("speakers read (label, turns)", ["transcript", "interviewer", "participant", "notes", ""], rows)
+
+
+def _reparse(ids: list[str], dry_run: bool, as_json: bool, project) -> None:
+    from qualcode.turns import reparse
+
+    results = reparse(open_project(project), ids, dry_run=dry_run)
+    if as_json:
+        terminal.json([
+            {**r.summary.as_json(), "turns_before": r.turns_before, "participant_turns_before": r.participant_turns_before,
+             "codings_in_participant_turns": list(r.codings_in_participant_turns)}
+            for r in results
+        ])
+    else:
+        changed = [r for r in results if r.changed]
+        rows = [
+            (r.summary.transcript, f"{r.turns_before} -> {r.summary.turns}",
+             f"{r.participant_turns_before} -> {r.summary.participant_turns}",
+             "{} -> {}".format(*r.codings_in_participant_turns))
+            for r in changed
+        ]
+        if rows:
+            terminal.table("speakers re-read", ["transcript", "turns", "participant turns", "codings in participant turns"], rows)
+    for result in results:
+        for warning in result.summary.warnings:
+            terminal.warn(str(warning))
+    verb = "would change" if dry_run else "changed"
+    changed = sum(r.changed for r in results)
+    terminal.info(f"re-read the speakers of {len(results)} transcripts: {verb} {changed}; no coding moved")
 
 
 def transcripts_cli(
@@ -63,17 +134,21 @@ def transcripts_cli(
 
 def show_cli(
     transcript: Annotated[str, typer.Argument(help="Transcript id, e.g. EAS-S04-HT.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the turns as JSON: speaker, label, role, lines, time, text.")] = False,
     project: ProjectOption = None,
 ) -> None:
-    """Print a transcript with line numbers, speakers and the codes on each line."""
-    from qualcode.overview import transcript_lines
+    """Print a transcript with line numbers, each turn's speaker and role, and the codes on each line."""
+    from qualcode.overview import transcript_lines, transcript_turns
 
+    if as_json:
+        terminal.json(transcript_turns(open_project(project), transcript))
+        return
     record, lines = transcript_lines(open_project(project), transcript)
     terminal.info(f"{record.id}  ({record.kind}, {record.words} words)")
     terminal.table(
         None,
-        ["line", "text", "codes"],
-        [(line.number, line.text, ", ".join(line.codes)) for line in lines],
+        ["line", "turn", "text", "codes"],
+        [(line.number, line.turn, line.text, ", ".join(line.codes)) for line in lines],
         show_header=False,
         box=None,
         padding=(0, 1),

@@ -1,0 +1,87 @@
+"""`qualcode agreement`: how far coders agree, per code and overall, and where they differ."""
+
+from typing import Annotated
+
+import typer
+
+from qualcode.cli._console import terminal
+from qualcode.cli._util import JsonOption, ProjectOption, open_project
+from qualcode.cli.query import CodesOption, RawOption, WhereOption
+
+MEASURE_COLUMNS = {
+    "percent_agreement": "% agree", "cohen_kappa": "Cohen κ", "fleiss_kappa": "Fleiss κ",
+    "krippendorff_alpha": "Kripp. α", "brennan_prediger": "B&P κ", "unitizing_alpha": "uα",
+}
+
+
+def agreement_cli(
+    coders: Annotated[str, typer.Option("--coders", help="The coders to compare, comma-separated (two or more).")],
+    codes: CodesOption = None,
+    unit: Annotated[str, typer.Option("--unit", "-u", help="Judge each participant turn, sentence, segment (what any coder coded) or character.")] = "turn",
+    where: WhereOption = None,
+    disagreements: Annotated[bool, typer.Option("--disagreements", help="List each unit where the coders differ on a code, with its words.")] = False,
+    raw: RawOption = False,
+    as_json: JsonOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """Inter-coder agreement per code and overall: percent agreement, Cohen's, Fleiss' and Brennan & Prediger's
+    kappa, Krippendorff's alpha and unitizing alpha-u, with how much of the agreement is on text nobody coded."""
+    from qualcode import agreement
+    from qualcode.query import parse_where
+
+    names, chosen = coders.split(","), parse_where(where or [])
+    if disagreements:
+        if raw:
+            terminal.warn("--raw: names are not pseudonymised; do not share this output")
+        found = agreement.disagreements(open_project(project), names, codes, unit, chosen, raw)
+        terminal.json(found) if as_json else _show_disagreements(found)
+        return
+    report = agreement.agreement(open_project(project), names, codes, unit, chosen)
+    for coder, transcripts in report.missing.items():
+        terminal.warn(f"{coder} has not coded {len(transcripts)} of {report.transcripts} transcripts "
+                      f"({', '.join(transcripts[:5])}{', ...' if len(transcripts) > 5 else ''}): "
+                      "their units are missing for that coder, not 'absent'")
+    if as_json:
+        terminal.json(report.as_json())
+        return
+    _show_report(report)
+
+
+def _figure(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _row(name: str, measures: dict) -> list:
+    return [name, measures["units"], measures["coded_units"], _figure(measures["absent_share"]),
+            *(_figure(measures[key]) for key in MEASURE_COLUMNS)]
+
+
+def _show_report(report) -> None:
+    rows = [_row(code, measures) for code, measures in report.per_code.items()] + [_row("overall", report.overall)]
+    what = "characters" if report.unit == "character" else f"{report.unit}s"
+    terminal.table(
+        f"agreement of {', '.join(report.coders)} on {what} of participants' talk ({report.transcripts} transcripts)",
+        ["code", "units", "coded", "absent share", *MEASURE_COLUMNS.values()], rows,
+    )
+    share = report.overall["absent_share"]
+    if share is not None and share >= 0.5:
+        terminal.info(f"{share:.0%} of the agreement is on {what} nobody coded: it inflates % agree; "
+                      "report a chance-corrected measure (alpha, kappa) or uα alongside it")
+
+
+def _show_disagreements(found: list[dict]) -> None:
+    """One row per disagreement; where a coder coded only part of the unit, their words too."""
+    rows = [(d["transcript"], d["lines"], d["code"], ", ".join(d["coded_by"]), ", ".join(d["not_coded_by"]),
+             _flat(d["text"]), _coded_words(d)) for d in found]
+    terminal.table(f"{len(rows)} disagreements",
+                   ["transcript", "lines", "code", "coded by", "not by", "passage", "coded words"], rows)
+
+
+def _coded_words(disagreement: dict) -> str:
+    passage = _flat(disagreement["text"])
+    return "; ".join(f"{coder}: " + " … ".join(map(_flat, words))
+                     for coder, words in disagreement["coded"].items() if [_flat(w) for w in words] != [passage])
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
