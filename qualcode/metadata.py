@@ -258,8 +258,8 @@ def combine(sources: list[Source], validator: Validator, notes: list[str]) -> tu
         for name, value in source.meta.items():
             if name not in meta:
                 meta[name] = value
-                where.lines[name] = source.where.at(name)
-                where.files[name] = source.where.file(name)
+                where.lines[str(name)] = source.where.at(str(name))  # YAML reads `12:` as a number; lines are by text
+                where.files[str(name)] = source.where.file(str(name))
             elif _comparable(validator, name, value) == _comparable(validator, name, meta[name]):
                 continue
             elif source.yields:

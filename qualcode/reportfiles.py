@@ -168,20 +168,16 @@ def _quotes_from_paragraphs(paragraphs: list[str], is_quote: list[bool]) -> list
 
 
 def _docx_paragraphs(path: Path) -> list[str]:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
+    from qualcode.wordfiles import open_document
 
-    try:
-        return [paragraph.text for paragraph in docx.Document(str(path)).paragraphs]
-    except (PackageNotFoundError, ValueError, KeyError) as exc:
-        raise QualcodeError(f"{path}: not a readable Word document ({exc})") from None
+    return [paragraph.text for paragraph in open_document(path).paragraphs]
 
 
 def _docx_quote_flags(path: Path) -> list[bool]:
-    import docx
+    from qualcode.wordfiles import open_document
 
     flags = []
-    for paragraph in docx.Document(str(path)).paragraphs:
+    for paragraph in open_document(path).paragraphs:
         style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
         indent = paragraph.paragraph_format.left_indent
         flags.append(bool(paragraph.text.strip()) and ("quote" in style or bool(indent and indent > 0)))
