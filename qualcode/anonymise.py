@@ -161,10 +161,14 @@ class IdentityKey:
 
 def _read_key_csv(path: Path) -> tuple[list[tuple[int, dict]], list[Problem]]:
     """The rows (with their file line) and the problems of an identity-key CSV."""
+    from qualcode.transcript import read_text
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFailed([Problem(path, None, None, f"cannot read the key: {exc}")]) from None
+        text, _ = read_text(path)  # a key saved from Excel is often Windows-1252
+    except OSError as exc:
+        raise ImportFailed([Problem(path, None, None, f"cannot read the key: {exc.strerror}")]) from None
+    except Problem as problem:
+        raise ImportFailed([problem]) from None
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in ("name", "kind") if c not in (reader.fieldnames or [])]
     if missing:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qualcode.errors import Problem
-from qualcode.transcript import ParsedTranscript, decode, normalise_newlines
+from qualcode.transcript import ParsedTranscript, converted, read_text
 
 CAPTION_SUFFIXES = (".vtt", ".srt")
 
@@ -58,12 +58,10 @@ def parse_caption_file(path: Path) -> ParsedTranscript:
     `qualcode.speakers` takes as a speaker whatever the name, and reads like
     any other transcript (who is the interviewer, what could not be read).
     """
-    text, encoding = decode(path.read_bytes(), path)
-    lines = normalise_newlines(text).split("\n")
-    cues = read_cues(lines, path, webvtt=path.suffix.lower() == ".vtt")
+    text, encoding = read_text(path)
+    cues = read_cues(text.split("\n"), path, webvtt=path.suffix.lower() == ".vtt")
     body = transcript_body(cues)
-    notes = [f"converted from {encoding} to UTF-8"] if encoding == "windows-1252" else []
-    return ParsedTranscript(path, {}, {}, body, 1, encoding, notes)
+    return ParsedTranscript(path, {}, {}, body, 1, encoding, converted(encoding))
 
 
 def read_cues(lines: list[str], path: Path, webvtt: bool) -> list[Cue]:

@@ -33,6 +33,7 @@ from qualcode.models import Participant, School, Transcript, Turn
 from qualcode.project import Project
 from qualcode.reportfiles import Document, Quote, read_document
 from qualcode.speakers import HEADER, INTERVIEWER, NOTE, PARTICIPANT
+from qualcode.transcript import read_text
 
 #: 1:1 character folding, so offsets in folded text are offsets in the original.
 _FOLD = {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\n": " ", "\t": " ", "…": "."}
@@ -373,7 +374,7 @@ def fix_report(document: Document, result: CheckResult, out: Path) -> Path:
                 paragraph.text = fixes[number][1]
         word.save(str(out))
         return out
-    lines = document.path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    lines = read_text(document.path)[0].splitlines(keepends=True)
     for number, (found, expected) in fixes.items():
         if found in lines[number - 1]:
             lines[number - 1] = lines[number - 1].replace(found, expected, 1)

@@ -22,6 +22,7 @@ import yaml
 from rapidfuzz import process
 
 from qualcode.errors import ImportFailed, Problem
+from qualcode.transcript import read_text
 
 if TYPE_CHECKING:
     from spacy.vocab import Vocab
@@ -226,12 +227,12 @@ class _Reader:
 
     def compose(self) -> yaml.MappingNode:
         try:
-            root = yaml.compose(self.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+            root = yaml.compose(read_text(self.path)[0], Loader=yaml.SafeLoader)
         except OSError as exc:
             self.problem(None, None, f"cannot read the file: {exc.strerror}")
             root = None
-        except UnicodeDecodeError:
-            self.problem(None, None, "the file is not UTF-8 text")
+        except Problem as problem:  # empty, binary, or not text in any encoding we read
+            self.problem(None, None, problem.message)
             root = None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
@@ -403,6 +404,11 @@ class _Reader:
 
         try:
             Matcher(_blank_vocab(), validate=True).add("check", [pattern])
+        except re.error as exc:
+            index = next((i for i, token in enumerate(pattern) if exc.pattern in _regexes(token)), 0)
+            message = f"token {index + 1}: '{exc.pattern}' is not a regular expression ({exc})"
+            self.problem(token_nodes[index], "patterns.tokens", message)
+            return False
         except ValueError as exc:
             detail = _SPACY_DETAIL_RE.search(str(exc))
             if detail is None:
@@ -436,6 +442,11 @@ class _Reader:
             if entry.explicit_path and parent and parent not in by_path:
                 self.problem(entry.line, "path", f"parent '{parent}' of '{path}' is not defined")
         return _tree_order(by_path)
+
+
+def _regexes(token: dict[str, Any]) -> list[str]:
+    """The REGEX values of one token pattern, as in ``{LOWER: {REGEX: "^compet"}}``."""
+    return [v["REGEX"] for v in token.values() if isinstance(v, dict) and isinstance(v.get("REGEX"), str)]
 
 
 class _PathResolver:

@@ -37,7 +37,7 @@ from qualcode.models import Locality, Participant, Partnership, School, SchoolDe
 from qualcode.project import Project
 from qualcode.sheets import SHEET_FILES, ParticipantSheets
 from qualcode.speakers import Reading
-from qualcode.transcript import ParsedTranscript, load_yaml_mapping, parse_docx_file, parse_text_file
+from qualcode.transcript import ParsedTranscript, converted, load_yaml_mapping, parse_docx_file, parse_text_file, read_text
 from qualcode.turns import SpeakerSummary
 
 TRANSCRIPT_SUFFIXES = (".txt", ".md", ".docx", *CAPTION_SUFFIXES)
@@ -285,7 +285,9 @@ def _parse(path: Path, validator: Validator, sheets: ParticipantSheets) -> tuple
     sources = [Source(parsed.meta, own, yields=suffix == ".docx")]
     sidecar = path.with_suffix(".yaml")
     if sidecar.is_file():
-        meta, lines = load_yaml_mapping(sidecar.read_text(encoding="utf-8-sig"), sidecar)
+        text, encoding = read_text(sidecar)
+        meta, lines = load_yaml_mapping(text, sidecar)
+        parsed.notes += [f"{sidecar.name}: {note}" for note in converted(encoding)]
         sources.append(Source(meta, Located(sidecar, lines, line=1)))
     sources += sheets.sources_for(path)
     if not any(source.meta for source in sources):
@@ -406,8 +408,11 @@ def _write(
     session.flush()
     ids = [i.record.transcript_id for i in interviews]
     stored = {t.id: t for t in session.scalars(select(Transcript).where(Transcript.id.in_(ids)))}
+    added: dict[str, Participant] = {}
     with session.no_autoflush:
-        texts_changed = [i for i in interviews if _store_interview(session, i, stored.get(i.record.transcript_id), report)]
+        texts_changed = [
+            i for i in interviews if _store_interview(session, i, stored.get(i.record.transcript_id), added, report)
+        ]
     session.flush()
     turns.store(session, {i.record.transcript_id: i.reading for i in texts_changed})
 
@@ -437,11 +442,16 @@ def _store_partnership(session: Session, record: PartnershipRecord) -> None:
     session.add(partnership)
 
 
-def _store_interview(session: Session, interview: _Interview, transcript: Transcript | None, report: ImportReport) -> bool:
+def _store_interview(
+    session: Session, interview: _Interview, transcript: Transcript | None, added: dict[str, Participant], report: ImportReport
+) -> bool:
     """Store the participant and transcript; True if its turns need storing (a new or changed text, or a new reading)."""
     record = interview.record
     school = session.get(School, record.school_id) if record.school_id else None
-    participant = session.get(Participant, record.participant_id) or Participant(id=record.participant_id)
+    # A participant new in this import is pending, not yet in the session's identity map, so `get`
+    # would not find them for their second interview: `added` remembers them.
+    participant = added.get(record.participant_id) or session.get(Participant, record.participant_id)
+    participant = added[record.participant_id] = participant or Participant(id=record.participant_id)
     participant.role = record.role
     participant.informant_kind = record.informant_kind
     participant.school_id = record.school_id

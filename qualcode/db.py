@@ -2,15 +2,20 @@
 
 SQLite is the default (WAL mode, foreign keys on); any SQLAlchemy URL works,
 PostgreSQL for a team. The schema is always brought to the newest alembic
-revision when a project is opened, so an old project upgrades itself.
+revision when a project is opened, so an old project upgrades itself; but only
+`qualcode init` creates a database, so a mistyped path or a lost file is an
+error rather than a new empty project that answers every query with zeros.
 """
 
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+
+from qualcode.errors import CouldNotRun, NoDatabase, QualcodeError
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -21,8 +26,39 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def connect(url: str, create: bool = False) -> Engine:
+    """An engine on the database at `url`, its schema brought to the newest revision.
+
+    Without `create`, a database that does not exist yet (no SQLite file, or no
+    tables at all) raises `NoDatabase` instead of being made.
+    """
+    parsed = make_url(url)
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if not create and path and path != ":memory:" and not parsed.query.get("uri") and _empty(Path(path)):
+        raise NoDatabase(path)
+    engine = make_engine(url)
+    try:
+        upgrade(engine, create)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _empty(path: Path) -> bool:
+    """No SQLite file, or an empty one (connecting would make it a database)."""
+    return not path.exists() or path.stat().st_size == 0
+
+
 def make_engine(url: str) -> Engine:
-    engine = create_engine(url)
+    from sqlalchemy.exc import NoSuchModuleError
+
+    try:
+        engine = create_engine(url)
+    except NoSuchModuleError:
+        raise QualcodeError(f"{_shown(url)}: unknown kind of database; use sqlite:/// or postgresql+psycopg://") from None
+    except ImportError as exc:
+        raise CouldNotRun(f"{_shown(url)}: the database driver is not installed ({exc.name}); install it with pip") from None
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -42,14 +78,23 @@ def _alembic_config(connection):
 SCHEMA_REVISION = "0005"
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision (creating it in an empty database)."""
-    if _stored_revision(engine) == SCHEMA_REVISION:
+def upgrade(engine: Engine, create: bool = True) -> None:
+    """Bring the schema to the newest revision (creating it in an empty database only if `create`)."""
+    revision = _stored_revision(engine)
+    if revision == SCHEMA_REVISION:
         return
+    if revision is None and not create:
+        with engine.connect() as connection:
+            if not inspect(connection).get_table_names():
+                raise NoDatabase(_shown(engine.url))
     from alembic import command
+    from alembic.util import CommandError
 
-    with engine.begin() as connection:
-        command.upgrade(_alembic_config(connection), "head")
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), "head")
+    except CommandError as exc:  # a revision this qualcode does not know: a newer qualcode made it
+        raise CouldNotRun(f"{_shown(engine.url)}: cannot upgrade the database ({exc}); is it from a newer qualcode?") from None
 
 
 def _stored_revision(engine: Engine) -> str | None:
@@ -70,3 +115,54 @@ def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
+
+
+def _shown(url) -> str:
+    """A database URL fit to print: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+#: Words of SQLite's and PostgreSQL's messages, and what they mean for the user.
+_DATABASE_TROUBLE = (
+    ("disk is full", "the disk is full; free some space and run the command again"),
+    ("no space left", "the disk is full; free some space and run the command again"),
+    ("readonly database", "the database is read-only; let your user write the file and its folder"),
+    ("read-only", "the database is read-only; let your user write the file and its folder"),
+    ("database is locked", "the database is busy: another command or program is writing to it; run this one again when it ends"),
+    ("not a database", "this is not a qualcode database, or it is damaged; restore it from a backup"),
+    ("malformed", "the database file is damaged; restore it from a backup"),
+    ("unable to open database file", "the database file cannot be opened; check its folder exists and may be written"),
+    ("connection refused", "no database server answers there; start it, or check the host and port"),
+    ("could not translate host name", "no such database server; check the host name"),
+    ("password authentication failed", "the server refused the user name or password"),
+    ("does not exist", "the server has no such database or user; create it, or check the URL"),
+    ("timeout", "the database server did not answer in time; check it is running and reachable"),
+)
+
+
+def trouble(error: BaseException, url: str | None) -> CouldNotRun | None:
+    """What a database error the user can do something about means, as a `CouldNotRun`, else None.
+
+    SQLAlchemy wraps the driver's exception (`sqlite3.OperationalError`,
+    `psycopg.OperationalError`); the driver's message says what happened. An
+    `IntegrityError` or a programming error is qualcode's fault, not the
+    user's, and stays an internal error.
+    """
+    import sqlite3
+
+    from sqlalchemy import exc
+
+    if isinstance(error, exc.DBAPIError):
+        if isinstance(error, exc.IntegrityError | exc.ProgrammingError) or error.orig is None:
+            return None
+        error = error.orig
+    elif not isinstance(error, sqlite3.Error):
+        return None
+    if isinstance(error, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+        return None
+    detail = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    where = _shown(url) if url else "the database"
+    for words, meaning in _DATABASE_TROUBLE:
+        if words in detail.lower():
+            return CouldNotRun(f"{where}: {meaning} ({detail})")
+    return CouldNotRun(f"{where}: cannot use the database ({detail})")

@@ -1,4 +1,9 @@
-"""The one exception family qualcode raises; the CLI turns it into a message and exit code 1."""
+"""The one exception family qualcode raises; the CLI turns it into a message and an exit code.
+
+Exit code 1 means the input is wrong (the user fixes a file or an argument);
+2 means qualcode could not run (the database is unreachable, locked, corrupt or
+read-only, the disk is full, a file cannot be read) and the input may be fine.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,26 @@ from pathlib import Path
 
 class QualcodeError(Exception):
     """Base class: anything the user can fix. The message is shown as it is."""
+
+    #: The process exit code the CLI ends with.
+    exit_code = 1
+
+
+class CouldNotRun(QualcodeError):
+    """Not the input's fault: the database or a file could not be used. Exit code 2."""
+
+    exit_code = 2
+
+
+class NoDatabase(CouldNotRun):
+    """The project's database does not exist: only `qualcode init` makes one."""
+
+    def __init__(self, where: str):
+        self.where = where
+        super().__init__(
+            f"no database at {where}; run 'qualcode init' in the project folder, "
+            "or set [database] url in qualcode.toml (or QUALCODE_DB) to where it is"
+        )
 
 
 class ProjectNotFound(QualcodeError):

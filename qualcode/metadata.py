@@ -18,7 +18,8 @@ from rapidfuzz import process
 
 from qualcode.config import UnknownValue, Vocabularies
 from qualcode.errors import Problem
-from qualcode.transcript import decode, load_yaml_mapping, normalise_newlines
+from qualcode import transcript
+from qualcode.transcript import load_yaml_mapping
 
 SCHOOL_FIELDS = ("locality", "phase", "school_type", "ofsted", "fsm", "designations", "partnerships", "federation")
 INTERVIEW_FIELDS = ("id", "participant", "role", "informant_kind", "school", "date", "kind", "interviewer")
@@ -129,6 +130,9 @@ class Validator:
 
     def text(self, data: dict, name: str, where: Located, required: bool = True) -> str | None:
         value = data.get(name)
+        if isinstance(value, list | dict):
+            self.fail(where, name, f"expected one value, not a {'list' if isinstance(value, list) else 'mapping'}")
+            return None
         if value is None or str(value).strip() == "":
             if required:
                 self.fail(where, None, f"missing field '{name}'")
@@ -254,8 +258,8 @@ def combine(sources: list[Source], validator: Validator, notes: list[str]) -> tu
         for name, value in source.meta.items():
             if name not in meta:
                 meta[name] = value
-                where.lines[name] = source.where.at(name)
-                where.files[name] = source.where.file(name)
+                where.lines[str(name)] = source.where.at(str(name))  # YAML reads `12:` as a number; lines are by text
+                where.files[str(name)] = source.where.file(str(name))
             elif _comparable(validator, name, value) == _comparable(validator, name, meta[name]):
                 continue
             elif source.yields:
@@ -301,6 +305,8 @@ def read_keyed_file(path: Path) -> list[tuple[str, dict, Located]]:
         return _read_keyed_csv(path)
     text = read_text(path)
     data, _ = load_yaml_mapping(text, path)
+    if not data:
+        raise Problem(path, None, None, "describes nothing: write each id followed by its fields indented under it")
     nested = _nested_lines(text)
     rows = []
     for key, value in data.items():
@@ -312,7 +318,7 @@ def read_keyed_file(path: Path) -> list[tuple[str, dict, Located]]:
 
 
 def read_text(path: Path) -> str:
-    return normalise_newlines(decode(path.read_bytes(), path)[0])
+    return transcript.read_text(path)[0]
 
 
 def _nested_lines(text: str) -> dict[str, tuple[int, dict[str, int]]]:

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import io
 import math
 from bisect import bisect_right
 from collections import defaultdict
@@ -655,9 +656,10 @@ def evaluate(project: Project, gold: Path, transcripts: list[str] | None = None)
 
 def read_gold(path: Path) -> list[Span]:
     """The gold coding: ``transcript,start,end,code`` rows."""
+    from qualcode.transcript import read_text
+
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
+        rows = list(csv.DictReader(io.StringIO(read_text(path)[0], newline="")))
     except OSError as exc:
         raise QualcodeError(f"cannot read the gold coding {path}: {exc.strerror}") from None
     try:

@@ -19,24 +19,34 @@ from sqlalchemy.orm import Session
 
 from qualcode import db
 from qualcode.config import SETTINGS_FILE, Settings, default_settings_text
-from qualcode.errors import ProjectNotFound, QualcodeError
+from qualcode.errors import NoDatabase, ProjectNotFound, QualcodeError
 
 
 @dataclass
 class Project:
     root: Path
     settings: Settings
+    #: Whether opening the database may create it: only `init` may, so a lost database is an error.
+    create: bool = False
 
     @classmethod
-    def open(cls, root: Path) -> Project:
+    def open(cls, root: Path, create: bool = False) -> Project:
         root = root.resolve()
-        return cls(root, Settings.load(root / SETTINGS_FILE))
+        return cls(root, Settings.load(root / SETTINGS_FILE), create)
 
     @property
     def database_url(self) -> str:
         """The settings' URL, overridden by `QUALCODE_DB`; relative SQLite paths are made absolute."""
-        url = make_url(os.environ.get("QUALCODE_DB") or self.settings.database_url)
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(os.environ.get("QUALCODE_DB") or self.settings.database_url)
+        except ArgumentError:
+            where = "QUALCODE_DB" if os.environ.get("QUALCODE_DB") else f"{self.root / SETTINGS_FILE}: [database] url"
+            raise QualcodeError(
+                f"{where}: not a database URL; write it like sqlite:///qualcode.db or postgresql+psycopg://user@host/db"
+            ) from None
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not url.query.get("uri"):
             path = Path(url.database)
             if not path.is_absolute():
                 url = url.set(database=str(self.root / path))
@@ -44,9 +54,7 @@ class Project:
 
     @cached_property
     def engine(self) -> Engine:
-        engine = db.make_engine(self.database_url)
-        db.upgrade(engine)
-        return engine
+        return db.connect(self.database_url, create=self.create)
 
     def close(self) -> None:
         """Close the database connections, if any were opened (SQLite then folds its WAL into the file)."""
@@ -67,16 +75,30 @@ def init_project(directory: Path, database_url: str | None = None) -> Project:
     """Create `qualcode.toml` (the documented defaults) and the database in `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     settings_path = directory / SETTINGS_FILE
+    if settings_path.exists() and database_url:
+        raise QualcodeError(f"{settings_path} already exists; set the database in its [database] url instead")
     if settings_path.exists():
-        raise QualcodeError(f"{settings_path} already exists; this folder is a qualcode project already")
-    text = default_settings_text()
-    if database_url:
-        text = text.replace('url = "sqlite:///qualcode.db"', f"url = {_toml_string(database_url)}", 1)
-    settings_path.write_text(text, encoding="utf-8")
+        _database_missing(Project.open(directory), settings_path)
+    else:
+        text = default_settings_text()
+        if database_url:
+            text = text.replace('url = "sqlite:///qualcode.db"', f"url = {_toml_string(database_url)}", 1)
+        settings_path.write_text(text, encoding="utf-8")
     ignore_private_files(directory)
-    project = Project.open(directory)
+    project = Project.open(directory, create=True)
     project.engine  # creates the schema
     return project
+
+
+def _database_missing(project: Project, settings_path: Path) -> None:
+    """Refuse to init a project that has its database; one whose database is missing gets a new one."""
+    try:
+        project.engine
+    except NoDatabase:
+        return
+    finally:
+        project.close()
+    raise QualcodeError(f"{settings_path} already exists; this folder is a qualcode project already")
 
 
 def _toml_string(value: str) -> str:

@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from qualcode.errors import QualcodeError
+from qualcode.transcript import read_text
 
 FORMATS = ("md", "txt", "html", "docx")
 #: qualcode's quote ids (Q-EAS-S04-HT-0153) and HTML comments are not words anyone said.
@@ -64,7 +65,7 @@ def read_document(path: Path, fmt: str | None = None) -> Document:
     if fmt == "docx":
         paragraphs = _docx_paragraphs(path)
         return Document(path, fmt, paragraphs, _quotes_from_paragraphs(paragraphs, _docx_quote_flags(path)))
-    text = path.read_text(encoding="utf-8-sig")
+    text, _ = read_text(path)
     if fmt == "html":
         return Document(path, fmt, visible_lines(text), _html_quotes(text))
     lines = text.splitlines()
@@ -167,16 +168,16 @@ def _quotes_from_paragraphs(paragraphs: list[str], is_quote: list[bool]) -> list
 
 
 def _docx_paragraphs(path: Path) -> list[str]:
-    import docx
+    from qualcode.wordfiles import open_document
 
-    return [paragraph.text for paragraph in docx.Document(str(path)).paragraphs]
+    return [paragraph.text for paragraph in open_document(path).paragraphs]
 
 
 def _docx_quote_flags(path: Path) -> list[bool]:
-    import docx
+    from qualcode.wordfiles import open_document
 
     flags = []
-    for paragraph in docx.Document(str(path)).paragraphs:
+    for paragraph in open_document(path).paragraphs:
         style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
         indent = paragraph.paragraph_format.left_indent
         flags.append(bool(paragraph.text.strip()) and ("quote" in style or bool(indent and indent > 0)))

@@ -31,11 +31,19 @@ class ParsedTranscript:
 
 
 def decode(raw: bytes, path: Path) -> tuple[str, str]:
-    """Decode bytes from a text file as UTF-8 (with or without BOM), else Windows-1252.
+    """Decode bytes from a text file as UTF-8 (with or without BOM), UTF-16, else Windows-1252.
 
-    Word's "plain text" export is often Windows-1252; it is converted and the
-    caller reports it. Files with NUL bytes are binary and refused.
+    Word's "plain text" export is often Windows-1252, and Notepad's "Unicode" is
+    UTF-16 (with a BOM, or without one: then every other byte of English text is
+    NUL); both are converted and the caller reports it. Other files with NUL
+    bytes are binary and refused.
     """
+    utf16 = _utf16(raw)
+    if utf16:
+        try:
+            raw = raw.decode(utf16).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise Problem(path, None, None, f"not valid UTF-16 text ({exc.reason} at byte {exc.start})") from None
     if not raw.strip():
         raise Problem(path, None, None, "the file is empty")
     if b"\x00" in raw[:8192]:
@@ -43,13 +51,40 @@ def decode(raw: bytes, path: Path) -> tuple[str, str]:
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8"), "utf-8-sig"
     try:
-        return raw.decode("utf-8"), "utf-8"
+        return raw.decode("utf-8"), utf16 or "utf-8"
     except UnicodeDecodeError:
         pass
     try:
         return raw.decode("cp1252"), "windows-1252"
     except UnicodeDecodeError as exc:
         raise Problem(path, None, None, f"not UTF-8 or Windows-1252 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _utf16(raw: bytes) -> str | None:
+    """The UTF-16 codec for `raw`, if it is UTF-16: by its BOM, or by NULs filling most odd
+    (or even) bytes and no others, as in English text saved without a BOM."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = raw[:8192]
+    if len(head) < 4 or len(head) % 2:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if b"\x00" not in even and odd.count(0) >= 0.6 * len(odd):
+        return "utf-16-le"
+    if b"\x00" not in odd and even.count(0) >= 0.6 * len(even):
+        return "utf-16-be"
+    return None
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """A text file's contents, decoded as `decode` does, with ``\\n`` line endings; and the encoding found."""
+    text, encoding = decode(path.read_bytes(), path)
+    return normalise_newlines(text), encoding
+
+
+def converted(encoding: str) -> list[str]:
+    """The note an import shows for a file that was not UTF-8."""
+    return [] if encoding.startswith("utf-8") else [f"converted from {encoding} to UTF-8"]
 
 
 def normalise_newlines(text: str) -> str:
@@ -133,11 +168,12 @@ def _loader():
 
 def parse_text_file(path: Path) -> ParsedTranscript:
     """Read a ``.txt``/``.md`` transcript: decode and split the front matter from the body."""
-    text, encoding = decode(path.read_bytes(), path)
-    text = normalise_newlines(text)
+    text, encoding = read_text(path)
     meta, field_lines, body, body_line = split_front_matter(text, path)
+    if not body.strip():
+        raise Problem(path, body_line, None, "no interview text after the front matter")
     body = body.rstrip() + "\n"
-    notes = [f"converted from {encoding} to UTF-8"] if encoding == "windows-1252" else []
+    notes = converted(encoding)
     return ParsedTranscript(path, meta, field_lines, body, body_line, encoding, notes)
 
 

@@ -28,7 +28,7 @@ _LABEL = re.compile(r"^[^*:\n]{1,60}$")
 
 def read_word_document(path: Path) -> tuple[dict, str]:
     """The metadata from a leading metadata table, and the body text (ending in a newline)."""
-    document = _open(path)
+    document = open_document(path)
     meta: dict = {}
     header: list[str] = []
     if document.tables:
@@ -44,7 +44,7 @@ def read_word_document(path: Path) -> tuple[dict, str]:
     return meta, normalise_newlines(body).rstrip() + "\n"
 
 
-def _open(path: Path):
+def open_document(path: Path):
     """The python-docx document, or a `Problem` for a file Word itself would call damaged."""
     import docx  # python-docx; imported here so plain-text imports don't pay for it
     from docx.opc.exceptions import PackageNotFoundError

@@ -71,6 +71,9 @@ def test_failed_import_writes_nothing_on_postgres(tmp_path: Path, corpus: Path, 
 def test_cli_with_qualcode_db_pointing_at_postgres(run, tmp_path: Path, corpus: Path, pg_url: str):
     assert run("init", "study").returncode == 0
     env = {"QUALCODE_DB": pg_url}
+    missing = run("import", str(corpus), cwd=tmp_path / "study", env=env)
+    assert missing.returncode == 2 and "no database at postgresql" in missing.stderr, "only init makes a database"
+    assert run("init", "study", env=env).returncode == 0
     result = run("import", str(corpus), cwd=tmp_path / "study", env=env)
     assert result.returncode == 0, result.stderr
     stats = json.loads(run("stats", "--json", cwd=tmp_path / "study", env=env).stdout)

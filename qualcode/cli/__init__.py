@@ -42,6 +42,10 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", envvar="QUALCODE_DEBUG", help="On an error, print the traceback as well as the message."),
+    ] = False,
 ) -> None:
     """qualcode: store, code, query and report interview transcripts from the terminal."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,9 +11,10 @@ from typing import TYPE_CHECKING
 
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from qualcode.cli._console import terminal
-from qualcode.errors import QualcodeError
+from qualcode.errors import CouldNotRun, QualcodeError
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -45,20 +47,57 @@ def open_project(path: Path | None) -> Project:
 
 
 class QualcodeGroup(TyperGroup):
-    """Turns a `QualcodeError` from any command into an error message and exit code 1,
-    and closes the projects the command opened, whatever happened."""
+    """The one place errors meet the user: a `QualcodeError` from any command becomes its
+    message and exit code, a database or file the command could not use becomes exit 2, and
+    anything else an "internal error" line; the traceback only with --debug. The projects the
+    command opened are closed whatever happened."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except QualcodeError as exc:
-            for problem in getattr(exc, "problems", []):
-                terminal.err.print(str(problem), markup=False, highlight=False)
-            terminal.error(str(exc))
-            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, TyperException):  # usage errors and exits: typer reports them
+            raise
+        except Exception as exc:
+            raise typer.Exit(report_error(exc, debug=_debugging(ctx))) from None
         finally:
             while _opened:
                 _opened.pop().close()
+
+
+def report_error(exc: Exception, debug: bool = False) -> int:
+    """Print `exc` for the user (and its traceback if `debug`); return the exit code."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(exc)
+    error = exc if isinstance(exc, QualcodeError) else _could_not_run(exc)
+    if error is None:
+        # The first line only: a database error goes on with the SQL and its values (interview text).
+        detail = (str(exc).strip().splitlines() or [""])[0][:200]
+        hint = "" if debug else "; run again with --debug for the details"
+        terminal.error(f"internal error ({type(exc).__name__}: {detail}){hint}")
+        return 2
+    for problem in getattr(error, "problems", []):
+        terminal.err.print(str(problem), markup=False, highlight=False)
+    terminal.error(str(error))
+    return error.exit_code
+
+
+def _could_not_run(exc: Exception) -> QualcodeError | None:
+    """A database or file the command could not use, as a `CouldNotRun`; None for qualcode's own bugs."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return CouldNotRun(f"{where}{exc.strerror}")
+    if "sqlalchemy" not in sys.modules and "sqlite3" not in sys.modules:
+        return None
+    from qualcode.db import trouble
+
+    return trouble(exc, _opened[-1].database_url if _opened else None)
+
+
+def _debugging(ctx) -> bool:
+    """The root's `--debug` (which also reads QUALCODE_DEBUG), seen from any sub-command group."""
+    return bool(ctx.find_root().params.get("debug"))
 
 
 def new_app(**kwargs) -> typer.Typer:
