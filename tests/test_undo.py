@@ -89,7 +89,7 @@ def undo_everything(project: Project, data) -> None:
     """Undo every change, choosing the coder at random; a refused coder waits until someone else has undone."""
     while True:
         with project.session() as session:
-            waiting = sorted({c.coder for c in session.scalars(select(Change).where(Change.undone.is_(False)))})
+            waiting = sorted(set(session.scalars(select(Change.coder).where(Change.undone.is_(False), Change.coder.in_(CODERS)))))
         if not waiting:
             return
         while waiting:
