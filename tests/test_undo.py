@@ -303,3 +303,31 @@ def test_history_and_a_refused_undo_from_the_command_line(tmp_path: Path, run):
     assert [c["coder"] for c in __import__("json").loads(listed.stdout)][:2] == ["cy", "ann"]
     table = run("history", "--coder", "ann", cwd=folder)
     assert "codebook add" in table.stdout and "cy" not in table.stdout
+
+
+def test_an_autocode_rerun_is_recorded_by_its_run_not_row_by_row(study):
+    """Issue 18: each rerun added 8.8 MB of change log. A run's suggestions carry its id; a rerun keeps what it finds again."""
+    from qualcode.nlp import autocode
+
+    before = table_rows(study)
+    first = autocode(study)
+    with study.session() as session:
+        (run,) = session.scalars(select(Change).where(Change.action == "autocode"))
+        assert [op["op"] for op in run.inverse["ops"]] == ["remove_run", "reinsert", "reinsert"]  # the two planted suggestions
+        assert session.scalar(select(Coding.run_id).where(Coding.origin == "suggested").limit(1)) == run.id
+    after_first = table_rows(study)
+    again = autocode(study)
+    assert again.suggestions == again.replaced == first.suggestions > 0
+    assert table_rows(study) == after_first  # nothing written, not even a change
+    weaker = autocode(study, min_score=0.5)
+    assert weaker.suggestions < first.suggestions
+    with study.session() as session:
+        latest = session.scalar(select(Change).order_by(Change.id.desc()).limit(1))
+        assert {op["op"] for op in latest.inverse["ops"]} == {"reinsert"}  # only what it dropped
+    accepted = autocode(study, accept=True, coder="ann")
+    assert accepted.suggestions > 0
+    undo(study, "ann")
+    undo(study, "autocode")
+    assert without_changes(table_rows(study)) == without_changes(after_first)
+    undo(study, "autocode")
+    assert without_changes(table_rows(study)) == without_changes(before)
