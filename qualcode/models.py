@@ -279,9 +279,11 @@ class Memo(Base):
 class Change(Base):
     """One user action (coding, uncoding, a codebook edit...), recorded so that `undo` can reverse it.
 
-    `inverse` lists, in order, the row operations that undo it: rows to delete
-    (created by the change), rows to re-insert (deleted by it) and old values
-    to restore (updated by it). See `qualcode.history`.
+    `inverse` holds the row operations the change made, in order, each with
+    what reverses it (delete a row it created, or all of an autocode run's
+    rows; re-insert a row it deleted; restore old values), and the change's
+    footprint, by which undo sees whether a later change depends on it. See
+    `qualcode.history`. Changes recorded before schema 0006 hold a plain list.
     """
 
     __tablename__ = "changes"
@@ -291,6 +293,6 @@ class Change(Base):
     coder: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text)
-    inverse: Mapped[list] = mapped_column(JSON)
+    inverse: Mapped[dict | list] = mapped_column(JSON)
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

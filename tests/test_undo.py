@@ -331,3 +331,27 @@ def test_an_autocode_rerun_is_recorded_by_its_run_not_row_by_row(study):
     assert without_changes(table_rows(study)) == without_changes(after_first)
     undo(study, "autocode")
     assert without_changes(table_rows(study)) == without_changes(before)
+
+
+def test_a_project_from_before_0006_upgrades_with_its_tallies_kept_and_ids_never_reused(study):
+    from alembic import command
+
+    from qualcode import db
+    from tests.coded_fixture import counted_spans, tallies
+
+    apply_codes(study, "EAS-S01-HT", ["markets"], "ann", turn=2)
+    with study.engine.connect() as connection:
+        db._foreign_keys(connection, False)  # as db.upgrade does: SQLite rebuilds `codes`, which codings point at
+        with connection.begin():
+            command.downgrade(db._alembic_config(connection), "0005")
+        db._foreign_keys(connection, True)
+        assert "AUTOINCREMENT" not in connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'codings'")).scalar()
+    study.close()
+    reopened = Project.open(study.root)
+    assert db.current_revision(reopened.engine) == db.SCHEMA_REVISION == "0006"
+    newest = _newest_coding(reopened)
+    uncode(reopened, "EAS-S01-HT", "ann", turn=2)
+    apply_codes(reopened, "EAS-S01-DH", ["networks"], "cy", turn=2)
+    assert _newest_coding(reopened) > newest
+    assert tallies(reopened) == counted_spans(reopened) != {}
+    reopened.close()

@@ -51,8 +51,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('codings') as batch:
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    with op.batch_alter_table('codings', recreate='always' if sqlite else 'auto') as batch:
         batch.drop_index('ix_codings_run_id')
         batch.drop_column('run_id')
-    if op.get_bind().dialect.name == 'sqlite':
+    if sqlite:
+        for table in REBUILT:
+            with op.batch_alter_table(table, recreate='always'):
+                pass
         _create_tally_triggers()
