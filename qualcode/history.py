@@ -181,8 +181,13 @@ def _before_delete(mapper: Mapper, connection, obj: Base) -> None:
 
 
 @contextmanager
-def recorded(session: Session, coder: str, action: str, description: str) -> Iterator[Change]:
-    """Record every row change made in the block as one undoable `Change` by `coder` (yielded, with its id)."""
+def recorded(session: Session, coder: str, action: str, description: str, always: bool = False) -> Iterator[Change]:
+    """Record every row change made in the block as one undoable `Change` by `coder` (yielded, with its id).
+
+    A block that changed nothing leaves no change, unless `always`: an autocode
+    rerun that finds what the last one found is still the run `undo` should
+    take back next, not the change before it.
+    """
     change = Change(coder=coder, action=action, description=description, inverse={})
     session.add(change)
     session.flush()
@@ -192,7 +197,7 @@ def recorded(session: Session, coder: str, action: str, description: str) -> Ite
         session.flush()
     finally:
         del session.info[_ACTIVE]
-    if recording.ops:
+    if recording.ops or always:
         change.inverse = recording.as_json()
     else:
         session.delete(change)

@@ -561,7 +561,7 @@ def autocode(
     report.parsed, report.cached = stats.parsed, stats.cached
     with project.session() as session:
         description = f"autocode {len(sources)} transcript{'s' if len(sources) != 1 else ''}" + (f" with {codes}" if codes else "")
-        with history.recorded(session, coder, "autocode", description) as run:
+        with history.recorded(session, coder, "autocode", description, always=True) as run:
             old = _old_suggestions(session, [s.id for s in sources], list(chosen), coder)
             fresh, stale = _replacement(sources, found, old, report.origin)
             store_suggestions(session, sources, fresh, coder, report.origin, run_id=run.id)
