@@ -5,7 +5,21 @@ of the bundled corpus; all by default). Imports the corpus, loads the codebook,
 runs autocode once, then twice more over the same transcripts, and prints after
 each run the bytes the SQLite file uses (pages in use, after a checkpoint) and
 the bytes of the change log's undo records. Uses the real spaCy pipeline; the
-reruns read the parse cache. Figures are in the commit that added this script.
+reruns read the parse cache.
+
+Measured on the whole bundled corpus (182 transcripts, 13,622 suggestions),
+2-core machine, 2026-12-02:
+
+=================  ===========================  ===========================
+                   before (change log per row)  after (run id, rerun keeps)
+=================  ===========================  ===========================
+first run          +5.95 MB (log 0.81 MB)       +5.54 MB (log 0.23 MB)
+rerun 1            +8.79 MB (log 8.72 MB)       +0.00 MB (log 0.23 MB)
+rerun 2            +7.95 MB (log 16.65 MB)      +0.00 MB (log 0.23 MB)
+=================  ===========================  ===========================
+
+(The log's 0.23 MB is the codebook load; an unchanged rerun records one
+empty change of a few hundred bytes.)
 """
 
 from __future__ import annotations
