@@ -63,19 +63,21 @@ def _row_name(table: Table, row: dict) -> str:
 
 
 def _names(table: Table, row: dict) -> set[str]:
-    """The row itself, the unique names it holds (a code's name under its parent) and its autocode run."""
+    """The row itself and the unique names it holds (a code's name under its parent)."""
     names = {_row_name(table, row)}
     for constraint in table.constraints:
         if isinstance(constraint, UniqueConstraint):
             columns = [column.name for column in constraint.columns]
             names.add(f"{table.name}({','.join(columns)}):" + "/".join(str(row[c]) for c in columns))
-    if row.get("run_id") is not None:
-        names.add(f"run:{row['run_id']}")
     return names
 
 
 def _pointers(table: Table, row: dict, columns: set[str] | None = None) -> set[str]:
-    """The rows `row` points at (through `columns` only, when given)."""
+    """The rows `row` points at (through `columns` only, when given), and the autocode run it belongs to.
+
+    A change that touches a run's suggestion depends on the run (which holds
+    them as one `run:ID` among its created rows) as if it pointed at it.
+    """
     found = {
         f"{fk.column.table.name}:{row[fk.parent.name]}"
         for fk in table.foreign_keys
@@ -83,6 +85,8 @@ def _pointers(table: Table, row: dict, columns: set[str] | None = None) -> set[s
     }
     if table.name == "memos" and row["target_kind"] in _SOFT_TARGETS and (columns is None or columns & {"target_id", "target_kind"}):
         found.add(f"{_SOFT_TARGETS[row['target_kind']]}:{row['target_id']}")
+    if row.get("run_id") is not None:
+        found.add(f"run:{row['run_id']}")
     return found
 
 
@@ -102,12 +106,13 @@ class _Recording:
 
     def inserted(self, table: Table, row: dict) -> None:
         if row.get("run_id") == self.change.id:
-            if f"run:{self.change.id}" not in self.footprint["written"]:
+            if f"run:{self.change.id}" not in self.footprint["created"]:
                 self.ops.append({"op": "remove_run", "table": table.name, "run": self.change.id})
+                self.footprint["created"].add(f"run:{self.change.id}")
         else:
             self.ops.append({"op": "remove", "table": table.name, "key": _key(table, row)})
             self.footprint["created"].add(_row_name(table, row))
-        self.footprint["written"] |= _names(table, row)
+            self.footprint["written"] |= _names(table, row)
         self.footprint["refs"] |= _pointers(table, row)
 
     def updated(self, table: Table, old: dict, new: dict) -> None:

@@ -357,3 +357,18 @@ def test_a_project_from_before_0006_upgrades_with_its_tallies_kept_and_ids_never
     assert _newest_coding(reopened) > newest
     assert tallies(reopened) == counted_spans(reopened) != {}
     reopened.close()
+
+
+def test_accepting_a_suggestion_holds_back_the_runs_undo_but_not_a_rerun_beside_it(study):
+    from qualcode.nlp import autocode
+
+    autocode(study)
+    with study.session() as session:
+        first = session.scalar(select(Coding.id).where(Coding.origin == "suggested").order_by(Coding.id))
+    review_suggestion(study, first, "ann", accept=True)
+    autocode(study, min_score=0.5)  # replaces other suggestions of the first run, never ann's accepted one
+    undo(study, "autocode")  # the rerun
+    with pytest.raises(QualcodeError, match="by ann, 'accept .*' .* depends on it"):
+        undo(study, "autocode")
+    assert undo(study, "ann").action == "accept"
+    undo(study, "autocode")
