@@ -1,8 +1,9 @@
 """Undo restores exactly, touches only its coder's changes, and refuses (naming the later change) when it cannot.
 
-The property test runs random changes of every kind by three coders on a real
-project (SQLite, and PostgreSQL when a server is available), then undoes them
-in a random interleaving of coders, and compares every table with how it was.
+The property test runs random changes of every kind (autocode runs on one
+transcript included) by three coders on a real project (SQLite, and PostgreSQL
+when a server is available), then undoes them in a random interleaving of
+coders, and compares every table with how it was.
 `QUALCODE_UNDO_EXAMPLES` runs more examples than the default.
 """
 
@@ -30,7 +31,7 @@ from tests.conftest import FIXTURES, REPO, table_rows
 from tests.test_postgres import _server_url
 
 CODERS = ("ann", "bea", "cy")
-KINDS = ("code", "code-new", "uncode", "memo", "add", "rename", "move", "merge", "rm", "review")
+KINDS = ("code", "code-new", "uncode", "memo", "add", "rename", "move", "merge", "rm", "review", "autocode")
 EXAMPLES = int(os.environ.get("QUALCODE_UNDO_EXAMPLES", "0"))
 
 
@@ -55,6 +56,8 @@ action = st.tuples(st.sampled_from(KINDS), st.sampled_from(CODERS), *[st.integer
 
 def act(project: Project, kind: str, coder: str, a: int, b: int, c: int) -> None:
     """One change as a user would make it; a refusal (QualcodeError) is a change that did not happen."""
+    from qualcode.nlp import autocode
+
     with project.session() as session:
         paths = sorted(code_paths(session).values())
         transcripts = sorted((t.id, len(t.turns)) for t in session.scalars(select(Transcript)))
@@ -77,6 +80,7 @@ def act(project: Project, kind: str, coder: str, a: int, b: int, c: int) -> None
         "move": lambda: move_code(project, pick(a), pick(b) if c % 3 else None, coder),
         "merge": lambda: merge_codes(project, pick(a), pick(b), coder),
         "rm": lambda: remove_code(project, pick(a), coder, recode_to=pick(b) if c % 3 else None, force=c % 3 == 1),
+        "autocode": lambda: autocode(project, [transcript], coder=coder, accept=c % 4 == 0, min_score=(b % 3) * 0.3),
         "review": lambda: suggested and review_suggestion(project, suggested[b % len(suggested)], coder, accept=c % 2 == 0),
     }
     try:
