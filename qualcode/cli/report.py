@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli._console import terminal
-from qualcode.cli._util import ProjectOption, complete_code_name, new_app, open_project
+from qualcode.cli._util import ProjectOption, complete_code_name, new_app, open_project, warn_unread
 
 report_app = new_app(help="Reports in HTML, Markdown or Word, each checked with 'qualcode check' before it is written.")
 
@@ -42,6 +42,7 @@ def quotes_cli(
     path = render_report(open_project(project), "quotes", fmt, output, warnings=warnings, theme=theme, selection=selection)
     for warning in warnings:
         terminal.warn(warning)
+    warn_unread(open_project(project), what="quoted")
     terminal.info(f"wrote {path}")
 
 
@@ -71,3 +72,4 @@ def cases_cli(
 
     for path in render_case_reports(open_project(project), fmt, output, plot):
         terminal.info(f"wrote {path}")
+    warn_unread(open_project(project), what="quoted")
