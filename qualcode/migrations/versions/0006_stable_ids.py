@@ -51,12 +51,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drops `run_id`; the tables keep AUTOINCREMENT, which older qualcode reads the same
+    (and rebuilding `codes` again would need foreign keys off)."""
     sqlite = op.get_bind().dialect.name == 'sqlite'
     with op.batch_alter_table('codings', recreate='always' if sqlite else 'auto') as batch:
         batch.drop_index('ix_codings_run_id')
         batch.drop_column('run_id')
     if sqlite:
-        for table in REBUILT:
-            with op.batch_alter_table(table, recreate='always'):
-                pass
         _create_tally_triggers()
