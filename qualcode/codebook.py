@@ -211,14 +211,19 @@ def move_code(project: Project, path: str, new_parent: str | None, coder: str) -
     with project.session() as session, recorded(session, coder, "codebook move", f"move {path} under {new_parent}"):
         code = find_code(session, path)
         parent = find_code(session, new_parent) if new_parent else None
-        ancestor = parent
-        while ancestor is not None:
-            if ancestor.id == code.id:
-                raise QualcodeError(f"cannot move '{path_of(code)}' under its own descendant '{path_of(parent)}'")
-            ancestor = ancestor.parent
+        _refuse_descendant(code, parent, "move", "under")
         _refuse_sibling_clash(session, parent.id if parent else None, code.name)
         code.parent = parent
         return path_of(code)
+
+
+def _refuse_descendant(code: Code, target: Code | None, verb: str, where: str) -> None:
+    """A code cannot go under (or into) one of its own descendants: the tree would become a loop."""
+    ancestor = target
+    while ancestor is not None:
+        if ancestor.id == code.id:
+            raise QualcodeError(f"cannot {verb} '{path_of(code)}' {where} its own descendant '{path_of(target)}'")
+        ancestor = ancestor.parent
 
 
 def _refuse_sibling_clash(session: Session, parent_id: int | None, name: str) -> None:
@@ -246,6 +251,7 @@ def merge_codes(project: Project, source: str, target: str, coder: str) -> Merge
         old, new = find_code(session, source), find_code(session, target)
         if old.id == new.id:
             raise QualcodeError("cannot merge a code into itself")
+        _refuse_descendant(old, new, "merge", "into")
         report = MergeReport(path_of(old), path_of(new), 0, 0, 0)
         _recode(session, old, new, report)
         for child in list(old.children):

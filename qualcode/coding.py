@@ -276,6 +276,12 @@ def undo(project: Project, coder: str) -> Change:
         return history.undo(session, coder)
 
 
+def change_history(project: Project, coder: str | None = None, limit: int = 20) -> list[dict]:
+    """The recorded changes (of `coder`, if given), newest first; see `history.listing`."""
+    with project.session() as session:
+        return history.listing(session, coder, limit)
+
+
 def codings_table(
     project: Project,
     transcript: str | None = None,

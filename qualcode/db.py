@@ -75,7 +75,7 @@ def _alembic_config(connection):
 
 #: The newest migration in `qualcode/migrations/versions/` (a test keeps the two in step).
 #: Knowing it lets an up-to-date database open without importing alembic.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 
 def upgrade(engine: Engine, create: bool = True) -> None:
@@ -90,11 +90,32 @@ def upgrade(engine: Engine, create: bool = True) -> None:
     from alembic import command
     from alembic.util import CommandError
 
-    try:
-        with engine.begin() as connection:
-            command.upgrade(_alembic_config(connection), "head")
-    except CommandError as exc:  # a revision this qualcode does not know: a newer qualcode made it
-        raise CouldNotRun(f"{_shown(engine.url)}: cannot upgrade the database ({exc}); is it from a newer qualcode?") from None
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _foreign_keys(connection, False)
+        try:
+            with connection.begin():
+                command.upgrade(_alembic_config(connection), "head")
+                if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                    raise QualcodeError(f"the schema upgrade would break these references, so it was not made: {broken[:5]}")
+        except CommandError as exc:  # a revision this qualcode does not know: a newer qualcode made it
+            raise CouldNotRun(f"{_shown(engine.url)}: cannot upgrade the database ({exc}); is it from a newer qualcode?") from None
+        finally:
+            if sqlite:
+                _foreign_keys(connection, True)
+
+
+def _foreign_keys(connection, on: bool) -> None:
+    """SQLite rebuilds a table (batch mode) by dropping it, which foreign keys on other tables forbid.
+
+    The pragma only takes effect outside a transaction, hence the check.
+    """
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    switched = connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == on
+    connection.commit()
+    if not switched:
+        raise QualcodeError("could not switch SQLite's foreign keys for the schema upgrade; is the database in use?")
 
 
 def _stored_revision(engine: Engine) -> str | None:

@@ -40,6 +40,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+#: The tables whose rows `qualcode undo` finds by id: SQLite must never give a new row a deleted row's id
+#: (PostgreSQL's sequences never do). Migration 0006.
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -177,7 +182,7 @@ class Code(Base):
     """A node of the codebook tree; its path is its ancestors' names joined by ``/``."""
 
     __tablename__ = "codes"
-    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+    __table_args__ = (UniqueConstraint("parent_id", "name"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id"))
@@ -216,6 +221,7 @@ class Coding(Base):
         Index("ix_codings_transcript_span", "transcript_id", "start", "end"),
         # Covers what matrix and co-occurrence queries read of a coding, in the order they group it.
         Index("ix_codings_code_span", "code_id", "transcript_id", "start", "end", "origin"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -232,6 +238,8 @@ class Coding(Base):
     #: The coded words when coded, so a re-import can find them again.
     quote: Mapped[str] = mapped_column(Text)
     anchor: Mapped[str] = mapped_column(String(20), default="exact")
+    #: For autocode's codings: the id of the run's `Change`, by which undoing the run removes them.
+    run_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     transcript: Mapped[Transcript] = relationship(back_populates="codings")
@@ -258,7 +266,7 @@ class Memo(Base):
     """A researcher's note on the project, a locality, a school, a transcript, a code or a coding."""
 
     __tablename__ = "memos"
-    __table_args__ = (Index("ix_memos_target", "target_kind", "target_id"),)
+    __table_args__ = (Index("ix_memos_target", "target_kind", "target_id"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     target_kind: Mapped[str] = mapped_column(String(20))
@@ -271,18 +279,20 @@ class Memo(Base):
 class Change(Base):
     """One user action (coding, uncoding, a codebook edit...), recorded so that `undo` can reverse it.
 
-    `inverse` lists, in order, the row operations that undo it: rows to delete
-    (created by the change), rows to re-insert (deleted by it) and old values
-    to restore (updated by it). See `qualcode.history`.
+    `inverse` holds the row operations the change made, in order, each with
+    what reverses it (delete a row it created, or all of an autocode run's
+    rows; re-insert a row it deleted; restore old values), and the change's
+    footprint, by which undo sees whether a later change depends on it. See
+    `qualcode.history`. Changes recorded before schema 0006 hold a plain list.
     """
 
     __tablename__ = "changes"
-    __table_args__ = (Index("ix_changes_coder", "coder", "undone"),)
+    __table_args__ = (Index("ix_changes_coder", "coder", "undone"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     coder: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(40))
     description: Mapped[str] = mapped_column(Text)
-    inverse: Mapped[list] = mapped_column(JSON)
+    inverse: Mapped[dict | list] = mapped_column(JSON)
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -45,7 +45,7 @@ import fnmatch
 import io
 import math
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -562,12 +562,11 @@ def autocode(
     report.parsed, report.cached = stats.parsed, stats.cached
     with project.session() as session:
         description = f"autocode {len(sources)} transcript{'s' if len(sources) != 1 else ''}" + (f" with {codes}" if codes else "")
-        with history.recorded(session, coder, "autocode", description):
+        with history.recorded(session, coder, "autocode", description, always=True) as run:
             old = _old_suggestions(session, [s.id for s in sources], list(chosen), coder)
-            # New rows first, so they get new ids: undo re-inserts the old rows with theirs.
-            store_suggestions(session, sources, found, coder, report.origin)
-            session.flush()
-            for coding in old:
+            fresh, stale = _replacement(sources, found, old, report.origin)
+            store_suggestions(session, sources, fresh, coder, report.origin, run_id=run.id)
+            for coding in stale:
                 session.delete(coding)
             report.replaced = len(old)
     report.suggestions = len(found)
@@ -584,11 +583,43 @@ def _old_suggestions(session: Session, transcript_ids: list[str], code_ids: list
     ))
 
 
-def store_suggestions(session: Session, sources: list[Source], found: list[Suggestion], coder: str, origin: str) -> None:
+def _replacement(
+    sources: list[Source], found: list[Suggestion], old: list[Coding], origin: str
+) -> tuple[list[Suggestion], list[Coding]]:
+    """What a rerun must add and delete: an earlier suggestion the run finds again, as it was, stays.
+
+    A rerun over unchanged transcripts and codebook then writes nothing, and
+    its undo record stays small (the run's id, and only the suggestions it
+    really replaced).
+    """
+    texts = {source.id: source.text for source in sources}
+    same = lambda t, start, end, code, score: (t, start, end, code, score, texts[t][start:end])  # noqa: E731
+    wanted = Counter(same(s.transcript, s.start, s.end, s.code_id, s.score) for s in found)
+    kept: Counter = Counter()
+    stale = []
+    for coding in old:
+        key = same(coding.transcript_id, coding.start, coding.end, coding.code_id, coding.score)
+        if origin == coding.origin and coding.anchor == "exact" and coding.quote == key[-1] and wanted[key] > kept[key]:
+            kept[key] += 1
+        else:
+            stale.append(coding)
+    fresh = []
+    for s in found:
+        key = same(s.transcript, s.start, s.end, s.code_id, s.score)
+        if kept[key]:
+            kept[key] -= 1
+        else:
+            fresh.append(s)
+    return fresh, stale
+
+
+def store_suggestions(
+    session: Session, sources: list[Source], found: list[Suggestion], coder: str, origin: str, run_id: int | None = None
+) -> None:
     texts = {source.id: source.text for source in sources}
     session.add_all(
         Coding(transcript_id=s.transcript, start=s.start, end=s.end, code_id=s.code_id, coder=coder,
-               origin=origin, score=s.score, quote=texts[s.transcript][s.start : s.end])
+               origin=origin, score=s.score, quote=texts[s.transcript][s.start : s.end], run_id=run_id)
         for s in found
     )
 

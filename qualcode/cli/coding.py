@@ -1,4 +1,4 @@
-"""`qualcode code`, `uncode`, `memo`, `codings`, `undo`: coding by hand from the terminal."""
+"""`qualcode code`, `uncode`, `memo`, `codings`, `undo`, `history`: coding by hand from the terminal."""
 
 from typing import Annotated
 
@@ -112,11 +112,29 @@ def codings_cli(
 
 
 def undo_cli(coder: CoderOption = None, project: ProjectOption = None) -> None:
-    """Undo your most recent change (coding, uncoding, memo or codebook edit)."""
+    """Undo your most recent change (coding, uncoding, memo, codebook edit, autocode run), or say why not."""
     from qualcode.coding import undo
 
     change = undo(open_project(project), coder or default_coder())
     terminal.info(f"undone: {change.description} ({change.created_at:%Y-%m-%d %H:%M})")
+
+
+def history_cli(
+    coder: Annotated[str | None, typer.Option("--coder", help="Only this coder's changes.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many changes, newest first.")] = 20,
+    as_json: JsonOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """List the recorded changes, newest first: what 'qualcode undo' would reverse."""
+    from qualcode.coding import change_history
+
+    changes = change_history(open_project(project), coder, limit)
+    if as_json:
+        terminal.json(changes)
+        return
+    columns = ["id", "coder", "action", "description", "when", "undone"]
+    rows = [[str(change[c]) if c != "undone" else ("yes" if change[c] else "") for c in columns] for change in changes]
+    terminal.table(f"{len(changes)} changes, newest first", columns, rows)
 
 
 def _confirm(question: str) -> bool:
