@@ -13,6 +13,7 @@ fuzzily or not at all, attribution lines that change) and, for each, a
 from __future__ import annotations
 
 import difflib
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,6 @@ from qualcode.models import Participant, School, Transcript
 FIX = "if that is meant, import again with 'qualcode import --update' (a snapshot of the database is taken first)"
 #: Stored participant fields an import may not change silently -> the front-matter field that sets each.
 PARTICIPANT_FIELDS = {"role": "role", "informant_kind": "informant_kind", "school_id": "school"}
-#: Above this many character pairs, a changed block's characters are counted whole rather than diffed.
-_CHAR_DIFF_LIMIT = 4_000_000
 
 
 @dataclass
@@ -157,7 +156,11 @@ def _speaker(session: Session, record: InterviewRecord, schools: dict[str, Schoo
 
 
 def diff_size(old: str, new: str) -> tuple[int, int, int, int]:
-    """Characters added and removed, lines added and removed, from `old` to `new`."""
+    """Characters added and removed, lines added and removed, from `old` to `new`.
+
+    Lines are matched with difflib; within a block of changed lines, the characters
+    counted are those between what the old and new block start and end with alike.
+    """
     old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
     chars_added = chars_removed = lines_added = lines_removed = 0
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
@@ -167,10 +170,7 @@ def diff_size(old: str, new: str) -> tuple[int, int, int, int]:
         lines_removed += i2 - i1
         lines_added += j2 - j1
         before, after = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
-        if tag != "replace" or len(before) * len(after) > _CHAR_DIFF_LIMIT:
-            chars_removed, chars_added = chars_removed + len(before), chars_added + len(after)
-            continue
-        for kind, a1, a2, b1, b2 in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes():
-            if kind != "equal":
-                chars_removed, chars_added = chars_removed + a2 - a1, chars_added + b2 - b1
+        alike = len(os.path.commonprefix([before, after]))
+        alike += len(os.path.commonprefix([before[alike:][::-1], after[alike:][::-1]]))
+        chars_removed, chars_added = chars_removed + len(before) - alike, chars_added + len(after) - alike
     return chars_added, chars_removed, lines_added, lines_removed
