@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from qualcode import anchoring
 from qualcode.attribution import Speaker, render, speaker_for
@@ -88,6 +88,11 @@ def review(session: Session, settings, interviews: list, schools: dict[str, Scho
     changes = Changes()
     ids = [interview.record.transcript_id for interview in interviews]
     stored = {t.id: t for t in session.scalars(select(Transcript).where(Transcript.id.in_(ids)))}
+    # Loaded in one query each, not one per file: a re-import of a whole corpus reviews every file.
+    wanted = {interview.record.participant_id for interview in interviews}
+    participants = {p.id: p for p in session.scalars(
+        select(Participant).where(Participant.id.in_(wanted))
+        .options(selectinload(Participant.transcripts), selectinload(Participant.school)))}
     affected: dict[str, Speaker] = {}
     for interview in interviews:
         record, transcript = interview.record, stored.get(interview.record.transcript_id)
@@ -101,7 +106,7 @@ def review(session: Session, settings, interviews: list, schools: dict[str, Scho
                 changes.problems.append(_problem(record, name, (
                     f"'{record.participant_id}' would take {transcript.id} (imported from {transcript.source}) from"
                     f" participant '{transcript.participant_id}', and re-attribute its quotes")))
-        participant = session.get(Participant, record.participant_id)
+        participant = participants.get(record.participant_id)
         if participant is not None:
             _participant_change(changes, participant, record)
             for other in participant.transcripts:
