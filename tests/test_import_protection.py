@@ -194,3 +194,28 @@ def test_a_numeric_new_code_is_an_error_with_the_right_order(coded, run):
     assert "'qualcode code EAS-S02-HT pupils --turn 2'" in result.stderr
     assert "'qualcode code EAS-S02-HT 12 pupils' (LINES, without --turn)" in result.stderr
     assert _digest(coded) == before
+
+
+def test_evaluate_leaves_out_unplaced_suggestions_and_counts_them(coded, corpus, tmp_path):
+    from qualcode.nlp import evaluate
+
+    with coded.session() as session:
+        text = session.get(Transcript, "NAT-I01").text
+    gold = tmp_path / "gold.csv"
+    gold.write_text(f"transcript,start,end,code\nNAT-I01,0,{len(text)},networks\n", encoding="utf-8")
+    assert (evaluate(coded, gold)["suggestions"], evaluate(coded, gold)["unplaced"]) == (1, 0)
+    path = corpus / "national" / "NAT-I01.md"
+    suggested = "Some areas have strong partnerships and others have almost none."
+    path.write_text(path.read_text(encoding="utf-8").replace(suggested, "It varies."), encoding="utf-8")
+    import_paths(coded, [path], update=True)
+    result = evaluate(coded, gold)
+    assert (result["suggestions"], result["unplaced"]) == (0, 1)
+
+
+def test_no_snapshot_on_another_database_server_and_why(project, monkeypatch):
+    from qualcode.snapshots import take
+
+    monkeypatch.setenv("QUALCODE_DB", "postgresql+psycopg://team@db.example/study")
+    snapshot = take(project, "import")
+    assert snapshot.path is None and not (project.root / ".qualcode" / "snapshots").exists()
+    assert snapshot.message.startswith("no snapshot taken: the database is on postgresql") and "pg_dump" in snapshot.message
