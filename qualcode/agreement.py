@@ -35,7 +35,7 @@ from sqlalchemy import select
 from qualcode import reliability
 from qualcode.coding import lines_of
 from qualcode.errors import QualcodeError
-from qualcode.models import Coding, Participant, School, SchoolDesignation, Transcript, partnership_members
+from qualcode.models import UNPLACED, Coding, Participant, School, SchoolDesignation, Transcript, partnership_members
 from qualcode.project import Project
 from qualcode.query import COUNTED_ORIGINS, Where, participant_turns, resolve_value, select_codes
 from qualcode.transcript import line_starts
@@ -104,7 +104,7 @@ def load_material(project: Project, coders: Iterable[str], codes: str | None = N
     turns = participant_turns(project, transcripts)
     query = (
         select(Coding.transcript_id, Coding.code_id, Coding.coder, Coding.start, Coding.end)
-        .where(Coding.coder.in_(coders), Coding.origin.in_(COUNTED_ORIGINS))
+        .where(Coding.coder.in_(coders), Coding.origin.in_(COUNTED_ORIGINS), Coding.anchor != UNPLACED)
     )
     coded: dict[str, set[str]] = {coder: set() for coder in coders}
     pieces: dict[str, dict[int, dict[str, list[Span]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from qualcode import history
 from qualcode.codebook import UnknownCode, ensure_code, find_code, path_of
 from qualcode.errors import QualcodeError
-from qualcode.models import Change, Coding, Memo, Participant, School, Transcript
+from qualcode.models import UNPLACED, Change, Coding, Memo, Participant, School, Transcript
 from qualcode.overview import code_paths, get_transcript
 from qualcode.project import Project
 from qualcode.transcript import line_starts
@@ -130,9 +130,26 @@ def apply_codes(
     with project.session() as session:
         transcript = get_transcript(session, transcript_id)
         span = _span(transcript, lines, turn, span)
+        _refuse_numeric_codes(session, transcript.id, codes, lines, turn)
         description = f"code {transcript.id} {lines_of(transcript.text, span.start, span.end)} with {', '.join(codes)}"
         with history.recorded(session, coder, "code", description):
             return _apply(session, transcript, span, codes, coder, memo, new, origin)
+
+
+def _refuse_numeric_codes(session: Session, transcript_id: str, codes: list[str], lines: str | None, turn: int | None) -> None:
+    """A new code named like a line range ('12') is almost always LINES given alongside --turn, or in the wrong place."""
+    for text in codes:
+        if not _LINES.match(text.strip()):
+            continue
+        try:
+            find_code(session, text)
+        except UnknownCode:
+            others = " ".join(c for c in codes if c != text) or "CODE"
+            right = (f"'qualcode code {transcript_id} {others} --turn {turn}' (a turn needs no LINES) or"
+                     f" 'qualcode code {transcript_id} {text} {others}' (LINES, without --turn)") if turn is not None else (
+                     f"'qualcode code {transcript_id} LINES CODE...' (LINES first, then the codes)")
+            raise QualcodeError(f"'{text}' looks like line numbers, not a code name, so no code '{text}' was created:"
+                                f" write {right}") from None
 
 
 def _span(
@@ -288,8 +305,13 @@ def codings_table(
     code: str | None = None,
     coder: str | None = None,
     origin: str | None = None,
+    unplaced: bool = False,
 ) -> pd.DataFrame:
-    """Codings with their text and line range; `code` matches a code and its children (``markets`` or ``markets/*``)."""
+    """Codings with their text and line range; `code` matches a code and its children (``markets`` or ``markets/*``).
+
+    With `unplaced`, only the codings a re-import could not place: their `quote`
+    and old `start`/`end` are what a researcher needs to code the words again.
+    """
     if origin and origin not in ORIGINS:
         raise QualcodeError(f"--origin must be one of: {', '.join(ORIGINS)}")
     with project.session() as session:
@@ -305,6 +327,8 @@ def codings_table(
             query = query.where(Coding.coder == coder)
         if origin:
             query = query.where(Coding.origin == origin)
+        if unplaced:
+            query = query.where(Coding.anchor == UNPLACED)
         rows = []
         starts_by_transcript: dict[str, list[int]] = {}
         for coding in session.scalars(query):
@@ -321,8 +345,9 @@ def codings_table(
                 "origin": coding.origin,
                 "anchor": coding.anchor,
                 "text": text[coding.start : coding.end],
+                "quote": coding.quote,
             })
-    columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text"]
+    columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text", "quote"]
     import pandas as pd
 
     return pd.DataFrame(rows, columns=columns)

@@ -18,7 +18,7 @@ from rapidfuzz import process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode import anchoring, turns
+from qualcode import anchoring, reimport, snapshots, turns
 from qualcode.captions import CAPTION_SUFFIXES, parse_caption_file
 from qualcode.errors import ImportFailed, Problem
 from qualcode.metadata import (
@@ -78,6 +78,10 @@ class ImportReport:
     speakers: list[SpeakerSummary] = field(default_factory=list)
     #: Files in the imported folders that were not read (unknown extension, hidden, README).
     skipped: list[Skipped] = field(default_factory=list)
+    #: What the import changes in coded work (texts of coded transcripts, attribution lines).
+    changes: reimport.Changes = field(default_factory=reimport.Changes)
+    #: The copy of the database taken before an import with `update` wrote anything.
+    snapshot: snapshots.Snapshot | None = None
     dry_run: bool = False
 
     @property
@@ -88,6 +92,7 @@ class ImportReport:
         return {
             "dry_run": self.dry_run, "added": self.added, "updated": self.updated, "unchanged": self.unchanged,
             "notes": self.notes, "skipped": [{"path": str(s.path), "reason": s.reason} for s in self.skipped],
+            "changes": self.changes.as_json(), "snapshot": self.snapshot.as_json() if self.snapshot else None,
             "transcripts": [summary.as_json() for summary in self.speakers],
         }
 
@@ -106,11 +111,15 @@ def import_paths(
     dry_run: bool = False,
     progress: Progress | None = None,
     strict: bool = False,
+    update: bool = False,
 ) -> ImportReport:
     """Validate and import transcript files and folders; raise `ImportFailed` listing every problem.
 
     With `strict`, what would only be a warning about speakers (no participant
     turns, label-like lines read as speech, a guessed interviewer) is a problem too.
+    Replacing the text of a coded transcript or changing a stored participant is
+    a problem too (`qualcode.reimport`) unless `update` is given; then the
+    database is copied first (`qualcode.snapshots`).
     """
     paths = [Path(p) for p in paths]
     transcripts, school_files, partnership_files, sheet_files, skipped = collect_files(paths)
@@ -127,8 +136,13 @@ def import_paths(
         ]
         if strict:
             validator.problems += report.warnings
+        report.changes = reimport.review(session, project.settings, interviews, schools)
+        if not update:
+            validator.problems += report.changes.problems
         if validator.problems:
             raise ImportFailed(sorted(validator.problems, key=lambda p: (str(p.path), p.line or 0)))
+        if update and not dry_run:
+            report.snapshot = snapshots.take(project, "import")
         report.notes = [f"{i.parsed.path}: {note}" for i in interviews for note in i.parsed.notes]
         report.notes += sheets.unmatched([p.resolve() for p in paths if p.is_dir()])
         _write(session, schools, partnerships, interviews, report)
@@ -470,7 +484,7 @@ def _store_interview(
         (report.updated if reread or session.is_modified(transcript) else report.unchanged).append(record.transcript_id)
         return reread
     else:
-        report.reanchored += _reanchor(transcript, parsed.text)
+        report.reanchored += _reanchor(transcript, report.changes.placements(transcript.id) or {})
         report.updated.append(record.transcript_id)
     _set_fields(transcript, record, parsed)
     transcript.text = parsed.text
@@ -493,11 +507,11 @@ def _set_fields(transcript: Transcript, record: InterviewRecord, parsed: ParsedT
     transcript.interviewer = str(parsed.meta["interviewer"]) if parsed.meta.get("interviewer") else None
 
 
-def _reanchor(transcript: Transcript, new_text: str) -> list[Reanchored]:
-    """Move each coding onto the new text; report those not found exactly."""
+def _reanchor(transcript: Transcript, placements: dict[int, anchoring.Placement]) -> list[Reanchored]:
+    """Move each coding onto the new text (where `reimport.review` placed it); report those not found exactly."""
     moved = []
     for coding in transcript.codings:
-        placement = anchoring.place(coding.quote, coding.start, len(transcript.text), new_text)
+        placement = placements[coding.id]
         old = (coding.start, coding.end)
         coding.start, coding.end, coding.anchor = placement.start, placement.end, placement.anchor
         if placement.anchor != "exact":

@@ -25,6 +25,10 @@ SCHOOL_FIELDS = ("locality", "phase", "school_type", "ofsted", "fsm", "designati
 INTERVIEW_FIELDS = ("id", "participant", "role", "informant_kind", "school", "date", "kind", "interviewer")
 TRANSCRIPT_FIELDS = INTERVIEW_FIELDS + SCHOOL_FIELDS
 PARTNERSHIP_FIELDS = ("kind", "locality", "members", "lead")
+#: What a transcript, participant or school id may hold: it names files (`anonymise export`) and database keys.
+SAFE_ID = re.compile(r"[A-Za-z0-9._-]+")
+#: The longest id of each kind: the database column's size, at most 64.
+ID_LENGTHS = {"transcript": 60, "participant": 40, "school": 40}
 
 
 @dataclass
@@ -178,7 +182,20 @@ class Validator:
             self.fail(where, name, f"'{value}' is {why}")
             return None
 
+    def identifier(self, value: str | None, kind: str, where: Located, name: str) -> None:
+        """An id must be letters, digits, '-', '_' or '.', and fit its database column."""
+        if not value:
+            return
+        limit = ID_LENGTHS[kind]
+        if not SAFE_ID.fullmatch(value):
+            bad = ", ".join("a space" if c == " " else f"'{c}'" for c in dict.fromkeys(value) if not SAFE_ID.fullmatch(c))
+            self.fail(where, name, f"the {kind} id '{value}' holds {bad}: use only letters, digits, '-', '_' and '.'"
+                      f" (e.g. '{re.sub(r'[^A-Za-z0-9._-]+', '-', value).strip('-')}')")
+        elif len(value) > limit:
+            self.fail(where, name, f"the {kind} id '{value}' is {len(value)} characters: shorten it to at most {limit}")
+
     def school(self, school_id: str, data: dict, where: Located) -> SchoolRecord:
+        self.identifier(school_id, "school", where, "school" if where.lines.get("school") else "id")
         return SchoolRecord(
             id=school_id,
             locality=self.term(data, "locality", "locality", where),
@@ -211,11 +228,21 @@ class Validator:
         school_id = self.text(data, "school", where, required=False)
         if data.get("role") is None and data.get("informant_kind") is None:
             self.fail(where, None, "missing field 'role' (school staff) or 'informant_kind' (system informant)")
+        elif data.get("role") is not None and data.get("informant_kind") is not None:
+            self.fail(where, "informant_kind", "give 'role' (school staff) or 'informant_kind' (system informant), not both:"
+                      " remove one of them")
+        participant_id = self.text(data, "participant", where, required=False)
+        self.identifier(transcript_id, "transcript", where, "id")
+        if participant_id:
+            self.identifier(participant_id, "participant", where, "participant")
+        elif transcript_id and len(transcript_id) > ID_LENGTHS["participant"]:
+            self.fail(where, "id", f"with no 'participant:' the transcript id '{transcript_id}' is also the participant's,"
+                      f" which may have at most {ID_LENGTHS['participant']} characters: give a shorter 'participant:'")
         if data.get("informant_kind") is None and data.get("role") is not None and not school_id:
             self.fail(where, None, "missing field 'school' (every member of staff belongs to a school)")
         return InterviewRecord(
             transcript_id=transcript_id or "",
-            participant_id=self.text(data, "participant", where, required=False) or transcript_id or "",
+            participant_id=participant_id or transcript_id or "",
             role=role,
             informant_kind=informant,
             school_id=school_id,

@@ -207,6 +207,11 @@ class Code(Base):
     children: Mapped[list[Code]] = relationship(back_populates="parent")
 
 
+#: The anchor of a coding whose words a re-import could not find: it points at words no longer there, so it
+#: never counts, is quoted or shown on a line (the tallies of migration 0007 leave it out too); `codings --unplaced` lists it.
+UNPLACED = "unplaced"
+
+
 class Coding(Base):
     """A code applied to a character span of a transcript.
 
@@ -220,7 +225,7 @@ class Coding(Base):
     __table_args__ = (
         Index("ix_codings_transcript_span", "transcript_id", "start", "end"),
         # Covers what matrix and co-occurrence queries read of a coding, in the order they group it.
-        Index("ix_codings_code_span", "code_id", "transcript_id", "start", "end", "origin"),
+        Index("ix_codings_code_span", "code_id", "transcript_id", "start", "end", "origin", "anchor"),
         NEVER_REUSED,
     )
 
@@ -247,9 +252,10 @@ class Coding(Base):
 
 
 class CodeTally(Base):
-    """How many distinct spans of a transcript are coded with a code by counted codings (not suggestions).
+    """How many distinct spans of a transcript are coded with a code by counted codings (not suggestions,
+    not unplaced codings).
 
-    Kept by database triggers on `codings` (migration 0004), never written by
+    Kept by database triggers on `codings` (migrations 0004 and 0007), never written by
     qualcode: the matrix sums these rows instead of counting every coding.
     There is no row for a code a transcript has no counted coding of.
     """

@@ -57,7 +57,7 @@ from sqlalchemy.orm import Session
 
 from qualcode import history
 from qualcode.errors import QualcodeError
-from qualcode.models import Code, Coding, Transcript
+from qualcode.models import UNPLACED, Code, Coding, Transcript
 from qualcode.overview import code_paths, get_transcript
 from qualcode.project import Project
 from qualcode.speakers import NOTE, PARTICIPANT
@@ -649,7 +649,8 @@ def evaluate(project: Project, gold: Path, transcripts: list[str] | None = None)
     into the transcript text, ``code`` a full path). Suggestions are the codings
     with origin ``suggested`` or ``accepted`` (what autocode proposed, reviewed or
     not); only transcripts named in the gold file (and in `transcripts`, if
-    given: a held-out part of the corpus, say) are evaluated.
+    given: a held-out part of the corpus, say) are evaluated. Unplaced suggestions
+    (their words gone from a re-imported text) are left out, and counted in ``unplaced``.
 
     The unit is the passage, compared at the level of a theme T (a top-level code,
     or any code for ``per_path``), where a coding counts for T if its code is T or
@@ -667,11 +668,11 @@ def evaluate(project: Project, gold: Path, transcripts: list[str] | None = None)
     with project.session() as session:
         paths = code_paths(session)
         rows = session.execute(
-            select(Coding.transcript_id, Coding.start, Coding.end, Coding.code_id).where(
+            select(Coding.transcript_id, Coding.start, Coding.end, Coding.code_id, Coding.anchor).where(
                 Coding.origin.in_(("suggested", "accepted")), Coding.transcript_id.in_(transcripts)
             )
         ).all()
-    suggested = [Span(t, s, e, paths[c]) for t, s, e, c in rows]
+    suggested = [Span(t, s, e, paths[c]) for t, s, e, c, anchor in rows if anchor != UNPLACED]
     themes = sorted({span.path.split("/")[0] for span in [*expected, *suggested]})
     per_code = {theme: _counts(expected, suggested, theme) for theme in themes}
     every_path = sorted({span.path for span in expected} | {span.path for span in suggested})
@@ -682,6 +683,7 @@ def evaluate(project: Project, gold: Path, transcripts: list[str] | None = None)
         "transcripts": len(transcripts),
         "gold": len(expected),
         "suggestions": len(suggested),
+        "unplaced": len(rows) - len(suggested),
     }
 
 

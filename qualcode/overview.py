@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from qualcode.config import UnknownValue
 from qualcode.errors import QualcodeError
-from qualcode.models import Code, Coding, Participant, School, Transcript
+from qualcode.models import UNPLACED, Code, Coding, Participant, School, Transcript
 from qualcode.project import Project
 from qualcode.transcript import line_starts
 
@@ -142,7 +142,8 @@ def transcript_lines(project: Project, transcript_id: str) -> tuple[Transcript, 
             _line_of(starts, turn.start): f"{turn.number} {turn.speaker} · {turn.role}" for turn in transcript.turns
         }
         spans = session.execute(
-            select(Coding.start, Coding.end, Code.id).join(Code).where(Coding.transcript_id == transcript.id)
+            select(Coding.start, Coding.end, Code.id).join(Code)
+            .where(Coding.transcript_id == transcript.id, Coding.anchor != UNPLACED)
         ).all()
         paths = code_paths(session)
         lines = []

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import selectinload
 
 from qualcode.attribution import render, speaker_for
@@ -29,7 +29,7 @@ from qualcode.codebook import find_code
 from qualcode.coding import lines_of
 from qualcode.config import UnknownValue
 from qualcode.errors import QualcodeError
-from qualcode.models import Coding, Participant, Partnership, School, SchoolDesignation, Transcript, Turn, partnership_members
+from qualcode.models import UNPLACED, Coding, Participant, Partnership, School, SchoolDesignation, Transcript, Turn, partnership_members
 from qualcode.overview import code_paths
 from qualcode.project import Project
 from qualcode.speakers import PARTICIPANT
@@ -192,7 +192,7 @@ def coded_segments(
     query = (
         select(Coding.id.label("coding"), Coding.transcript_id.label("transcript"), Coding.start, Coding.end,
                Coding.code_id, Coding.important, Coding.origin, *([Coding.quote] if words else []))
-        .where(Coding.origin.in_(origins), Coding.code_id.in_(list(counted)))
+        .where(Coding.origin.in_(origins), Coding.code_id.in_(list(counted)), Coding.anchor != UNPLACED)
         .order_by(Coding.transcript_id, Coding.start, Coding.id)
     )
     with project.engine.connect() as connection:
@@ -204,6 +204,13 @@ def coded_segments(
     frame["segment"] = frame["transcript"] + ":" + frame["start"].astype(str) + "-" + frame["end"].astype(str)
     frame = frame.merge(transcript_meta(project), on="transcript", how="left")
     return apply_where(project, frame, where)
+
+
+def unplaced_count(project: Project, origins: tuple[str, ...] = COUNTED_ORIGINS) -> int:
+    """How many codings of `origins` are unplaced, and so left out of every count and quote."""
+    query = select(func.count()).select_from(Coding).where(Coding.anchor == UNPLACED, Coding.origin.in_(origins))
+    with project.engine.connect() as connection:
+        return connection.scalar(query)
 
 
 def _all_paths(project: Project) -> dict[int, str]:
@@ -353,7 +360,7 @@ def _per_transcript(rollup: bool, tallied: bool) -> str:
     return f"""
         SELECT {code} AS code, c.transcript_id, COUNT(DISTINCT c.start * 4294967296 + c."end") AS n
         FROM codings c {join}
-        WHERE c.code_id IN :codes AND c.origin IN :origins
+        WHERE c.code_id IN :codes AND c.origin IN :origins AND c.anchor <> '{UNPLACED}'
         GROUP BY {code}, c.transcript_id"""
 
 
@@ -456,7 +463,7 @@ def cooccur(
 
 
 def _cooccur_sql(within: str) -> str:
-    units = _UNITS_SQL[within].format(filter="c.code_id IN :codes AND c.origin IN :origins")
+    units = _UNITS_SQL[within].format(filter=f"c.code_id IN :codes AND c.origin IN :origins AND c.anchor <> '{UNPLACED}'")
     joined = _PAIRS_SQL["segment" if within == "segment" else "shared"]
     return f"""
         WITH u AS ({units}),

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from qualcode import coding
 from qualcode.codebook import complete_code
 from qualcode.errors import QualcodeError
-from qualcode.models import Change, Coding, Transcript, Turn
+from qualcode.models import UNPLACED, Change, Coding, Transcript, Turn
 from qualcode.overview import code_paths, get_transcript
 from qualcode.project import Project
 from qualcode.speakers import INTERVIEWER, PARTICIPANT
@@ -335,7 +335,8 @@ def _walk(session: Session, transcript_id: str, uncoded: bool) -> list[TurnRef]:
     if not uncoded:
         return turns
     coded = session.execute(
-        select(Coding.start, Coding.end).where(Coding.transcript_id == transcript_id, Coding.origin.in_(CODED))
+        select(Coding.start, Coding.end)
+        .where(Coding.transcript_id == transcript_id, Coding.origin.in_(CODED), Coding.anchor != UNPLACED)
     ).all()
     return [t for t in turns if not any(s < t.end and e > t.start for s, e in coded)]
 
@@ -352,7 +353,7 @@ def _touching(session: Session, transcript: Transcript, start: int, end: int) ->
     paths = code_paths(session)
     rows = session.scalars(
         select(Coding)
-        .where(Coding.transcript_id == transcript.id, Coding.start < end, Coding.end > start)
+        .where(Coding.transcript_id == transcript.id, Coding.start < end, Coding.end > start, Coding.anchor != UNPLACED)
         .order_by(Coding.start, Coding.id)
     )
     return [

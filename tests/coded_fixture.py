@@ -75,10 +75,10 @@ def tallies(project) -> dict[tuple[int, str], int]:
 
 
 def counted_spans(project) -> dict[tuple[int, str], int]:
-    """What the triggers must keep: distinct counted spans per code and transcript, counted in Python."""
+    """What the triggers must keep: distinct spans of counted, placed codings per code and transcript, counted in Python."""
     with project.session() as session:
         codings = session.execute(select(Coding.code_id, Coding.transcript_id, Coding.start, Coding.end)
-                                  .where(Coding.origin.in_(COUNTED_ORIGINS))).all()
+                                  .where(Coding.origin.in_(COUNTED_ORIGINS), Coding.anchor != "unplaced")).all()
     spans: dict[tuple[int, str], set] = {}
     for code, transcript, start, end in codings:
         spans.setdefault((code, transcript), set()).add((start, end))
@@ -86,7 +86,7 @@ def counted_spans(project) -> dict[tuple[int, str], int]:
 
 
 def change_codings(project, changes: list[tuple[str, int, object]]) -> None:
-    """Apply (kind, place, value) edits to the codings, by place in the table: delete, or set origin, code, or span
+    """Apply (kind, place, value) edits to the codings, by place in the table: delete, or set origin, code, anchor, or span
     (to the span of the coding at place `value`)."""
     with project.session() as session:
         for kind, place, value in changes:

@@ -252,7 +252,7 @@ def test_reimporting_a_changed_transcript_reanchors_its_codings(project, corpus)
     _set(path, "compare with the school down the road", "compare them with the school down the road")
     _set(path, removed, "That is a longer story.")
 
-    report = import_paths(project, [corpus])
+    report = import_paths(project, [corpus], update=True)
 
     assert report.updated == ["EAS-S02-HT"]
     with project.session() as session:

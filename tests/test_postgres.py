@@ -98,13 +98,14 @@ def test_queries_count_the_same_on_postgres(tmp_path: Path, corpus: Path, pg_url
 
 
 def test_postgres_keeps_code_tallies_through_changes(tmp_path: Path, corpus: Path, pg_url: str):
-    """The PL/pgSQL trigger of migration 0004 does what SQLite's triggers do."""
+    """The PL/pgSQL trigger of migrations 0004 and 0007 does what SQLite's triggers do (unplaced codings not counted)."""
     from tests.coded_fixture import change_codings, counted_spans, make_coded_project, tallies
 
     pg = make_coded_project(tmp_path / "pg", corpus, database_url=pg_url)
     assert tallies(pg) == counted_spans(pg) != {}
     codes = sorted({code for code, _ in counted_spans(pg)})
     changes = [("span", 0, 1), ("span", 2, 1), ("origin", 1, "suggested"), ("code", 3, codes[-1]), ("delete", 1, None),
-               ("origin", 5, "manual"), ("delete", 0, None), ("span", 4, 6)]
+               ("origin", 5, "manual"), ("delete", 0, None), ("span", 4, 6), ("anchor", 2, "unplaced"),
+               ("anchor", 3, "unplaced"), ("anchor", 3, "fuzzy")]
     change_codings(pg, changes)
     assert tallies(pg) == counted_spans(pg)

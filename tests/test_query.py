@@ -266,10 +266,11 @@ def test_small_cell_warnings_on_a_single_school_or_person_in_a_locality(coded):
 @st.composite
 def coding_changes(draw, codes: list[int]) -> list[tuple[str, int, object]]:
     """Edits to make to existing codings, by their place in the table: delete one, or change its
-    origin, code, or span (to another coding's span, so spans are shared and unshared)."""
-    kinds = st.sampled_from(["delete", "origin", "code", "span"])
+    origin, code, span (to another coding's span, so spans are shared and unshared) or anchor (a
+    re-import leaving it unplaced, or placing it again)."""
+    kinds = st.sampled_from(["delete", "origin", "code", "span", "anchor"])
     values = {"delete": st.none(), "origin": st.sampled_from(ORIGINS), "code": st.sampled_from(codes),
-              "span": st.integers(0, 100)}
+              "span": st.integers(0, 100), "anchor": st.sampled_from(["exact", "fuzzy", "unplaced"])}
     changes = []
     for _ in range(draw(st.integers(1, 15))):
         kind = draw(kinds)

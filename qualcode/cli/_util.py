@@ -117,6 +117,18 @@ def warn_unread(project: Project, transcript_ids=None, what: str = "searched") -
         )
 
 
+def warn_unplaced(project: Project, what: str = "counted") -> None:
+    """Say how many unplaced codings a count or report left out (their words are gone), and where they are listed."""
+    from qualcode.query import unplaced_count
+
+    count = unplaced_count(project)
+    if count:
+        terminal.warn(
+            f"{count} unplaced coding{'s' if count != 1 else ''} not {what}: {'their' if count != 1 else 'its'} words were"
+            " not found when a transcript was re-imported; 'qualcode codings --unplaced' lists them to code again"
+        )
+
+
 def default_coder() -> str:
     import getpass
 

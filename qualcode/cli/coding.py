@@ -95,13 +95,18 @@ def codings_cli(
     code: Annotated[str | None, typer.Option("--code", help="Only this code and its children.", autocompletion=complete_code_name)] = None,
     coder: Annotated[str | None, typer.Option("--coder", help="Only this coder's codings.")] = None,
     origin: Annotated[str | None, typer.Option("--origin", help="manual, auto, suggested or accepted.")] = None,
+    unplaced: Annotated[bool, typer.Option("--unplaced", help="Only codings a re-import could not place (not counted):"
+                                           " their coded words and old position, to code them again.")] = False,
     as_json: JsonOption = False,
     project: ProjectOption = None,
 ) -> None:
     """List codings with their transcript, lines, code, coder and text."""
     from qualcode.coding import codings_table
 
-    table = codings_table(open_project(project), transcript, code, coder, origin)
+    table = codings_table(open_project(project), transcript, code, coder, origin, unplaced)
+    if unplaced:
+        _show_unplaced(table, as_json)
+        return
     if as_json:
         columns = ["transcript", "start", "end", "lines", "code", "coder", "origin", "text"]
         terminal.json(table[columns].to_dict(orient="records"))
@@ -109,6 +114,19 @@ def codings_cli(
     table["text"] = table["text"].str.replace("\n", " ").str.slice(0, 80)
     columns = ["id", "transcript", "lines", "code", "coder", "origin", "text"]
     terminal.table(f"{len(table)} codings", columns, table[columns].astype(str).values.tolist())
+
+
+def _show_unplaced(table, as_json: bool) -> None:
+    """The words each unplaced coding covered and where they were: the text at that position is gone."""
+    columns = ["id", "transcript", "code", "coder", "origin", "start", "end", "quote"]
+    if as_json:
+        terminal.json(table[columns].to_dict(orient="records"))
+        return
+    table["old position"] = table["start"].astype(str) + "-" + table["end"].astype(str)
+    table["quote"] = table["quote"].str.replace("\n", " ").str.slice(0, 80)
+    shown = ["id", "transcript", "code", "coder", "origin", "old position", "quote"]
+    terminal.table(f"{len(table)} unplaced codings (not counted or quoted: code their words again where they now are)",
+                   shown, table[shown].astype(str).values.tolist())
 
 
 def undo_cli(coder: CoderOption = None, project: ProjectOption = None) -> None:

@@ -22,6 +22,10 @@ def import_cli(
     reparse: Annotated[
         bool, typer.Option("--reparse", help="Re-read the speakers of stored transcripts with the current settings.")
     ] = False,
+    update: Annotated[
+        bool, typer.Option("--update", help="Let files replace the text of coded transcripts and change stored participants"
+                           " (refused otherwise); shows what changes and snapshots the database first.")
+    ] = False,
     as_json: JsonOption = False,
     project: ProjectOption = None,
 ) -> None:
@@ -35,12 +39,16 @@ def import_cli(
 
     with terminal.progress("reading transcripts") as progress:
         report = import_paths(
-            open_project(project), [Path(p) for p in paths], dry_run=dry_run, progress=progress, strict=strict
+            open_project(project), [Path(p) for p in paths], dry_run=dry_run, progress=progress, strict=strict,
+            update=update,
         )
     if as_json:
         terminal.json(report.as_json())
     else:
         print_speakers(report.speakers)
+        print_changes(report.changes)
+    if report.snapshot:
+        terminal.info(report.snapshot.message)
     for skipped in report.skipped:
         terminal.info(f"skipped: {skipped.path}: {skipped.reason}")
     for note in report.notes:
@@ -50,7 +58,8 @@ def import_cli(
     for moved in report.reanchored:
         terminal.warn(
             f"{moved.transcript}: coding '{moved.code}' at {moved.old[0]}-{moved.old[1]} is {moved.anchor}"
-            + (f", now at {moved.new[0]}-{moved.new[1]}" if moved.anchor == "fuzzy" else "")
+            + (f", now at {moved.new[0]}-{moved.new[1]}" if moved.anchor == "fuzzy" else
+               " (not counted or quoted; 'qualcode codings --unplaced' lists it)")
             + f": {moved.quote[:60]!r}"
         )
     verb = "would import" if dry_run else "imported"
@@ -58,6 +67,18 @@ def import_cli(
         f"{verb} {len(report.added)} new, {len(report.updated)} changed, {len(report.unchanged)} unchanged transcripts"
         + (f"; {len(report.warnings)} speaker warnings (--strict refuses them)" if report.warnings else "")
     )
+
+
+def print_changes(changes) -> None:
+    """What an import changes in coded work: each coded transcript's text and codings, and attribution lines."""
+    rows = [(c.transcript, f"+{c.chars_added} / -{c.chars_removed}", f"+{c.lines_added} / -{c.lines_removed}",
+             len(c.placements), c.anchors["exact"], c.anchors["fuzzy"], c.anchors["unplaced"]) for c in changes.texts]
+    if rows:
+        terminal.table("coded transcripts whose text changes", ["transcript", "characters", "lines", "codings", "exact",
+                                                                 "fuzzy", "unplaced"], rows)
+    rows = [(c.transcript, c.old, c.new) for c in changes.attributions]
+    if rows:
+        terminal.table("attribution lines that change", ["transcript", "was", "becomes"], rows)
 
 
 def print_speakers(summaries) -> None:

@@ -101,6 +101,9 @@ def evaluate_cli(
     rows = [(theme, *_figures(figures)) for theme, figures in [*result["per_code"].items(), ("overall", result["overall"])]]
     columns = ["theme", "precision", "recall", "F1", "suggested", "correct", "gold", "found"]
     terminal.table(f"{result['suggestions']} suggestions against {result['gold']} gold passages in {result['transcripts']} transcripts", columns, rows)
+    if result["unplaced"]:
+        terminal.warn(f"{result['unplaced']} unplaced suggestions left out (their words were not found when their transcript"
+                      " was re-imported); 'qualcode codings --unplaced' lists them")
 
 
 def _figures(figures: dict) -> list:

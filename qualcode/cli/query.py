@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli._console import terminal
-from qualcode.cli._util import JsonOption, ProjectOption, complete_code_name, new_app, open_project, warn_unread
+from qualcode.cli._util import JsonOption, ProjectOption, complete_code_name, new_app, open_project, warn_unplaced, warn_unread
 
 query_app = new_app(help="Cross-case queries: which themes come up where, for whom, and in whose words.")
 
@@ -84,6 +84,7 @@ def matrix_cli(
         terminal.info(f"wrote {write_matrix_plot(table, plot)}")
     what = f"{unit} ({percent} %)" if percent else unit
     _show(table, f"{what} by {by}", as_json, csv, xlsx)
+    warn_unplaced(opened)
 
 
 @query_app.command("cooccur")
@@ -102,6 +103,7 @@ def cooccur_cli(
 
     table = cooccur(open_project(project), codes, within, near)
     _show(table.head(top) if top else table, f"codes together within a {within}", as_json, csv, xlsx)
+    warn_unplaced(open_project(project))
 
 
 @query_app.command("find")
@@ -128,6 +130,7 @@ def find_cli(
         return find(open_project(project), codes, mode, _where(where), context, raw)
 
     _show_found(raw, search, as_json, csv, xlsx, _show_passages)
+    warn_unplaced(open_project(project), "found")
 
 
 def _show_passages(table) -> None:
@@ -187,3 +190,4 @@ def framework_cli(
 
     table = framework(open_project(project), by, codes, "passages" if passages else "count", _where(where), raw)
     _show(table, f"{by} × theme", as_json, csv, xlsx)
+    warn_unplaced(open_project(project))

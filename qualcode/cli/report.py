@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli._console import terminal
-from qualcode.cli._util import ProjectOption, complete_code_name, new_app, open_project, warn_unread
+from qualcode.cli._util import ProjectOption, complete_code_name, new_app, open_project, warn_unplaced, warn_unread
 
 report_app = new_app(help="Reports in HTML, Markdown or Word, each checked with 'qualcode check' before it is written.")
 
@@ -43,6 +43,7 @@ def quotes_cli(
     for warning in warnings:
         terminal.warn(warning)
     warn_unread(open_project(project), what="quoted")
+    warn_unplaced(open_project(project), "quoted")
     terminal.info(f"wrote {path}")
 
 
@@ -73,3 +74,4 @@ def cases_cli(
     for path in render_case_reports(open_project(project), fmt, output, plot):
         terminal.info(f"wrote {path}")
     warn_unread(open_project(project), what="quoted")
+    warn_unplaced(open_project(project), "counted or quoted")
