@@ -190,6 +190,7 @@ def _metadata(qdpx, ids, defaults, validator, result):
         for name, value in {**{k: v for k, v in defaults.items() if k != "sources"},
                             **(defaults.get("sources") or {}).get(source.name, {})}.items():
             meta.setdefault(field_name(name), value)
+        meta.setdefault("kind", "full")  # a source another tool holds is the whole text unless a variable says otherwise
     for case in qdpx.cases:
         kind = kinds[case.guid]
         if kind == "partnership":

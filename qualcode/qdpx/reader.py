@@ -113,7 +113,7 @@ def when(value: str | None) -> dt.datetime | None:
 
 def read_qdpx(path: Path) -> QdpxProject:
     if not zipfile.is_zipfile(path):
-        raise Problem(path, None, None, "not a REFI-QDA project: a .qdpx is a zip archive, and this file is not one")
+        raise Problem(path, None, None, "not a zip archive, so not a REFI-QDA project (a .qdpx is a zip of project.qde and its sources)")
     with zipfile.ZipFile(path) as archive:
         qde = _qde_name(path, archive)
         root = _parse(path, qde, archive.read(qde))
