@@ -11,6 +11,7 @@ file does not say: the one that puts the most selections on word boundaries
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -28,30 +29,27 @@ STANDARD = Convention(utf16=False, crlf_as_one=False)
 CONVENTIONS = (STANDARD, Convention(True, False), Convention(False, True), Convention(True, True))
 
 
+#: What the conventions count differently: line ends and characters outside the BMP.
+SPECIAL = re.compile("\r\n?|[\U00010000-\U0010FFFF]")
+
+
 def position_map(raw: str, convention: Convention) -> list[int]:
     """For each position the file may give (0..length), the offset into the stored text, or -1 between the halves of a character.
 
     `raw` is the source as stored in the file without its BOM; the stored text
-    is `raw` with CRLF and CR read as `\\n`.
+    is `raw` with CRLF and CR read as `\\n`. Built a run of plain text at a time.
     """
     mapping: list[int] = []
-    stored = 0
-    index = 0
-    while index < len(raw):
-        char = raw[index]
-        if char == "\r":
-            pair = raw.startswith("\r\n", index)
-            mapping.append(stored)
-            if pair and not convention.crlf_as_one:
-                mapping.append(-1)
-            index += 2 if pair else 1
-        else:
-            mapping.append(stored)
-            if convention.utf16 and ord(char) > 0xFFFF:
-                mapping.append(-1)
-            index += 1
-        stored += 1
-    mapping.append(stored)
+    stored = last = 0
+    for match in SPECIAL.finditer(raw):
+        plain = match.start() - last
+        mapping.extend(range(stored, stored + plain + 1))
+        stored += plain + 1
+        token = match.group()
+        if (token == "\r\n" and not convention.crlf_as_one) or (token[0] != "\r" and convention.utf16):
+            mapping.append(-1)
+        last = match.end()
+    mapping.extend(range(stored, stored + len(raw) - last + 1))
     return mapping
 
 
