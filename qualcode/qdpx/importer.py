@@ -16,7 +16,6 @@ source lacks.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from sqlalchemy import select
 
 from qualcode import corpus, turns
 from qualcode.codebook import ensure_code
-from qualcode.codebook_file import COLOUR_RE
+from qualcode.codebook_exchange import build_specs
 from qualcode.errors import ImportFailed, Problem
 from qualcode.metadata import PARTNERSHIP_FIELDS, TRANSCRIPT_FIELDS, Located, Validator
 from qualcode.models import Code, Coding, Memo, utcnow
@@ -207,39 +206,25 @@ def _metadata(qdpx, ids, defaults, validator, result):
     return metas, partnerships, left
 
 
-def slug(name: str) -> str:
-    """A code name qualcode accepts (lower-case letters, digits, '-')."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "code"
-
-
 def _store_codes(session, qdpx: QdpxProject, coder: str, result: QdpxImport) -> dict[str, Code]:
     """The code tree, each code under its parent; names made valid keep the original as the title."""
     from qualcode.refi import parse_description
 
     existing = set(code_paths(session).values())
     inductive = set(qdpx.sets.get(INDUCTIVE_SET, []))
-    codes, paths, added, renamed, colours = {}, {}, 0, [], []
-    taken: set[str] = set()
+    specs = build_specs([(c.names, {**parse_description(c.description), "colour": c.colour}, None) for c in qdpx.codes])
+    codes, added, renamed, colours = {}, 0, [], []
     for code in qdpx.codes:
-        parent = paths.get(code.parent)
-        name = slug(code.names[-1])
-        path = base = f"{parent}/{name}" if parent else name
-        number = 2
-        while path in taken:
-            path, number = f"{base}-{number}", number + 1
-        taken.add(path)
-        paths[code.guid] = path
-        fields = parse_description(code.description)
-        if name != code.names[-1]:
-            fields.setdefault("title", code.names[-1][:200])
-            renamed.append(f"'{code.names[-1]}' -> {path}")
-        colour = code.colour if code.colour and COLOUR_RE.fullmatch(code.colour) else None
-        if code.colour and not colour:
-            colours.append(f"{path} ({code.colour})")
-        added += path not in existing
-        codes[code.guid] = ensure_code(session, path, "inductive" if code.guid in inductive else "deductive",
-                                       qdpx.users.get(code.author, coder), colour=colour, **fields)
+        spec = specs[tuple(code.names)]
+        if spec.name != code.names[-1].lower():
+            renamed.append(f"'{code.names[-1]}' -> {spec.path}")
+        if code.colour and not spec.colour:
+            colours.append(f"{spec.path} ({code.colour})")
+        added += spec.path not in existing
+        existing.add(spec.path)
+        fields = {k: getattr(spec, k) for k in ("title", "definition", "include", "exclude", "example", "colour")}
+        codes[code.guid] = ensure_code(session, spec.path, "inductive" if code.guid in inductive else "deductive",
+                                       qdpx.users.get(code.author, coder), **fields)
     result.rows.append(("codes", len(qdpx.codes), added, 0,
                         f"{len(qdpx.codes) - added} already in the codebook, kept as they were" if len(qdpx.codes) > added else ""))
     if renamed:
@@ -247,7 +232,6 @@ def _store_codes(session, qdpx: QdpxProject, coder: str, result: QdpxImport) -> 
     if colours:
         result.notes.append("colours not read (qualcode takes #rrggbb): " + ", ".join(colours))
     return codes
-
 
 
 def _store_codings(session, qdpx, ids, texts, spans, codes, coder, result) -> None:
