@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from coded_fixture import make_coded_project
 from conftest import FIXTURES, table_rows
+from qualcode.coding import add_memo
 from qualcode.errors import ImportFailed, Problem
 from qualcode.models import Code, Coding, Memo, Participant, School
 from qualcode.overview import code_paths
@@ -107,19 +108,33 @@ def test_export_validates_is_identical_twice_and_counts_code_points(tmp_path: Pa
 
 def test_round_trip_gives_the_same_project(tmp_path: Path, project) -> None:
     source = make_coded_project(tmp_path / "source", FIXTURES / "corpus")
+    with source.session() as session:
+        first_coding = str(session.scalar(select(Coding.id).order_by(Coding.id)))
+    for kind, target in [("project", None), ("code", "markets"), ("transcript", "NAT-I01"), ("coding", first_coding)]:
+        add_memo(source, kind, target, f"A memo on the {kind}: café ’ 🙂", "ann")
     export_qdpx(source, tmp_path / "out.qdpx")
     result = import_qdpx(project, tmp_path / "out.qdpx", "importer")
     assert result.convention.startswith("Unicode code points")
     assert coded_words(project) == coded_words(source)
+    again_rows = {row[0]: row for row in import_qdpx(project, tmp_path / "out.qdpx", "importer").rows}
+    assert again_rows["codings"][2:4] == (0, 9) and "already stored" in again_rows["codings"][4]
     export_qdpx(project, tmp_path / "again.qdpx")
     first = zipfile.ZipFile(tmp_path / "out.qdpx")
     again = zipfile.ZipFile(tmp_path / "again.qdpx")
     assert again.read("project.qde").replace(b'name="project"', b'name="source"', 1) == first.read("project.qde")
     assert {n: again.read(n) for n in again.namelist()}.keys() == set(first.namelist())
     with project.session() as session:
+        markets = str(session.scalar(select(Code.id).where(Code.name == "markets", Code.parent_id.is_(None))))
         assert {(m.target_kind, m.target_id, m.author) for m in session.scalars(select(Memo))} == {
-            ("school", "EAS-S01", "tester"), ("locality", "Eastern", "tester")}
+            ("school", "EAS-S01", "tester"), ("locality", "Eastern", "tester"), ("project", None, "ann"),
+            ("code", markets, "ann"), ("transcript", "NAT-I01", "ann")}
+        assert session.scalar(select(Coding.memo).where(Coding.memo.is_not(None))) == "A memo on the coding: café ’ 🙂"
         assert session.get(School, "EAS-S01").fsm == 23
+
+
+def test_an_empty_project_exports_a_valid_file(tmp_path: Path, project) -> None:
+    export_qdpx(project, tmp_path / "empty.qdpx")
+    assert schema("Project.xsd").is_valid(io.BytesIO(zipfile.ZipFile(tmp_path / "empty.qdpx").read("project.qde")))
 
 
 def test_export_counts_code_points_past_an_emoji(tmp_path: Path, project) -> None:

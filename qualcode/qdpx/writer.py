@@ -86,7 +86,8 @@ def _project_element(session: Session, book, name: str) -> tuple[ET.Element, lis
     root = ET.Element(q("Project"), {"name": name, "origin": f"qualcode {__version__}"})
     paths = code_paths(session)
     codes = {code.id: code for code in session.scalars(select(Code))}
-    memos = list(session.scalars(select(Memo).order_by(Memo.created_at, Memo.id)))
+    # In time order to the second (as a `.qde` keeps times), then by content: the same order after a round trip.
+    memos = sorted(session.scalars(select(Memo)), key=lambda m: (timestamp(m.created_at), _memo_guid(m, paths)))
     transcripts = list(session.scalars(
         select(Transcript).options(selectinload(Transcript.codings), selectinload(Transcript.participant))
         .order_by(Transcript.id)
@@ -103,7 +104,7 @@ def _project_element(session: Session, book, name: str) -> tuple[ET.Element, lis
         sub(sub_variables, "Variable", {"guid": guid("variable", variable), "name": variable, "typeOfVariable": kind})
     case_guids = _cases(root, session, transcripts)
     written = _sources(root, transcripts, paths, notes_on)
-    _notes(root, memos, transcripts, paths, notes_on, case_guids)
+    _notes(root, memos, transcripts, paths, case_guids)
     _sets(root, transcripts, codes, paths)
     for note in notes_on.get(("project", None), []):
         sub(root, "NoteRef", {"targetGUID": note})
@@ -113,9 +114,17 @@ def _project_element(session: Session, book, name: str) -> tuple[ET.Element, lis
     return root, written, counts
 
 
-def _memo_guid(memo: Memo) -> str:
+def _memo_target(memo: Memo, paths: dict[int, str]) -> str | None:
+    """What a memo is on, as another project would name it: a code by its path, not its id."""
+    if memo.target_kind == "code" and memo.target_id and memo.target_id.isdigit():
+        return paths.get(int(memo.target_id))
+    return memo.target_id
+
+
+def _memo_guid(memo: Memo, paths: dict[int, str]) -> str:
     content = hashlib.sha256(memo.text.encode("utf-8")).hexdigest()
-    return guid("note", f"{memo.target_kind}:{memo.target_id}:{memo.author}:{timestamp(memo.created_at)}:{content}")
+    key = f"{memo.target_kind}:{_memo_target(memo, paths)}:{memo.author}:{timestamp(memo.created_at)}:{content}"
+    return guid("note", key)
 
 
 def _selection_key(coding: Coding, paths: dict[int, str]) -> str:
@@ -127,12 +136,10 @@ def _notes_by_target(memos: list[Memo], transcripts: list[Transcript], paths) ->
     targets: dict[tuple, list[str]] = defaultdict(list)
     codings = {str(c.id): c for t in transcripts for c in t.codings}
     for memo in memos:
-        target = memo.target_id
-        if memo.target_kind == "code" and target and target.isdigit():
-            target = paths.get(int(target))
-        elif memo.target_kind == "coding" and target in codings:
+        target = _memo_target(memo, paths)
+        if memo.target_kind == "coding" and target in codings:
             target = _selection_key(codings[target], paths)
-        targets[(memo.target_kind, target)].append(_memo_guid(memo))
+        targets[(memo.target_kind, target)].append(_memo_guid(memo, paths))
     for transcript in transcripts:
         for coding in transcript.codings:
             if coding.memo:
@@ -250,7 +257,7 @@ def _sources(root: ET.Element, transcripts: list[Transcript], paths, notes_on) -
     return files
 
 
-def _notes(root: ET.Element, memos: list[Memo], transcripts, paths, notes_on, case_guids) -> None:
+def _notes(root: ET.Element, memos: list[Memo], transcripts, paths, case_guids) -> None:
     """Memos as `Note`s; those on a school or locality (a `Case` has no `NoteRef`) are tied to it by a `Link`."""
     coding_notes = [(c, guid("note", f"coding memo:{_selection_key(c, paths)}"))
                     for t in transcripts for c in t.codings if c.memo]
@@ -259,8 +266,9 @@ def _notes(root: ET.Element, memos: list[Memo], transcripts, paths, notes_on, ca
     notes = sub(root, "Notes")
     links = []
     for memo in memos:
-        note_guid = _memo_guid(memo)
-        note = sub(notes, "Note", {"guid": note_guid, "name": f"memo on {memo.target_kind} {memo.target_id or ''}".strip(),
+        note_guid = _memo_guid(memo, paths)
+        on = f"memo on {memo.target_kind} {_memo_target(memo, paths) or ''}".strip()
+        note = sub(notes, "Note", {"guid": note_guid, "name": on,
                                    "creatingUser": guid("user", memo.author), "creationDateTime": timestamp(memo.created_at)})
         sub(note, "PlainTextContent", text=memo.text)
         case = case_guids.get((memo.target_kind, memo.target_id or ""))
