@@ -70,7 +70,7 @@ def import_qdpx(project: Project, path: Path, coder: str, defaults: Path | None 
     convention, mattered = positions.choose(
         [(s.raw, texts[s.guid], [(x.start, x.end) for x in s.selections]) for s in qdpx.sources])
     result.convention = convention.describe() + ("" if mattered else " (every reading gave the same places)")
-    spans = _place(qdpx, texts, convention)
+    _place(qdpx, convention)
     ids = _transcript_ids(qdpx, result.notes)
     validator = Validator(project.settings.vocabularies)
     metas, partnerships, left = _metadata(qdpx, ids, _defaults(defaults), validator, result)
@@ -92,14 +92,14 @@ def import_qdpx(project: Project, path: Path, coder: str, defaults: Path | None 
         corpus._write(session, schools, partnerships, interviews, report)
         result.transcripts = report.added + report.updated + report.unchanged
         codes = _store_codes(session, qdpx, coder, result)
-        _store_codings(session, qdpx, ids, texts, spans, codes, coder, result)
-        _store_memos(session, qdpx, ids, texts, spans, codes, left, coder, result)
+        _store_codings(session, qdpx, ids, texts, codes, coder, result)
+        _store_memos(session, qdpx, ids, texts, codes, left, coder, result)
     return result
 
 
-def _place(qdpx: QdpxProject, texts: dict[str, str], convention) -> dict[str, tuple[int, int]]:
+def _place(qdpx: QdpxProject, convention) -> None:
     """Each selection's offsets in the stored text; a selection outside its text refuses the file."""
-    spans, problems = {}, []
+    problems = []
     for source in qdpx.sources:
         mapping = positions.position_map(source.raw, convention)
         for selection in source.selections:
@@ -108,11 +108,9 @@ def _place(qdpx: QdpxProject, texts: dict[str, str], convention) -> dict[str, tu
                 problems.append(Problem(qdpx.path, None, f"TextSource '{source.name}' PlainTextSelection {selection.guid}",
                                         f"positions {selection.start}-{selection.end} are outside its text "
                                         f"({len(mapping) - 1} positions, counting {convention.describe()})"))
-            else:
-                spans[selection.guid] = placed
+            selection.span = placed
     if problems:
         raise ImportFailed(problems)
-    return spans
 
 
 def _transcript_ids(qdpx: QdpxProject, notes: list[str]) -> dict[str, str]:
@@ -234,14 +232,14 @@ def _store_codes(session, qdpx: QdpxProject, coder: str, result: QdpxImport) -> 
     return codes
 
 
-def _store_codings(session, qdpx, ids, texts, spans, codes, coder, result) -> None:
+def _store_codings(session, qdpx, ids, texts, codes, coder, result) -> None:
     """A coding for each code of each selection, by its coder; a selection without a code keeps its note as a memo."""
     have = set(session.execute(select(Coding.transcript_id, Coding.start, Coding.end, Coding.code_id, Coding.coder)))
     read = added = 0
     left: Counter = Counter()
     for source in qdpx.sources:
         transcript, text = ids[source.guid], texts[source.guid]
-        marks = [(s, spans[s.guid], s.codings) for s in source.selections]
+        marks = [(s, s.span, s.codings) for s in source.selections]
         marks += [(None, (0, len(text)), source.whole)] if source.whole else []
         for selection, (start, end), codings in marks:
             read += max(len(codings), 1)
@@ -276,7 +274,7 @@ def _selection_memo(qdpx: QdpxProject, selection) -> str | None:
     return "\n".join(t for t in texts if t) or None
 
 
-def _store_memos(session, qdpx, ids, texts, spans, codes, left, coder, result) -> None:
+def _store_memos(session, qdpx, ids, texts, codes, left, coder, result) -> None:
     """Notes and descriptions as memos on what they annotate; a note tied to nothing is a project memo."""
     targets: list[tuple[str, str | None, str, str | None, object]] = []  # kind, target, text, author guid, created
     used: set[str] = set()
@@ -300,7 +298,7 @@ def _store_memos(session, qdpx, ids, texts, spans, codes, left, coder, result) -
         for selection in source.selections:
             used |= set(selection.notes)
             if not selection.codings and (selection.notes or selection.description):
-                start, end = spans[selection.guid]
+                start, end = selection.span
                 passage = texts[source.guid][start:end]
                 targets.append(("transcript", ids[source.guid], f"On \"{passage}\": {_selection_memo(qdpx, selection)}",
                                 selection.author, selection.created))

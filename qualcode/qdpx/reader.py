@@ -51,6 +51,8 @@ class Selection:
     created: dt.datetime | None
     description: str | None
     notes: list[str]
+    #: Where it is in the stored text, once the file's position convention is known.
+    span: tuple[int, int] | None = None
 
 
 @dataclass
