@@ -82,6 +82,7 @@ def import_qdpx(project: Project, path: Path, coder: str, defaults: Path | None 
             parsed = ParsedTranscript(Path(f"{path}/{source.name}"), metas[source.guid], {}, texts[source.guid], 1)
             reading = turns.read(parsed.text, parsed.meta, project.settings)
             interviews.append(corpus._interview(parsed, validator, where, schools, reading))
+            result.notes += map(str, turns.summarise(ids[source.guid], parsed.path, reading).warnings)
         corpus._check_references(session, validator, schools, partnerships, interviews)
         if validator.problems:
             if any("missing field" in p.message for p in validator.problems):
