@@ -38,7 +38,7 @@ def write_qdc(book: Codebook, path: Path) -> Path:
     codes = ET.SubElement(root, f"{{{CODEBOOK_NS}}}Codes")
     elements: dict[str | None, ET.Element] = {None: codes}
     for spec in book.codes:
-        elements[spec.path] = _code_element(elements[spec.parent], spec)
+        elements[spec.path] = code_element(elements[spec.parent], spec)
     tmp = path.with_suffix(path.suffix + ".tmp")
     ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
     errors = list(schema("Codebook.xsd").iter_errors(str(tmp)))
@@ -49,7 +49,7 @@ def write_qdc(book: Codebook, path: Path) -> Path:
     return path
 
 
-def _code_element(parent: ET.Element, spec: CodeSpec, namespace: str = CODEBOOK_NS) -> ET.Element:
+def code_element(parent: ET.Element, spec: CodeSpec, namespace: str = CODEBOOK_NS) -> ET.Element:
     """A `Code` with its description; a `.qdpx` project writes the same element in its own namespace."""
     attributes = {"guid": guid("code", spec.path), "name": spec.name, "isCodable": "true"}
     if spec.colour:

@@ -170,8 +170,8 @@ def nvivo_qde(raw: str, **counting) -> str:
 
 def test_nvivo_utf16_positions_crlf_capital_sources_bom_and_upper_case_guids(tmp_path: Path, project) -> None:
     raw = TEXT.replace("\n", "\r\n")
-    path = qdpx(tmp_path / "nvivo.qdpx", nvivo_qde(raw), {f"Sources/{guid('S1').upper()}.txt": raw.encode("utf-8")},
-                bom=True)
+    source = b"\xef\xbb\xbf" + raw.encode("utf-8")  # NVivo's sources start with a BOM, which positions do not count
+    path = qdpx(tmp_path / "nvivo.qdpx", nvivo_qde(raw), {f"Sources/{guid('S1').upper()}.txt": source}, bom=True)
     result = import_qdpx(project, path, "me")
     assert result.convention.startswith("UTF-16 code units") and "CRLF counted as 2" in result.convention
     assert coded_words(project) == expected_words("Head-interview", "Ann")

@@ -27,7 +27,7 @@ from qualcode.models import Code, Coding, Locality, Memo, Participant, Partnersh
 from qualcode.overview import code_paths
 from qualcode.project import Project
 from qualcode.qdpx import CASE_TYPE, INDUCTIVE_SET, LOCALITY_SET, PROJECT_NS, VARIABLES
-from qualcode.refi import _code_element, guid
+from qualcode.refi import code_element, guid
 
 #: A fixed time for every zip entry, so that two exports are identical.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -154,7 +154,7 @@ def _codebook(root: ET.Element, book, notes_on) -> None:
     codes = sub(sub(root, "CodeBook"), "Codes")
     elements: dict[str | None, ET.Element] = {None: codes}
     for spec in book.codes:
-        element = _code_element(elements[spec.parent], spec, PROJECT_NS)
+        element = code_element(elements[spec.parent], spec, PROJECT_NS)
         for note in notes_on.get(("code", spec.path), []):
             sub(element, "NoteRef", {"targetGUID": note})
         elements[spec.path] = element
