@@ -186,6 +186,20 @@ def test_nvivo_utf16_positions_crlf_capital_sources_bom_and_upper_case_guids(tmp
     assert rows["variable values"][3] == 1 and "Gender" in rows["variable values"][4]
 
 
+def test_a_source_entry_in_the_defaults_corrects_the_file(tmp_path: Path, project) -> None:
+    qde = nvivo_qde(TEXT).replace("<TextValue>Headteacher</TextValue>", "<TextValue>Chief</TextValue>")
+    path = qdpx(tmp_path / "nvivo.qdpx", qde, {f"Sources/{guid('S1').upper()}.txt": TEXT.encode("utf-8")})
+    with pytest.raises(ImportFailed) as failed:
+        import_qdpx(project, path, "me")
+    assert "role" in str(failed.value.problems[0]) and "Chief" in str(failed.value.problems[0])
+    (tmp_path / "fix.yaml").write_text("locality: Western\nsources:\n  Head interview.docx: {role: Headteacher}\n",
+                                       encoding="utf-8")
+    import_qdpx(project, path, "me", tmp_path / "fix.yaml")
+    with project.session() as session:
+        assert (session.get(Participant, "Head 9").role, session.get(Participant, "Head 9").locality_name) == (
+            "Headteacher", "Eastern")
+
+
 ATLAS_DEFAULTS = "informant_kind: NCTL\nlocality: National\n"
 
 

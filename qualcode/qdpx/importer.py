@@ -185,9 +185,11 @@ def _metadata(qdpx, ids, defaults, validator, result):
                 meta.setdefault(kind, case.name)
             if kind != "partnership":
                 apply(meta, case.values)
-        for name, value in {**{k: v for k, v in defaults.items() if k != "sources"},
-                            **(defaults.get("sources") or {}).get(source.name, {})}.items():
-            meta.setdefault(field_name(name), value)
+        # A source's own entry in the defaults corrects the file; the fields for every source only fill gaps.
+        meta.update({field_name(k): v for k, v in ((defaults.get("sources") or {}).get(source.name) or {}).items()})
+        for name, value in defaults.items():
+            if name != "sources":
+                meta.setdefault(field_name(name), value)
         meta.setdefault("kind", "full")  # a source another tool holds is the whole text unless a variable says otherwise
     for case in qdpx.cases:
         kind = kinds[case.guid]
