@@ -126,9 +126,10 @@ class LoadReport:
 
 def load_codebook_file(project: Project, path: Path, coder: str) -> LoadReport:
     """Load a codebook file: add new codes, update the definitions and patterns of existing ones."""
-    from qualcode import codebook_file
+    from qualcode import codebook_exchange, codebook_file
 
-    book = codebook_file.load_codebook(path)
+    exchanged = path.suffix.lower() in codebook_exchange.SUFFIXES
+    book = codebook_exchange.load_exchanged_codebook(path) if exchanged else codebook_file.load_codebook(path)
     report = LoadReport()
     with project.session() as session, recorded(session, coder, "codebook load", f"load {path}"):
         existing = {p: session.get(Code, i) for i, p in code_paths(session).items()}

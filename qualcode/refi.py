@@ -7,6 +7,7 @@ before it is left on disk.
 
 from __future__ import annotations
 
+import re
 import uuid
 from importlib import resources
 from pathlib import Path
@@ -37,7 +38,7 @@ def write_qdc(book: Codebook, path: Path) -> Path:
     codes = ET.SubElement(root, f"{{{CODEBOOK_NS}}}Codes")
     elements: dict[str | None, ET.Element] = {None: codes}
     for spec in book.codes:
-        elements[spec.path] = _code_element(elements[spec.parent], spec)
+        elements[spec.path] = code_element(elements[spec.parent], spec)
     tmp = path.with_suffix(path.suffix + ".tmp")
     ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
     errors = list(schema("Codebook.xsd").iter_errors(str(tmp)))
@@ -48,25 +49,42 @@ def write_qdc(book: Codebook, path: Path) -> Path:
     return path
 
 
-def _code_element(parent: ET.Element, spec: CodeSpec) -> ET.Element:
+def code_element(parent: ET.Element, spec: CodeSpec, namespace: str = CODEBOOK_NS) -> ET.Element:
+    """A `Code` with its description; a `.qdpx` project writes the same element in its own namespace."""
     attributes = {"guid": guid("code", spec.path), "name": spec.name, "isCodable": "true"}
     if spec.colour:
         attributes["color"] = spec.colour
-    element = ET.SubElement(parent, f"{{{CODEBOOK_NS}}}Code", attributes)
-    description = "\n\n".join(
-        f"{label}: {text}"
-        for label, text in [
-            ("Title", spec.title),
-            ("Definition", spec.definition),
-            ("Include", spec.include),
-            ("Exclude", spec.exclude),
-            ("Example", spec.example),
-        ]
-        if text
-    )
+    element = ET.SubElement(parent, f"{{{namespace}}}Code", attributes)
+    description = describe(spec)
     if description:
-        ET.SubElement(element, f"{{{CODEBOOK_NS}}}Description").text = description
+        ET.SubElement(element, f"{{{namespace}}}Description").text = description
     return element
+
+
+#: The labels a code's description gives its parts, in order; a definition alone is written bare.
+DESCRIPTION_LABELS = ("Title", "Definition", "Include", "Exclude", "Example")
+
+
+def describe(spec: CodeSpec) -> str:
+    """A code's title, definition, include, exclude and example as one REFI description."""
+    parts = [spec.title, spec.definition, spec.include, spec.exclude, spec.example]
+    if spec.definition and not any([spec.title, spec.include, spec.exclude, spec.example]):
+        return spec.definition
+    return "\n\n".join(
+        f"{label}: {text}"
+        for label, text in zip(DESCRIPTION_LABELS, parts) if text
+    )
+
+
+def parse_description(text: str | None) -> dict[str, str]:
+    """The fields of a description `describe` wrote; any other description is a definition."""
+    if not text or not text.strip():
+        return {}
+    pattern = r"(?:^|\n\n)(" + "|".join(DESCRIPTION_LABELS) + r"): "
+    pieces = re.split(pattern, text.strip())
+    if pieces[0].strip() or len(pieces) < 3:
+        return {"definition": text.strip()}
+    return {label.lower(): value.strip() for label, value in zip(pieces[1::2], pieces[2::2])}
 
 
 def read_qdc(path: Path) -> list[tuple[str, str | None]]:

@@ -21,6 +21,7 @@ from qualcode.cli.codebook import codebook_app
 from qualcode.cli.coding import code_cli, codings_cli, history_cli, memo_cli, uncode_cli, undo_cli
 from qualcode.cli.corpus import import_cli, show_cli, stats_cli, transcripts_cli
 from qualcode.cli.demo import demo_cli
+from qualcode.cli.exchange import export_app
 from qualcode.cli.nlp import autocode_cli, evaluate_cli, suggest_cli
 from qualcode.cli.project import init_cli
 from qualcode.cli.query import query_app
@@ -72,6 +73,7 @@ app.command("demo")(demo_cli)
 app.command("sample-corpus")(sample_corpus_cli)
 app.add_typer(query_app, name="query")
 app.add_typer(report_app, name="report")
+app.add_typer(export_app, name="export")
 app.add_typer(key_app, name="key")
 app.add_typer(anonymise_app, name="anonymise")
 

@@ -15,7 +15,8 @@ CodeArgument = Annotated[str, typer.Argument(help="Code path or unambiguous tail
 
 @codebook_app.command("load")
 def load_cli(
-    file: Annotated[Path, typer.Argument(help="Codebook YAML file.", exists=True, dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="Codebook: YAML, REFI-QDA .qdc, or a .csv/.xlsx table with name or path, and definition columns.",
+                                 exists=True, dir_okay=False)],
     coder: CoderOption = None,
     project: ProjectOption = None,
 ) -> None:

@@ -6,13 +6,14 @@ from typing import Annotated
 import typer
 
 from qualcode.cli._console import terminal
-from qualcode.cli._util import JsonOption, ProjectOption, open_project
+from qualcode.cli._util import CoderOption, JsonOption, ProjectOption, default_coder, open_project
 
 
 def import_cli(
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help="Transcript files (.txt, .md, .docx, .vtt, .srt) or folders; with --reparse, transcript ids (none: all).",
+        typer.Argument(help="Transcript files (.txt, .md, .docx, .vtt, .srt) or folders, or one REFI-QDA project (.qdpx); "
+                       "with --reparse, transcript ids (none: all).",
                        show_default=False),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate only; write nothing.")] = False,
@@ -26,10 +27,20 @@ def import_cli(
         bool, typer.Option("--update", help="Let files replace the text of coded transcripts and change stored participants"
                            " (refused otherwise); shows what changes and snapshots the database first.")
     ] = False,
+    defaults: Annotated[
+        Path | None, typer.Option("--defaults", help="For a .qdpx: YAML metadata for sources the project does not describe.",
+                                  exists=True, dir_okay=False)
+    ] = None,
+    coder: CoderOption = None,
     as_json: JsonOption = False,
     project: ProjectOption = None,
 ) -> None:
     """Import transcripts and their metadata, all or nothing, and say whose words each turn holds."""
+    if paths and any(p.lower().endswith(".qdpx") for p in paths):
+        from qualcode.cli.exchange import import_qdpx_files
+
+        import_qdpx_files(paths, defaults, coder or default_coder(), dry_run, as_json, project)
+        return
     if reparse:
         _reparse(paths or [], dry_run, as_json, project)
         return

@@ -1,0 +1,83 @@
+"""`codebook load` of codebooks other tools write: REFI-QDA `.qdc` and `name/path/definition` tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qualcode.codebook import export_codebook, load_codebook_file, to_codebook
+from qualcode.errors import ImportFailed, Problem
+from qualcode.models import Code
+from qualcode.overview import code_paths
+
+CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "hierarchy-markets-networks.yaml"
+
+NVIVO_QDC = """\ufeff<?xml version="1.0" encoding="utf-8"?>
+<CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="NVivo 14"><Codes>
+<Code guid="A0B1C2D3-0000-4000-8000-000000000001" name="Networks" isCodable="true" color="#00FF00">
+  <Description>Working with other schools</Description>
+  <Code guid="A0B1C2D3-0000-4000-8000-000000000002" name="Teaching School Alliance" isCodable="true" color="#0F0"/>
+</Code>
+<Code guid="A0B1C2D3-0000-4000-8000-000000000003" name="Café culture" isCodable="false"/>
+</Codes></CodeBook>"""
+
+
+def stored(project) -> dict[str, tuple]:
+    with project.session() as session:
+        return {path: (c.title, c.definition, c.colour) for i, path in code_paths(session).items()
+                if (c := session.get(Code, i))}
+
+
+def test_qdc_as_nvivo_writes_it(tmp_path: Path, project) -> None:
+    path = tmp_path / "nvivo.qdc"
+    path.write_text(NVIVO_QDC, encoding="utf-8")
+    report = load_codebook_file(project, path, "me")
+    assert report.added == ["networks", "networks/teaching-school-alliance", "cafe-culture"]
+    assert stored(project) == {
+        "networks": (None, "Working with other schools", "#00FF00"),
+        "networks/teaching-school-alliance": ("Teaching School Alliance", None, None),
+        "cafe-culture": ("Café culture", None, None),
+    }
+
+
+def test_qdc_export_loads_back_the_same(tmp_path: Path, project, tmp_path_factory) -> None:
+    load_codebook_file(project, CODEBOOK, "me")
+    export_codebook(project, tmp_path / "book.qdc")
+    from qualcode.project import init_project
+
+    other = init_project(tmp_path / "other")
+    load_codebook_file(other, tmp_path / "book.qdc", "me")
+    keep = ("path", "title", "definition", "include", "exclude", "example", "colour")
+    assert [[getattr(s, k) for k in keep] for s in to_codebook(other).codes] == \
+        [[getattr(s, k) for k in keep] for s in to_codebook(project).codes]
+
+
+def test_csv_and_xlsx_tables(tmp_path: Path, project) -> None:
+    import openpyxl
+
+    (tmp_path / "tags.csv").write_text("name,path,definition\nCompetition,markets/Competition,For pupils\n"
+                                       "trust,networks/trust,\n", encoding="utf-8")
+    report = load_codebook_file(project, tmp_path / "tags.csv", "me")
+    assert report.added == ["markets", "markets/competition", "networks", "networks/trust"]
+    book = openpyxl.Workbook()
+    book.active.append(["Name", "Definition"])
+    book.active.append(["Equity", "Who wins and who loses"])
+    book.save(tmp_path / "more.xlsx")
+    load_codebook_file(project, tmp_path / "more.xlsx", "me")
+    assert stored(project)["markets/competition"] == (None, "For pupils", None)
+    assert stored(project)["equity"] == (None, "Who wins and who loses", None)
+
+
+def test_broken_exchanged_codebooks_are_refused(tmp_path: Path, project) -> None:
+    (tmp_path / "bad.qdc").write_text("<CodeBook><Codes>", encoding="utf-8")
+    with pytest.raises(Problem, match="invalid XML"):
+        load_codebook_file(project, tmp_path / "bad.qdc", "me")
+    (tmp_path / "twice.csv").write_text("path\na/b\na/b\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as failed:
+        load_codebook_file(project, tmp_path / "twice.csv", "me")
+    assert "twice.csv:3: path: 'a/b' is also on line 2" in str(failed.value.problems[0])
+    (tmp_path / "nocol.csv").write_text("tag\nx\n", encoding="utf-8")
+    with pytest.raises(Problem, match="'name' or 'path' column"):
+        load_codebook_file(project, tmp_path / "nocol.csv", "me")
+    assert stored(project) == {}
