@@ -27,38 +27,23 @@ from sqlalchemy.orm import selectinload
 from qualcode.attribution import render, speaker_for
 from qualcode.codebook import find_code
 from qualcode.coding import lines_of
-from qualcode.config import UnknownValue
 from qualcode.errors import QualcodeError
 from qualcode.models import Coding, Participant, Partnership, School, SchoolDesignation, Transcript, Turn, partnership_members
 from qualcode.overview import code_paths
 from qualcode.project import Project
+from qualcode.query_where import LIST_FIELDS, Where, apply_where, check_field, resolved, sql_filter
 from qualcode.speakers import PARTICIPANT
 from qualcode.transcript import line_starts
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Metadata a query can group or filter by -> the vocabulary its values come from (None: ids in the data).
-FIELDS = {
-    "locality": "locality",
-    "phase": "phase",
-    "school_type": "school_type",
-    "ofsted": "ofsted",
-    "role": "role",
-    "informant_kind": "informant_kind",
-    "designation": "designation",
-    "partnership": None,
-}
-#: Fields a school may hold several values of: grouping by them gives one row per value.
-LIST_FIELDS = ("designation", "partnership")
 UNITS = ("segments", "words", "transcripts", "participants", "schools")
 #: Codings that count as coded: suggestions still waiting for a decision do not.
 COUNTED_ORIGINS = ("manual", "accepted", "auto")
 #: Codings a person has stood behind, the only ones quoted in reports.
 QUOTABLE_ORIGINS = ("manual", "accepted")
 MISSING = "n/a"
-
-Where = dict[str, str]
 
 
 # Choosing codes and filters
@@ -88,55 +73,6 @@ def _split(patterns: str | Iterable[str]) -> list[str]:
     return [part.strip() for item in items for part in item.split(",") if part.strip()]
 
 
-def parse_where(items: Iterable[str]) -> Where:
-    """``["locality=Eastern", "phase=primary"]`` -> a `where` mapping (values resolved later, against the project)."""
-    where: Where = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not value.strip():
-            raise QualcodeError(f"--where takes FIELD=VALUE, e.g. locality=Eastern; got '{item}'")
-        where[check_field(name.strip().replace("-", "_"))] = value.strip()
-    return where
-
-
-def check_field(name: str) -> str:
-    """A field name, or an error with the closest one."""
-    if name in FIELDS:
-        return name
-    match = process.extractOne(name, list(FIELDS), scorer=fuzz.WRatio, score_cutoff=60)
-    hint = f"; did you mean '{match[0]}'?" if match else ""
-    raise QualcodeError(f"'{name}' is not a field to query by{hint} (fields: {', '.join(FIELDS)})")
-
-
-def resolve_value(project: Project, field: str, value: str) -> str:
-    """The canonical value for what was typed (``RI`` -> ``Requires Improvement``); a typo gets a did-you-mean."""
-    vocabulary = FIELDS[check_field(field)]
-    try:
-        if vocabulary:
-            return project.settings.vocabularies.resolve(vocabulary, value)
-    except UnknownValue as exc:
-        raise QualcodeError(f"--where {field}: {exc}") from None
-    with project.session() as session:
-        known = list(session.scalars(select(Partnership.id)))
-    exact = {p.lower(): p for p in known}
-    if value.lower() in exact:
-        return exact[value.lower()]
-    match = process.extractOne(value, known, scorer=fuzz.WRatio, score_cutoff=60)
-    hint = f"; did you mean '{match[0]}'?" if match else ""
-    raise QualcodeError(f"--where partnership: no partnership '{value}'{hint}")
-
-
-def apply_where(project: Project, frame: pd.DataFrame, where: Where | None) -> pd.DataFrame:
-    """Rows whose metadata has each field's value (for list fields: among its values)."""
-    for field, value in (where or {}).items():
-        wanted = resolve_value(project, field, value)
-        if field in LIST_FIELDS:
-            frame = frame[frame[field].map(lambda values: wanted in values)]
-        else:
-            frame = frame[frame[field] == wanted]
-    return frame.reset_index(drop=True)
-
-
 # The base tables
 
 
@@ -147,7 +83,8 @@ def transcript_meta(project: Project) -> pd.DataFrame:
     query = (
         select(
             Transcript.id.label("transcript"), Participant.id.label("participant"), Participant.role,
-            Participant.informant_kind, Participant.locality_name.label("locality"), School.id.label("school"),
+            Participant.informant_kind, Participant.is_system_informant.label("informant"),
+            Participant.locality_name.label("locality"), School.id.label("school"),
             School.phase, School.school_type, School.ofsted,
         )
         .join(Participant, Transcript.participant_id == Participant.id)
@@ -308,9 +245,10 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
     if not tallied:
         parameters["origins"] = list(origins)
     filters = []
-    for n, (field, value) in enumerate((where or {}).items()):
-        filters.append(f"{_SQL_FIELDS[field]} = :w{n}")
-        parameters[f"w{n}"] = resolve_value(project, field, value)
+    for n, (field, wanted) in enumerate(resolved(project, where).items()):
+        clause, values = sql_filter(_SQL_FIELDS[field], wanted, f"w{n}")
+        filters.append(clause)
+        parameters.update(values)
     fields = sorted(set(by))
     # MATERIALIZED (SQLite 3.35, PostgreSQL 12) reads the metadata of every transcript once
     # instead of looking it up for each code in each transcript.
@@ -572,7 +510,7 @@ def _overlaps(spans: dict[str, list[tuple[int, int]]], transcript: str, start: i
     return any(s < end and start < e for s, e in spans.get(transcript, ()))
 
 
-def _flat(text: str) -> str:
+def one_line(text: str) -> str:
     """Context on one line: line breaks and runs of spaces become single spaces."""
     return re.sub(r"\s+", " ", text)
 
@@ -585,53 +523,12 @@ def _passage_row(row, texts: TextStore, context: int, clean: Callable[[str], str
         "transcript": row.transcript, "lines": texts.lines(row.transcript, row.start, row.end),
         "start": row.start, "end": row.end, "codes": row.codes, "locality": row.locality,
         "school": row.school, "participant": row.participant, "attribution": texts.attributions[row.transcript],
-        "before": clean(_flat(before)), "text": clean(body[row.start : row.end]), "after": clean(_flat(after)),
+        "before": clean(one_line(before)), "text": clean(body[row.start : row.end]), "after": clean(one_line(after)),
         "important": bool(row.important),
     }
 
 
-# Text search
-
-
-KWIC_COLUMNS = ["transcript", "line", "start", "end", "locality", "school", "participant", "attribution",
-                "left", "match", "right"]
-FUZZY_CUTOFF = 85
-
-
-def text_search(
-    project: Project,
-    pattern: str,
-    lemma: bool = False,
-    fuzzy: bool = False,
-    where: Where | None = None,
-    context: int = 40,
-    raw: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> pd.DataFrame:
-    """Keyword in context over what participants said (interviewer turns and notes excluded).
-
-    By words (``*`` matches the rest of a word), by lemma (``school`` finds
-    ``schools``, ``go`` finds ``went``; spaCy) or fuzzily (words within
-    `FUZZY_CUTOFF` rapidfuzz ratio of each pattern word, for misspellings).
-    """
-    import pandas as pd
-
-    if lemma and fuzzy:
-        raise QualcodeError("choose --lemma or --fuzzy, not both")
-    if not pattern.split():
-        raise QualcodeError("give a word or phrase to search for")
-    meta = apply_where(project, transcript_meta(project), where)
-    passages = _participant_passages(project, set(meta["transcript"]))
-    if lemma:
-        hits = _lemma_hits(project, pattern, sorted(passages), progress)
-    else:
-        regex = _fuzzy_regex(pattern, passages) if fuzzy else _word_regex(pattern)
-        hits = _regex_hits(regex, passages)
-    texts = TextStore.load(project, {transcript for transcript, _, _ in hits})
-    clean = (lambda s: s) if raw else pseudonymiser(project)
-    by_id = meta.set_index("transcript")
-    rows = [_kwic_row(hit, texts, by_id.loc[hit[0]], context, clean) for hit in sorted(hits)]
-    return pd.DataFrame(rows, columns=KWIC_COLUMNS)
+# Participant turns
 
 
 def participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int]]]:
@@ -647,70 +544,6 @@ def participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, l
             if transcript in transcript_ids:
                 turns[transcript].append((start, end))
     return turns
-
-
-def _participant_passages(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int, str]]]:
-    """transcript -> (start, end, text) of each participant turn."""
-    with project.engine.connect() as connection:
-        texts = dict(connection.execute(select(Transcript.id, Transcript.text).where(Transcript.id.in_(transcript_ids))).all())
-    return {
-        transcript: [(start, end, texts[transcript][start:end]) for start, end in spans]
-        for transcript, spans in participant_turns(project, transcript_ids).items()
-    }
-
-
-def _word_regex(pattern: str) -> re.Pattern:
-    words = [re.escape(word).replace(r"\*", r"\w*") for word in pattern.split()]
-    return re.compile(r"\b" + r"\s+".join(words) + r"\b", re.IGNORECASE)
-
-
-def _fuzzy_regex(pattern: str, passages: dict[str, list[tuple[int, int, str]]]) -> re.Pattern:
-    """Each pattern word becomes the alternation of corpus words within the cutoff of it."""
-    vocabulary = {w for spans in passages.values() for _, _, body in spans for w in re.findall(r"[\w']+", body.lower())}
-    parts = []
-    for word in pattern.lower().split():
-        near = [m for m, _, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None)]
-        parts.append("(?:" + "|".join(map(re.escape, sorted(near or [word], key=len, reverse=True))) + ")")
-    return re.compile(r"\b" + r"\s+".join(parts) + r"\b", re.IGNORECASE)
-
-
-def _regex_hits(regex: re.Pattern, passages: dict[str, list[tuple[int, int, str]]]) -> list[tuple[str, int, int]]:
-    return [
-        (transcript, start + m.start(), start + m.end())
-        for transcript, spans in passages.items()
-        for start, _, body in spans
-        for m in regex.finditer(body)
-    ]
-
-
-def _lemma_hits(project: Project, pattern: str, transcript_ids: list[str], progress) -> list[tuple[str, int, int]]:
-    """Token runs whose lemmas are the pattern's lemmas, from the parse cache autocoding shares."""
-    from qualcode.nlp import load_pipeline, parse_sources, read_sources
-
-    wanted = [token.lemma_.lower() for token in load_pipeline()(pattern)]
-    with project.session() as session:
-        sources = read_sources(session, transcript_ids) if transcript_ids else []
-    hits = []
-    for parsed in parse_sources(project, sources, progress):
-        for passage, doc in zip(parsed.source.passages, parsed.docs):
-            lemmas = [token.lemma_.lower() for token in doc]
-            for i in range(len(doc) - len(wanted) + 1):
-                if lemmas[i : i + len(wanted)] == wanted:
-                    span = doc[i : i + len(wanted)]
-                    hits.append((parsed.source.id, passage.start + span.start_char, passage.start + span.end_char))
-    return hits
-
-
-def _kwic_row(hit: tuple[str, int, int], texts: TextStore, meta, context: int, clean: Callable[[str], str]) -> dict:
-    transcript, start, end = hit
-    body = texts.texts[transcript]
-    return {
-        "transcript": transcript, "line": texts.lines(transcript, start, end).split("-")[0],
-        "start": start, "end": end, "locality": meta["locality"], "school": meta["school"],
-        "participant": meta["participant"], "attribution": texts.attributions[transcript],
-        "left": clean(_flat(body[max(0, start - context) : start])), "match": clean(body[start:end]),
-        "right": clean(_flat(body[end : end + context])),
-    }
 
 
 # Framework matrix

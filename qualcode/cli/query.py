@@ -19,7 +19,7 @@ CodesOption = Annotated[
 ]
 WhereOption = Annotated[
     list[str] | None,
-    typer.Option("--where", "-w", help="Keep only FIELD=VALUE (locality, phase, school_type, ofsted, role, informant_kind, designation, partnership); repeatable."),
+    typer.Option("--where", "-w", help="Keep only FIELD=VALUE, FIELD=V1,V2 (any of) or FIELD!=V1,V2 (none of; keeps those without the field, e.g. informants for phase). Fields: locality, phase, school_type, ofsted, role, informant_kind, designation, partnership; repeatable, once per field."),
 ]
 CsvOption = Annotated[Path | None, typer.Option("--csv", help="Also write the table to this CSV file.", dir_okay=False)]
 XlsxOption = Annotated[Path | None, typer.Option("--xlsx", help="Also write the table to this Excel file.", dir_okay=False)]
@@ -50,7 +50,7 @@ def _show_found(raw: bool, search, as_json: bool, csv: Path | None, xlsx: Path |
 
 
 def _where(items: list[str] | None) -> dict[str, str]:
-    from qualcode.query import parse_where
+    from qualcode.query_where import parse_where
 
     return parse_where(items or [])
 
@@ -153,7 +153,7 @@ def text_cli(
     project: ProjectOption = None,
 ) -> None:
     """Keyword in context over what participants said."""
-    from qualcode.query import text_search
+    from qualcode.query_text import text_search
 
     def search():
         with terminal.progress("parsing") as progress:
