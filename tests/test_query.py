@@ -71,6 +71,34 @@ def test_where_resolves_values_through_the_vocabularies(coded):
         parse_where(["localty=Eastern"])
 
 
+def test_where_any_of_several_values_or_none_of_them(coded):
+    from qualcode.agreement import transcripts_where
+    from qualcode.query import transcript_meta
+    from qualcode.query_where import Condition, apply_where
+
+    def kept(*items: str) -> list[str]:
+        where = parse_where(items)
+        found = sorted(apply_where(coded, transcript_meta(coded), where)["transcript"])
+        assert sorted(transcripts_where(coded, where)) == found  # the same rule in SQL as in pandas
+        return found
+
+    assert parse_where(["role=Headteacher, Principal", "phase!=primary"]) == {
+        "role": Condition(("Headteacher", "Principal")), "phase": Condition(("primary",), negate=True)}
+    assert kept("role=headteacher,principal") == ["EAS-S02-HT", "EAS-S01-HT"][::-1]
+    assert kept("role!=Headteacher,Deputy head") == ["EAS-S02-HT", "NAT-I01"]
+    # "None of" keeps what has no value for the field: the informant has no school, so no phase.
+    assert kept("phase!=primary") == ["EAS-S02-HT", "NAT-I01"]
+    assert kept("partnership!=EAS-TSA1", "locality=Eastern,National") == kept("partnership!=eas-tsa1")
+    assert kept("ofsted=1,2", "role!=Principal") == ["EAS-S01-DH", "EAS-S01-HT"]
+    assert sorted(text_search(coded, "partnerships", where=parse_where(["locality!=Eastern"]))["transcript"]) == ["NAT-I01"]
+    with pytest.raises(QualcodeError, match="role is given twice; give its values once, comma-separated"):
+        parse_where(["role=Headteacher", "role=Principal"])
+    with pytest.raises(QualcodeError, match="FIELD!=VALUE"):
+        parse_where(["role!="])
+    with pytest.raises(QualcodeError, match="did you mean 'primary'"):
+        kept("phase=secondary,primry")
+
+
 def test_percentages(coded):
     row = matrix(coded, codes="networks", by="locality", percent="row")
     assert row.loc["networks"].tolist() == [50.0, 50.0]
@@ -233,7 +261,8 @@ def test_cooccurrence_equals_brute_force(scratch, data, within_near):
 @settings(max_examples=60, deadline=None)
 @given(data=st.data(), by=st.sampled_from(["locality", "phase,ofsted", "role", "informant_kind"]),
        unit=st.sampled_from(["segments", "transcripts", "participants", "schools"]), rollup=st.booleans(),
-       where=st.sampled_from([None, {"locality": "Eastern"}, {"phase": "secondary"}]),
+       where=st.sampled_from([None, {"locality": "Eastern"}, {"phase": "secondary"}, parse_where(["phase!=secondary"]),
+                              parse_where(["role=Headteacher,Principal"])]),
        origins=st.sampled_from([COUNTED_ORIGINS, ("suggested",), tuple(ORIGINS)]))
 def test_counting_in_sql_agrees_with_counting_in_pandas(scratch, data, by, unit, rollup, where, origins):
     """The matrix's one SQL query (from the tallies, or from the codings for other origins or a

@@ -203,6 +203,30 @@ def test_case_study(coded, monkeypatch):
     assert "## How the key quotes were chosen" in text and "at most" not in text.split("## How the key quotes")[0][-200:]
 
 
+def test_case_study_small_cells_are_warned_and_coarsened_as_in_quote_banks(coded, monkeypatch):
+    monkeypatch.setattr("qualcode.reports.case.KEY_QUOTE_WORDS", (1, 100))
+    case, bank = [], []
+    render_report(coded, "case", "md", locality="Eastern", plot=False, warnings=case)
+    render_report(coded, "quotes", "md", theme="markets", warnings=bank)
+    assert len(case) == 4  # every Eastern school is the only one of its kind there
+    assert {w for w in case if w.split(":")[0] in {b.split(":")[0] for b in bank}} <= set(bank)
+    coarse: list[str] = []
+    path = render_report(coded, "case", "md", coded.root / "coarse.md", locality="Eastern", plot=False, coarsen=True,
+                         warnings=coarse)
+    assert {attribution for _, attribution, _ in markdown_quotes(path.read_text())} == {"Headteacher", "Principal", "Deputy headteacher"}
+    assert all("attributed as '" in w for w in coarse) and len(coarse) == len(case)
+
+
+def test_quotes_cut_inside_a_sentence_are_marked():
+    from qualcode.reports.quotes import mark_cuts
+
+    assert mark_cuts("we buy in support.", "Since the advisers left, ") == "... we buy in support."
+    assert mark_cuts("We buy in support from", "It is hard. ") == "We buy in support from ..."
+    assert mark_cuts("We buy in support.", "") == "We buy in support."
+    assert mark_cuts("We buy (some) support?'", "Interviewee: ") == "We buy (some) support?'"
+    assert mark_cuts("One sentence. ...", "A") == "... One sentence. ..."
+
+
 def test_case_study_html_embeds_the_heatmap(coded):
     html = render_report(coded, "case", "html", locality="Eastern").read_text()
     assert '<figure class="plot" role="img"' in html and "<svg" in html
