@@ -78,11 +78,11 @@ def matrix_cli(
     counts = matrix(opened, codes, by, unit, rollup, _where(where)) if percent else table
     for warning in small_cell_warnings(counts, by, unit, int(anonymise_settings(opened).get("min_cell_size", 2))):
         terminal.warn(warning)
+    what = f"{unit} ({percent} %)" if percent else unit
     if plot is not None:
         from qualcode.reports.plots import write_matrix_plot
 
-        terminal.info(f"wrote {write_matrix_plot(table, plot)}")
-    what = f"{unit} ({percent} %)" if percent else unit
+        terminal.info(f"wrote {write_matrix_plot(table, plot, what)}")
     _show(table, f"{what} by {by}", as_json, csv, xlsx)
 
 

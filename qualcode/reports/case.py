@@ -77,7 +77,7 @@ class Shares:
         columns = sorted(self.totals)
         rows = [MatrixRow(code, code.count("/"), [round(self.share([name], code), 1) for name in columns]) for code in self.codes]
         caption = "Share of each locality's coded passages (%) per theme; a passage may carry several codes."
-        return MatrixTable(caption, columns, rows, highlight)
+        return MatrixTable(caption, columns, rows, highlight, "% of coded passages in the locality", "locality")
 
     def extremes(self, locality: str) -> tuple[list[ThemeShare], list[ThemeShare]]:
         others = [name for name in self.totals if name != locality]

@@ -122,6 +122,8 @@ class MatrixTable:
     columns: list[str] = doc("Column headings (localities).")
     rows: list[MatrixRow] = doc("One row per code.")
     highlight: str | None = doc("Column to emphasise (the report's own locality).")
+    unit: str = doc("What the numbers are, as the chart's colour bar says: e.g. '% of coded passages'.")
+    axis: str = doc("What the columns are, e.g. 'locality'.")
 
 
 @dataclass
