@@ -13,7 +13,8 @@ from sqlalchemy import select
 from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding, Transcript, Turn
 from qualcode.overview import code_paths
-from qualcode.query import COUNTED_ORIGINS, cooccur, export_table, find, framework, matrix, records
+from qualcode.query import COUNTED_ORIGINS, export_table, find, framework, matrix, records
+from qualcode.query_cooccur import cooccur
 from qualcode.query_text import text_search
 from qualcode.query_where import parse_where
 from tests.coded_fixture import CODINGS, change_codings, counted_spans, make_coded_project, tallies, words

@@ -98,7 +98,7 @@ def cooccur_cli(
     project: ProjectOption = None,
 ) -> None:
     """Which codes come up together: counts and Jaccard similarity for every pair."""
-    from qualcode.query import cooccur
+    from qualcode.query_cooccur import cooccur
 
     table = cooccur(open_project(project), codes, within, near)
     _show(table.head(top) if top else table, f"codes together within a {within}", as_json, csv, xlsx)
