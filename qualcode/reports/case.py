@@ -51,21 +51,23 @@ MIN_PASSAGES = 3
 
 @dataclass
 class Shares:
-    """Coded passages per code (children rolled in, two levels deep) and locality, and per-locality totals."""
+    """Coded passages per code (children rolled in, two levels deep) and locality (or phase...), and the
+    coded passages of each locality, the one denominator of every share: a passage counts once in it
+    however many codes it carries, so a theme's share is the same in the table and in the charts."""
 
     counts: dict[str, dict[str, int]]
     totals: dict[str, int]
     codes: list[str]
 
     @classmethod
-    def of(cls, project: Project) -> Shares:
+    def of(cls, project: Project, by: str = "locality") -> Shares:
         frame = coded_segments(project, None, rollup=True)
         frame = frame[frame["code"].str.count("/") <= 1]
-        counts = frame.groupby(["locality", "code"])["segment"].nunique()
-        totals = frame.drop_duplicates("segment").groupby("locality").size()
+        counts = frame.groupby([by, "code"])["segment"].nunique()
+        totals = frame.drop_duplicates("segment").groupby(by).size()
         nested: dict[str, dict[str, int]] = {}
-        for (locality, code), count in counts.items():
-            nested.setdefault(locality, {})[code] = int(count)
+        for (group, code), count in counts.items():
+            nested.setdefault(group, {})[code] = int(count)
         return cls(nested, {k: int(v) for k, v in totals.items()}, sorted(frame["code"].unique()))
 
     def share(self, localities: list[str], code: str) -> float:
@@ -218,17 +220,18 @@ def cases_context(project: Project, fmt: str = "html", plot: bool = True, shares
 
 
 def _phase_plot(project: Project) -> Chart | None:
-    """Top-level themes' share of each phase's coded passages, as grouped bars."""
-    from qualcode.query import matrix
+    """Top-level themes' share of each phase's coded passages, as grouped bars: the same shares (and
+    denominator) as the locality table's, by phase."""
     from qualcode.reports.plots import bars_chart
 
-    table = matrix(project, by="phase", rollup=True, percent="column")
-    themes = [code for code in table.index if "/" not in code]
-    phases = [phase for phase in table.columns if phase != "n/a"]
+    shares = Shares.of(project, "phase")
+    themes = [code for code in shares.codes if "/" not in code]
+    phases = sorted(shares.totals)
     if not themes or not phases:
         return None
-    series = {phase: [float(table.loc[theme, phase]) for theme in themes] for phase in phases}
-    return bars_chart(themes, series, "% of coded passages", "Bars of each theme's share of coded passages by school phase")
+    series = {f"{phase} (N = {shares.totals[phase]})": [shares.share([phase], theme) for theme in themes] for phase in phases}
+    return bars_chart(themes, series, "% of coded passages in the phase",
+                      "Bars of each theme's share of coded passages by school phase; N is the phase's coded passages")
 
 
 def _plot(table: MatrixTable) -> Chart:
