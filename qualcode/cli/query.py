@@ -82,7 +82,7 @@ def matrix_cli(
     if plot is not None:
         from qualcode.reports.plots import write_matrix_plot
 
-        terminal.info(f"wrote {write_matrix_plot(table, plot, what)}")
+        terminal.info(f"wrote {write_matrix_plot(table, plot, what, by)}")
     _show(table, f"{what} by {by}", as_json, csv, xlsx)
 
 

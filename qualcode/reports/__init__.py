@@ -195,6 +195,6 @@ def render_demo_reports(project: Project, output: Path, progress: Callable[[int,
             progress(done, len(themes))
     table = matrix(project, by="locality", rollup=True)
     written += [export_table(table, output / "matrix-locality.csv"), export_table(table, output / "matrix-locality.xlsx"),
-                write_matrix_plot(table, output / "matrix-locality.png", "coded passages (count)"),
+                write_matrix_plot(table, output / "matrix-locality.png", "coded passages (count)", "locality"),
                 export_table(framework(project, by="school"), output / "framework-schools.xlsx")]
     return written

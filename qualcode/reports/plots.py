@@ -113,12 +113,11 @@ def bars_figure(groups: list[str], series: dict[str, list[float]], ylabel: str):
     return figure
 
 
-def write_matrix_plot(table, path, unit: str):
+def write_matrix_plot(table, path, unit: str, axis: str):
     """A `query.matrix` DataFrame drawn as a heatmap, PNG or SVG by the file's suffix; `unit` says what its
-    numbers are (counts or percentages), for the colour bar."""
+    numbers are (counts or percentages), for the colour bar, and `axis` what its columns are."""
     rows = [MatrixRow(str(code), str(code).count("/"), [float(v) for v in values])
             for code, values in zip(table.index, table.values.tolist())]
-    axis = " / ".join(str(name) for name in (table.columns.names or []) if name) or "column"
     fmt = "svg" if path.suffix.lower() == ".svg" else "png"
     path.write_bytes(heatmap(MatrixTable("", [str(c) for c in table.columns], rows, None, unit, axis), fmt))
     return path
