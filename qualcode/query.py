@@ -179,7 +179,10 @@ def matrix(
 
     `unit` says what is counted: distinct coded segments, their words, or the
     transcripts, participants or schools with at least one. `percent` turns
-    counts into percentages of the row or column total.
+    counts into percentages of the row or column total; for transcripts,
+    participants and schools a column percentage is the share of the column's
+    schools (or people, or transcripts) that have the code, since one school
+    has many codes and its counts do not add up across them.
     """
     by = [check_field(f) for f in _split(by)]
     if unit not in UNITS:
@@ -199,7 +202,21 @@ def matrix(
     table.columns = [" / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in table.columns]
     table = table.sort_index(axis=1).astype(int)
     table.index.name = "code"
+    if percent == "column" and unit in _SMALL_CELL_UNITS:
+        return _percent(table, percent, _units_per_column(project, by, unit, where))
     return _percent(table, percent)
+
+
+def _units_per_column(project: Project, by: list[str], unit: str, where: Where | None) -> pd.Series:
+    """How many schools (participants, transcripts) with an interview each column's metadata values cover."""
+    frame = apply_where(project, transcript_meta(project), where)
+    for field in by:
+        if field in LIST_FIELDS:
+            frame = frame.explode(field)
+        frame[field] = frame[field].fillna(MISSING)
+    totals = frame.groupby(by)[unit[:-1]].nunique()
+    totals.index = [" / ".join(map(str, key)) if isinstance(key, tuple) else str(key) for key in totals.index]
+    return totals
 
 
 def _frame_counts(frame: pd.DataFrame, by: list[str], unit: str) -> pd.Series:
@@ -321,12 +338,13 @@ def small_cell_warnings(table: pd.DataFrame, by: str | Iterable[str], unit: str,
             for code, row in table.iterrows() for column, value in row.items() if 0 < value < minimum]
 
 
-def _percent(table: pd.DataFrame, percent: str | None) -> pd.DataFrame:
+def _percent(table: pd.DataFrame, percent: str | None, column_totals: pd.Series | None = None) -> pd.DataFrame:
+    """Shares of the row or column total, or of `column_totals` (e.g. the schools in each column)."""
     if percent is None:
         return table
     axis = 1 if percent == "row" else 0
-    totals = table.sum(axis=axis).replace(0, 1)
-    return (table.div(totals, axis=1 - axis) * 100).round(1)
+    totals = table.sum(axis=axis) if column_totals is None else column_totals.reindex(table.columns)
+    return (table.div(totals.fillna(0).replace(0, 1), axis=1 - axis) * 100).round(1)
 
 
 # Retrieving passages

@@ -105,6 +105,13 @@ def test_percentages(coded):
     assert row.loc["networks"].tolist() == [50.0, 50.0]
     column = matrix(coded, codes="networks", by="locality", percent="column")
     assert column["Eastern"].tolist() == [33.3, 66.7]
+    # For schools a column share is of the column's schools: one school has many codes, so shares need not add to 100.
+    schools = matrix(coded, by="locality", unit="schools", percent="column")
+    counts = matrix(coded, by="locality", unit="schools")
+    assert (schools["Eastern"] == (counts["Eastern"] / 2 * 100).round(1)).all()  # Eastern has two schools
+    assert schools["Eastern"].max() == 100.0 and schools["Eastern"].sum() > 100
+    people = matrix(coded, by="phase", unit="participants", percent="column", where=parse_where(["phase!=secondary"]))
+    assert people.loc["networks/tsa", "primary"] == 100.0 * matrix(coded, by="phase", unit="participants").loc["networks/tsa", "primary"] / 2
 
 
 def test_suggestions_do_not_count(coded):

@@ -79,6 +79,8 @@ def matrix_cli(
     for warning in small_cell_warnings(counts, by, unit, int(anonymise_settings(opened).get("min_cell_size", 2))):
         terminal.warn(warning)
     what = f"{unit} ({percent} %)" if percent else unit
+    if percent == "column" and unit in ("transcripts", "participants", "schools"):
+        what = f"% of the {unit} in the column with the code"
     if plot is not None:
         from qualcode.reports.plots import write_matrix_plot
 
