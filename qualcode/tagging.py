@@ -290,9 +290,14 @@ class Tagger:
         with self.project.session() as session:
             transcript = get_transcript(session, transcript_id)
             turns = _walk(session, transcript.id, self.uncoded)
+            if not turns and not self.uncoded:
+                raise QualcodeError(
+                    f"{transcript.id} has no participant turns to tag: qualcode could not read who speaks in it"
+                    f" ('qualcode show {transcript.id}'); name its speaker labels under [speakers] in qualcode.toml"
+                    f" and run 'qualcode import --reparse {transcript.id}'"
+                )
             if not turns:
-                what = "uncoded participant turns" if self.uncoded else "participant turns"
-                raise QualcodeError(f"{transcript.id} has no {what} to tag")
+                raise QualcodeError(f"{transcript.id} has no uncoded participant turns to tag")
             self.header = _header(transcript)
             self._text = transcript.text
         self.transcript_id, self.turns = transcript.id, turns

@@ -64,6 +64,13 @@ def summarise(transcript_id: str, path: Path | str, reading: Reading, first_line
     summary.warnings += _unread_label_warnings(path, reading, first_line, transcript_id)
     if not reading.participant_turns:
         summary.warnings.append(Problem(path, None, None, _no_participant_message(reading, transcript_id)))
+    voices = [s.label for s in reading.speakers if s.role == PARTICIPANT]
+    if len(voices) > 1:
+        summary.warnings.append(Problem(path, None, None, (
+            f"{len(voices)} participant speakers ({', '.join(voices)}): all their turns are attributed to"
+            f" {transcript_id}'s one participant, so a quote from any other carries the wrong attribution line;"
+            " for a joint interview or focus group, import each participant's part as a transcript of its own"
+        )))
     for speaker in reading.guessed:
         if speaker.role == "interviewer":
             others = "".join(f", '{s.label}' {s.questions}" for s in reading.speakers if s is not speaker)
@@ -183,3 +190,14 @@ def _reparse(session: Session, settings, transcript_ids: Iterable[str] | None) -
 def _inside(spans: list[tuple[int, int]], turns: list[tuple[int, int]]) -> int:
     """How many coded spans lie within one of the turns (both sorted lists are small: one transcript)."""
     return sum(1 for start, end in spans if any(a <= start and end <= b for a, b in turns))
+
+
+def unread(project, transcript_ids: Iterable[str] | None = None) -> list[str]:
+    """Stored transcripts with no participant turn: qualcode could not read who speaks in them, so
+    nothing in them is searched, suggested or quoted as a participant's words."""
+    participant = select(Turn.id).where(Turn.transcript_id == Transcript.id, Turn.role == PARTICIPANT).exists()
+    query = select(Transcript.id).where(~participant).order_by(Transcript.id)
+    if transcript_ids:
+        query = query.where(Transcript.id.in_(list(transcript_ids)))
+    with project.engine.connect() as connection:
+        return list(connection.scalars(query))

@@ -155,3 +155,11 @@ def test_notes_are_notes():
 def test_label_on_its_own_line_starts_turn_at_next_paragraph():
     text = "Headteacher:\nWe are a small school.\n"
     assert said(text) == [("Headteacher", PARTICIPANT, "We are a small school.")]
+
+
+def test_several_participant_speakers_are_a_warning_about_attribution():
+    from qualcode.turns import summarise
+
+    text = "Interviewer: What does the cluster do?\nSpeaker 1: CPD, mostly.\nSpeaker 2: And moderation.\n"
+    (warning,) = summarise("FG-1", "fg.txt", read_speakers(text, rules())).warnings
+    assert str(warning).startswith("fg.txt: 2 participant speakers (Speaker 1, Speaker 2): all their turns are attributed")

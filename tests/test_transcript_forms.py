@@ -198,12 +198,14 @@ def test_reparse_after_naming_the_speakers_keeps_every_coding(run, tmp_path):
         ("Alpha Team", "interviewer"), ("Beta Team", "participant")] * 2
 
 
-def test_code_by_turn_in_a_transcript_without_turns_explains(run, tmp_path):
+def test_code_by_turn_and_tag_in_a_transcript_without_turns_explain(run, tmp_path):
     folder = _folder(tmp_path / "in", "LONE", "Alpha Team: How long have you been here?\nBeta Team: Six years.\n")
     run("init", "p")
     assert run("import", str(folder), cwd=tmp_path / "p").returncode == 0
     refused = run("code", "LONE", "--turn", "2", "pupils", "--new", cwd=tmp_path / "p")
     assert refused.returncode == 1 and "has no speaker turns" in refused.stderr and "--reparse LONE" in refused.stderr
+    tag = run("tag", "LONE", cwd=tmp_path / "p")
+    assert tag.returncode == 1 and "has no participant turns to tag" in tag.stderr and "--reparse LONE" in tag.stderr
 
 
 def test_check_on_a_transcript_without_participant_turns_is_a_finding(run, tmp_path):
@@ -216,3 +218,15 @@ def test_check_on_a_transcript_without_participant_turns_is_a_finding(run, tmp_p
     result = run("check", str(report), cwd=project)
     assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout
     assert "not from a participant" in result.stdout + result.stderr
+
+
+def test_commands_that_pass_over_a_transcript_without_participant_turns_say_so(run, tmp_path):
+    folder = _folder(tmp_path / "in", "LONE", "Alpha Team: How long have you been here?\nBeta Team: Six years.\n")
+    run("init", "p")
+    project = tmp_path / "p"
+    assert run("import", str(folder), cwd=project).returncode == 0
+    assert run("code", "LONE", "2", "tenure", "--new", cwd=project).returncode == 0
+    for command, verb in [(("query", "text", "years"), "searched"), (("report", "quotes", "-t", "tenure", "-f", "md"), "quoted")]:
+        result = run(*command, cwd=project)
+        assert result.returncode == 0, result.stderr
+        assert f"1 transcript with no participant turns, so not {verb}: LONE" in result.stderr

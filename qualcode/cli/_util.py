@@ -65,6 +65,19 @@ def new_app(**kwargs) -> typer.Typer:
     return typer.Typer(cls=QualcodeGroup, no_args_is_help=True, add_completion=False, **kwargs)
 
 
+def warn_unread(project: Project, transcript_ids=None, what: str = "searched") -> None:
+    """Say which transcripts a command passed over because no participant turn could be read in them."""
+    from qualcode.turns import unread
+
+    ids = unread(project, transcript_ids)
+    if ids:
+        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        terminal.warn(
+            f"{len(ids)} transcript{'s' if len(ids) != 1 else ''} with no participant turns, so not {what}: {shown};"
+            " name their speakers under [speakers] in qualcode.toml and run 'qualcode import --reparse'"
+        )
+
+
 def default_coder() -> str:
     import getpass
 

@@ -10,7 +10,9 @@ from typing import Annotated
 import typer
 
 from qualcode.cli._console import terminal
-from qualcode.cli._util import CoderOption, JsonOption, ProjectOption, complete_code_name, default_coder, open_project
+from qualcode.cli._util import (
+    CoderOption, JsonOption, ProjectOption, complete_code_name, default_coder, open_project, warn_unread,
+)
 
 
 def autocode_cli(
@@ -35,6 +37,7 @@ def autocode_cli(
         f"({report.words:,} words; {report.parsed} parsed, {report.cached} from the cache; "
         f"{report.replaced} earlier suggestions replaced)"
     )
+    warn_unread(opened, transcript, "suggested")
 
 
 def suggest_cli(

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli._console import terminal
-from qualcode.cli._util import JsonOption, ProjectOption, complete_code_name, new_app, open_project
+from qualcode.cli._util import JsonOption, ProjectOption, complete_code_name, new_app, open_project, warn_unread
 
 query_app = new_app(help="Cross-case queries: which themes come up where, for whom, and in whose words.")
 
@@ -162,6 +162,7 @@ def text_cli(
             return text_search(open_project(project), pattern, lemma, fuzzy, _where(where), context, raw, progress)
 
     _show_found(raw, search, as_json, csv, xlsx, _show_matches)
+    warn_unread(open_project(project))
 
 
 def _show_matches(table) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli._console import terminal
-from qualcode.cli._util import ProjectOption, complete_code_name, new_app, open_project
+from qualcode.cli._util import ProjectOption, complete_code_name, new_app, open_project, warn_unread
 from qualcode.cli.query import WhereOption
 
 report_app = new_app(help="Reports in HTML, Markdown or Word, each checked with 'qualcode check' before it is written.")
@@ -41,14 +41,17 @@ def quotes_cli(
 
     selection = Selection(max_per_school, min_words, max_words, trim, parse_where(where or []), coarsen)
     warnings: list[str] = []
-    path = render_report(open_project(project), "quotes", fmt, output, warnings=warnings, theme=theme, selection=selection)
-    _written([path], warnings)
+    opened = open_project(project)
+    path = render_report(opened, "quotes", fmt, output, warnings=warnings, theme=theme, selection=selection)
+    _written(opened, [path], warnings)
 
 
-def _written(paths: list[Path], warnings: list[str]) -> None:
-    """Small-cell warnings first (the same for every report), then the files written."""
+def _written(project, paths: list[Path], warnings: list[str]) -> None:
+    """Small-cell warnings first (the same for every report), and the transcripts nothing could be quoted
+    from, then the files written."""
     for warning in warnings:
         terminal.warn(warning)
+    warn_unread(project, what="quoted")
     for path in paths:
         terminal.info(f"wrote {path}")
 
@@ -66,9 +69,9 @@ def case_cli(
     from qualcode.reports import render_report
 
     warnings: list[str] = []
-    path = render_report(open_project(project), "case", fmt, output, warnings=warnings, locality=locality, plot=plot,
-                         coarsen=coarsen)
-    _written([path], warnings)
+    opened = open_project(project)
+    path = render_report(opened, "case", fmt, output, warnings=warnings, locality=locality, plot=plot, coarsen=coarsen)
+    _written(opened, [path], warnings)
 
 
 @report_app.command("cases")
@@ -83,5 +86,6 @@ def cases_cli(
     from qualcode.reports import render_case_reports
 
     warnings: list[str] = []
-    paths = render_case_reports(open_project(project), fmt, output, plot, coarsen=coarsen, warnings=warnings)
-    _written(paths, warnings)
+    opened = open_project(project)
+    paths = render_case_reports(opened, fmt, output, plot, coarsen=coarsen, warnings=warnings)
+    _written(opened, paths, warnings)
