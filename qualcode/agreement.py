@@ -30,14 +30,15 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from qualcode import reliability
 from qualcode.coding import lines_of
 from qualcode.errors import QualcodeError
 from qualcode.models import UNPLACED, Coding, Participant, School, SchoolDesignation, Transcript, partnership_members
 from qualcode.project import Project
-from qualcode.query import COUNTED_ORIGINS, Where, participant_turns, resolve_value, select_codes
+from qualcode.query import COUNTED_ORIGINS, participant_turns, select_codes
+from qualcode.query_where import Condition, Where, condition, resolved
 from qualcode.transcript import line_starts
 
 UNITS = ("turn", "sentence", "segment", "character")
@@ -148,24 +149,29 @@ def transcripts_where(project: Project, where: Where | None) -> set[str]:
         .join(Participant, Transcript.participant_id == Participant.id)
         .outerjoin(School, Participant.school_id == School.id)
     )
-    for name, typed in (where or {}).items():
-        value = resolve_value(project, name, typed)
-        query = query.where(_condition(name, value))
+    for name, wanted in resolved(project, where).items():
+        query = query.where(_condition(name, wanted))
     with project.engine.connect() as connection:
         found = set(connection.scalars(query))
     if not found:
-        raise QualcodeError("no transcript matches" + (" --where " + " ".join(f"{k}={v}" for k, v in where.items()) if where else ""))
+        raise QualcodeError("no transcript matches" + (" --where " + " ".join(f"{k}{condition(v)}" for k, v in where.items()) if where else ""))
     return found
 
 
-def _condition(name: str, value: str):
+def _condition(name: str, wanted: Condition):
+    """Any of the values, or none of them (a transcript with no value for the field is kept by "none of")."""
     columns = {"locality": Participant.locality_name, "phase": School.phase, "school_type": School.school_type,
                "ofsted": School.ofsted, "role": Participant.role, "informant_kind": Participant.informant_kind}
     if name in columns:
-        return columns[name] == value
-    if name == "designation":
-        return School.id.in_(select(SchoolDesignation.school_id).where(SchoolDesignation.designation == value))
-    return School.id.in_(select(partnership_members.c.school_id).where(partnership_members.c.partnership_id == value))
+        column, clause = columns[name], columns[name].in_(wanted.values)
+    elif name == "designation":
+        column = School.id
+        clause = School.id.in_(select(SchoolDesignation.school_id).where(SchoolDesignation.designation.in_(wanted.values)))
+    else:
+        column = School.id
+        clause = School.id.in_(select(partnership_members.c.school_id)
+                               .where(partnership_members.c.partnership_id.in_(wanted.values)))
+    return or_(column.is_(None), ~clause) if wanted.negate else clause
 
 
 def _clip(turns: list[Span], start: int, end: int) -> list[Span]:

@@ -6,7 +6,9 @@ coding with the metadata of the person who said it and of their school, to
 which `where` filters (values resolved through the project's vocabularies)
 and `by` groupings apply. Text that leaves the tool goes through
 `pseudonymiser(project)` (the identity key, `qualcode.anonymise`) unless
-the caller asks for it raw.
+the caller asks for it raw. The `where` filters are `qualcode.query_where`;
+co-occurrence and keyword search have modules of their own
+(`qualcode.query_cooccur`, `qualcode.query_text`).
 """
 
 from __future__ import annotations
@@ -27,38 +29,23 @@ from sqlalchemy.orm import selectinload
 from qualcode.attribution import render, speaker_for
 from qualcode.codebook import find_code
 from qualcode.coding import lines_of
-from qualcode.config import UnknownValue
 from qualcode.errors import QualcodeError
 from qualcode.models import UNPLACED, Coding, Participant, Partnership, School, SchoolDesignation, Transcript, Turn, partnership_members
 from qualcode.overview import code_paths
 from qualcode.project import Project
+from qualcode.query_where import LIST_FIELDS, Where, apply_where, check_field, resolved, sql_filter
 from qualcode.speakers import PARTICIPANT
 from qualcode.transcript import line_starts
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Metadata a query can group or filter by -> the vocabulary its values come from (None: ids in the data).
-FIELDS = {
-    "locality": "locality",
-    "phase": "phase",
-    "school_type": "school_type",
-    "ofsted": "ofsted",
-    "role": "role",
-    "informant_kind": "informant_kind",
-    "designation": "designation",
-    "partnership": None,
-}
-#: Fields a school may hold several values of: grouping by them gives one row per value.
-LIST_FIELDS = ("designation", "partnership")
 UNITS = ("segments", "words", "transcripts", "participants", "schools")
 #: Codings that count as coded: suggestions still waiting for a decision do not.
 COUNTED_ORIGINS = ("manual", "accepted", "auto")
 #: Codings a person has stood behind, the only ones quoted in reports.
 QUOTABLE_ORIGINS = ("manual", "accepted")
 MISSING = "n/a"
-
-Where = dict[str, str]
 
 
 # Choosing codes and filters
@@ -88,55 +75,6 @@ def _split(patterns: str | Iterable[str]) -> list[str]:
     return [part.strip() for item in items for part in item.split(",") if part.strip()]
 
 
-def parse_where(items: Iterable[str]) -> Where:
-    """``["locality=Eastern", "phase=primary"]`` -> a `where` mapping (values resolved later, against the project)."""
-    where: Where = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not value.strip():
-            raise QualcodeError(f"--where takes FIELD=VALUE, e.g. locality=Eastern; got '{item}'")
-        where[check_field(name.strip().replace("-", "_"))] = value.strip()
-    return where
-
-
-def check_field(name: str) -> str:
-    """A field name, or an error with the closest one."""
-    if name in FIELDS:
-        return name
-    match = process.extractOne(name, list(FIELDS), scorer=fuzz.WRatio, score_cutoff=60)
-    hint = f"; did you mean '{match[0]}'?" if match else ""
-    raise QualcodeError(f"'{name}' is not a field to query by{hint} (fields: {', '.join(FIELDS)})")
-
-
-def resolve_value(project: Project, field: str, value: str) -> str:
-    """The canonical value for what was typed (``RI`` -> ``Requires Improvement``); a typo gets a did-you-mean."""
-    vocabulary = FIELDS[check_field(field)]
-    try:
-        if vocabulary:
-            return project.settings.vocabularies.resolve(vocabulary, value)
-    except UnknownValue as exc:
-        raise QualcodeError(f"--where {field}: {exc}") from None
-    with project.session() as session:
-        known = list(session.scalars(select(Partnership.id)))
-    exact = {p.lower(): p for p in known}
-    if value.lower() in exact:
-        return exact[value.lower()]
-    match = process.extractOne(value, known, scorer=fuzz.WRatio, score_cutoff=60)
-    hint = f"; did you mean '{match[0]}'?" if match else ""
-    raise QualcodeError(f"--where partnership: no partnership '{value}'{hint}")
-
-
-def apply_where(project: Project, frame: pd.DataFrame, where: Where | None) -> pd.DataFrame:
-    """Rows whose metadata has each field's value (for list fields: among its values)."""
-    for field, value in (where or {}).items():
-        wanted = resolve_value(project, field, value)
-        if field in LIST_FIELDS:
-            frame = frame[frame[field].map(lambda values: wanted in values)]
-        else:
-            frame = frame[frame[field] == wanted]
-    return frame.reset_index(drop=True)
-
-
 # The base tables
 
 
@@ -147,7 +85,8 @@ def transcript_meta(project: Project) -> pd.DataFrame:
     query = (
         select(
             Transcript.id.label("transcript"), Participant.id.label("participant"), Participant.role,
-            Participant.informant_kind, Participant.locality_name.label("locality"), School.id.label("school"),
+            Participant.informant_kind, Participant.is_system_informant.label("informant"),
+            Participant.locality_name.label("locality"), School.id.label("school"),
             School.phase, School.school_type, School.ofsted,
         )
         .join(Participant, Transcript.participant_id == Participant.id)
@@ -247,7 +186,10 @@ def matrix(
 
     `unit` says what is counted: distinct coded segments, their words, or the
     transcripts, participants or schools with at least one. `percent` turns
-    counts into percentages of the row or column total.
+    counts into percentages of the row or column total; for transcripts,
+    participants and schools a column percentage is the share of the column's
+    schools (or people, or transcripts) that have the code, since one school
+    has many codes and its counts do not add up across them.
     """
     by = [check_field(f) for f in _split(by)]
     if unit not in UNITS:
@@ -267,7 +209,21 @@ def matrix(
     table.columns = [" / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in table.columns]
     table = table.sort_index(axis=1).astype(int)
     table.index.name = "code"
+    if percent == "column" and unit in _SMALL_CELL_UNITS:
+        return _percent(table, percent, _units_per_column(project, by, unit, where))
     return _percent(table, percent)
+
+
+def _units_per_column(project: Project, by: list[str], unit: str, where: Where | None) -> pd.Series:
+    """How many schools (participants, transcripts) with an interview each column's metadata values cover."""
+    frame = apply_where(project, transcript_meta(project), where)
+    for field in by:
+        if field in LIST_FIELDS:
+            frame = frame.explode(field)
+        frame[field] = frame[field].fillna(MISSING)
+    totals = frame.groupby(by)[unit[:-1]].nunique()
+    totals.index = [" / ".join(map(str, key)) if isinstance(key, tuple) else str(key) for key in totals.index]
+    return totals
 
 
 def _frame_counts(frame: pd.DataFrame, by: list[str], unit: str) -> pd.Series:
@@ -315,9 +271,10 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
     if not tallied:
         parameters["origins"] = list(origins)
     filters = []
-    for n, (field, value) in enumerate((where or {}).items()):
-        filters.append(f"{_SQL_FIELDS[field]} = :w{n}")
-        parameters[f"w{n}"] = resolve_value(project, field, value)
+    for n, (field, wanted) in enumerate(resolved(project, where).items()):
+        clause, values = sql_filter(_SQL_FIELDS[field], wanted, f"w{n}")
+        filters.append(clause)
+        parameters.update(values)
     fields = sorted(set(by))
     # MATERIALIZED (SQLite 3.35, PostgreSQL 12) reads the metadata of every transcript once
     # instead of looking it up for each code in each transcript.
@@ -388,95 +345,13 @@ def small_cell_warnings(table: pd.DataFrame, by: str | Iterable[str], unit: str,
             for code, row in table.iterrows() for column, value in row.items() if 0 < value < minimum]
 
 
-def _percent(table: pd.DataFrame, percent: str | None) -> pd.DataFrame:
+def _percent(table: pd.DataFrame, percent: str | None, column_totals: pd.Series | None = None) -> pd.DataFrame:
+    """Shares of the row or column total, or of `column_totals` (e.g. the schools in each column)."""
     if percent is None:
         return table
     axis = 1 if percent == "row" else 0
-    totals = table.sum(axis=axis).replace(0, 1)
-    return (table.div(totals, axis=1 - axis) * 100).round(1)
-
-
-# Co-occurrence
-
-
-WITHIN = ("segment", "turn", "transcript")
-
-_UNITS_SQL = {
-    "transcript": "SELECT DISTINCT c.code_id, c.transcript_id AS unit FROM codings c WHERE {filter}",
-    # A transcript's turns follow one another without overlapping (`transcript.parse_turns`), so
-    # those a coding overlaps start no earlier than the last turn starting at or before it: one
-    # index seek bounds the range scanned on ix_turns_transcript_start, instead of every earlier turn.
-    "turn": (
-        "SELECT DISTINCT c.code_id, t.id AS unit FROM codings c "
-        'JOIN turns t ON t.transcript_id = c.transcript_id AND c.start < t."end" AND t.start < c."end" '
-        "AND t.start >= COALESCE((SELECT MAX(t0.start) FROM turns t0 "
-        "WHERE t0.transcript_id = c.transcript_id AND t0.start <= c.start), 0) "
-        "WHERE {filter}"
-    ),
-    "segment": (
-        'SELECT c.code_id, c.id AS unit, c.transcript_id, c.start, c."end" '
-        "FROM codings c WHERE {filter}"
-    ),
-}
-_PAIRS_SQL = {
-    "shared": "a.unit = b.unit",
-    "segment": 'a.transcript_id = b.transcript_id AND a.start < b."end" + :near AND b.start < a."end" + :near',
-}
-
-
-def cooccur(
-    project: Project,
-    codes: str | Iterable[str] | None = None,
-    within: str = "segment",
-    near: int = 0,
-    origins: tuple[str, ...] = COUNTED_ORIGINS,
-) -> pd.DataFrame:
-    """Pairs of codes found together, with counts and Jaccard similarity, in one SQL query.
-
-    Within a turn or transcript, `count` is the turns (transcripts) coded with
-    both and `jaccard` is |A∩B| / |A∪B| over those units. Within a segment,
-    codings overlap (or lie within `near` characters); `count` is the
-    overlapping pairs and `jaccard` the share of the two codes' codings that
-    meet a coding of the other.
-    """
-    import pandas as pd
-
-    if within not in WITHIN:
-        raise QualcodeError(f"--within must be one of: {', '.join(WITHIN)}")
-    chosen = select_codes(project, codes)
-    statement = text(_cooccur_sql(within)).bindparams(
-        bindparam("codes", expanding=True), bindparam("origins", expanding=True)
-    )
-    parameters = {"codes": list(chosen) or [-1], "origins": list(origins), "near": near}
-    with project.engine.connect() as connection:
-        rows = connection.execute(statement, parameters).all()
-    frame = pd.DataFrame(rows, columns=["a", "b", "count", "met", "n_a", "n_b"])
-    frame.insert(0, "code_a", frame.pop("a").map(chosen))
-    frame.insert(1, "code_b", frame.pop("b").map(chosen))
-    if within == "segment":
-        frame["jaccard"] = frame["met"] / (frame["n_a"] + frame["n_b"])
-    else:
-        frame["jaccard"] = frame["count"] / (frame["n_a"] + frame["n_b"] - frame["count"])
-    frame["jaccard"] = frame["jaccard"].astype(float).round(3)
-    frame = frame.drop(columns="met").sort_values(["count", "code_a", "code_b"], ascending=[False, True, True])
-    return frame.reset_index(drop=True)
-
-
-def _cooccur_sql(within: str) -> str:
-    units = _UNITS_SQL[within].format(filter=f"c.code_id IN :codes AND c.origin IN :origins AND c.anchor <> '{UNPLACED}'")
-    joined = _PAIRS_SQL["segment" if within == "segment" else "shared"]
-    return f"""
-        WITH u AS ({units}),
-        n AS (SELECT code_id, COUNT(*) AS n FROM u GROUP BY code_id),
-        p AS (
-            SELECT a.code_id AS a, b.code_id AS b, COUNT(*) AS together,
-                   COUNT(DISTINCT a.unit) + COUNT(DISTINCT b.unit) AS met
-            FROM u a JOIN u b ON {joined} AND a.code_id < b.code_id
-            GROUP BY a.code_id, b.code_id
-        )
-        SELECT p.a, p.b, p.together, p.met, na.n, nb.n
-        FROM p JOIN n na ON na.code_id = p.a JOIN n nb ON nb.code_id = p.b
-    """
+    totals = table.sum(axis=axis) if column_totals is None else column_totals.reindex(table.columns)
+    return (table.div(totals.fillna(0).replace(0, 1), axis=1 - axis) * 100).round(1)
 
 
 # Retrieving passages
@@ -579,7 +454,7 @@ def _overlaps(spans: dict[str, list[tuple[int, int]]], transcript: str, start: i
     return any(s < end and start < e for s, e in spans.get(transcript, ()))
 
 
-def _flat(text: str) -> str:
+def one_line(text: str) -> str:
     """Context on one line: line breaks and runs of spaces become single spaces."""
     return re.sub(r"\s+", " ", text)
 
@@ -592,53 +467,12 @@ def _passage_row(row, texts: TextStore, context: int, clean: Callable[[str], str
         "transcript": row.transcript, "lines": texts.lines(row.transcript, row.start, row.end),
         "start": row.start, "end": row.end, "codes": row.codes, "locality": row.locality,
         "school": row.school, "participant": row.participant, "attribution": texts.attributions[row.transcript],
-        "before": clean(_flat(before)), "text": clean(body[row.start : row.end]), "after": clean(_flat(after)),
+        "before": clean(one_line(before)), "text": clean(body[row.start : row.end]), "after": clean(one_line(after)),
         "important": bool(row.important),
     }
 
 
-# Text search
-
-
-KWIC_COLUMNS = ["transcript", "line", "start", "end", "locality", "school", "participant", "attribution",
-                "left", "match", "right"]
-FUZZY_CUTOFF = 85
-
-
-def text_search(
-    project: Project,
-    pattern: str,
-    lemma: bool = False,
-    fuzzy: bool = False,
-    where: Where | None = None,
-    context: int = 40,
-    raw: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> pd.DataFrame:
-    """Keyword in context over what participants said (interviewer turns and notes excluded).
-
-    By words (``*`` matches the rest of a word), by lemma (``school`` finds
-    ``schools``, ``go`` finds ``went``; spaCy) or fuzzily (words within
-    `FUZZY_CUTOFF` rapidfuzz ratio of each pattern word, for misspellings).
-    """
-    import pandas as pd
-
-    if lemma and fuzzy:
-        raise QualcodeError("choose --lemma or --fuzzy, not both")
-    if not pattern.split():
-        raise QualcodeError("give a word or phrase to search for")
-    meta = apply_where(project, transcript_meta(project), where)
-    passages = _participant_passages(project, set(meta["transcript"]))
-    if lemma:
-        hits = _lemma_hits(project, pattern, sorted(passages), progress)
-    else:
-        regex = _fuzzy_regex(pattern, passages) if fuzzy else _word_regex(pattern)
-        hits = _regex_hits(regex, passages)
-    texts = TextStore.load(project, {transcript for transcript, _, _ in hits})
-    clean = (lambda s: s) if raw else pseudonymiser(project)
-    by_id = meta.set_index("transcript")
-    rows = [_kwic_row(hit, texts, by_id.loc[hit[0]], context, clean) for hit in sorted(hits)]
-    return pd.DataFrame(rows, columns=KWIC_COLUMNS)
+# Participant turns
 
 
 def participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int]]]:
@@ -654,70 +488,6 @@ def participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, l
             if transcript in transcript_ids:
                 turns[transcript].append((start, end))
     return turns
-
-
-def _participant_passages(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int, str]]]:
-    """transcript -> (start, end, text) of each participant turn."""
-    with project.engine.connect() as connection:
-        texts = dict(connection.execute(select(Transcript.id, Transcript.text).where(Transcript.id.in_(transcript_ids))).all())
-    return {
-        transcript: [(start, end, texts[transcript][start:end]) for start, end in spans]
-        for transcript, spans in participant_turns(project, transcript_ids).items()
-    }
-
-
-def _word_regex(pattern: str) -> re.Pattern:
-    words = [re.escape(word).replace(r"\*", r"\w*") for word in pattern.split()]
-    return re.compile(r"\b" + r"\s+".join(words) + r"\b", re.IGNORECASE)
-
-
-def _fuzzy_regex(pattern: str, passages: dict[str, list[tuple[int, int, str]]]) -> re.Pattern:
-    """Each pattern word becomes the alternation of corpus words within the cutoff of it."""
-    vocabulary = {w for spans in passages.values() for _, _, body in spans for w in re.findall(r"[\w']+", body.lower())}
-    parts = []
-    for word in pattern.lower().split():
-        near = [m for m, _, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None)]
-        parts.append("(?:" + "|".join(map(re.escape, sorted(near or [word], key=len, reverse=True))) + ")")
-    return re.compile(r"\b" + r"\s+".join(parts) + r"\b", re.IGNORECASE)
-
-
-def _regex_hits(regex: re.Pattern, passages: dict[str, list[tuple[int, int, str]]]) -> list[tuple[str, int, int]]:
-    return [
-        (transcript, start + m.start(), start + m.end())
-        for transcript, spans in passages.items()
-        for start, _, body in spans
-        for m in regex.finditer(body)
-    ]
-
-
-def _lemma_hits(project: Project, pattern: str, transcript_ids: list[str], progress) -> list[tuple[str, int, int]]:
-    """Token runs whose lemmas are the pattern's lemmas, from the parse cache autocoding shares."""
-    from qualcode.nlp import load_pipeline, parse_sources, read_sources
-
-    wanted = [token.lemma_.lower() for token in load_pipeline()(pattern)]
-    with project.session() as session:
-        sources = read_sources(session, transcript_ids) if transcript_ids else []
-    hits = []
-    for parsed in parse_sources(project, sources, progress):
-        for passage, doc in zip(parsed.source.passages, parsed.docs):
-            lemmas = [token.lemma_.lower() for token in doc]
-            for i in range(len(doc) - len(wanted) + 1):
-                if lemmas[i : i + len(wanted)] == wanted:
-                    span = doc[i : i + len(wanted)]
-                    hits.append((parsed.source.id, passage.start + span.start_char, passage.start + span.end_char))
-    return hits
-
-
-def _kwic_row(hit: tuple[str, int, int], texts: TextStore, meta, context: int, clean: Callable[[str], str]) -> dict:
-    transcript, start, end = hit
-    body = texts.texts[transcript]
-    return {
-        "transcript": transcript, "line": texts.lines(transcript, start, end).split("-")[0],
-        "start": start, "end": end, "locality": meta["locality"], "school": meta["school"],
-        "participant": meta["participant"], "attribution": texts.attributions[transcript],
-        "left": clean(_flat(body[max(0, start - context) : start])), "match": clean(body[start:end]),
-        "right": clean(_flat(body[end : end + context])),
-    }
 
 
 # Framework matrix

@@ -41,6 +41,19 @@ def test_a_clean_markdown_report_passes(study, tmp_path: Path):
     assert result.quotes == 3 and result.findings == []
 
 
+def test_an_ellipsis_where_a_quote_starts_or_ends_inside_a_sentence_is_a_faithful_cut(study, tmp_path: Path):
+    path = tmp_path / "cuts.md"
+    path.write_text(markdown([
+        ("... count the Year 7 numbers and compare with the school down the road.",
+         "Principal, secondary converter academy, Ofsted Outstanding"),
+        ("Since the local authority lost its advisers we buy in support ...",
+         "Headteacher, maintained primary school, Ofsted Good"),
+        ("… some areas have strong partnerships and others …", "NCTL interviewee"),
+    ]), encoding="utf-8")
+    result = check_report(study, path)
+    assert result.quotes == 3 and result.findings == []
+
+
 def test_every_kind_of_fault_in_markdown(study, tmp_path: Path):
     path = tmp_path / "faults.md"
     path.write_text(markdown([

@@ -23,6 +23,12 @@ def test_quotes_default_path_and_formats(run, coded, tmp_path):
     assert md.returncode == 0, md.stderr
     text = (tmp_path / "out" / "quotes-markets.md").read_text()
     assert text.count("\n> ") == 2 and "phase = secondary" in text
+    heads = run("report", "quotes", "-t", "markets", "-f", "md", "-o", str(tmp_path / "heads.md"),
+                "--where", "role=Headteacher,Principal", "--where", "phase!=primary", "--project", str(coded.root))
+    assert heads.returncode == 0, heads.stderr
+    text = (tmp_path / "heads.md").read_text()
+    assert "role = Headteacher or Principal; phase not primary" in text and "\nPrincipal, secondary" in text
+    assert "\nHeadteacher, maintained primary" not in text
 
 
 def test_the_generated_quote_bank_passes_qualcode_check(run, coded):
@@ -35,7 +41,9 @@ def test_case_and_cases(run, coded):
     case = run("report", "case", "Eastern", "-f", "md", "--project", str(coded.root))
     assert case.returncode == 0, case.stderr
     assert (coded.root / "reports" / "case-eastern.md").is_file()
-    cases = run("report", "cases", "--project", str(coded.root), "--no-plot")
+    coarse = run("report", "case", "Eastern", "-f", "md", "--coarsen", "--project", str(coded.root))
+    assert coarse.returncode == 0, coarse.stderr
+    cases = run("report", "cases", "--project", str(coded.root), "--no-plot", "--coarsen")
     assert cases.returncode == 0, cases.stderr
     assert {p.name for p in (coded.root / "reports").iterdir()} >= {"case-eastern.html", "cases.html"}
 

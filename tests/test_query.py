@@ -13,7 +13,10 @@ from sqlalchemy import select
 from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding, Transcript, Turn
 from qualcode.overview import code_paths
-from qualcode.query import COUNTED_ORIGINS, cooccur, export_table, find, framework, matrix, parse_where, records, text_search
+from qualcode.query import COUNTED_ORIGINS, export_table, find, framework, matrix, records
+from qualcode.query_cooccur import cooccur
+from qualcode.query_text import text_search
+from qualcode.query_where import parse_where
 from tests.coded_fixture import CODINGS, change_codings, counted_spans, make_coded_project, tallies, words
 from tests.conftest import FIXTURES
 
@@ -69,11 +72,46 @@ def test_where_resolves_values_through_the_vocabularies(coded):
         parse_where(["localty=Eastern"])
 
 
+def test_where_any_of_several_values_or_none_of_them(coded):
+    from qualcode.agreement import transcripts_where
+    from qualcode.query import transcript_meta
+    from qualcode.query_where import Condition, apply_where
+
+    def kept(*items: str) -> list[str]:
+        where = parse_where(items)
+        found = sorted(apply_where(coded, transcript_meta(coded), where)["transcript"])
+        assert sorted(transcripts_where(coded, where)) == found  # the same rule in SQL as in pandas
+        return found
+
+    assert parse_where(["role=Headteacher, Principal", "phase!=primary"]) == {
+        "role": Condition(("Headteacher", "Principal")), "phase": Condition(("primary",), negate=True)}
+    assert kept("role=headteacher,principal") == ["EAS-S02-HT", "EAS-S01-HT"][::-1]
+    assert kept("role!=Headteacher,Deputy head") == ["EAS-S02-HT", "NAT-I01"]
+    # "None of" keeps what has no value for the field: the informant has no school, so no phase.
+    assert kept("phase!=primary") == ["EAS-S02-HT", "NAT-I01"]
+    assert kept("partnership!=EAS-TSA1", "locality=Eastern,National") == kept("partnership!=eas-tsa1")
+    assert kept("ofsted=1,2", "role!=Principal") == ["EAS-S01-DH", "EAS-S01-HT"]
+    assert sorted(text_search(coded, "partnerships", where=parse_where(["locality!=Eastern"]))["transcript"]) == ["NAT-I01"]
+    with pytest.raises(QualcodeError, match="role is given twice; give its values once, comma-separated"):
+        parse_where(["role=Headteacher", "role=Principal"])
+    with pytest.raises(QualcodeError, match="FIELD!=VALUE"):
+        parse_where(["role!="])
+    with pytest.raises(QualcodeError, match="did you mean 'primary'"):
+        kept("phase=secondary,primry")
+
+
 def test_percentages(coded):
     row = matrix(coded, codes="networks", by="locality", percent="row")
     assert row.loc["networks"].tolist() == [50.0, 50.0]
     column = matrix(coded, codes="networks", by="locality", percent="column")
     assert column["Eastern"].tolist() == [33.3, 66.7]
+    # For schools a column share is of the column's schools: one school has many codes, so shares need not add to 100.
+    schools = matrix(coded, by="locality", unit="schools", percent="column")
+    counts = matrix(coded, by="locality", unit="schools")
+    assert (schools["Eastern"] == (counts["Eastern"] / 2 * 100).round(1)).all()  # Eastern has two schools
+    assert schools["Eastern"].max() == 100.0 and schools["Eastern"].sum() > 100
+    people = matrix(coded, by="phase", unit="participants", percent="column", where=parse_where(["phase!=secondary"]))
+    assert people.loc["networks/tsa", "primary"] == 100.0 * matrix(coded, by="phase", unit="participants").loc["networks/tsa", "primary"] / 2
 
 
 def test_suggestions_do_not_count(coded):
@@ -231,7 +269,8 @@ def test_cooccurrence_equals_brute_force(scratch, data, within_near):
 @settings(max_examples=60, deadline=None)
 @given(data=st.data(), by=st.sampled_from(["locality", "phase,ofsted", "role", "informant_kind"]),
        unit=st.sampled_from(["segments", "transcripts", "participants", "schools"]), rollup=st.booleans(),
-       where=st.sampled_from([None, {"locality": "Eastern"}, {"phase": "secondary"}]),
+       where=st.sampled_from([None, {"locality": "Eastern"}, {"phase": "secondary"}, parse_where(["phase!=secondary"]),
+                              parse_where(["role=Headteacher,Principal"])]),
        origins=st.sampled_from([COUNTED_ORIGINS, ("suggested",), tuple(ORIGINS)]))
 def test_counting_in_sql_agrees_with_counting_in_pandas(scratch, data, by, unit, rollup, where, origins):
     """The matrix's one SQL query (from the tallies, or from the codings for other origins or a

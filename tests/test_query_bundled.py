@@ -65,3 +65,29 @@ def test_a_quote_bank_and_a_case_study_pass_their_own_check(study):
         assert name not in text
     case = render_report(study, "case", "md", locality="Eastern", plot=False)
     assert "11 schools and 42 interviews in Eastern." in case.read_text()
+
+
+def test_case_studies_key_quotes_speak_for_their_schools(study):
+    """The selection rule (`qualcode.reports.keyquotes`): school staff's key quotes spread over at least half of
+    each locality's schools and every phase there; informants apart; nobody quoted more than twice."""
+    from collections import Counter
+
+    from qualcode.reports import case_localities
+    from qualcode.reports.case import Shares, case_context
+    from qualcode.reports.quotes import QuoteSource
+
+    shares, source = Shares.of(study), QuoteSource.load(study)
+    for locality in case_localities(study):
+        context = case_context(study, locality, plot=False, shares=shares, source=source)
+        staff = [q for theme in context.themes for q in theme.quotes]
+        informants = [q for theme in context.themes for q in theme.informants]
+        assert staff and all(not q.informant and q.school for q in staff)
+        assert all(q.informant and q.school is None for q in informants)
+        schools = {s.id for s in context.schools}
+        quoted = {q.school for q in staff}
+        assert quoted <= schools and len(quoted) >= len(schools) / 2, (locality, sorted(quoted))
+        assert {q.phase for q in staff} == {s.phase for s in context.schools}, locality
+        assert max(Counter(q.participant for q in staff + informants).values()) <= 2
+        for theme in context.themes:
+            assert len({q.participant for q in theme.quotes}) == len(theme.quotes)
+        assert any("more than 2 times in the case study" in step for step in context.method)

@@ -190,13 +190,41 @@ def test_case_study(coded, monkeypatch):
     for heading in ("## Context", "## Themes against the other localities", "## Over- and under-represented themes",
                     "## Key quotes", "## Memos"):
         assert heading in text
-    assert "| EAS-S01 | primary | maintained | Good | 23.0 | LLE | EAS-TSA1 | 2 |" in text
+    assert "| EAS-S01 | primary | maintained | Good | 23% | LLE | EAS-TSA1 | 2 |" in text
     assert "The head sees the alliance as the school's lifeline." in text
     assert "Competition is sharper among the secondaries." in text
     known = sources(coded)
     quotes = markdown_quotes(text)
-    assert len(quotes) == 6  # three per theme: markets from S02, S01, S02; networks all from S01
+    # One quote per participant and theme: markets from S02's and S01's heads, networks from S01's two staff.
+    assert [reference.split("`")[1].rsplit("-", 1)[0] for _, _, reference in quotes] == [
+        "Q-EAS-S02-HT", "Q-EAS-S01-HT", "Q-EAS-S01-DH", "Q-EAS-S01-HT"]
     assert all(attribution == known[reference.split(" · ")[1].split(",")[0]][1] for _, attribution, reference in quotes)
+    assert all(", line " in reference or ", lines " in reference for _, _, reference in quotes)
+    assert "## How the key quotes were chosen" in text and "at most" not in text.split("## How the key quotes")[0][-200:]
+
+
+def test_case_study_small_cells_are_warned_and_coarsened_as_in_quote_banks(coded, monkeypatch):
+    monkeypatch.setattr("qualcode.reports.case.KEY_QUOTE_WORDS", (1, 100))
+    case, bank = [], []
+    render_report(coded, "case", "md", locality="Eastern", plot=False, warnings=case)
+    render_report(coded, "quotes", "md", theme="markets", warnings=bank)
+    assert len(case) == 4  # every Eastern school is the only one of its kind there
+    assert {w for w in case if w.split(":")[0] in {b.split(":")[0] for b in bank}} <= set(bank)
+    coarse: list[str] = []
+    path = render_report(coded, "case", "md", coded.root / "coarse.md", locality="Eastern", plot=False, coarsen=True,
+                         warnings=coarse)
+    assert {attribution for _, attribution, _ in markdown_quotes(path.read_text())} == {"Headteacher", "Principal", "Deputy headteacher"}
+    assert all("attributed as '" in w for w in coarse) and len(coarse) == len(case)
+
+
+def test_quotes_cut_inside_a_sentence_are_marked():
+    from qualcode.reports.quotes import mark_cuts
+
+    assert mark_cuts("we buy in support.", "Since the advisers left, ") == "... we buy in support."
+    assert mark_cuts("We buy in support from", "It is hard. ") == "We buy in support from ..."
+    assert mark_cuts("We buy in support.", "") == "We buy in support."
+    assert mark_cuts("We buy (some) support?'", "Interviewee: ") == "We buy (some) support?'"
+    assert mark_cuts("One sentence. ...", "A") == "... One sentence. ..."
 
 
 def test_case_study_html_embeds_the_heatmap(coded):
@@ -307,9 +335,33 @@ def test_html_report_opens_in_headless_chromium(coded, tmp_path):
     assert console == []
     dom, console = open_in_chromium(path.as_uri(), "--dump-dom")
     assert console == []
-    for heading in ("Context", "Themes against the other localities", "Key quotes", "Memos"):
+    for heading in ("Context", "Themes against the other localities", "Key quotes from school staff",
+                    "Key quotes from system informants", "How the key quotes were chosen", "Memos"):
         assert f"<h2>{heading}</h2>" in dom
     assert "<svg" in dom, "the heatmap is embedded as inline SVG"
+
+
+#: Run in the page: the text of every id element (school, partnership, quote, transcript) that wraps onto two lines.
+WRAPPED_IDS = """<script>
+const wrapped = [...document.querySelectorAll('.id')].filter(element => {
+  const range = document.createRange(); range.selectNodeContents(element);
+  return new Set([...range.getClientRects()].map(rect => Math.round(rect.top))).size > 1;
+}).map(element => element.textContent);
+document.body.insertAdjacentHTML('beforeend', '<pre id="wrapped">' + JSON.stringify(wrapped) + '</pre>');
+</script>"""
+
+
+def test_ids_never_wrap_in_a_narrow_window(coded, tmp_path):
+    import json
+    import re
+
+    path = render_report(coded, "case", "html", locality="Eastern", plot=False)
+    probe = tmp_path / "probe.html"
+    probe.write_text(path.read_text().replace("</body>", WRAPPED_IDS + "</body>"), encoding="utf-8")
+    dom, console = open_in_chromium(probe.as_uri(), "--dump-dom", "--window-size=360,2400")
+    assert console == []
+    assert dom.count('class="id"') > 5
+    assert json.loads(re.findall(r'<pre id="wrapped">(.*?)</pre>', dom)[-1]) == []
 
 
 def test_cases_summary_in_word_has_both_plots(coded):

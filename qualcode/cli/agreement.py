@@ -27,7 +27,7 @@ def agreement_cli(
     """Inter-coder agreement per code and overall: percent agreement, Cohen's, Fleiss' and Brennan & Prediger's
     kappa, Krippendorff's alpha and unitizing alpha-u, with how much of the agreement is on text nobody coded."""
     from qualcode import agreement
-    from qualcode.query import parse_where
+    from qualcode.query_where import parse_where
 
     names, chosen = coders.split(","), parse_where(where or [])
     if disagreements:

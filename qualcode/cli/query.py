@@ -19,7 +19,7 @@ CodesOption = Annotated[
 ]
 WhereOption = Annotated[
     list[str] | None,
-    typer.Option("--where", "-w", help="Keep only FIELD=VALUE (locality, phase, school_type, ofsted, role, informant_kind, designation, partnership); repeatable."),
+    typer.Option("--where", "-w", help="Keep only FIELD=VALUE, FIELD=V1,V2 (any of) or FIELD!=V1,V2 (none of; keeps those without the field, e.g. informants for phase). Fields: locality, phase, school_type, ofsted, role, informant_kind, designation, partnership; repeatable, once per field."),
 ]
 CsvOption = Annotated[Path | None, typer.Option("--csv", help="Also write the table to this CSV file.", dir_okay=False)]
 XlsxOption = Annotated[Path | None, typer.Option("--xlsx", help="Also write the table to this Excel file.", dir_okay=False)]
@@ -50,7 +50,7 @@ def _show_found(raw: bool, search, as_json: bool, csv: Path | None, xlsx: Path |
 
 
 def _where(items: list[str] | None) -> dict[str, str]:
-    from qualcode.query import parse_where
+    from qualcode.query_where import parse_where
 
     return parse_where(items or [])
 
@@ -78,11 +78,13 @@ def matrix_cli(
     counts = matrix(opened, codes, by, unit, rollup, _where(where)) if percent else table
     for warning in small_cell_warnings(counts, by, unit, int(anonymise_settings(opened).get("min_cell_size", 2))):
         terminal.warn(warning)
+    what = f"{unit} ({percent} %)" if percent else unit
+    if percent == "column" and unit in ("transcripts", "participants", "schools"):
+        what = f"% of the {unit} in the column with the code"
     if plot is not None:
         from qualcode.reports.plots import write_matrix_plot
 
-        terminal.info(f"wrote {write_matrix_plot(table, plot)}")
-    what = f"{unit} ({percent} %)" if percent else unit
+        terminal.info(f"wrote {write_matrix_plot(table, plot, what, by)}")
     _show(table, f"{what} by {by}", as_json, csv, xlsx)
     warn_unplaced(opened)
 
@@ -99,7 +101,7 @@ def cooccur_cli(
     project: ProjectOption = None,
 ) -> None:
     """Which codes come up together: counts and Jaccard similarity for every pair."""
-    from qualcode.query import cooccur
+    from qualcode.query_cooccur import cooccur
 
     table = cooccur(open_project(project), codes, within, near)
     _show(table.head(top) if top else table, f"codes together within a {within}", as_json, csv, xlsx)
@@ -156,7 +158,7 @@ def text_cli(
     project: ProjectOption = None,
 ) -> None:
     """Keyword in context over what participants said."""
-    from qualcode.query import text_search
+    from qualcode.query_text import text_search
 
     def search():
         with terminal.progress("parsing") as progress:

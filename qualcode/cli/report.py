@@ -7,6 +7,7 @@ import typer
 
 from qualcode.cli._console import terminal
 from qualcode.cli._util import ProjectOption, complete_code_name, new_app, open_project, warn_unplaced, warn_unread
+from qualcode.cli.query import WhereOption
 
 report_app = new_app(help="Reports in HTML, Markdown or Word, each checked with 'qualcode check' before it is written.")
 
@@ -17,34 +18,43 @@ OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Output file or folder (default: the project's reports/).")
 ]
 PlotOption = Annotated[bool, typer.Option("--plot/--no-plot", help="Embed the code × locality heatmap.")]
+CoarsenOption = Annotated[bool, typer.Option("--coarsen", help="Attribute quotes whose full line would single out a school or person in their locality by role only ('Headteacher', 'System informant interviewee').")]
 
 
 @report_app.command("quotes")
 def quotes_cli(
     theme: Annotated[str, typer.Option("--theme", "-t", help="Theme code; its children's quotes are included.", autocompletion=complete_code_name)],
-    where: Annotated[list[str] | None, typer.Option("--where", "-w", help="Keep only FIELD=VALUE; repeatable.")] = None,
+    where: WhereOption = None,
     fmt: FormatOption = None,
     output: OutputOption = None,
     max_per_school: Annotated[int | None, typer.Option("--max-per-school", help="At most N quotes per school (or informant) for each code.")] = None,
     min_words: Annotated[int | None, typer.Option("--min-words", help="Leave out quotes shorter than this.")] = None,
     max_words: Annotated[int | None, typer.Option("--max-words", help="Leave out (or with --trim, shorten) quotes longer than this.")] = None,
     trim: Annotated[bool, typer.Option("--trim", help="Shorten long quotes at a sentence end, marked '...'.")] = False,
-    coarsen: Annotated[bool, typer.Option("--coarsen", help="Attribute quotes whose full line would single out a school or person in their locality by role only ('Headteacher', 'System informant interviewee').")] = False,
+    coarsen: CoarsenOption = False,
     project: ProjectOption = None,
 ) -> None:
     """A quote bank: every accepted or manual coding of a theme, by code and locality, pseudonymised and attributed."""
-    from qualcode.query import parse_where
+    from qualcode.query_where import parse_where
     from qualcode.reports import render_report
     from qualcode.reports.quotes import Selection
 
     selection = Selection(max_per_school, min_words, max_words, trim, parse_where(where or []), coarsen)
     warnings: list[str] = []
-    path = render_report(open_project(project), "quotes", fmt, output, warnings=warnings, theme=theme, selection=selection)
+    opened = open_project(project)
+    path = render_report(opened, "quotes", fmt, output, warnings=warnings, theme=theme, selection=selection)
+    _written(opened, [path], warnings)
+
+
+def _written(project, paths: list[Path], warnings: list[str]) -> None:
+    """Small-cell warnings first (the same for every report), and the transcripts nothing could be quoted
+    from, then the files written."""
     for warning in warnings:
         terminal.warn(warning)
-    warn_unread(open_project(project), what="quoted")
-    warn_unplaced(open_project(project), "quoted")
-    terminal.info(f"wrote {path}")
+    warn_unread(project, what="quoted")
+    warn_unplaced(project, "counted or quoted")
+    for path in paths:
+        terminal.info(f"wrote {path}")
 
 
 @report_app.command("case")
@@ -53,12 +63,16 @@ def case_cli(
     fmt: FormatOption = None,
     output: OutputOption = None,
     plot: PlotOption = True,
+    coarsen: CoarsenOption = False,
     project: ProjectOption = None,
 ) -> None:
     """A locality case study: context, themes against the other localities, key quotes, memos."""
     from qualcode.reports import render_report
 
-    terminal.info(f"wrote {render_report(open_project(project), 'case', fmt, output, locality=locality, plot=plot)}")
+    warnings: list[str] = []
+    opened = open_project(project)
+    path = render_report(opened, "case", fmt, output, warnings=warnings, locality=locality, plot=plot, coarsen=coarsen)
+    _written(opened, [path], warnings)
 
 
 @report_app.command("cases")
@@ -66,12 +80,13 @@ def cases_cli(
     fmt: FormatOption = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Output folder (default: the project's reports/).", file_okay=False)] = None,
     plot: PlotOption = True,
+    coarsen: CoarsenOption = False,
     project: ProjectOption = None,
 ) -> None:
     """Every locality's case study and the cross-locality summary linking them."""
     from qualcode.reports import render_case_reports
 
-    for path in render_case_reports(open_project(project), fmt, output, plot):
-        terminal.info(f"wrote {path}")
-    warn_unread(open_project(project), what="quoted")
-    warn_unplaced(open_project(project), "counted or quoted")
+    warnings: list[str] = []
+    opened = open_project(project)
+    paths = render_case_reports(opened, fmt, output, plot, coarsen=coarsen, warnings=warnings)
+    _written(opened, paths, warnings)

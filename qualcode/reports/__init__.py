@@ -32,7 +32,8 @@ def render_report(
     """Write one report and return its path.
 
     `options` go to the kind's context builder: for ``quotes`` `theme` and a
-    `selection`; for ``case`` `locality`; all take `plot`, and ``quotes`` and
+    `selection` (its `coarsen` for small cells); for ``case`` `locality` and
+    `coarsen`; all take `plot`, and ``quotes`` and
     ``case`` a `source` (`qualcode.reports.quotes.QuoteSource`) to share. `output` may be a
     file or a folder (default: the project's `reports/`); the format comes
     from `fmt`, else from the output's suffix, else HTML. `corpus` is a
@@ -79,7 +80,7 @@ def _context(project: Project, kind: str, fmt: str, options: dict):
 
     if kind == "case":
         context = case.case_context(project, options["locality"], options.get("plot", True), options.get("shares"),
-                                    options.get("source"))
+                                    options.get("source"), options.get("coarsen", False))
         return context, context.locality.lower()
     return case.cases_context(project, fmt, options.get("plot", True), options.get("shares")), None
 
@@ -143,10 +144,11 @@ def _check_written_report(project: Project, path: Path, corpus=None) -> list[str
 
 
 def render_case_reports(
-    project: Project, fmt: str | None = None, output: Path | None = None, plot: bool = True, corpus=None, source=None
+    project: Project, fmt: str | None = None, output: Path | None = None, plot: bool = True, corpus=None, source=None,
+    coarsen: bool = False, warnings: list[str] | None = None,
 ) -> list[Path]:
     """Every locality's case study and the cross-locality summary, sharing one matrix, one checker
-    corpus and one `QuoteSource`."""
+    corpus and one `QuoteSource`; `coarsen` and `warnings` as for `render_report`."""
     from qualcode.check import Corpus
     from qualcode.reports.case import Shares
     from qualcode.reports.quotes import QuoteSource
@@ -157,7 +159,8 @@ def render_case_reports(
     corpus = corpus or Corpus(project)
     source = source or QuoteSource.load(project)
     written = [
-        render_report(project, "case", fmt, output, corpus=corpus, locality=name, plot=plot, shares=shares, source=source)
+        render_report(project, "case", fmt, output, corpus=corpus, warnings=warnings, locality=name, plot=plot,
+                      shares=shares, source=source, coarsen=coarsen)
         for name in case_localities(project)
     ]
     written.append(render_report(project, "cases", fmt, output, corpus=corpus, plot=plot, shares=shares))
@@ -192,6 +195,6 @@ def render_demo_reports(project: Project, output: Path, progress: Callable[[int,
             progress(done, len(themes))
     table = matrix(project, by="locality", rollup=True)
     written += [export_table(table, output / "matrix-locality.csv"), export_table(table, output / "matrix-locality.xlsx"),
-                write_matrix_plot(table, output / "matrix-locality.png"),
+                write_matrix_plot(table, output / "matrix-locality.png", "coded passages (count)", "locality"),
                 export_table(framework(project, by="school"), output / "framework-schools.xlsx")]
     return written

@@ -36,13 +36,13 @@ from qualcode.reports.contexts import (
     ThemeQuotes,
     ThemeShare,
 )
-from qualcode.reports.quotes import QuoteSource, Selection, anchor, build_quotes, select_key_quotes
+from qualcode.reports.keyquotes import choose_key_quotes, rule
+from qualcode.reports.quotes import QuoteSource, Selection, anchor, build_quotes, small_cell_quotes
 
 if TYPE_CHECKING:
     from qualcode.reports.plots import Chart
 
-#: Key quotes per theme in a case study, and their length bounds.
-KEY_QUOTES = 3
+#: Key quotes' length bounds, in words.
 KEY_QUOTE_WORDS = (20, 120)
 #: Themes listed as over- or under-represented, and the fewest passages a theme needs to be listed.
 EXTREMES = 5
@@ -51,21 +51,23 @@ MIN_PASSAGES = 3
 
 @dataclass
 class Shares:
-    """Coded passages per code (children rolled in, two levels deep) and locality, and per-locality totals."""
+    """Coded passages per code (children rolled in, two levels deep) and locality (or phase...), and the
+    coded passages of each locality, the one denominator of every share: a passage counts once in it
+    however many codes it carries, so a theme's share is the same in the table and in the charts."""
 
     counts: dict[str, dict[str, int]]
     totals: dict[str, int]
     codes: list[str]
 
     @classmethod
-    def of(cls, project: Project) -> Shares:
+    def of(cls, project: Project, by: str = "locality") -> Shares:
         frame = coded_segments(project, None, rollup=True)
         frame = frame[frame["code"].str.count("/") <= 1]
-        counts = frame.groupby(["locality", "code"])["segment"].nunique()
-        totals = frame.drop_duplicates("segment").groupby("locality").size()
+        counts = frame.groupby([by, "code"])["segment"].nunique()
+        totals = frame.drop_duplicates("segment").groupby(by).size()
         nested: dict[str, dict[str, int]] = {}
-        for (locality, code), count in counts.items():
-            nested.setdefault(locality, {})[code] = int(count)
+        for (group, code), count in counts.items():
+            nested.setdefault(group, {})[code] = int(count)
         return cls(nested, {k: int(v) for k, v in totals.items()}, sorted(frame["code"].unique()))
 
     def share(self, localities: list[str], code: str) -> float:
@@ -77,7 +79,7 @@ class Shares:
         columns = sorted(self.totals)
         rows = [MatrixRow(code, code.count("/"), [round(self.share([name], code), 1) for name in columns]) for code in self.codes]
         caption = "Share of each locality's coded passages (%) per theme; a passage may carry several codes."
-        return MatrixTable(caption, columns, rows, highlight)
+        return MatrixTable(caption, columns, rows, highlight, "% of coded passages in the locality", "locality")
 
     def extremes(self, locality: str) -> tuple[list[ThemeShare], list[ThemeShare]]:
         others = [name for name in self.totals if name != locality]
@@ -87,7 +89,11 @@ class Shares:
                 continue
             here, elsewhere = self.share([locality], code), self.share(others, code)
             if elsewhere:
-                ranked.append(ThemeShare(code, round(here, 1), round(elsewhere, 1), round(here / elsewhere, 2)))
+                ranked.append(ThemeShare(
+                    code, round(here, 1), round(elsewhere, 1), round(here / elsewhere, 2),
+                    self.counts[locality][code], self.totals[locality],
+                    sum(self.counts.get(name, {}).get(code, 0) for name in others), sum(self.totals[name] for name in others),
+                ))
         ranked.sort(key=lambda s: s.ratio)
         over = [s for s in reversed(ranked) if s.ratio > 1][:EXTREMES]
         under = [s for s in ranked if s.ratio < 1][:EXTREMES]
@@ -107,9 +113,11 @@ def check_locality(project: Project, locality: str) -> str:
 
 
 def case_context(
-    project: Project, locality: str, plot: bool = True, shares: Shares | None = None, source: QuoteSource | None = None
+    project: Project, locality: str, plot: bool = True, shares: Shares | None = None, source: QuoteSource | None = None,
+    coarsen: bool = False,
 ) -> CaseContext:
-    """Everything the case study of `locality` shows (`shares` and `source` may be shared by several)."""
+    """Everything the case study of `locality` shows (`shares` and `source` may be shared by several); with
+    `coarsen`, key quotes that are small cells get the coarser attribution, as in a quote bank."""
     name = check_locality(project, locality)
     shares = shares or Shares.of(project)
     over, under = shares.extremes(name)
@@ -127,6 +135,7 @@ def case_context(
         partnerships = _partnerships(session, name)
         memos = _memos(project, session, name, [s.id for s in schools])
     staff = [p for p in participants if not p.is_system_informant]
+    themes, warnings = _key_quotes(project, name, source, coarsen)
     informants = [p for p in participants if p.is_system_informant]
     return CaseContext(
         title=f"{name}: a locality case study", locality=name, generated=dt.date.today().isoformat(),
@@ -136,7 +145,7 @@ def case_context(
         staff=_counts(p.role for p in staff for _ in range(interviews[p.id])),
         informants=_counts(p.informant_kind for p in informants for _ in range(interviews[p.id])),
         interviews=sum(interviews.values()), matrix=table, over=over, under=under,
-        themes=_key_quotes(project, name, source), memos=memos, plot=_plot(table) if plot else None,
+        themes=themes, method=rule(*KEY_QUOTE_WORDS), memos=memos, plot=_plot(table) if plot else None, warnings=warnings,
     )
 
 
@@ -171,25 +180,27 @@ def _counts(values) -> list[Count]:
     return [Count(label, count) for label, count in sorted(Counter(values).items(), key=lambda item: (-item[1], item[0]))]
 
 
-def _key_quotes(project: Project, locality: str, source: QuoteSource | None = None) -> list[ThemeQuotes]:
-    """For each top-level theme, a few quotes from the locality: important first, one per school first."""
+def _key_quotes(project: Project, locality: str, source: QuoteSource | None = None,
+                coarsen: bool = False) -> tuple[list[ThemeQuotes], list[str]]:
+    """For each top-level theme, school staff's and system informants' key quotes (`keyquotes.rule`), and the
+    small-cell warnings on them, the same as a quote bank's (`quotes.small_cell_quotes`)."""
     from qualcode.query import select_codes
 
     selection = Selection(min_words=KEY_QUOTE_WORDS[0], max_words=KEY_QUOTE_WORDS[1], trim=True, where={"locality": locality})
     themes = [path for path in select_codes(project, None).values() if "/" not in path]
 
-    def theme_of(quote: Quote) -> str:
-        return quote.code.split("/")[0]
-
     def choose(quotes: list[Quote]) -> list[Quote]:
-        return [q for theme in themes for q in select_key_quotes([q for q in quotes if theme_of(q) == theme], KEY_QUOTES)]
+        chosen = choose_key_quotes(quotes, themes)
+        return [q for theme in themes for group in chosen[theme] for q in group]
 
-    quotes = build_quotes(project, None, selection, choose, source)
-    return [
-        ThemeQuotes(theme, anchor("theme-" + theme), theme.replace("-", " ").capitalize(), [q for q in quotes if theme_of(q) == theme])
-        for theme in themes
-        if any(theme_of(q) == theme for q in quotes)
-    ]
+    quotes, warnings = small_cell_quotes(project, build_quotes(project, None, selection, choose, source), coarsen)
+    grouped = []
+    for theme in themes:
+        mine = [q for q in quotes if q.code.split("/")[0] == theme]
+        if mine:
+            grouped.append(ThemeQuotes(theme, anchor("theme-" + theme), theme.replace("-", " ").capitalize(),
+                                       [q for q in mine if not q.informant], [q for q in mine if q.informant]))
+    return grouped, warnings
 
 
 def cases_context(project: Project, fmt: str = "html", plot: bool = True, shares: Shares | None = None) -> CasesContext:
@@ -209,17 +220,18 @@ def cases_context(project: Project, fmt: str = "html", plot: bool = True, shares
 
 
 def _phase_plot(project: Project) -> Chart | None:
-    """Top-level themes' share of each phase's coded passages, as grouped bars."""
-    from qualcode.query import matrix
+    """Top-level themes' share of each phase's coded passages, as grouped bars: the same shares (and
+    denominator) as the locality table's, by phase."""
     from qualcode.reports.plots import bars_chart
 
-    table = matrix(project, by="phase", rollup=True, percent="column")
-    themes = [code for code in table.index if "/" not in code]
-    phases = [phase for phase in table.columns if phase != "n/a"]
+    shares = Shares.of(project, "phase")
+    themes = [code for code in shares.codes if "/" not in code]
+    phases = sorted(shares.totals)
     if not themes or not phases:
         return None
-    series = {phase: [float(table.loc[theme, phase]) for theme in themes] for phase in phases}
-    return bars_chart(themes, series, "% of coded passages", "Bars of each theme's share of coded passages by school phase")
+    series = {f"{phase} (N = {shares.totals[phase]})": [shares.share([phase], theme) for theme in themes] for phase in phases}
+    return bars_chart(themes, series, "% of coded passages in the phase",
+                      "Bars of each theme's share of coded passages by school phase; N is the phase's coded passages")
 
 
 def _plot(table: MatrixTable) -> Chart:

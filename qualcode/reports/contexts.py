@@ -25,10 +25,11 @@ class Quote:
     """One quotation, ready to print: pseudonymised words, attribution line, and where they come from."""
 
     id: str = doc("Stable quote id, Q-<transcript>-<nnnn>: the nth coded passage of that transcript, in text order.")
-    text: str = doc("The words, pseudonymised; '...' marks sentences left out by trimming.")
+    text: str = doc("The words, pseudonymised; '...' where the quote starts or ends inside a sentence, or sentences were "
+                    "left out by trimming.")
     attribution: str = doc("The attribution line rendered from the speaker's metadata in the project's format.")
     transcript: str = doc("Transcript id the quote comes from.")
-    lines: str = doc("Line range in the transcript, as 'qualcode show' numbers it.")
+    lines: str = doc("Line range in the transcript, as 'qualcode show' numbers it ('382' for one line, '382-385' for several).")
     start: int = doc("Character offset where the quoted passage starts in the transcript.")
     end: int = doc("Character offset where it ends.")
     code: str = doc("Code path the passage is coded with.")
@@ -36,6 +37,13 @@ class Quote:
     school: str | None = doc("School id of the speaker (None for a system informant).")
     important: bool = doc("Flagged important by a coder; such quotes come first.")
     words: int = doc("Number of words quoted.")
+    participant: str = doc("Participant id (a pseudonym) of the speaker.")
+    informant: bool = doc("The speaker is a system informant (RSC, Ofsted, LA...), not school staff.")
+    role: str | None = doc("The speaker's role; for a system informant, the kind of informant.")
+    phase: str | None = doc("Phase of the speaker's school (None for a system informant).")
+    ofsted: str | None = doc("Ofsted grade of the speaker's school, if known.")
+    origin: str = doc("How the passage was coded: 'manual', or 'accepted' (a suggestion a coder accepted).")
+    whole: bool = doc("The quote starts and ends at sentence boundaries (no '...' at either end).")
 
 
 @dataclass
@@ -114,6 +122,8 @@ class MatrixTable:
     columns: list[str] = doc("Column headings (localities).")
     rows: list[MatrixRow] = doc("One row per code.")
     highlight: str | None = doc("Column to emphasise (the report's own locality).")
+    unit: str = doc("What the numbers are, as the chart's colour bar says: e.g. '% of coded passages'.")
+    axis: str = doc("What the columns are, e.g. 'locality'.")
 
 
 @dataclass
@@ -131,6 +141,10 @@ class ThemeShare:
     here: float = doc("Share of this locality's coded passages, per cent.")
     elsewhere: float = doc("Share of the other localities' coded passages, per cent.")
     ratio: float = doc("here / elsewhere: above 1 over-represented, below 1 under-represented.")
+    passages: int = doc("Coded passages of the theme in this locality.")
+    total: int = doc("All coded passages in this locality (the share's denominator).")
+    passages_elsewhere: int = doc("Coded passages of the theme in the other localities.")
+    total_elsewhere: int = doc("All coded passages in the other localities.")
 
 
 @dataclass
@@ -140,7 +154,8 @@ class ThemeQuotes:
     code: str = doc("Code path of the theme.")
     anchor: str = doc("HTML id for the theme's heading.")
     title: str = doc("Theme title.")
-    quotes: list[Quote] = doc("The key quotes: important first, at most one per school where possible.")
+    quotes: list[Quote] = doc("School staff's key quotes, chosen by the rule in the case study's `method`.")
+    informants: list[Quote] = doc("System informants' key quotes on the theme, shown apart from the school staff's.")
 
 
 @dataclass
@@ -172,8 +187,11 @@ class CaseContext:
     over: list[ThemeShare] = doc("Themes most over-represented here, strongest first.")
     under: list[ThemeShare] = doc("Themes most under-represented here, weakest first.")
     themes: list[ThemeQuotes] = doc("Key quotes per top-level theme.")
+    method: list[str] = doc("How the key quotes were chosen, one step of the rule each.")
     memos: list[MemoRow] = doc("Memos on the locality or its schools, oldest first.")
     plot: Chart | None = doc("The code × locality heatmap (a `plots.Chart`: `.svg()` for HTML, `.png()` for Word), or None.")
+    warnings: list[str] = doc("Small-cell warnings: key quotes whose attribution points to a single school or person in "
+                              "its locality (and, with --coarsen, the coarser line they were given).", default_factory=list)
 
 
 @dataclass

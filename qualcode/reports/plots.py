@@ -31,7 +31,7 @@ class Chart:
 
 
 def heatmap_chart(table: MatrixTable) -> Chart:
-    return Chart(lambda fmt: heatmap(table, fmt), "Heatmap of the share of coded passages per theme and locality")
+    return Chart(lambda fmt: heatmap(table, fmt), f"Heatmap of {table.unit} per theme and {table.axis}")
 
 
 def bars_chart(groups: list[str], series: dict[str, list[float]], ylabel: str, alt: str) -> Chart:
@@ -51,29 +51,55 @@ def _pyplot():
 
 def _save(figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
+    # "tight": the saved image grows to hold every label, so a long code path or colour-bar label is never cut off.
+    figure.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None, bbox_inches="tight")
     _pyplot().close(figure)
     return buffer.getvalue()
 
 
 def heatmap(table: MatrixTable, fmt: str = "png") -> bytes:
-    """Codes × localities, shaded by share (the numbers are in the table beside it); the report's own locality in bold."""
+    return _save(heatmap_figure(table), fmt)
+
+
+def heatmap_figure(table: MatrixTable):
+    """Codes × columns, shaded by `table.unit` (the numbers are in the table beside it), full code paths as
+    row labels, the report's own column in bold.
+
+    Each level of the codebook is a panel of its own with its own colour scale:
+    a theme's rolled-up count holds its children's, and on one scale it would
+    leave them all pale.
+    """
     plt = _pyplot()
-    values = [row.values for row in reversed(table.rows)]
-    figure, axes = plt.subplots(figsize=(1.6 + 1.1 * len(table.columns), 1.2 + 0.28 * len(table.rows)), dpi=110)
-    mesh = axes.pcolormesh(values, cmap="Blues", edgecolors="white", linewidth=0.5)
-    axes.set_xticks([x + 0.5 for x in range(len(table.columns))], table.columns, rotation=30, ha="right")
-    labels = ["  " * row.depth + row.code.rsplit("/", 1)[-1] for row in reversed(table.rows)]
-    axes.set_yticks([y + 0.5 for y in range(len(table.rows))], labels, fontsize=8)
-    for label in axes.get_xticklabels():
-        label.set_fontweight("bold" if label.get_text() == table.highlight else "normal")
-    scale = figure.colorbar(mesh, ax=axes, label="% of coded passages")
-    scale.solids.set_rasterized(False)  # vector, like the cells: no embedded bitmap
+    levels = sorted({row.depth for row in table.rows})
+    panels = [[row for row in table.rows if row.depth == level] for level in levels] or [[]]
+    label_width = max((len(row.code) for row in table.rows), default=10)
+    figure, grid = plt.subplots(
+        len(panels), 1, squeeze=False, dpi=110, height_ratios=[max(len(rows), 1) for rows in panels],
+        figsize=(1.8 + 0.07 * label_width + 1.1 * len(table.columns), 1.4 + 0.28 * len(table.rows) + 0.6 * len(panels)),
+    )
+    for n, (axes, rows) in enumerate(zip(grid[:, 0], panels)):
+        mesh = axes.pcolormesh([row.values for row in reversed(rows)] or [[0] * len(table.columns)], cmap="Blues",
+                               edgecolors="white", linewidth=0.5)
+        axes.set_yticks([y + 0.5 for y in range(len(rows))], [row.code for row in reversed(rows)], fontsize=8)
+        last = n == len(panels) - 1
+        axes.set_xticks([x + 0.5 for x in range(len(table.columns))], table.columns if last else [],
+                        rotation=30, ha="right")
+        for label in axes.get_xticklabels():
+            label.set_fontweight("bold" if label.get_text() == table.highlight else "normal")
+        if len(panels) > 1:
+            axes.set_title("Themes" if levels[n] == 0 else f"Codes at level {levels[n] + 1}", fontsize=9, loc="left")
+        scale = figure.colorbar(mesh, ax=axes, label=table.unit)
+        scale.solids.set_rasterized(False)  # vector, like the cells: no embedded bitmap
+    grid[-1, 0].set_xlabel(table.axis.capitalize())
     figure.tight_layout()
-    return _save(figure, fmt)
+    return figure
 
 
 def bars(groups: list[str], series: dict[str, list[float]], ylabel: str, fmt: str = "png") -> bytes:
+    return _save(bars_figure(groups, series, ylabel), fmt)
+
+
+def bars_figure(groups: list[str], series: dict[str, list[float]], ylabel: str):
     """Grouped bars: one group per entry of `groups` (e.g. themes), one bar per series (e.g. phase)."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(1.5 + 1.3 * len(groups), 3.6), dpi=110)
@@ -84,12 +110,14 @@ def bars(groups: list[str], series: dict[str, list[float]], ylabel: str, fmt: st
     axes.set_ylabel(ylabel)
     axes.legend(fontsize=8, frameon=False)
     figure.tight_layout()
-    return _save(figure, fmt)
+    return figure
 
 
-def write_matrix_plot(table, path):
-    """A `query.matrix` DataFrame drawn as a heatmap, PNG or SVG by the file's suffix."""
-    rows = [MatrixRow(str(code), 0, [float(v) for v in values]) for code, values in zip(table.index, table.values.tolist())]
+def write_matrix_plot(table, path, unit: str, axis: str):
+    """A `query.matrix` DataFrame drawn as a heatmap, PNG or SVG by the file's suffix; `unit` says what its
+    numbers are (counts or percentages), for the colour bar, and `axis` what its columns are."""
+    rows = [MatrixRow(str(code), str(code).count("/"), [float(v) for v in values])
+            for code, values in zip(table.index, table.values.tolist())]
     fmt = "svg" if path.suffix.lower() == ".svg" else "png"
-    path.write_bytes(heatmap(MatrixTable("", [str(c) for c in table.columns], rows, None), fmt))
+    path.write_bytes(heatmap(MatrixTable("", [str(c) for c in table.columns], rows, None, unit, axis), fmt))
     return path

@@ -25,14 +25,16 @@ from qualcode.query import (
     COUNTED_ORIGINS,
     QUOTABLE_ORIGINS,
     TextStore,
-    Where,
     coded_segments,
     participant_turns,
     pseudonymiser,
 )
+from qualcode.query_where import Where, describe
 from qualcode.reports.contexts import LocalityQuotes, Quote, QuoteGroup, QuotesContext
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+#: A sentence (or a speaker's label) ends here: '.', '!', '?' or '...', maybe inside closing quotes or brackets.
+_SENTENCE_CLOSE = re.compile(r"[.!?:…][\"')\]’”]*$")
 TRIM_MARK = "..."
 
 
@@ -50,7 +52,7 @@ class Selection:
     coarsen: bool = False
 
     def phrases(self) -> list[str]:
-        phrases = [f"{field} = {value}" for field, value in (self.where or {}).items()]
+        phrases = describe(self.where)
         if self.min_words:
             phrases.append(f"at least {self.min_words} words")
         if self.max_words:
@@ -117,18 +119,22 @@ def build_quotes(
     clean = pseudonymiser(project)
     quotes = []
     for row in segments.sort_values(["important", "transcript", "start"], ascending=[False, True, True]).itertuples():
-        span = _clip(turns.get(row.transcript, []), row.start, row.end)
-        if span is None:
+        turn = _turn(turns.get(row.transcript, []), row.start, row.end)
+        if turn is None:
             continue
-        words = " ".join(texts.texts[row.transcript][span[0] : span[1]].split())
-        quote = _fit(words, selection)
+        span = max(row.start, turn[0]), min(row.end, turn[1])
+        source_text = texts.texts[row.transcript]
+        quote = _fit(" ".join(source_text[span[0] : span[1]].split()), selection)
         if quote is None:
             continue
+        quote = mark_cuts(quote, source_text[turn[0] : span[0]])
         quotes.append(Quote(
             id=ids[(row.transcript, row.start, row.end)], text=quote, attribution=texts.attributions[row.transcript],
             transcript=row.transcript, lines=texts.lines(row.transcript, *span), start=span[0], end=span[1],
-            code=row.code, locality=row.locality, school=row.school if isinstance(row.school, str) else None,
-            important=bool(row.important), words=len(quote.split()),
+            code=row.code, locality=row.locality, school=_text(row.school), important=bool(row.important),
+            words=len(quote.replace(TRIM_MARK, "").split()), participant=row.participant, informant=bool(row.informant),
+            role=_text(row.role) or _text(row.informant_kind), phase=_text(row.phase), ofsted=_text(row.ofsted),
+            origin=row.origin, whole=TRIM_MARK not in quote,
         ))
     chosen = _balanced(_unique(quotes), selection.max_per_school)
     return [replace(quote, text=clean(quote.text)) for quote in (choose(chosen) if choose else chosen)]
@@ -143,15 +149,28 @@ def _fit(words: str, selection: Selection) -> str | None:
     return words
 
 
-def _clip(turns: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
-    """The part of the span inside the first participant turn it touches (None if it touches none)."""
+def _turn(turns: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+    """The first participant turn the span touches (None if it touches none); the quote is the part inside it."""
     index = max(bisect_right([s for s, _ in turns], start) - 1, 0)
     for turn_start, turn_end in turns[index:]:
         if turn_start < end and start < turn_end:
-            return max(start, turn_start), min(end, turn_end)
+            return turn_start, turn_end
         if turn_start >= end:
             break
     return None
+
+
+def mark_cuts(quote: str, before: str) -> str:
+    """'...' before a quote that starts inside a sentence and after one that stops inside one, so a reader
+    knows the speaker said more there (`before` is the speaker's turn up to the quote)."""
+    opens = not before.strip() or _SENTENCE_CLOSE.search(before.rstrip())
+    closes = quote.endswith(TRIM_MARK) or _SENTENCE_CLOSE.search(quote)
+    return ("" if opens else TRIM_MARK + " ") + quote + ("" if closes else " " + TRIM_MARK)
+
+
+def _text(value) -> str | None:
+    """A metadata value, or None where pandas has NaN (no school, no grade)."""
+    return value if isinstance(value, str) else None
 
 
 def _quote_ids(project: Project, transcript_ids: set[str]) -> dict[tuple[str, int, int], str]:
@@ -280,14 +299,3 @@ def _group(path: str, title: str, definition: str | None, quotes: list[Quote]) -
 def anchor(text: str) -> str:
     """An HTML id from a code path or name: ``markets/competition`` -> ``markets-competition``."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def select_key_quotes(quotes: list[Quote], limit: int) -> list[Quote]:
-    """Up to `limit` quotes, one per school first (important ones ahead), then more from any school."""
-    first, rest, seen = [], [], set()
-    for quote in quotes:
-        key = quote.school or quote.transcript
-        (rest if key in seen else first).append(quote)
-        seen.add(key)
-    return (first + rest)[:limit]
-

@@ -44,7 +44,8 @@ def _quotes(document, context: QuotesContext) -> None:
 def _quote(document, quote: Quote) -> None:
     document.add_paragraph(quote.text, style="Quote")
     document.add_paragraph(quote.attribution)
-    reference = document.add_paragraph(f"{quote.id} · {quote.transcript}, lines {quote.lines}" + (" · important" if quote.important else ""))
+    lines = "lines" if "-" in quote.lines else "line"
+    reference = document.add_paragraph(f"{quote.id} · {quote.transcript}, {lines} {quote.lines}" + (" · important" if quote.important else ""))
     for run in reference.runs:
         run.font.size = _points(8)
 
@@ -52,8 +53,8 @@ def _quote(document, quote: Quote) -> None:
 def _case(document, context: CaseContext) -> None:
     document.add_heading("Context", level=1)
     document.add_paragraph(f"{len(context.schools)} schools and {context.interviews} interviews in {context.locality}.")
-    _table(document, ["School", "Phase", "Type", "Ofsted", "FSM %", "Designations", "Partnerships", "Interviews"], [
-        [s.id, s.phase, s.school_type, s.ofsted or "", "" if s.fsm is None else f"{s.fsm:g}", ", ".join(s.designations),
+    _table(document, ["School", "Phase", "Type", "Ofsted", "FSM", "Designations", "Partnerships", "Interviews"], [
+        [s.id, s.phase, s.school_type, s.ofsted or "", "" if s.fsm is None else f"{s.fsm:g}%", ", ".join(s.designations),
          ", ".join(s.partnerships), str(s.interviews)] for s in context.schools
     ])
     for heading, counts in [("By phase", context.phases), ("By type", context.school_types), ("By Ofsted grade", context.grades),
@@ -67,13 +68,22 @@ def _case(document, context: CaseContext) -> None:
     document.add_heading("Over- and under-represented themes", level=1)
     for heading, shares in [(f"More often coded in {context.locality}", context.over), (f"Less often coded in {context.locality}", context.under)]:
         document.add_heading(heading, level=2)
-        _table(document, ["Theme", f"{context.locality} %", "Elsewhere %", "Ratio"],
-               [[s.code, f"{s.here:.1f}", f"{s.elsewhere:.1f}", f"{s.ratio:.2f}"] for s in shares])
-    document.add_heading("Key quotes", level=1)
+        _table(document, ["Theme", f"{context.locality}: % (passages of all)", "Elsewhere: % (passages of all)", "Ratio"],
+               [[s.code, f"{s.here:.1f} ({s.passages} of {s.total})",
+                 f"{s.elsewhere:.1f} ({s.passages_elsewhere} of {s.total_elsewhere})", f"{s.ratio:.2f}"] for s in shares])
+    document.add_heading("Key quotes from school staff", level=1)
     for theme in context.themes:
         document.add_heading(theme.title, level=2)
         for quote in theme.quotes:
             _quote(document, quote)
+    document.add_heading("Key quotes from system informants", level=1)
+    for theme in (theme for theme in context.themes if theme.informants):
+        document.add_heading(theme.title, level=2)
+        for quote in theme.informants:
+            _quote(document, quote)
+    document.add_heading("How the key quotes were chosen", level=1)
+    for step in context.method:
+        document.add_paragraph(step, style="List Number")
     document.add_heading("Memos", level=1)
     for memo in context.memos:
         document.add_heading(f"On {memo.target}, {memo.author}, {memo.date}", level=3)
