@@ -31,6 +31,11 @@ SAFE_ID = re.compile(r"[A-Za-z0-9._-]+")
 ID_LENGTHS = {"transcript": 60, "participant": 40, "school": 40}
 
 
+def safe_id(name: str) -> str:
+    """`name` made into an id qualcode accepts: each run of other characters becomes one '-'."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")
+
+
 @dataclass
 class Located:
     """Where a record came from, so every message can point at the line to fix."""
@@ -190,7 +195,7 @@ class Validator:
         if not SAFE_ID.fullmatch(value):
             bad = ", ".join("a space" if c == " " else f"'{c}'" for c in dict.fromkeys(value) if not SAFE_ID.fullmatch(c))
             self.fail(where, name, f"the {kind} id '{value}' holds {bad}: use only letters, digits, '-', '_' and '.'"
-                      f" (e.g. '{re.sub(r'[^A-Za-z0-9._-]+', '-', value).strip('-')}')")
+                      f" (e.g. '{safe_id(value)}')")
         elif len(value) > limit:
             self.fail(where, name, f"the {kind} id '{value}' is {len(value)} characters: shorten it to at most {limit}")
 

@@ -174,9 +174,10 @@ def test_nvivo_utf16_positions_crlf_capital_sources_bom_and_upper_case_guids(tmp
     path = qdpx(tmp_path / "nvivo.qdpx", nvivo_qde(raw), {f"Sources/{guid('S1').upper()}.txt": source}, bom=True)
     result = import_qdpx(project, path, "me")
     assert result.convention.startswith("UTF-16 code units") and "CRLF counted as 2" in result.convention
+    assert "participant case 'Head 9' is imported as id 'Head-9'" in " ".join(result.notes)
     assert coded_words(project) == expected_words("Head-interview", "Ann")
     with project.session() as session:
-        person = session.get(Participant, "Head 9")
+        person = session.get(Participant, "Head-9")  # the case's name made into an id, and said so
         assert (person.role, person.school_id, person.locality_name) == ("Headteacher", "EAS-S09", "Eastern")
         assert session.get(School, "EAS-S09").phase == "primary"
         networks = session.scalar(select(Code).where(Code.name == "networks"))
@@ -196,7 +197,7 @@ def test_a_source_entry_in_the_defaults_corrects_the_file(tmp_path: Path, projec
                                        encoding="utf-8")
     import_qdpx(project, path, "me", tmp_path / "fix.yaml")
     with project.session() as session:
-        assert (session.get(Participant, "Head 9").role, session.get(Participant, "Head 9").locality_name) == (
+        assert (session.get(Participant, "Head-9").role, session.get(Participant, "Head-9").locality_name) == (
             "Headteacher", "Eastern")
 
 

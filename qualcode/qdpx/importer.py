@@ -26,7 +26,7 @@ from qualcode import corpus, reimport, turns
 from qualcode.codebook import ensure_code
 from qualcode.codebook_exchange import build_specs
 from qualcode.errors import ImportFailed, Problem
-from qualcode.metadata import PARTNERSHIP_FIELDS, TRANSCRIPT_FIELDS, Located, Validator
+from qualcode.metadata import PARTNERSHIP_FIELDS, TRANSCRIPT_FIELDS, Located, Validator, safe_id
 from qualcode.models import Code, Coding, Memo, utcnow
 from qualcode.overview import code_paths
 from qualcode.project import Project
@@ -124,7 +124,7 @@ def _transcript_ids(qdpx: QdpxProject, notes: list[str]) -> dict[str, str]:
         name = source.name
         if name.lower().endswith(SOURCE_SUFFIXES):
             name = name.rsplit(".", 1)[0]
-        base = re.sub(r"\s+", "-", name.strip())[:56] or "source"
+        base = safe_id(name)[:56] or "source"
         seen[base] += 1
         ids[source.guid] = base if seen[base] == 1 else f"{base}-{seen[base]}"
         if seen[base] > 1:
@@ -156,6 +156,14 @@ def case_kind(case: CaseIn) -> str | None:
     return None
 
 
+def _case_id(name: str, kind: str, result: QdpxImport) -> str:
+    """A school or participant case's name as a qualcode id, saying so when it had to change."""
+    made = safe_id(name)
+    if made != name and f"'{name}'" not in " ".join(result.notes):
+        result.notes.append(f"{kind} case '{name}' is imported as id '{made}' (ids hold only letters, digits, '-', '_' and '.')")
+    return made
+
+
 def _metadata(qdpx, ids, defaults, validator, result):
     """Each source's metadata from its variables, its cases and the defaults; the partnerships; what did not map."""
     metas = {s.guid: {"id": ids[s.guid]} for s in qdpx.sources}
@@ -184,8 +192,10 @@ def _metadata(qdpx, ids, defaults, validator, result):
         apply(meta, source.values)
         for case in sorted(by_source[source.guid], key=lambda c: CASE_TYPES.index(kinds[c.guid] or "participant")):
             kind = kinds[case.guid]
-            if kind in ("participant", "school", "locality"):
+            if kind == "locality":
                 meta.setdefault(kind, case.name)
+            elif kind in ("participant", "school"):
+                meta.setdefault(kind, _case_id(case.name, kind, result))
             if kind != "partnership":
                 apply(meta, case.values)
         # A source's own entry in the defaults corrects the file; the fields for every source only fill gaps.
