@@ -257,10 +257,14 @@ def _footprint(change: Change) -> dict[str, set[str]]:
 
 
 def _depends(later: dict[str, set[str]], earlier: dict[str, set[str]]) -> bool:
-    """Whether undoing `earlier` would undercut `later`: same rows, rows it made, or rows it removed."""
+    """Whether undoing `earlier` would undercut `later`: same rows, rows it made, or rows it removed.
+
+    `later` needs what `earlier` created when it deleted a row of `earlier`'s
+    autocode run (recorded as the run, not row by row) or a row pointing at one.
+    """
     return bool(
         later["written"] & earlier["written"]
-        or later["refs"] & earlier["created"]
+        or (later["refs"] | later["needs"]) & earlier["created"]
         or later["deleted"] & earlier["needs"]
     )
 
