@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/qualcode demo --project demo-project --reports reports
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 docs: $(STAMP)
 	$(BIN)/python -m qualcode.cli.reference > docs/cli.md
