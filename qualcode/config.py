@@ -7,6 +7,7 @@ an old project keeps working when a new setting is added.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -194,3 +195,10 @@ def _settings_problem(path: Path, text: str, table: str | None, key: str, messag
         if line_number:
             break
     return Problem(path, line_number, f"{table}.{key}" if table else key, message)
+
+
+def default_coder() -> str:
+    """Who a change is by when no one is named: $QUALCODE_CODER, else the login name."""
+    import getpass
+
+    return os.environ.get("QUALCODE_CODER") or getpass.getuser()

@@ -18,8 +18,9 @@ from rapidfuzz import process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode import anchoring, reimport, snapshots, turns
+from qualcode import anchoring, history, reimport, snapshots, turns
 from qualcode.captions import CAPTION_SUFFIXES, parse_caption_file
+from qualcode.config import default_coder
 from qualcode.errors import ImportFailed, Problem
 from qualcode.metadata import (
     SCHOOL_FIELDS,
@@ -33,7 +34,7 @@ from qualcode.metadata import (
     combine,
     read_keyed_file,
 )
-from qualcode.models import Locality, Participant, Partnership, School, SchoolDesignation, Transcript
+from qualcode.models import Locality, Participant, Partnership, School, SchoolDesignation, Transcript, partnership_members
 from qualcode.project import Project
 from qualcode.sheets import SHEET_FILES, ParticipantSheets
 from qualcode.speakers import Reading
@@ -112,8 +113,12 @@ def import_paths(
     progress: Progress | None = None,
     strict: bool = False,
     update: bool = False,
+    coder: str | None = None,
 ) -> ImportReport:
     """Validate and import transcript files and folders; raise `ImportFailed` listing every problem.
+
+    What the import writes is one change by `coder` (default: `config.default_coder`),
+    which `qualcode undo` takes back exactly.
 
     With `strict`, what would only be a warning about speakers (no participant
     turns, label-like lines read as speech, a guessed interviewer) is a problem too.
@@ -145,8 +150,16 @@ def import_paths(
             report.snapshot = snapshots.take(project, "import")
         report.notes = [f"{i.parsed.path}: {note}" for i in interviews for note in i.parsed.notes]
         report.notes += sheets.unmatched([p.resolve() for p in paths if p.is_dir()])
-        _write(session, schools, partnerships, interviews, report)
+        with history.recorded(session, coder or default_coder(), "import", "import") as change:
+            _write(session, schools, partnerships, interviews, report)
+            change.description = _describe(report, paths)
     return report
+
+
+def _describe(report: ImportReport, paths: list[Path]) -> str:
+    """How `qualcode history` names an import: what it read and what it did."""
+    read = ", ".join(p.name for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    return f"import {read}: {len(report.added)} new, {len(report.updated)} changed transcripts"
 
 
 def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path], list[Path], list[Skipped]]:
@@ -411,15 +424,7 @@ def _write(
     for record in schools.values():
         _store_school(session, record)
     session.flush()
-    for record in partnerships.values():
-        _store_partnership(session, record)
-    for record in schools.values():
-        school = session.get(School, record.id)
-        for pid in record.partnerships:
-            partnership = session.get(Partnership, pid)
-            if school not in partnership.members:
-                partnership.members.append(school)
-    session.flush()
+    history.bulk_replaced(session, partnership_members, None, [], lambda: _store_partnerships(session, partnerships, schools))
     ids = [i.record.transcript_id for i in interviews]
     stored = {t.id: t for t in session.scalars(select(Transcript).where(Transcript.id.in_(ids)))}
     added: dict[str, Participant] = {}
@@ -444,6 +449,21 @@ def _store_school(session: Session, record: SchoolRecord) -> None:
     have = {d.designation for d in school.designations}
     school.designations += [SchoolDesignation(designation=d) for d in sorted(wanted - have)]
     session.add(school)
+
+
+def _store_partnerships(
+    session: Session, partnerships: dict[str, PartnershipRecord], schools: dict[str, SchoolRecord]
+) -> None:
+    """The partnerships and their members (written through a relationship, so recorded as a bulk change)."""
+    for record in partnerships.values():
+        _store_partnership(session, record)
+    for record in schools.values():
+        school = session.get(School, record.id)
+        for pid in record.partnerships:
+            partnership = session.get(Partnership, pid)
+            if school not in partnership.members:
+                partnership.members.append(school)
+    session.flush()
 
 
 def _store_partnership(session: Session, record: PartnershipRecord) -> None:

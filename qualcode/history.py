@@ -13,19 +13,27 @@ keeps its footprint: the rows it wrote (and the unique names it took or freed),
 the rows it created and deleted, the rows its new values point at and the rows
 its undo would point at again. Undo refuses, naming the change, when a later
 change by someone else depends on it; and it refuses when a row is no longer as
-the change left it (an import or another program changed it), rather than guess.
+the change left it (another program changed it), rather than guess.
 
 Autocode's suggestions carry their run's change id (`Coding.run_id`), so a run
 is undone by deleting its suggestions by run, not from a list of every row.
+
+Rows written in bulk, which the mapper events do not see (a transcript's turns,
+tens of thousands at an import; partnership memberships, written through a
+relationship), are recorded by `bulk_replaced`: the rows before, and a digest of
+the rows after that undo checks before it puts the old ones back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import hashlib
+import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Table, UniqueConstraint, and_, delete, event, insert, select, update
+from sqlalchemy import Table, UniqueConstraint, and_, delete, event, insert, select, true, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapper, Session, attributes, object_session
 
 from qualcode.errors import QualcodeError
@@ -125,8 +133,17 @@ class _Recording:
             "after": {name: _encode(new[name]) for name in changed},
         })
         self.footprint["written"] |= _names(table, old) | _names(table, new)
+        if table.name == "transcripts" and "text" in changed:  # a new text: codings made on it depend on it
+            self.footprint["created"].add(_row_name(table, new))
         self.footprint["refs"] |= _pointers(table, new, changed)
         self.footprint["needs"] |= _pointers(table, old, changed)
+
+    def replaced(self, table: Table, column: str | None, values: list, old: list[dict], after: str) -> None:
+        self.ops.append({"op": "replace", "table": table.name, "column": column, "values": values,
+                         "rows": [{k: _encode(v) for k, v in row.items()} for row in old], "after": after})
+        self.footprint["written"] |= {f"{table.name}.{column}:{v}" for v in values} if column else {table.name}
+        for row in old:
+            self.footprint["needs"] |= _pointers(table, row)
 
     def deleted(self, table: Table, row: dict) -> None:
         self.ops.append({"op": "reinsert", "table": table.name, "row": {k: _encode(v) for k, v in row.items()}})
@@ -183,6 +200,36 @@ def _before_delete(mapper: Mapper, connection, obj: Base) -> None:
     if recording := _recording(obj):
         table = mapper.local_table
         recording.deleted(table, _stored_row(connection, table, _key(table, _old_key(mapper, obj))))
+
+
+def _bulk_where(table: Table, column: str | None, values: list):
+    return table.c[column].in_(values) if column else true()
+
+
+def _bulk_rows(session: Session, table: Table, column: str | None, values: list) -> list[dict]:
+    query = select(table).where(_bulk_where(table, column, values)).order_by(*table.primary_key.columns)
+    return [dict(row) for row in session.execute(query).mappings()]
+
+
+def _digest(rows: list[dict]) -> str:
+    encoded = [{k: _encode(v) for k, v in row.items()} for row in rows]
+    return hashlib.sha256(json.dumps(encoded, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def bulk_replaced(session: Session, table: Table, column: str | None, values: list, write: Callable[[], None]) -> None:
+    """Run `write`, which replaces the rows of `table` whose `column` is one of `values` (every row, if no
+    `column`) in ways the mapper events do not see, and record what it replaced if a change is being recorded."""
+    recording = session.info.get(_ACTIVE)
+    if recording is None:
+        write()
+        return
+    session.flush()
+    old = _bulk_rows(session, table, column, values)
+    write()
+    session.flush()
+    new = _bulk_rows(session, table, column, values)
+    if new != old:
+        recording.replaced(table, column, values, old, _digest(new))
 
 
 @contextmanager
@@ -242,6 +289,8 @@ def undo(session: Session, coder: str) -> Change:
             session.execute(delete(table).where(table.c.run_id == op["run"]))
         elif op["op"] == "reinsert":
             session.execute(insert(table).values({k: _decode(v) for k, v in op["row"].items()}))
+        elif op["op"] == "replace":
+            _put_back(session, table, op, change)
         else:
             values = {k: _decode(v) for k, v in op["values"].items()}
             session.execute(update(table).where(_match(table, op["key"])).values(values))
@@ -250,6 +299,18 @@ def undo(session: Session, coder: str) -> Change:
     session.expire_all()  # the ORM's view of the rows changed underneath it
     session.refresh(change)
     return change
+
+
+def _put_back(session: Session, table: Table, op: dict, change: Change) -> None:
+    """Undo a bulk replacement: the rows written then give way to the rows they replaced, with their ids."""
+    session.execute(delete(table).where(_bulk_where(table, op["column"], op["values"])))
+    if op["rows"]:
+        try:
+            with session.begin_nested():
+                session.execute(insert(table), [{k: _decode(v) for k, v in row.items()} for row in op["rows"]])
+        except IntegrityError:
+            raise QualcodeError(f"cannot undo {describe(change)}: the {table.name} rows it replaced cannot be put back"
+                                " (their ids were taken since); nothing was undone") from None
 
 
 def _footprint(change: Change) -> dict[str, set[str]]:
@@ -289,8 +350,11 @@ def _refuse_if_depended_on(session: Session, change: Change) -> None:
 def _refuse_if_changed_since(session: Session, change: Change) -> None:
     """Every row the change wrote must still be as it left it, or undoing it would not restore what was."""
     expected: dict[tuple, dict | None] = {}
+    tables = Base.metadata.tables
     for op in change.inverse["ops"]:
-        if op["op"] == "remove_run":
+        if op["op"] == "replace":
+            _refuse_if_replaced_since(session, tables[op["table"]], op, change)
+        if op["op"] in ("remove_run", "replace"):
             continue
         key = (op["table"], tuple(sorted((op.get("key") or _key(Base.metadata.tables[op["table"]], op["row"])).items())))
         if op["op"] == "remove":
@@ -299,7 +363,6 @@ def _refuse_if_changed_since(session: Session, change: Change) -> None:
             expected[key] = None
         else:
             expected.setdefault(key, {}).update(op["after"])
-    tables = Base.metadata.tables
     for (name, key), values in expected.items():
         row = _stored_row(session.connection(), tables[name], dict(key))
         gone = row is None and values is not None
@@ -307,8 +370,17 @@ def _refuse_if_changed_since(session: Session, change: Change) -> None:
             where = ", ".join(f"{k} {v}" for k, v in key)
             raise QualcodeError(
                 f"cannot undo {describe(change)}: the {name} row with {where} is no longer as that change left it;"
-                " something not recorded as a change (an import, '--reparse' or another program) changed it since"
+                " something not recorded as a change (another program) changed it since"
             )
+
+
+def _refuse_if_replaced_since(session: Session, table: Table, op: dict, change: Change) -> None:
+    if _digest(_bulk_rows(session, table, op["column"], op["values"])) != op["after"]:
+        what = f"the {table.name} of {', '.join(map(str, op['values'][:3]))}" if op["column"] else f"the {table.name}"
+        raise QualcodeError(
+            f"cannot undo {describe(change)}: {what} are no longer as that change left them;"
+            " something not recorded as a change (another program) changed them since"
+        )
 
 
 def _match(table: Table, key: dict):

@@ -18,6 +18,8 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from qualcode import history
+from qualcode.config import default_coder
 from qualcode.errors import Problem, QualcodeError
 from qualcode.models import Coding, Participant, Transcript, Turn
 from qualcode.speakers import PARTICIPANT, Reading, SpeakerRules, read_speakers
@@ -123,13 +125,17 @@ def turn_rows(transcript_id: str, reading: Reading) -> list[dict]:
 
 
 def store(session: Session, readings: dict[str, Reading]) -> None:
-    """Replace the turns of these transcripts in two statements (tens of thousands of rows)."""
+    """Replace the turns of these transcripts in two statements (tens of thousands of rows), recorded for undo."""
     if not readings:
         return
-    session.execute(delete(Turn).where(Turn.transcript_id.in_(list(readings))))
-    rows = [row for transcript_id, reading in readings.items() for row in turn_rows(transcript_id, reading)]
-    if rows:
-        session.execute(insert(Turn), rows)
+
+    def replace() -> None:
+        session.execute(delete(Turn).where(Turn.transcript_id.in_(list(readings))))
+        rows = [row for transcript_id, reading in readings.items() for row in turn_rows(transcript_id, reading)]
+        if rows:
+            session.execute(insert(Turn), rows)
+
+    history.bulk_replaced(session, Turn.__table__, "transcript_id", list(readings), replace)
     for transcript_id in readings:
         if (transcript := session.get(Transcript, transcript_id)) is not None:
             session.expire(transcript, ["turns"])
@@ -151,14 +157,20 @@ class Reparsed:
             or self.codings_in_participant_turns[0] != self.codings_in_participant_turns[1]
 
 
-def reparse(project, transcript_ids: Iterable[str] | None = None, dry_run: bool = False) -> list[Reparsed]:
+def reparse(
+    project, transcript_ids: Iterable[str] | None = None, dry_run: bool = False, coder: str | None = None
+) -> list[Reparsed]:
     """Re-read the speakers of stored transcripts (all if `transcript_ids` is empty) with the current settings.
 
     Texts and codings are untouched: a coding's characters stay where they
-    were; only which turn holds them, and whose turn it is, may change.
+    were; only which turn holds them, and whose turn it is, may change. The
+    new turns are one change by `coder`, which `qualcode undo` takes back.
     """
+    wanted = list(transcript_ids or [])
+    what = f"{len(wanted)} transcript{'s' if len(wanted) != 1 else ''}" if wanted else "every transcript"
     with project.session(commit=not dry_run) as session:
-        return _reparse(session, project.settings, transcript_ids)
+        with history.recorded(session, coder or default_coder(), "reparse", f"import --reparse: {what}"):
+            return _reparse(session, project.settings, wanted)
 
 
 def _reparse(session: Session, settings, transcript_ids: Iterable[str] | None) -> list[Reparsed]:

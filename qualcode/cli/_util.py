@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from qualcode.cli._console import terminal
+from qualcode.config import default_coder  # noqa: F401 (the commands take it from here)
 from qualcode.errors import CouldNotRun, QualcodeError
 
 if TYPE_CHECKING:
@@ -127,12 +127,6 @@ def warn_unplaced(project: Project, what: str = "counted") -> None:
             f"{count} unplaced coding{'s' if count != 1 else ''} not {what}: {'their' if count != 1 else 'its'} words were"
             " not found when a transcript was re-imported; 'qualcode codings --unplaced' lists them to code again"
         )
-
-
-def default_coder() -> str:
-    import getpass
-
-    return os.environ.get("QUALCODE_CODER") or getpass.getuser()
 
 
 CoderOption = Annotated[

@@ -42,7 +42,7 @@ def import_cli(
         import_qdpx_files(paths, defaults, coder or default_coder(), dry_run, as_json, project)
         return
     if reparse:
-        _reparse(paths or [], dry_run, as_json, project)
+        _reparse(paths or [], dry_run, as_json, coder or default_coder(), project)
         return
     if not paths:
         raise terminal.abort("name the transcript files or folders to import (or --reparse)", 2)
@@ -51,7 +51,7 @@ def import_cli(
     with terminal.progress("reading transcripts") as progress:
         report = import_paths(
             open_project(project), [Path(p) for p in paths], dry_run=dry_run, progress=progress, strict=strict,
-            update=update,
+            update=update, coder=coder or default_coder(),
         )
     if as_json:
         terminal.json(report.as_json())
@@ -108,10 +108,10 @@ def print_speakers(summaries) -> None:
         terminal.table("speakers read (label, turns)", ["transcript", "interviewer", "participant", "notes", ""], rows)
 
 
-def _reparse(ids: list[str], dry_run: bool, as_json: bool, project) -> None:
+def _reparse(ids: list[str], dry_run: bool, as_json: bool, coder: str, project) -> None:
     from qualcode.turns import reparse
 
-    results = reparse(open_project(project), ids, dry_run=dry_run)
+    results = reparse(open_project(project), ids, dry_run=dry_run, coder=coder)
     if as_json:
         terminal.json([
             {**r.summary.as_json(), "turns_before": r.turns_before, "participant_turns_before": r.participant_turns_before,

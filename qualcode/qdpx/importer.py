@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from qualcode import corpus, reimport, turns
+from qualcode import corpus, history, reimport, turns
 from qualcode.codebook import ensure_code
 from qualcode.codebook_exchange import build_specs
 from qualcode.errors import ImportFailed, Problem
@@ -93,11 +93,12 @@ def import_qdpx(project: Project, path: Path, coder: str, defaults: Path | None 
                                                   "fields for every source, or under 'sources:' by source name"))
             raise ImportFailed(validator.problems)
         report = corpus.ImportReport(changes=changes)
-        corpus._write(session, schools, partnerships, interviews, report)
-        result.transcripts = report.added + report.updated + report.unchanged
-        codes = _store_codes(session, qdpx, coder, result)
-        _store_codings(session, qdpx, ids, texts, codes, coder, result)
-        _store_memos(session, qdpx, ids, texts, codes, left, coder, result)
+        with history.recorded(session, coder, "import", f"import {path.name}"):  # one change: 'qualcode undo' takes it back
+            corpus._write(session, schools, partnerships, interviews, report)
+            result.transcripts = report.added + report.updated + report.unchanged
+            codes = _store_codes(session, qdpx, coder, result)
+            _store_codings(session, qdpx, ids, texts, codes, coder, result)
+            _store_memos(session, qdpx, ids, texts, codes, left, coder, result)
     return result
 
 
