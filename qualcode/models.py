@@ -140,6 +140,8 @@ class Transcript(Base):
     source: Mapped[str] = mapped_column(String(500))
     #: The front matter's `interviewer:` (a pseudonym or a speaker label): who asks, when re-reading speakers.
     interviewer: Mapped[str | None] = mapped_column(String(80))
+    #: A focus group's `speakers:` (speaker label -> participant id), kept for re-reading speakers.
+    speakers: Mapped[dict | None] = mapped_column(JSON)
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     participant: Mapped[Participant] = relationship(back_populates="transcripts")
@@ -174,6 +176,9 @@ class Turn(Base):
     end: Mapped[int] = mapped_column(Integer)
     #: Where the turn starts in the recording, in seconds, when the transcript says.
     time: Mapped[float | None] = mapped_column(Float)
+    #: Who speaks a participant turn when the transcript has several participants (a focus group);
+    #: empty: the transcript's participant.
+    participant_id: Mapped[str | None] = mapped_column(ForeignKey("participants.id"))
 
     transcript: Mapped[Transcript] = relationship(back_populates="turns")
 
