@@ -169,12 +169,23 @@ class Corpus:
         starts, turns = self.turns.get(match.transcript_id, ([], []))
         index = bisect_right(starts, match.start) - 1
         turn = turns[index] if index >= 0 and match.start < turns[index].end else None
+        if turn is not None and turn.participant_id:  # a focus group: the participant whose turn it is
+            return turn.role, self.voices[turn.participant_id]
         return (None if turn is None else turn.role), self.sources[match.transcript_id].participant
+
+    @cached_property
+    def voices(self) -> dict[str, Participant]:
+        """The participants who speak in focus groups, by id (few; read when a focus-group turn is met)."""
+        with self.project.session() as session:
+            wanted = select(Turn.participant_id).where(Turn.participant_id.is_not(None))
+            return {p.id: p for p in session.scalars(
+                select(Participant).where(Participant.id.in_(wanted))
+                .options(selectinload(Participant.school).selectinload(School.partnerships)))}
 
     @cached_property
     def turns(self) -> dict[str, tuple[list[int], list[Row]]]:
         """Each transcript's turn starts and turns, read in one query (as rows, not objects) when first needed."""
-        query = select(Turn.transcript_id, Turn.start, Turn.end, Turn.role)
+        query = select(Turn.transcript_id, Turn.start, Turn.end, Turn.role, Turn.participant_id)
         with self.project.engine.connect() as connection:
             rows = connection.execute(query.order_by(Turn.transcript_id, Turn.start)).all()
         by_transcript = {}

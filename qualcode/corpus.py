@@ -18,7 +18,7 @@ from rapidfuzz import process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode import anchoring, history, reimport, snapshots, turns
+from qualcode import anchoring, focusgroups, history, reimport, snapshots, turns
 from qualcode.captions import CAPTION_SUFFIXES, parse_caption_file
 from qualcode.config import default_coder
 from qualcode.errors import ImportFailed, Problem
@@ -137,7 +137,8 @@ def import_paths(
         _check_references(session, validator, schools, partnerships, interviews)
         report = ImportReport(dry_run=dry_run, skipped=skipped)
         report.speakers = [
-            turns.summarise(i.record.transcript_id, i.parsed.path, i.reading, i.parsed.body_line) for i in interviews
+            turns.summarise(i.record.transcript_id, i.parsed.path, i.reading, i.parsed.body_line,
+                            focusgroups.speaker_map(i.record.voices)) for i in interviews
         ]
         if strict:
             validator.problems += report.warnings
@@ -397,10 +398,17 @@ def _check_references(
             hint = f"; did you mean '{match[0]}'?" if match else ""
             validator.fail(where, name, f"'{value}' is not a known {noun}{hint}")
 
+    described = {i.record.participant_id for i in interviews}
+    described |= {v.participant_id for i in interviews for v in i.record.voices if v.defined}
+    participant_ids = sorted(described | set(session.scalars(select(Participant.id))))
     for interview in interviews:
         record = interview.record
         if record.school_id and record.school_id not in schools:
             check(record.school_id, school_ids, "school (describe it in schools.yaml or the front matter)", record.where, "school")
+        for voice in record.voices:
+            if not voice.defined and voice.participant_id not in described:
+                check(voice.participant_id, participant_ids, f"participant (for '{voice.label}': give its role as"
+                      f" {{participant: {voice.participant_id}, role: ROLE}})", record.where, "speakers")
     for school in schools.values():
         for partnership in school.partnerships:
             check(partnership, partnership_ids, "partnership", school.where, "partnerships")
@@ -433,7 +441,8 @@ def _write(
             i for i in interviews if _store_interview(session, i, stored.get(i.record.transcript_id), added, report)
         ]
     session.flush()
-    turns.store(session, {i.record.transcript_id: i.reading for i in texts_changed})
+    turns.store(session, {i.record.transcript_id: i.reading for i in texts_changed},
+                {i.record.transcript_id: focusgroups.speaker_map(i.record.voices) for i in texts_changed})
 
 
 def _store_school(session: Session, record: SchoolRecord) -> None:
@@ -492,6 +501,9 @@ def _store_interview(
     participant.locality_name = school.locality_name if school else record.locality
     participant.is_system_informant = record.informant_kind is not None
     session.add(participant)
+    for voice in record.voices:
+        if voice.defined and voice.participant_id != record.participant_id:
+            _store_voice(session, voice, record, school, added)
 
     parsed = interview.parsed
     if transcript is None:
@@ -500,7 +512,7 @@ def _store_interview(
         report.added.append(record.transcript_id)
     elif transcript.sha256 == interview.text_hash:
         _set_fields(transcript, record, parsed)
-        reread = _turns_differ(transcript, interview.reading)
+        reread = _turns_differ(transcript, interview)
         (report.updated if reread or session.is_modified(transcript) else report.unchanged).append(record.transcript_id)
         return reread
     else:
@@ -513,10 +525,26 @@ def _store_interview(
     return True
 
 
-def _turns_differ(transcript: Transcript, reading: Reading) -> bool:
-    """Whether the stored turns of an unchanged text differ from this reading (the `[speakers]` settings changed)."""
-    stored = [(t.speaker, t.role, t.start, t.end, t.time) for t in transcript.turns]
-    return stored != [(t.speaker[:80], t.role, t.start, t.end, t.time) for t in reading.turns]
+def _store_voice(
+    session: Session, voice: focusgroups.Voice, record: InterviewRecord, school: School | None, added: dict
+) -> None:
+    """A focus group's participant, described by its `speakers:` entry, at the transcript's school."""
+    participant = added.get(voice.participant_id) or session.get(Participant, voice.participant_id)
+    participant = added[voice.participant_id] = participant or Participant(id=voice.participant_id)
+    participant.role, participant.informant_kind = voice.role, voice.informant_kind
+    participant.school_id = record.school_id
+    participant.locality_name = school.locality_name if school else record.locality
+    participant.is_system_informant = voice.informant_kind is not None
+    session.add(participant)
+
+
+def _turns_differ(transcript: Transcript, interview: _Interview) -> bool:
+    """Whether the stored turns of an unchanged text differ from this reading (the `[speakers]` settings or a
+    focus group's `speakers:` changed)."""
+    mapped = focusgroups.speaker_map(interview.record.voices)
+    stored = [(t.speaker, t.role, t.start, t.end, t.time, t.participant_id) for t in transcript.turns]
+    return stored != [(r["speaker"], r["role"], r["start"], r["end"], r["time"], r["participant_id"])
+                      for r in turns.turn_rows(transcript.id, interview.reading, mapped)]
 
 
 def _set_fields(transcript: Transcript, record: InterviewRecord, parsed: ParsedTranscript) -> None:
@@ -525,6 +553,7 @@ def _set_fields(transcript: Transcript, record: InterviewRecord, parsed: ParsedT
     transcript.kind = record.kind
     transcript.source = str(parsed.path)
     transcript.interviewer = str(parsed.meta["interviewer"]) if parsed.meta.get("interviewer") else None
+    transcript.speakers = focusgroups.speaker_map(record.voices)
 
 
 def _reanchor(transcript: Transcript, placements: dict[int, anchoring.Placement]) -> list[Reanchored]:

@@ -18,11 +18,11 @@ from rapidfuzz import process
 
 from qualcode.config import UnknownValue, Vocabularies
 from qualcode.errors import Problem
-from qualcode import transcript
+from qualcode import focusgroups, transcript
 from qualcode.transcript import load_yaml_mapping
 
 SCHOOL_FIELDS = ("locality", "phase", "school_type", "ofsted", "fsm", "designations", "partnerships", "federation")
-INTERVIEW_FIELDS = ("id", "participant", "role", "informant_kind", "school", "date", "kind", "interviewer")
+INTERVIEW_FIELDS = ("id", "participant", "role", "informant_kind", "school", "date", "kind", "interviewer", "speakers")
 TRANSCRIPT_FIELDS = INTERVIEW_FIELDS + SCHOOL_FIELDS
 PARTNERSHIP_FIELDS = ("kind", "locality", "members", "lead")
 #: What a transcript, participant or school id may hold: it names files (`anonymise export`) and database keys.
@@ -93,6 +93,8 @@ class InterviewRecord:
     date: dt.date | None
     kind: str
     where: Located
+    #: A focus group's speakers, each mapped to a participant (`qualcode.focusgroups`).
+    voices: list[focusgroups.Voice] = field(default_factory=list)
 
 
 class Validator:
@@ -226,7 +228,16 @@ class Validator:
         )
 
     def interview(self, data: dict, where: Located) -> InterviewRecord:
-        """An interview's own fields; the school's fields are checked by `school`."""
+        """An interview's own fields; the school's fields are checked by `school`.
+
+        A focus group (`speakers:`) needs no `participant`/`role` of its own: its
+        first described speaker is the transcript's participant.
+        """
+        voices = focusgroups.read_voices(self, data, where)
+        first = next((voice for voice in voices if voice.defined), None)
+        if first and data.get("role") is None and data.get("informant_kind") is None:
+            data = {**data, "participant": data.get("participant") or first.participant_id,
+                    "role": first.role, "informant_kind": first.informant_kind}
         transcript_id = self.text(data, "id", where)
         role = self.term(data, "role", "role", where, required=False)
         informant = self.term(data, "informant_kind", "informant_kind", where, required=False)
@@ -255,6 +266,7 @@ class Validator:
             date=self.date(data, "date", where),
             kind=self.term(data, "kind", "transcript_kind", where) or "full",
             where=where,
+            voices=voices,
         )
 
 

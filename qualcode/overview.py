@@ -159,7 +159,8 @@ def transcript_turns(project: Project, transcript_id: str) -> dict:
     """A transcript's turns as `qualcode show --json` prints them.
 
     `label` is the speaker as written; `speaker` is who that is: the
-    participant's id for the participant's turns, the interviewer (as the
+    participant's id for the participant's turns (in a focus group, the
+    participant its label is mapped to), the interviewer (as the
     metadata names them, else 'interviewer') for the interviewer's, none for
     notes and header lines.
     """
@@ -170,8 +171,8 @@ def transcript_turns(project: Project, transcript_id: str) -> dict:
         starts, text = line_starts(transcript.text), transcript.text
         who = {PARTICIPANT: transcript.participant_id, INTERVIEWER: transcript.interviewer or INTERVIEWER}
         turns = [
-            {"n": turn.number, "speaker": who.get(turn.role), "label": turn.speaker, "role": turn.role,
-             "start": turn.start, "end": turn.end,
+            {"n": turn.number, "speaker": turn.participant_id or who.get(turn.role), "label": turn.speaker,
+             "role": turn.role, "start": turn.start, "end": turn.end,
              "lines": [_line_of(starts, turn.start), _line_of(starts, max(turn.start, turn.end - 1))],
              "time": format_time(turn.time), "text": text[turn.start:turn.end]}
             for turn in transcript.turns

@@ -30,6 +30,7 @@ from qualcode.attribution import render, speaker_for
 from qualcode.codebook import find_code
 from qualcode.coding import lines_of
 from qualcode.errors import QualcodeError
+from qualcode.focusgroups import SPEAKER_COLUMNS, Voices
 from qualcode.models import UNPLACED, Coding, Participant, Partnership, School, SchoolDesignation, Transcript, Turn, partnership_members
 from qualcode.overview import code_paths
 from qualcode.project import Project
@@ -141,8 +142,27 @@ def coded_segments(
     if words:
         frame["words"] = frame.pop("quote").str.split().str.len().fillna(0).astype(int)
     frame["segment"] = frame["transcript"] + ":" + frame["start"].astype(str) + "-" + frame["end"].astype(str)
-    frame = frame.merge(transcript_meta(project), on="transcript", how="left")
+    frame = by_speaker(project, frame.merge(transcript_meta(project), on="transcript", how="left"))
     return apply_where(project, frame, where)
+
+
+def focus_groups(project: Project) -> set[str]:
+    """The transcripts whose turns say whose words they are (`qualcode.focusgroups`)."""
+    with project.engine.connect() as connection:
+        return set(connection.scalars(select(Turn.transcript_id).where(Turn.participant_id.is_not(None)).distinct()))
+
+
+def by_speaker(project: Project, frame: pd.DataFrame) -> pd.DataFrame:
+    """A focus group's rows describe the speaker whose turn they are in, not the transcript's participant."""
+    with project.engine.connect() as connection:
+        voices = Voices.load(connection, set(frame["transcript"]))
+        if not voices:
+            return frame
+        people = {row.participant: row._asdict() for row in connection.execute(
+            select(Participant.id.label("participant"), Participant.role, Participant.informant_kind,
+                   Participant.is_system_informant.label("informant"))
+            .where(Participant.id.in_(voices.participants)))}
+    return voices.speaker_columns(frame, people)
 
 
 def unplaced_count(project: Project, origins: tuple[str, ...] = COUNTED_ORIGINS) -> int:
@@ -199,7 +219,9 @@ def matrix(
     import pandas as pd
 
     chosen = select_codes(project, codes)
-    if unit != "words" and not (set(by) | set(where or {})) & set(LIST_FIELDS):
+    # Counted per transcript in SQL, a focus group's codings would all count for its first speaker.
+    per_speaker = (unit == "participants" or (set(by) | set(where or {})) & set(SPEAKER_COLUMNS)) and focus_groups(project)
+    if unit != "words" and not (set(by) | set(where or {})) & set(LIST_FIELDS) and not per_speaker:
         counts = _sql_counts(project, chosen, by, unit, rollup, where, origins)
     else:
         counts = _frame_counts(coded_segments(project, codes, where, origins, rollup, words=unit == "words"), by, unit)
@@ -362,11 +384,14 @@ MODES = ("and", "or", "not")
 
 @dataclass
 class TextStore:
-    """Transcript texts, their line starts and each participant's attribution line, loaded once per query."""
+    """Transcript texts, their line starts and each speaker's attribution line, loaded once per query."""
 
     texts: dict[str, str]
     starts: dict[str, list[int]]
     attributions: dict[str, str]
+    #: A focus group's turns, by whose words they are (`qualcode.focusgroups`), and those speakers' lines.
+    voices: Voices
+    voice_lines: dict[str, str]
 
     @classmethod
     def load(cls, project: Project, transcript_ids: Iterable[str]) -> TextStore:
@@ -378,10 +403,19 @@ class TextStore:
             ).all()
             texts = {t.id: t.text for t in transcripts}
             attributions = {t.id: render(project.settings, speaker_for(t.participant)) for t in transcripts}
-        return cls(texts, {tid: line_starts(body) for tid, body in texts.items()}, attributions)
+            voices = Voices.load(session.connection(), wanted)
+            voice_lines = {p.id: render(project.settings, speaker_for(p)) for p in session.scalars(
+                select(Participant).where(Participant.id.in_(voices.participants))
+                .options(selectinload(Participant.school)))}
+        return cls(texts, {tid: line_starts(body) for tid, body in texts.items()}, attributions, voices, voice_lines)
 
     def lines(self, transcript: str, start: int, end: int) -> str:
         return lines_of(self.texts[transcript], start, end, self.starts[transcript])
+
+    def attribution(self, transcript: str, start: int, end: int | None = None) -> str:
+        """The attribution line of whoever speaks there: a focus group's speaker, else the participant."""
+        speaker = self.voices.at(transcript, start, end)
+        return self.voice_lines[speaker] if speaker else self.attributions[transcript]
 
 
 def find(
@@ -466,7 +500,8 @@ def _passage_row(row, texts: TextStore, context: int, clean: Callable[[str], str
     return {
         "transcript": row.transcript, "lines": texts.lines(row.transcript, row.start, row.end),
         "start": row.start, "end": row.end, "codes": row.codes, "locality": row.locality,
-        "school": row.school, "participant": row.participant, "attribution": texts.attributions[row.transcript],
+        "school": row.school, "participant": row.participant,
+        "attribution": texts.attribution(row.transcript, row.start, row.end),
         "before": clean(one_line(before)), "text": clean(body[row.start : row.end]), "after": clean(one_line(after)),
         "important": bool(row.important),
     }

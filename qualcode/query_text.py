@@ -17,7 +17,9 @@ from sqlalchemy import select
 from qualcode.errors import QualcodeError
 from qualcode.models import Transcript
 from qualcode.project import Project
-from qualcode.query import TextStore, one_line, participant_turns, pseudonymiser, transcript_meta
+from qualcode.query import (
+    TextStore, by_speaker, focus_groups, one_line, participant_turns, pseudonymiser, transcript_meta,
+)
 from qualcode.query_where import Where, apply_where
 
 if TYPE_CHECKING:
@@ -51,17 +53,20 @@ def text_search(
         raise QualcodeError("choose --lemma or --fuzzy, not both")
     if not pattern.split():
         raise QualcodeError("give a word or phrase to search for")
-    meta = apply_where(project, transcript_meta(project), where)
-    passages = _participant_passages(project, set(meta["transcript"]))
+    meta = transcript_meta(project)
+    # A focus group is searched whatever its participant: `where` then applies to each hit's own speaker.
+    searched = set(apply_where(project, meta, where)["transcript"]) | focus_groups(project)
+    passages = _participant_passages(project, searched)
     if lemma:
         hits = _lemma_hits(project, pattern, sorted(passages), progress)
     else:
         regex = _fuzzy_regex(pattern, passages) if fuzzy else _word_regex(pattern)
         hits = _regex_hits(regex, passages)
-    texts = TextStore.load(project, {transcript for transcript, _, _ in hits})
+    hits = pd.DataFrame(sorted(hits), columns=["transcript", "start", "end"])
+    hits = apply_where(project, by_speaker(project, hits.merge(meta, on="transcript", how="left")), where)
+    texts = TextStore.load(project, set(hits["transcript"]))
     clean = (lambda s: s) if raw else pseudonymiser(project)
-    by_id = meta.set_index("transcript")
-    rows = [_kwic_row(hit, texts, by_id.loc[hit[0]], context, clean) for hit in sorted(hits)]
+    rows = [_kwic_row(hit, texts, context, clean) for hit in hits.itertuples()]
     return pd.DataFrame(rows, columns=KWIC_COLUMNS)
 
 
@@ -117,13 +122,13 @@ def _lemma_hits(project: Project, pattern: str, transcript_ids: list[str], progr
     return hits
 
 
-def _kwic_row(hit: tuple[str, int, int], texts: TextStore, meta, context: int, clean: Callable[[str], str]) -> dict:
-    transcript, start, end = hit
+def _kwic_row(hit, texts: TextStore, context: int, clean: Callable[[str], str]) -> dict:
+    transcript, start, end = hit.transcript, hit.start, hit.end
     body = texts.texts[transcript]
     return {
         "transcript": transcript, "line": texts.lines(transcript, start, end).split("-")[0],
-        "start": start, "end": end, "locality": meta["locality"], "school": meta["school"],
-        "participant": meta["participant"], "attribution": texts.attributions[transcript],
+        "start": start, "end": end, "locality": hit.locality, "school": hit.school,
+        "participant": hit.participant, "attribution": texts.attribution(transcript, start, end),
         "left": clean(one_line(body[max(0, start - context) : start])), "match": clean(body[start:end]),
         "right": clean(one_line(body[end : end + context])),
     }

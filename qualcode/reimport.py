@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from qualcode import anchoring
+from qualcode import anchoring, focusgroups
 from qualcode.attribution import Speaker, render, speaker_for
 from qualcode.errors import Problem
 from qualcode.metadata import InterviewRecord, SchoolRecord
@@ -106,6 +106,11 @@ def review(session: Session, settings, interviews: list, schools: dict[str, Scho
                 changes.problems.append(_problem(record, name, (
                     f"'{record.participant_id}' would take {transcript.id} (imported from {transcript.source}) from"
                     f" participant '{transcript.participant_id}', and re-attribute its quotes")))
+            mapped = focusgroups.speaker_map(record.voices)
+            if (transcript.speakers or None) != mapped and transcript.codings:
+                changes.problems.append(_problem(record, "speakers", (
+                    f"would change whose words the turns of {transcript.id} are (speakers: {transcript.speakers or 'none'}"
+                    f" -> {mapped or 'none'}), and re-attribute its quotes")))
         participant = participants.get(record.participant_id)
         if participant is not None:
             _participant_change(changes, participant, record)

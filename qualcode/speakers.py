@@ -110,7 +110,7 @@ class SpeakerRules:
     content_words: frozenset[str] = frozenset()
 
     def role_of(self, label: str) -> str | None:
-        key = _key(label)
+        key = label_key(label)
         if key in self.interviewer:
             return INTERVIEWER
         if key in self.note:
@@ -139,6 +139,8 @@ class SpeakerRules:
         kinds = [*vocabularies.values.get("informant_kind", []), *vocabularies.aliases.get("informant_kind", {})]
         if meta.get("informant_kind"):
             participant += kinds
+        if isinstance(meta.get("speakers"), dict):  # a focus group's mapped labels are its participants'
+            participant += [str(label) for label in meta["speakers"]]
         content = [word for name, values in vocabularies.values.items() if name != "role" for word in values]
         content += [*kinds, "ofsted"]
         note = [*CONVENTIONAL_LABELS[NOTE], *configured.get("note", [])]
@@ -219,7 +221,7 @@ def _candidates(text: str) -> list[_Candidate]:
             end = match.end()
             # Every form swallows the blanks after its label: words follow unless the line ends there.
             words = end < size and text[end] != "\n"
-            found.append(_Candidate(match.start(), label, _key(label), form, _seconds(time), end, words))
+            found.append(_Candidate(match.start(), label, label_key(label), form, _seconds(time), end, words))
     return found
 
 
@@ -271,7 +273,7 @@ def _questions(text, candidates, header, roles) -> Counter[str]:
     """How many question marks each accepted label's turns hold."""
     counts: Counter[str] = Counter()
     for turn in _turns(text, candidates, header, roles):
-        counts[_key(turn.speaker)] += text.count("?", turn.start, turn.end)
+        counts[label_key(turn.speaker)] += text.count("?", turn.start, turn.end)
     return counts
 
 
@@ -304,7 +306,7 @@ def _speakers(turns: list[Turn], roles: dict[str, str], guessed: set[str], text:
     for turn in turns:
         if turn.role == HEADER:
             continue
-        key = _key(turn.speaker)
+        key = label_key(turn.speaker)
         speaker = speakers.setdefault(key, Speaker(turn.speaker, turn.role, 0, key in guessed))
         speaker.turns += 1
         speaker.questions += text.count("?", turn.start, turn.end)
@@ -343,9 +345,9 @@ def format_time(seconds: float | None) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def _key(label: str) -> str:
+def label_key(label: str) -> str:
     return " ".join(label.lower().replace("’", "'").split())
 
 
 def _keys(labels) -> frozenset[str]:
-    return frozenset(_key(str(label)) for label in labels)
+    return frozenset(label_key(str(label)) for label in labels)

@@ -18,11 +18,11 @@ from pathlib import Path
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from qualcode import history
+from qualcode import focusgroups, history
 from qualcode.config import default_coder
 from qualcode.errors import Problem, QualcodeError
 from qualcode.models import Coding, Participant, Transcript, Turn
-from qualcode.speakers import PARTICIPANT, Reading, SpeakerRules, read_speakers
+from qualcode.speakers import PARTICIPANT, Reading, SpeakerRules, label_key, read_speakers
 
 FIX = "see 'Bringing your own study' in the README"
 
@@ -51,14 +51,19 @@ def read(text: str, meta: dict, settings) -> Reading:
     return read_speakers(text, SpeakerRules.from_settings(settings, meta))
 
 
-def summarise(transcript_id: str, path: Path | str, reading: Reading, first_line: int = 1) -> SpeakerSummary:
+def summarise(
+    transcript_id: str, path: Path | str, reading: Reading, first_line: int = 1, mapped: dict[str, str] | None = None
+) -> SpeakerSummary:
     """The speakers of one reading, with a warning for each thing that is not surely right.
 
     `first_line` is the file line on which the text starts, so that warnings
-    point at the file's own lines (after the front matter).
+    point at the file's own lines (after the front matter). `mapped` is a focus
+    group's `speakers:` (label -> participant).
     """
     speakers = [
-        {"label": s.label, "role": s.role, "turns": s.turns, "guessed": s.guessed} for s in reading.speakers
+        {"label": s.label, "role": s.role, "turns": s.turns, "guessed": s.guessed,
+         "participant": focusgroups.participant_of(mapped, s.label) if s.role == PARTICIPANT else None}
+        for s in reading.speakers
     ]
     summary = SpeakerSummary(
         transcript_id, str(path), speakers, len(reading.turns), reading.participant_turns,
@@ -66,13 +71,7 @@ def summarise(transcript_id: str, path: Path | str, reading: Reading, first_line
     summary.warnings += _unread_label_warnings(path, reading, first_line, transcript_id)
     if not reading.participant_turns:
         summary.warnings.append(Problem(path, None, None, _no_participant_message(reading, transcript_id)))
-    voices = [s.label for s in reading.speakers if s.role == PARTICIPANT]
-    if len(voices) > 1:
-        summary.warnings.append(Problem(path, None, None, (
-            f"{len(voices)} participant speakers ({', '.join(voices)}): all their turns are attributed to"
-            f" {transcript_id}'s one participant, so a quote from any other carries the wrong attribution line;"
-            " for a joint interview or focus group, import each participant's part as a transcript of its own"
-        )))
+    summary.warnings += _unmapped_voice_warnings(path, reading, transcript_id, mapped)
     for speaker in reading.guessed:
         if speaker.role == "interviewer":
             others = "".join(f", '{s.label}' {s.questions}" for s in reading.speakers if s is not speaker)
@@ -82,6 +81,36 @@ def summarise(transcript_id: str, path: Path | str, reading: Reading, first_line
                 f" [speakers] interviewer in qualcode.toml, then 'qualcode import --reparse {transcript_id}'",
             ))
     return summary
+
+
+def _unmapped_voice_warnings(path, reading: Reading, transcript_id: str, mapped: dict[str, str] | None) -> list[Problem]:
+    """Participant speakers whose turns would be attributed to someone else, or mapped labels never heard."""
+    voices = [s.label for s in reading.speakers if s.role == PARTICIPANT]
+    if not mapped:
+        if len(voices) < 2:
+            return []
+        return [Problem(path, None, None, (
+            f"{len(voices)} participant speakers ({', '.join(voices)}): all their turns are attributed to"
+            f" {transcript_id}'s one participant, so a quote from any other carries the wrong attribution line;"
+            " for a joint interview or focus group, map each label to its participant under 'speakers:' in the"
+            " metadata (see 'Focus groups' in the README)"
+        ))]
+    unmapped = [label for label in voices if focusgroups.participant_of(mapped, label) is None]
+    heard = {label_key(label) for label in voices}
+    silent = [label for label in mapped if label_key(label) not in heard]
+    warnings = []
+    if unmapped:
+        warnings.append(Problem(path, None, "speakers", (
+            f"participant speaker{'s' if len(unmapped) > 1 else ''} {', '.join(map(repr, unmapped))} not under"
+            f" 'speakers:': {'their' if len(unmapped) > 1 else 'its'} turns are attributed to {transcript_id}'s"
+            " participant; add them to 'speakers:', then import again"
+        )))
+    if silent:
+        warnings.append(Problem(path, None, "speakers", (
+            f"{', '.join(map(repr, silent))} under 'speakers:' never speak{'s' if len(silent) == 1 else ''} in the"
+            " text: check the label's spelling against the transcript"
+        )))
+    return warnings
 
 
 def _unread_label_warnings(path, reading: Reading, first_line: int, transcript_id: str) -> list[Problem]:
@@ -116,22 +145,29 @@ def _no_participant_message(reading: Reading, transcript_id: str) -> str:
     )
 
 
-def turn_rows(transcript_id: str, reading: Reading) -> list[dict]:
+def turn_rows(transcript_id: str, reading: Reading, mapped: dict[str, str] | None = None) -> list[dict]:
+    """Rows for `turns`; with a focus group's `mapped` speakers, each participant turn says whose it is."""
     return [
         {"transcript_id": transcript_id, "number": n, "speaker": turn.speaker[:80], "role": turn.role,
-         "start": turn.start, "end": turn.end, "time": turn.time}
+         "start": turn.start, "end": turn.end, "time": turn.time,
+         "participant_id": focusgroups.participant_of(mapped, turn.speaker) if turn.role == PARTICIPANT else None}
         for n, turn in enumerate(reading.turns, start=1)
     ]
 
 
-def store(session: Session, readings: dict[str, Reading]) -> None:
-    """Replace the turns of these transcripts in two statements (tens of thousands of rows), recorded for undo."""
+def store(session: Session, readings: dict[str, Reading], mapped: dict[str, dict[str, str] | None] | None = None) -> None:
+    """Replace the turns of these transcripts in two statements (tens of thousands of rows), recorded for undo.
+
+    `mapped` gives a focus group's speakers (label -> participant) by transcript.
+    """
     if not readings:
         return
+    mapped = mapped or {}
 
     def replace() -> None:
         session.execute(delete(Turn).where(Turn.transcript_id.in_(list(readings))))
-        rows = [row for transcript_id, reading in readings.items() for row in turn_rows(transcript_id, reading)]
+        rows = [row for transcript_id, reading in readings.items()
+                for row in turn_rows(transcript_id, reading, mapped.get(transcript_id))]
         if rows:
             session.execute(insert(Turn), rows)
 
@@ -185,17 +221,18 @@ def _reparse(session: Session, settings, transcript_ids: Iterable[str] | None) -
     results, readings = [], {}
     for transcript in transcripts:
         participant = session.get(Participant, transcript.participant_id)
-        meta = {"interviewer": transcript.interviewer, "informant_kind": participant.informant_kind if participant else None}
+        meta = {"interviewer": transcript.interviewer, "informant_kind": participant.informant_kind if participant else None,
+                "speakers": transcript.speakers}
         reading = read(transcript.text, meta, settings)
         spans = session.execute(select(Coding.start, Coding.end).where(Coding.transcript_id == transcript.id)).all()
         before = [(t.start, t.end) for t in transcript.turns if t.role == PARTICIPANT]
         after = [(t.start, t.end) for t in reading.turns if t.role == PARTICIPANT]
         results.append(Reparsed(
-            summarise(transcript.id, transcript.source, reading),
+            summarise(transcript.id, transcript.source, reading, mapped=transcript.speakers),
             len(transcript.turns), len(before), (_inside(spans, before), _inside(spans, after)),
         ))
         readings[transcript.id] = reading
-    store(session, readings)
+    store(session, readings, {t.id: t.speakers for t in transcripts})
     return results
 
 

@@ -96,7 +96,8 @@ def print_speakers(summaries) -> None:
     """One row per transcript: who was read as the interviewer, as the participant, and anything else."""
     def who(summary, roles) -> str:
         return ", ".join(
-            f"{s['label']} ({s['turns']}{', guessed' if s['guessed'] else ''})" for s in summary.speakers if s["role"] in roles
+            f"{s['label']}{' = ' + s['participant'] if s.get('participant') else ''}"
+            f" ({s['turns']}{', guessed' if s['guessed'] else ''})" for s in summary.speakers if s["role"] in roles
         )
 
     rows = [

@@ -129,7 +129,7 @@ def build_quotes(
             continue
         quote = mark_cuts(quote, source_text[turn[0] : span[0]])
         quotes.append(Quote(
-            id=ids[(row.transcript, row.start, row.end)], text=quote, attribution=texts.attributions[row.transcript],
+            id=ids[(row.transcript, row.start, row.end)], text=quote, attribution=texts.attribution(row.transcript, *span),
             transcript=row.transcript, lines=texts.lines(row.transcript, *span), start=span[0], end=span[1],
             code=row.code, locality=row.locality, school=_text(row.school), important=bool(row.important),
             words=len(quote.replace(TRIM_MARK, "").split()), participant=row.participant, informant=bool(row.informant),
@@ -245,21 +245,19 @@ def small_cell_quotes(project: Project, quotes: list[Quote], coarsen: bool = Fal
     from qualcode.anonymise import coarsen as coarse_speaker
     from qualcode.anonymise import small_cells
     from qualcode.attribution import render, speaker_for
-    from qualcode.models import Participant, Transcript
+    from qualcode.models import Participant
 
     if not quotes:
         return quotes, []
-    with project.session() as session:
-        transcripts = session.scalars(
-            select(Transcript).where(Transcript.id.in_({q.transcript for q in quotes}))
-            .options(selectinload(Transcript.participant).selectinload(Participant.school))
-        ).all()
-        speakers = {t.id: (t.participant_id, speaker_for(t.participant)) for t in transcripts}
-    cells = {cell.participant: cell for cell in small_cells(project, {p for p, _ in speakers.values()})}
+    with project.session() as session:  # each quote's own speaker: in a focus group, not always the transcript's
+        speakers = {p.id: speaker_for(p) for p in session.scalars(
+            select(Participant).where(Participant.id.in_({q.participant for q in quotes}))
+            .options(selectinload(Participant.school)))}
+    cells = {cell.participant: cell for cell in small_cells(project, set(speakers))}
     kept, warnings = [], []
     for quote in quotes:
-        participant, speaker = speakers[quote.transcript]
-        cell = cells.get(participant)
+        speaker = speakers[quote.participant]
+        cell = cells.get(quote.participant)
         if cell is None:
             kept.append(quote)
         elif coarsen:
