@@ -111,8 +111,8 @@ def test_the_import_says_what_it_read_and_what_it_guessed(imported):
     _, report, stderr = imported
     summary = next(s for s in report["transcripts"] if s["transcript"] == "NAMES")
     assert summary["speakers"] == [
-        {"label": "Jane Smith", "role": "interviewer", "turns": 2, "guessed": True},
-        {"label": "Tom Okafor", "role": "participant", "turns": 2, "guessed": True},
+        {"label": "Jane Smith", "role": "interviewer", "turns": 2, "guessed": True, "participant": None},
+        {"label": "Tom Okafor", "role": "participant", "turns": 2, "guessed": True, "participant": None},
     ]
     assert "guessed that 'Jane Smith' is the interviewer" in stderr
     named = next(s for s in report["transcripts"] if s["transcript"] == "NAMES-INTERVIEWER-FIELD")
