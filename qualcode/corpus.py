@@ -491,19 +491,10 @@ def _store_interview(
     """Store the participant and transcript; True if its turns need storing (a new or changed text, or a new reading)."""
     record = interview.record
     school = session.get(School, record.school_id) if record.school_id else None
-    # A participant new in this import is pending, not yet in the session's identity map, so `get`
-    # would not find them for their second interview: `added` remembers them.
-    participant = added.get(record.participant_id) or session.get(Participant, record.participant_id)
-    participant = added[record.participant_id] = participant or Participant(id=record.participant_id)
-    participant.role = record.role
-    participant.informant_kind = record.informant_kind
-    participant.school_id = record.school_id
-    participant.locality_name = school.locality_name if school else record.locality
-    participant.is_system_informant = record.informant_kind is not None
-    session.add(participant)
-    for voice in record.voices:
+    _store_participant(session, record.participant_id, record.role, record.informant_kind, record, school, added)
+    for voice in record.voices:  # a focus group's other speakers, at the transcript's school
         if voice.defined and voice.participant_id != record.participant_id:
-            _store_voice(session, voice, record, school, added)
+            _store_participant(session, voice.participant_id, voice.role, voice.informant_kind, record, school, added)
 
     parsed = interview.parsed
     if transcript is None:
@@ -525,16 +516,21 @@ def _store_interview(
     return True
 
 
-def _store_voice(
-    session: Session, voice: focusgroups.Voice, record: InterviewRecord, school: School | None, added: dict
+def _store_participant(
+    session: Session, participant_id: str, role: str | None, informant_kind: str | None,
+    record: InterviewRecord, school: School | None, added: dict[str, Participant],
 ) -> None:
-    """A focus group's participant, described by its `speakers:` entry, at the transcript's school."""
-    participant = added.get(voice.participant_id) or session.get(Participant, voice.participant_id)
-    participant = added[voice.participant_id] = participant or Participant(id=voice.participant_id)
-    participant.role, participant.informant_kind = voice.role, voice.informant_kind
+    """A participant of `record`'s interview, with its role or kind, at the interview's school or locality.
+
+    A participant new in this import is pending, not yet in the session's identity map, so `get`
+    would not find them for their second interview: `added` remembers them.
+    """
+    participant = added.get(participant_id) or session.get(Participant, participant_id)
+    participant = added[participant_id] = participant or Participant(id=participant_id)
+    participant.role, participant.informant_kind = role, informant_kind
     participant.school_id = record.school_id
     participant.locality_name = school.locality_name if school else record.locality
-    participant.is_system_informant = voice.informant_kind is not None
+    participant.is_system_informant = informant_kind is not None
     session.add(participant)
 
 
