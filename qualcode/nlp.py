@@ -565,9 +565,10 @@ def autocode(
         with history.recorded(session, coder, "autocode", description, always=True) as run:
             old = _old_suggestions(session, [s.id for s in sources], list(chosen), coder)
             fresh, stale = _replacement(sources, found, old, report.origin)
-            store_suggestions(session, sources, fresh, coder, report.origin, run_id=run.id)
-            for coding in stale:
+            for coding in stale:  # first: a fresh suggestion may take a stale one's passage (one per passage)
                 session.delete(coding)
+            session.flush()
+            store_suggestions(session, sources, fresh, coder, report.origin, run_id=run.id)
             report.replaced = len(old)
     report.suggestions = len(found)
     report.per_code = _count_paths(found, matcher.paths)
@@ -617,10 +618,21 @@ def store_suggestions(
     session: Session, sources: list[Source], found: list[Suggestion], coder: str, origin: str, run_id: int | None = None
 ) -> None:
     texts = {source.id: source.text for source in sources}
+    # One coding per passage, code and coder (the unique index): the best score, and none where `coder`
+    # has one already (an earlier run's accepted suggestion).
+    held = set(session.execute(select(Coding.transcript_id, Coding.start, Coding.end, Coding.code_id).where(
+        Coding.coder == coder, Coding.anchor != UNPLACED, Coding.transcript_id.in_(list(texts)))).all())
+    best: dict[tuple, Suggestion] = {}
+    for s in found:
+        key = (s.transcript, s.start, s.end, s.code_id)
+        if key in held:
+            continue
+        if key not in best or s.score > best[key].score:
+            best[key] = s
     session.add_all(
         Coding(transcript_id=s.transcript, start=s.start, end=s.end, code_id=s.code_id, coder=coder,
                origin=origin, score=s.score, quote=texts[s.transcript][s.start : s.end], run_id=run_id)
-        for s in found
+        for s in best.values()
     )
 
 
