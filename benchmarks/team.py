@@ -12,10 +12,19 @@ write). Afterwards every acknowledged coding (stored, or "already coded") must b
 under its code's new name, no constraint broken (no duplicate passage, no coding of a missing code, the tallies
 exact), and no process or command may have printed a traceback. Prints operations/s, retries and waits.
 
-Figures from a real run (2 cores, 4 processes x 500 operations, 2026-12-03; the import adds 150 transcripts):
+Figures from a real run (4 processes x 500 operations, 2026-12-03, a 2-core machine shared with other work; the
+import adds 150 transcripts; "refused" are codings asked for with a code already renamed or merged away):
 
-- SQLite: TBD
-- PostgreSQL: TBD
+- SQLite: 2000 operations in 15.6 s, 128 operations/s; 1095 acknowledged (591 of them "already coded"), 905
+  refused; 0 retries, 6 waits for a busy project (0.8 s in all; "project is busy (import by lead since 01:19),
+  waiting"); nothing lost or duplicated, no constraint broken, no traceback.
+- PostgreSQL 15 (loopback): 2000 operations in 20.5 s, 98 operations/s; 1167 acknowledged (622 "already
+  coded"), 833 refused; 6 transactions run again after a clash (a unique or foreign key refusal, a
+  serialisation failure or a deadlock), 0 waits; nothing lost or duplicated, no constraint broken, no traceback.
+
+Before this work (issue 16), the same race stored 935 duplicate rows on SQLite and 116 on PostgreSQL, and a
+merge racing the coders ended in a ForeignKeyViolation traceback; without the row lock in `codebook merge`, the
+merge on PostgreSQL lost the race to new codings 8 times running and gave up.
 """
 
 from __future__ import annotations
@@ -128,8 +137,12 @@ def race(root: Path, processes: int, operations: int, imported: Path, timeout: f
                                  str(outs[n])], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for n in range(processes)]
     time.sleep(max(0.0, start_at - time.time() - 0.5))  # the commands start up while the workers do
-    commands = [_cli(root, "import", str(imported)), _cli(root, "codebook", "rename", "team/tsa", "alliance")]
-    time.sleep(0.3)
+    # The import starts with the workers; the rename and the merge come once they are coding (about 0.02 s
+    # an operation), so that codings race with them rather than all come after.
+    commands = [_cli(root, "import", str(imported))]
+    time.sleep(0.005 * operations)
+    commands.append(_cli(root, "codebook", "rename", "team/tsa", "alliance"))
+    time.sleep(0.005 * operations)
     commands.append(_cli(root, "codebook", "merge", "team/old", "team/a"))
     deadline = time.monotonic() + timeout
     results = []
@@ -200,7 +213,9 @@ def summary(outcome: dict) -> dict:
     return {"operations": operations, "seconds": round(seconds, 1), "per_second": round(operations / seconds, 1),
             "acknowledged": sum(len(r["acked"]) for r in reports), "already": sum(a[5] for r in reports for a in r["acked"]),
             "refused (code renamed or merged away)": sum(r["refused"] for r in reports),
-            "retries": sum(r["retries"] for r in reports), "waits": sum(r["waits"] for r in reports),
+            "retries": sum(r["retries"] for r in reports),
+            "clashes by kind": {k: sum(r["kinds"].get(k, 0) for r in reports) for k in ("busy", "conflict")},
+            "waits": sum(r["waits"] for r in reports),
             "waited_s": round(sum(r["waited"] for r in reports), 1),
             "busy messages": sorted({m for r in reports for m in r["busy"]})[:2]}
 

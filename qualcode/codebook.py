@@ -258,6 +258,7 @@ def merge_codes(project: Project, source: str, target: str, coder: str) -> Merge
         old, new = find_code(session, source), find_code(session, target)
         if old.id == new.id:
             raise QualcodeError("cannot merge a code into itself")
+        _lock(session, old, new)
         _refuse_descendant(old, new, "merge", "into")
         report = MergeReport(path_of(old), path_of(new), 0, 0, 0)
         _recode(session, old, new, report)
@@ -270,6 +271,17 @@ def merge_codes(project: Project, source: str, target: str, coder: str) -> Merge
         session.flush()
         session.delete(old)
         return report
+
+
+def _lock(session: Session, *codes: Code) -> None:
+    """Hold off colleagues coding with `codes` until this transaction ends (PostgreSQL; SQLite has one writer anyway).
+
+    Without it a merge or removal that keeps losing the race against new codings of the code it removes (each
+    one breaking its foreign key) would be run again until it gives up. With it, those codings wait, then
+    find the code gone and are run again themselves: under the code it was merged into, or refused.
+    """
+    session.execute(select(Code.id).where(Code.id.in_(sorted(c.id for c in codes))).order_by(Code.id).with_for_update())
+    session.expire_all()
 
 
 def _recode(session: Session, old: Code, new: Code, report: MergeReport) -> None:
@@ -296,6 +308,7 @@ def remove_code(
     """Remove a code without children; refuse while it has codings unless they are recoded or `force`d away."""
     with project.session() as session, recorded(session, coder, "codebook rm", f"remove {path}"):
         code = find_code(session, path)
+        _lock(session, code)
         if code.children:
             names = ", ".join(path_of(c) for c in code.children)
             raise QualcodeError(f"'{path_of(code)}' has child codes ({names}); move or remove them first")
