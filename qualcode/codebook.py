@@ -18,9 +18,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qualcode.concurrency import retried
 from qualcode.errors import QualcodeError
 from qualcode.history import recorded
-from qualcode.models import Code, Coding, Memo, Participant, Transcript
+from qualcode.models import UNPLACED, Code, Coding, Memo, Participant, Transcript
 from qualcode.overview import code_paths
 from qualcode.project import Project
 
@@ -124,6 +125,7 @@ class LoadReport:
     unchanged: list[str] = field(default_factory=list)
 
 
+@retried
 def load_codebook_file(project: Project, path: Path, coder: str) -> LoadReport:
     """Load a codebook file: add new codes, update the definitions and patterns of existing ones."""
     from qualcode import codebook_exchange, codebook_file
@@ -190,6 +192,7 @@ def code_table(project: Project) -> pd.DataFrame:
     return table.sort_values("path", key=lambda s: s.str.split("/")).reset_index(drop=True)
 
 
+@retried
 def add_code(project: Project, path: str, coder: str, definition: str | None = None, origin: str = "deductive") -> str:
     with project.session() as session, recorded(session, coder, "codebook add", f"add {path}"):
         if path.strip("/").lower() in code_paths(session).values():
@@ -197,6 +200,7 @@ def add_code(project: Project, path: str, coder: str, definition: str | None = N
         return path_of(ensure_code(session, path, origin=origin, coder=coder, definition=definition))
 
 
+@retried
 def rename_code(project: Project, path: str, new_name: str, coder: str) -> str:
     if not NAME.match(new_name):
         raise QualcodeError(f"'{new_name}' is not a valid code name: use lower-case letters, digits and '-'")
@@ -207,6 +211,7 @@ def rename_code(project: Project, path: str, new_name: str, coder: str) -> str:
         return path_of(code)
 
 
+@retried
 def move_code(project: Project, path: str, new_parent: str | None, coder: str) -> str:
     """Move a code (with its children) under `new_parent`, or to the top level when None."""
     with project.session() as session, recorded(session, coder, "codebook move", f"move {path} under {new_parent}"):
@@ -242,6 +247,7 @@ class MergeReport:
     memos_moved: int
 
 
+@retried
 def merge_codes(project: Project, source: str, target: str, coder: str) -> MergeReport:
     """Merge `source` into `target`: its codings, memos and child codes move over; it is removed.
 
@@ -252,6 +258,7 @@ def merge_codes(project: Project, source: str, target: str, coder: str) -> Merge
         old, new = find_code(session, source), find_code(session, target)
         if old.id == new.id:
             raise QualcodeError("cannot merge a code into itself")
+        _lock(session, old, new)
         _refuse_descendant(old, new, "merge", "into")
         report = MergeReport(path_of(old), path_of(new), 0, 0, 0)
         _recode(session, old, new, report)
@@ -266,13 +273,23 @@ def merge_codes(project: Project, source: str, target: str, coder: str) -> Merge
         return report
 
 
+def _lock(session: Session, *codes: Code) -> None:
+    """Hold off colleagues coding with `codes` until this transaction ends (PostgreSQL; SQLite has one writer anyway).
+
+    Without it a merge or removal that keeps losing the race against new codings of the code it removes (each
+    one breaking its foreign key) would be run again until it gives up. With it, those codings wait, then
+    find the code gone and are run again themselves: under the code it was merged into, or refused.
+    """
+    session.execute(select(Code.id).where(Code.id.in_(sorted(c.id for c in codes))).order_by(Code.id).with_for_update())
+    session.expire_all()
+
+
 def _recode(session: Session, old: Code, new: Code, report: MergeReport) -> None:
-    existing = {
-        (c.transcript_id, c.start, c.end, c.coder): c
-        for c in session.scalars(select(Coding).where(Coding.code_id == new.id))
-    }
+    # A placed coding's twin is placed (the unique index's rule); an unplaced one's offsets mean another text.
+    key = lambda c: (c.transcript_id, c.start, c.end, c.coder, c.anchor == UNPLACED)  # noqa: E731
+    existing = {key(c): c for c in session.scalars(select(Coding).where(Coding.code_id == new.id))}
     for coding in session.scalars(select(Coding).where(Coding.code_id == old.id)).all():
-        twin = existing.get((coding.transcript_id, coding.start, coding.end, coding.coder))
+        twin = existing.get(key(coding))
         if twin is None:
             coding.code_id = new.id
             report.recoded += 1
@@ -284,12 +301,14 @@ def _recode(session: Session, old: Code, new: Code, report: MergeReport) -> None
         report.duplicates_dropped += 1
 
 
+@retried
 def remove_code(
     project: Project, path: str, coder: str, recode_to: str | None = None, force: bool = False
 ) -> tuple[str, int]:
     """Remove a code without children; refuse while it has codings unless they are recoded or `force`d away."""
     with project.session() as session, recorded(session, coder, "codebook rm", f"remove {path}"):
         code = find_code(session, path)
+        _lock(session, code)
         if code.children:
             names = ", ".join(path_of(c) for c in code.children)
             raise QualcodeError(f"'{path_of(code)}' has child codes ({names}); move or remove them first")

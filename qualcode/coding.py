@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qualcode import history
+from qualcode.concurrency import retried
 from qualcode.codebook import UnknownCode, ensure_code, find_code, path_of
 from qualcode.errors import QualcodeError
 from qualcode.models import UNPLACED, Change, Coding, Memo, Participant, School, Transcript
@@ -109,6 +110,7 @@ class Applied:
     already: list[str]
 
 
+@retried
 def apply_codes(
     project: Project,
     transcript_id: str,
@@ -187,7 +189,7 @@ def _apply(session, transcript, span, codes, coder, memo, new, origin) -> Applie
         duplicate = session.scalar(
             select(Coding).where(
                 Coding.transcript_id == transcript.id, Coding.code_id == code.id,
-                Coding.start == span.start, Coding.end == span.end, Coding.coder == coder,
+                Coding.start == span.start, Coding.end == span.end, Coding.coder == coder, Coding.anchor != UNPLACED,
             )
         )
         if duplicate is not None:
@@ -199,6 +201,7 @@ def _apply(session, transcript, span, codes, coder, memo, new, origin) -> Applie
     return result
 
 
+@retried
 def create_in_vivo(
     project: Project, transcript_id: str, start: int, end: int, coder: str, parent: str | None = None
 ) -> Applied:
@@ -214,6 +217,7 @@ def create_in_vivo(
             return _apply(session, transcript, Span(start, end), [path], coder, None, True, "manual")
 
 
+@retried
 def uncode(
     project: Project,
     transcript_id: str,
@@ -246,6 +250,7 @@ def uncode(
 MEMO_TARGETS = ("project", "locality", "school", "transcript", "code", "coding")
 
 
+@retried
 def add_memo(project: Project, target_kind: str, target: str | None, text: str, author: str) -> str:
     """Write a memo on the project, a locality, a school, a transcript, a code or a coding (by id).
 
@@ -287,6 +292,7 @@ def _memo_target(session: Session, kind: str, target: str | None) -> str | None:
     return target
 
 
+@retried
 def undo(project: Project, coder: str) -> Change:
     """Reverse the most recent change by `coder`."""
     with project.session() as session:
@@ -353,6 +359,14 @@ def codings_table(
     return pd.DataFrame(rows, columns=columns)
 
 
+@retried
+def _twin(session: Session, coding: Coding, coder: str) -> Coding | None:
+    """`coder`'s placed coding of the same passage with the same code (the unique index allows one)."""
+    return session.scalar(select(Coding).where(
+        Coding.transcript_id == coding.transcript_id, Coding.code_id == coding.code_id, Coding.start == coding.start,
+        Coding.end == coding.end, Coding.coder == coder, Coding.anchor != UNPLACED, Coding.id != coding.id))
+
+
 def review_suggestion(project: Project, coding_id: int, coder: str, accept: bool) -> str:
     """Accept (origin becomes ``accepted``, credited to `coder`) or reject (deleted) a suggested coding."""
     with project.session() as session:
@@ -362,8 +376,8 @@ def review_suggestion(project: Project, coding_id: int, coder: str, accept: bool
         verb = "accept" if accept else "reject"
         path = code_paths(session)[coding.code_id]
         with history.recorded(session, coder, verb, f"{verb} {path} in {coding.transcript_id}"):
-            if accept:
+            if accept and _twin(session, coding, coder) is None:
                 coding.origin, coding.coder = "accepted", coder
-            else:
+            else:  # rejected, or accepted where `coder` has coded the passage already: one coding is enough
                 session.delete(coding)
         return path

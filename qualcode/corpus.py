@@ -18,7 +18,7 @@ from rapidfuzz import process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode import anchoring, focusgroups, history, reimport, snapshots, turns
+from qualcode import anchoring, concurrency, focusgroups, history, reimport, snapshots, turns
 from qualcode.captions import CAPTION_SUFFIXES, parse_caption_file
 from qualcode.config import default_coder
 from qualcode.errors import ImportFailed, Problem
@@ -34,7 +34,7 @@ from qualcode.metadata import (
     combine,
     read_keyed_file,
 )
-from qualcode.models import Locality, Participant, Partnership, School, SchoolDesignation, Transcript, partnership_members
+from qualcode.models import UNPLACED, Coding, Memo, Locality, Participant, Partnership, School, SchoolDesignation, Transcript, partnership_members
 from qualcode.project import Project
 from qualcode.sheets import SHEET_FILES, ParticipantSheets
 from qualcode.speakers import Reading
@@ -127,6 +127,14 @@ def import_paths(
     database is copied first (`qualcode.snapshots`).
     """
     paths = [Path(p) for p in paths]
+    who = coder or default_coder()
+    # A long write: colleagues waiting for it are told whose it is; run again if it clashed with theirs.
+    with concurrency.announced(project, "import", who):
+        return concurrency.run(project, lambda: _import(project, paths, dry_run, progress, strict, update, who))
+
+
+def _import(project: Project, paths: list[Path], dry_run: bool, progress: Progress | None, strict: bool,
+            update: bool, coder: str) -> ImportReport:
     transcripts, school_files, partnership_files, sheet_files, skipped = collect_files(paths)
     validator = Validator(project.settings.vocabularies)
     with project.session(commit=not dry_run) as session:
@@ -151,7 +159,7 @@ def import_paths(
             report.snapshot = snapshots.take(project, "import")
         report.notes = [f"{i.parsed.path}: {note}" for i in interviews for note in i.parsed.notes]
         report.notes += sheets.unmatched([p.resolve() for p in paths if p.is_dir()])
-        with history.recorded(session, coder or default_coder(), "import", "import") as change:
+        with history.recorded(session, coder, "import", "import") as change:
             _write(session, schools, partnerships, interviews, report)
             change.description = _describe(report, paths)
     return report
@@ -555,10 +563,30 @@ def _set_fields(transcript: Transcript, record: InterviewRecord, parsed: ParsedT
 def _reanchor(transcript: Transcript, placements: dict[int, anchoring.Placement]) -> list[Reanchored]:
     """Move each coding onto the new text (where `reimport.review` placed it); report those not found exactly."""
     moved = []
-    for coding in transcript.codings:
+    placed: dict[tuple, Coding] = {}
+    for coding in sorted(transcript.codings, key=lambda c: c.id):
         placement = placements[coding.id]
         old = (coding.start, coding.end)
+        key = (placement.start, placement.end, coding.code_id, coding.coder)
+        if placement.anchor != UNPLACED and key in placed:  # two codings found at one passage: one is kept
+            _fold_into(placed[key], coding)
+            continue
+        if placement.anchor != UNPLACED:
+            placed[key] = coding
         coding.start, coding.end, coding.anchor = placement.start, placement.end, placement.anchor
         if placement.anchor != "exact":
             moved.append(Reanchored(transcript.id, coding.code.name, placement.anchor, old, (coding.start, coding.end), coding.quote))
     return moved
+
+
+def _fold_into(kept: Coding, twin: Coding) -> None:
+    """A coding the new text places where the same coder's same code already is: its memo joins the other's."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(twin)
+    if twin.memo:
+        kept.memo = f"{kept.memo}\n{twin.memo}" if kept.memo else twin.memo
+    kept.important = kept.important or twin.important
+    for memo in session.scalars(select(Memo).where(Memo.target_kind == "coding", Memo.target_id == str(twin.id))):
+        memo.target_id = str(kept.id)
+    session.delete(twin)

@@ -53,13 +53,16 @@ def _empty(path: Path) -> bool:
 def make_engine(url: str) -> Engine:
     from sqlalchemy.exc import NoSuchModuleError
 
+    from qualcode.concurrency import SQLITE_TIMEOUT
+
+    sqlite = make_url(url).get_backend_name() == "sqlite"
     try:
-        engine = create_engine(url)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_TIMEOUT} if sqlite else {})
     except NoSuchModuleError:
         raise QualcodeError(f"{_shown(url)}: unknown kind of database; use sqlite:/// or postgresql+psycopg://") from None
     except ImportError as exc:
         raise CouldNotRun(f"{_shown(url)}: the database driver is not installed ({exc.name}); install it with pip") from None
-    if make_url(url).get_backend_name() == "sqlite":
+    if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -75,7 +78,7 @@ def _alembic_config(connection):
 
 #: The newest migration in `qualcode/migrations/versions/` (a test keeps the two in step).
 #: Knowing it lets an up-to-date database open without importing alembic.
-SCHEMA_REVISION = "0008"
+SCHEMA_REVISION = "0009"
 
 
 def upgrade(engine: Engine, create: bool = True) -> None:

@@ -12,12 +12,14 @@ from pathlib import Path
 from sqlalchemy import select
 
 from qualcode.coding import ORIGINS
+from qualcode.concurrency import retried
 from qualcode.errors import Problem, QualcodeError
 from qualcode.models import Coding, Transcript
 from qualcode.overview import code_paths
 from qualcode.project import Project
 
 
+@retried
 def load_codings_csv(project: Project, path: Path, coder: str, origin: str = "accepted") -> int:
     """Add every row of a `transcript,start,end,code` CSV as a coding; return how many were added.
 

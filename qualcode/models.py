@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -215,6 +216,8 @@ class Code(Base):
 #: The anchor of a coding whose words a re-import could not find: it points at words no longer there, so it
 #: never counts, is quoted or shown on a line (the tallies of migration 0007 leave it out too); `codings --unplaced` lists it.
 UNPLACED = "unplaced"
+#: The codings the unique passage index covers.
+PLACED_SQL = f"anchor <> '{UNPLACED}'"
 
 
 class Coding(Base):
@@ -231,6 +234,10 @@ class Coding(Base):
         Index("ix_codings_transcript_span", "transcript_id", "start", "end"),
         # Covers what matrix and co-occurrence queries read of a coding, in the order they group it.
         Index("ix_codings_code_span", "code_id", "transcript_id", "start", "end", "origin", "anchor"),
+        # One coding per passage, code and coder, whatever its origin; an unplaced coding's offsets point into a
+        # text that is gone, so it is left out (migration 0009).
+        Index("uq_codings_passage", "transcript_id", "start", "end", "code_id", "coder", unique=True,
+              sqlite_where=sql(PLACED_SQL), postgresql_where=sql(PLACED_SQL)),
         NEVER_REUSED,
     )
 

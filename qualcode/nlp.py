@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qualcode import history
+from qualcode import concurrency, history
 from qualcode.errors import QualcodeError
 from qualcode.models import UNPLACED, Code, Coding, Transcript
 from qualcode.overview import code_paths, get_transcript
@@ -560,18 +560,25 @@ def autocode(
     ]
     report = AutocodeReport(len(sources), sum(s.words for s in sources), origin="accepted" if accept else "suggested")
     report.parsed, report.cached = stats.parsed, stats.cached
-    with project.session() as session:
-        description = f"autocode {len(sources)} transcript{'s' if len(sources) != 1 else ''}" + (f" with {codes}" if codes else "")
-        with history.recorded(session, coder, "autocode", description, always=True) as run:
-            old = _old_suggestions(session, [s.id for s in sources], list(chosen), coder)
-            fresh, stale = _replacement(sources, found, old, report.origin)
-            store_suggestions(session, sources, fresh, coder, report.origin, run_id=run.id)
-            for coding in stale:
-                session.delete(coding)
-            report.replaced = len(old)
+    description = f"autocode {len(sources)} transcript{'s' if len(sources) != 1 else ''}" + (f" with {codes}" if codes else "")
+    # Only the writing is run again if it clashes with a colleague's: the parsing and matching stand.
+    concurrency.run(project, lambda: _store_run(project, sources, found, list(chosen), coder, description, report))
     report.suggestions = len(found)
     report.per_code = _count_paths(found, matcher.paths)
     return report
+
+
+def _store_run(project: Project, sources: list[Source], found: list[Suggestion], code_ids: list[int], coder: str,
+               description: str, report: AutocodeReport) -> None:
+    """Replace `coder`'s earlier suggestions for these transcripts and codes with the run's, as one change."""
+    with project.session() as session, history.recorded(session, coder, "autocode", description, always=True) as run:
+        old = _old_suggestions(session, [s.id for s in sources], code_ids, coder)
+        fresh, stale = _replacement(sources, found, old, report.origin)
+        for coding in stale:  # first: a fresh suggestion may take a stale one's passage (one per passage)
+            session.delete(coding)
+        session.flush()
+        store_suggestions(session, sources, fresh, coder, report.origin, run_id=run.id)
+        report.replaced = len(old)
 
 
 def _old_suggestions(session: Session, transcript_ids: list[str], code_ids: list[int], coder: str) -> list[Coding]:
@@ -617,10 +624,21 @@ def store_suggestions(
     session: Session, sources: list[Source], found: list[Suggestion], coder: str, origin: str, run_id: int | None = None
 ) -> None:
     texts = {source.id: source.text for source in sources}
+    # One coding per passage, code and coder (the unique index): the best score, and none where `coder`
+    # has one already (an earlier run's accepted suggestion).
+    held = set(session.execute(select(Coding.transcript_id, Coding.start, Coding.end, Coding.code_id).where(
+        Coding.coder == coder, Coding.anchor != UNPLACED, Coding.transcript_id.in_(list(texts)))).all())
+    best: dict[tuple, Suggestion] = {}
+    for s in found:
+        key = (s.transcript, s.start, s.end, s.code_id)
+        if key in held:
+            continue
+        if key not in best or s.score > best[key].score:
+            best[key] = s
     session.add_all(
         Coding(transcript_id=s.transcript, start=s.start, end=s.end, code_id=s.code_id, coder=coder,
                origin=origin, score=s.score, quote=texts[s.transcript][s.start : s.end], run_id=run_id)
-        for s in found
+        for s in best.values()
     )
 
 

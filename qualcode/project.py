@@ -7,7 +7,7 @@ walking up from the working directory, the way git finds its repository.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,6 +28,8 @@ class Project:
     settings: Settings
     #: Whether opening the database may create it: only `init` may, so a lost database is an error.
     create: bool = False
+    #: Told (a message) when the database is busy with another command's write and this one waits; the CLI prints it.
+    on_busy: Callable[[str], None] | None = None
 
     @classmethod
     def open(cls, root: Path, create: bool = False) -> Project:

@@ -87,18 +87,29 @@ def counted_spans(project) -> dict[tuple[int, str], int]:
 
 def change_codings(project, changes: list[tuple[str, int, object]]) -> None:
     """Apply (kind, place, value) edits to the codings, by place in the table: delete, or set origin, code, anchor, or span
-    (to the span of the coding at place `value`)."""
+    (to the span of the coding at place `value`). An edit that would give a coder two placed codings of one passage and
+    code is refused by the database (migration 0009) and leaves everything as it was."""
+    from sqlalchemy.exc import IntegrityError
+
     with project.session() as session:
         for kind, place, value in changes:
             codings = session.scalars(select(Coding).order_by(Coding.id)).all()
             if not codings:
                 return
             coding = codings[place % len(codings)]
-            if kind == "delete":
-                session.delete(coding)
-            elif kind == "span":
-                other = codings[value % len(codings)]
-                coding.transcript_id, coding.start, coding.end = other.transcript_id, other.start, other.end
-            else:
-                setattr(coding, "code_id" if kind == "code" else kind, value)
-            session.flush()
+            try:
+                with session.begin_nested():
+                    _change(session, coding, codings, kind, value)
+            except IntegrityError:
+                session.expire_all()
+
+
+def _change(session, coding: Coding, codings: list[Coding], kind: str, value: object) -> None:
+    if kind == "delete":
+        session.delete(coding)
+    elif kind == "span":
+        other = codings[value % len(codings)]
+        coding.transcript_id, coding.start, coding.end = other.transcript_id, other.start, other.end
+    else:
+        setattr(coding, "code_id" if kind == "code" else kind, value)
+    session.flush()

@@ -463,17 +463,19 @@ def test_import_of_random_input_raises_only_qualcode_errors(coded, tmp_path: Pat
 
 
 def test_a_locked_database_is_could_not_run(coded, run, tmp_path: Path):
-    """Another program holding the write lock past SQLite's wait: exit 2, saying so, nothing written."""
+    """Another program holding the write lock past the wait (`QUALCODE_BUSY_WAIT`): exit 2, saying so, nothing written."""
     root = _copy(coded, tmp_path)
     holder = sqlite3.connect(root / "qualcode.db", isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        result = run("code", "EAS-S01-HT", "3", "networks", env={"QUALCODE_PROJECT": str(root), "QUALCODE_CODER": "tester"})
+        result = run("code", "EAS-S01-HT", "3", "networks",
+                     env={"QUALCODE_PROJECT": str(root), "QUALCODE_CODER": "tester", "QUALCODE_BUSY_WAIT": "1"})
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "qualcode.db: the database is busy: another command or program is writing to it" in result.stderr
+    assert result.stderr.startswith("project is busy (another command is writing), waiting\n")
+    assert "the project is still busy after 1 s (another command is writing); nothing was changed" in result.stderr
     project = Project.open(root)
     assert table_rows(project) == coded[1]
     project.close()

@@ -217,8 +217,11 @@ def _replace_codings(project, rows) -> None:
     with project.session() as session:
         texts = dict(session.execute(select(Transcript.id, Transcript.text)).all())
         session.execute(Coding.__table__.delete())
-        session.add_all(Coding(transcript_id=t, start=s, end=e, code_id=c, coder="h", origin=o, quote=texts[t][s:e])
-                        for t, s, e, c, o in rows)
+        coders: dict[tuple, int] = {}  # a repeated passage and code is another coder's (one coding each: 0009)
+        for t, s, e, c, o in rows:
+            coders[t, s, e, c] = coders.get((t, s, e, c), -1) + 1
+            session.add(Coding(transcript_id=t, start=s, end=e, code_id=c, coder=f"h{coders[t, s, e, c]}", origin=o,
+                               quote=texts[t][s:e]))
 
 
 def _brute_force(project, within: str, near: int) -> dict[tuple[int, int], tuple[int, float]]:

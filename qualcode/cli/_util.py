@@ -42,6 +42,7 @@ def open_project(path: Path | None) -> Project:
     from qualcode.project import find_project
 
     project = find_project(path)
+    project.on_busy = terminal.info
     _opened.append(project)
     return project
 

@@ -23,5 +23,7 @@ def tag_cli(
     from qualcode.tagging import Tagger
     from qualcode.tui import TagApp
 
-    tagger = Tagger(open_project(project), coder or default_coder(), transcript, uncoded)
+    opened = open_project(project)
+    opened.on_busy = None  # a line on stderr would tear the full-screen session; it still waits, and then says so
+    tagger = Tagger(opened, coder or default_coder(), transcript, uncoded)
     TagApp(tagger).run()
