@@ -143,7 +143,11 @@ def _csv_cells(path: Path) -> list[tuple[int, list]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.reader(handle)
-            return [(reader.line_num, cells) for cells in reader]
+            rows, line = [], 1
+            for cells in reader:  # a record with a line break in a value spans lines: name its first
+                rows.append((line, cells))
+                line = reader.line_num + 1
+            return rows
     except UnicodeDecodeError:
         raise Problem(path, None, None, "not UTF-8 text; save the table as CSV UTF-8 (or as .xlsx)") from None
 

@@ -108,8 +108,9 @@ def codings_cli(
         _show_unplaced(table, as_json)
         return
     if as_json:
-        columns = ["transcript", "start", "end", "lines", "code", "coder", "origin", "text"]
-        terminal.json(table[columns].to_dict(orient="records"))
+        columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "text", "memo"]
+        shown = table[columns].astype(object)
+        terminal.json(shown.where(shown.notna(), None).to_dict(orient="records"))
         return
     table["text"] = table["text"].str.replace("\n", " ").str.slice(0, 80)
     columns = ["id", "transcript", "lines", "code", "coder", "origin", "text"]
