@@ -18,7 +18,7 @@ from qualcode.cli.agreement import agreement_cli
 from qualcode.cli.anonymise import anonymise_app, key_app
 from qualcode.cli.check import check_cli
 from qualcode.cli.codebook import codebook_app
-from qualcode.cli.coding import code_cli, codings_cli, history_cli, memo_cli, uncode_cli, undo_cli
+from qualcode.cli.coding import code_cli, codings_cli, history_cli, memo_cli, memos_cli, uncode_cli, undo_cli
 from qualcode.cli.corpus import import_cli, show_cli, stats_cli, transcripts_cli
 from qualcode.cli.demo import demo_cli
 from qualcode.cli.exchange import export_app
@@ -60,6 +60,7 @@ app.add_typer(codebook_app, name="codebook")
 app.command("code")(code_cli)
 app.command("uncode")(uncode_cli)
 app.command("memo")(memo_cli)
+app.command("memos")(memos_cli)
 app.command("codings")(codings_cli)
 app.command("undo")(undo_cli)
 app.command("history")(history_cli)

@@ -90,6 +90,23 @@ def memo_cli(
     terminal.info(f"memo written on {where}")
 
 
+def memos_cli(
+    on: Annotated[str | None, typer.Option("--on", help="Only memos on: coding, code, transcript, school, locality or project.")] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Only this author's memos.")] = None,
+    as_json: JsonOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """List memos, oldest first, with what each annotates, its author and date."""
+    from qualcode.memos import MEMO_COLUMNS, list_memos
+
+    memos = list_memos(open_project(project), on, author)
+    if as_json:
+        terminal.json(memos)
+        return
+    terminal.table(f"{len(memos)} memo{'s' if len(memos) != 1 else ''}", MEMO_COLUMNS,
+                   [[memo[column] for column in MEMO_COLUMNS] for memo in memos])
+
+
 def codings_cli(
     transcript: Annotated[str | None, typer.Option("--transcript", help="Only this transcript.")] = None,
     code: Annotated[str | None, typer.Option("--code", help="Only this code and its children.", autocompletion=complete_code_name)] = None,
