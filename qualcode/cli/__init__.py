@@ -23,7 +23,7 @@ from qualcode.cli.corpus import import_cli, show_cli, stats_cli, transcripts_cli
 from qualcode.cli.demo import demo_cli
 from qualcode.cli.exchange import export_app
 from qualcode.cli.nlp import autocode_cli, evaluate_cli, suggest_cli
-from qualcode.cli.project import init_cli
+from qualcode.cli.project import backup_cli, init_cli, restore_cli, snapshots_cli
 from qualcode.cli.query import query_app
 from qualcode.cli.report import report_app
 from qualcode.cli.tag import tag_cli
@@ -70,6 +70,9 @@ app.command("suggest")(suggest_cli)
 app.command("evaluate")(evaluate_cli)
 app.command("agreement")(agreement_cli)
 app.command("check")(check_cli)
+app.command("backup")(backup_cli)
+app.command("restore")(restore_cli)
+app.command("snapshots")(snapshots_cli)
 app.command("demo")(demo_cli)
 app.command("sample-corpus")(sample_corpus_cli)
 app.add_typer(query_app, name="query")
