@@ -49,3 +49,18 @@ def test_memos_from_the_command_line(run, coded):
     assert listed.returncode == 0, listed.stderr
     assert [(m["id"], m["target"], m["author"]) for m in json.loads(listed.stdout)] == [("memo 3", "networks/tsa", "bob")]
     assert run("memos", "--on", "nothing", "--project", str(coded.root)).returncode == 1
+
+
+def test_a_memo_written_in_the_editor_keeps_its_lines(run, coded, tmp_path):
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "First thought.\\n\\nSecond paragraph.\\n\\n" > "$1"\n')
+    editor.chmod(0o755)
+    written = run("memo", "--edit", "--transcript", "EAS-S02-HT", "--coder", "dee", "--project", str(coded.root),
+                  env={"EDITOR": str(editor)})
+    assert written.returncode == 0, written.stderr
+    assert [m["text"] for m in list_memos(coded, author="dee")] == ["First thought.\n\nSecond paragraph."]
+    empty = tmp_path / "empty.sh"
+    empty.write_text('#!/bin/sh\n: > "$1"\n')
+    empty.chmod(0o755)
+    refused = run("memo", "--edit", "--project", str(coded.root), env={"EDITOR": str(empty)})
+    assert refused.returncode == 1 and "no memo written" in refused.stderr
