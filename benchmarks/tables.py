@@ -1,12 +1,13 @@
 """Time `export codings` and `import --codings` as XLSX and CSV on the bundled coded project.
 
-Run with ``.venv/bin/python benchmarks/tables.py``. Builds the project as
+Run with ``.venv/bin/python benchmarks/tables.py [PROJECT]``. Without PROJECT it builds the project as
 `benchmarks/qdpx.py` does (transcripts/, the codebook, the gold codings as the
 team's), then prints wall and CPU seconds for: the export of every coding (with
 its words pseudonymised and every metadata field) as .xlsx and as .csv, the
 import of each into a project with the same transcripts and codebook (every row
 checked, one undoable change), and checks that the imported codings are the
-exported ones.
+exported ones. With PROJECT (a project `qualcode demo --project PROJECT` made:
+the gold codings and autocode's suggestions) it exports that project's codings.
 
 A real run (2 cores shared with other work, load average 7; 182 transcripts, 13,524 codings):
 
@@ -22,6 +23,7 @@ A real run (2 cores shared with other work, load average 7; 182 transcripts, 13,
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -33,7 +35,7 @@ from qualcode.coding_tables import export_codings, import_codings
 from qualcode.corpus import import_paths
 from qualcode.interchange import load_codings_csv
 from qualcode.models import Coding
-from qualcode.project import init_project
+from qualcode.project import find_project, init_project
 
 REPO = Path(__file__).resolve().parents[1]
 CODEBOOK = REPO / "codebooks" / "hierarchy-markets-networks.yaml"
@@ -63,7 +65,7 @@ def spans(project) -> set[tuple]:
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        coded = project_with_transcripts(root / "coded", codings=True)
+        coded = find_project(Path(sys.argv[1])) if len(sys.argv) > 1 else project_with_transcripts(root / "coded", codings=True)
         for suffix in ("xlsx", "csv"):
             path = root / f"codings.{suffix}"
             counts = timed(f"export codings .{suffix}", lambda: export_codings(coded, path))

@@ -298,6 +298,15 @@ _PLACEHOLDER = re.compile(r"\[[^\[\]]*\]")
 
 
 def _placeholders_fit(wanted: str, stored: str) -> bool:
-    """`wanted` is `stored` but for `[placeholders]`, each standing for some words."""
-    pattern = ".+?".join(re.escape(part) for part in _PLACEHOLDER.split(wanted))
-    return wanted != _PLACEHOLDER.sub("", wanted) and re.fullmatch(pattern, stored, re.DOTALL) is not None
+    """`wanted` is `stored` but for `[placeholders]`, each standing for some words: the parts between them found
+    in order, leftmost first (no regular expression: one compiled per row costs seconds on a large table)."""
+    parts = _PLACEHOLDER.split(wanted)
+    if len(parts) == 1 or not (stored.startswith(parts[0]) and stored.endswith(parts[-1])):
+        return False
+    position, limit = len(parts[0]), len(stored) - len(parts[-1])
+    for part in parts[1:-1]:
+        found = stored.find(part, position + 1)
+        if found < 0 or found + len(part) > limit:
+            return False
+        position = found + len(part)
+    return position < limit
