@@ -19,6 +19,19 @@ A real run (2 cores shared with other work, load average 7; 182 transcripts, 13,
       13524 codings; 5.3 MB
     import --codings .csv (same transcripts)        3.06s wall    2.96s CPU
       13524 added, 13524 stored; same codings as exported: True
+
+On the project `qualcode demo --project /tmp/tabdemo` made (27,146 codings: the
+gold codings and autocode's suggestions; load average 3.5), after the import
+stopped compiling a regular expression per row:
+
+    export codings .xlsx                           14.26s wall   10.55s CPU
+      27146 codings; 4.4 MB
+    import --codings .xlsx (same transcripts)      23.38s wall   15.73s CPU
+      27146 added, 27146 stored; same codings as exported: True
+    export codings .csv                             4.50s wall    2.85s CPU
+      27146 codings; 11.0 MB
+    import --codings .csv (same transcripts)        9.39s wall    6.32s CPU
+      27146 added, 27146 stored; same codings as exported: True
 """
 
 from __future__ import annotations
