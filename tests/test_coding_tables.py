@@ -171,3 +171,5 @@ def test_export_and_import_from_the_command_line(run, coded, other, tmp_path):
     assert refused.returncode == 1 and "bad.csv:2: transcript: no transcript 'EAS-S01-HX'" in refused.stderr
     assert "Traceback" not in refused.stderr and "nothing was imported" in refused.stderr
     assert run("export", "codings", str(tmp_path / "c.ods"), "--project", str(coded.root)).returncode == 1
+    forgot = run("import", str(tmp_path / "bad.csv"), "--project", str(other.root))
+    assert forgot.returncode == 1 and "a table of codings? 'qualcode import --codings FILE'" in forgot.stderr
