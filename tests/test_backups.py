@@ -102,3 +102,18 @@ def test_cli_backup_restore_and_the_snapshot_before_a_merge(run, tmp_path, corpu
     assert restored.returncode == 0 and "8 codings" in restored.stderr, restored.stderr
     again = run("restore", listed[0]["file"], "--project", str(tmp_path / "new"))
     assert again.returncode == 1 and "restore goes into an empty project" in again.stderr
+
+
+def test_the_snapshot_on_a_database_server_is_a_portable_dump(tmp_path, corpus, pg_url):
+    from qualcode.corpus import import_paths
+    from qualcode.snapshots import listing, take
+
+    project = init_project(tmp_path / "study", database_url=pg_url)
+    import_paths(project, [corpus])
+    snapshot = take(project, "import")
+    assert snapshot.path.parent == project.root / ".qualcode" / "snapshots" and snapshot.path.name.endswith("Z-before-import.zip")
+    assert "'qualcode restore' it into a new, empty project" in snapshot.message
+    assert [item["before"] for item in listing(project)] == ["import"]
+    restored = init_project(tmp_path / "restored")
+    assert restore(restored, snapshot.path)["transcripts"] == 4
+    project.close()
