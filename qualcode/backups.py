@@ -66,9 +66,13 @@ def row_counts(engine: Engine) -> dict[str, int]:
 
 
 def write_dump(engine: Engine, path: Path) -> dict[str, int]:
-    """Every table's rows as JSON lines in a zip, in one transaction (a consistent view), parents first."""
+    """Every table's rows as JSON lines in a zip, parents first, in one transaction that sees one moment of the
+    database (PostgreSQL's REPEATABLE READ; a SQLite read transaction in WAL mode), whoever writes meanwhile."""
     counts: dict[str, int] = {}
-    with engine.connect() as connection, connection.begin(), zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    with engine.connect() as connection, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        connection.begin()
         for table in Base.metadata.sorted_tables:
             with archive.open(f"tables/{table.name}.jsonl", "w") as handle:
                 counts[table.name] = 0
@@ -116,7 +120,7 @@ def _sequence_value(connection, table: str) -> int:
 def restore(project: Project, path: Path) -> dict[str, int]:
     """Put a backup's rows into this project, which must be empty; return the rows restored per table."""
     refuse_unless_empty(project)
-    with _source(path) as (rows_of, last_ids):
+    with _BackupSource(path) as (rows_of, last_ids):
         counts: dict[str, int] = {}
         with project.engine.begin() as connection:
             for table in Base.metadata.sorted_tables:
@@ -193,7 +197,7 @@ def _set_last_ids(connection, last_ids: dict[str, int]) -> None:
             connection.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :n)"), {"t": table.name, "n": last})
 
 
-class _source:
+class _BackupSource:
     """A backup opened for reading: `(rows_of(table), last_ids)`, from a dump or a SQLite copy (upgraded first)."""
 
     def __init__(self, path: Path):
