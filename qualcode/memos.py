@@ -11,6 +11,7 @@ coder who coded the passage with `--memo`.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -74,3 +75,12 @@ def _coding_memos(session, paths: dict[int, str]) -> list[dict]:
                      "created": written.get(coding.id, coding.created_at).isoformat(sep=" ", timespec="seconds"),
                      "text": coding.memo})
     return rows
+
+
+def export_memos(project: Project, path: Path, on: str | None = None, author: str | None = None) -> int:
+    """Write the memos (as `list_memos` chooses them) as a `.csv`/`.xlsx` table; return how many."""
+    from qualcode.workbooks import write_table
+
+    memos = list_memos(project, on, author)
+    write_table(path, MEMO_COLUMNS, [[memo[c] for c in MEMO_COLUMNS] for memo in memos], "memos", wide=("target", "text"))
+    return len(memos)

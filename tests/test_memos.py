@@ -64,3 +64,13 @@ def test_a_memo_written_in_the_editor_keeps_its_lines(run, coded, tmp_path):
     empty.chmod(0o755)
     refused = run("memo", "--edit", "--project", str(coded.root), env={"EDITOR": str(empty)})
     assert refused.returncode == 1 and "no memo written" in refused.stderr
+
+
+def test_memos_exported_as_a_table(coded, tmp_path):
+    from qualcode.memos import export_memos
+    from qualcode.workbooks import read_table
+
+    assert export_memos(coded, tmp_path / "memos.xlsx", author="bob") == 2
+    header, rows = read_table(tmp_path / "memos.xlsx")
+    assert header == ["id", "on", "target", "author", "created", "text"]
+    assert {(r["on"], r["text"]) for _, r in rows} == {("code", "Alliances, not only TSAs."), ("coding", "Says it twice.\nSee line 9.")}

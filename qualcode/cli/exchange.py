@@ -61,6 +61,21 @@ def export_codebook_cli(file: TableArgument, project: ProjectOption = None) -> N
     terminal.info(f"wrote {export_codebook(open_project(project), file)}")
 
 
+@export_app.command("memos")
+def export_memos_cli(
+    file: TableArgument,
+    on: Annotated[str | None, typer.Option("--on", help="Only memos on: coding, code, transcript, school, locality or project.")] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Only this author's memos.")] = None,
+    project: ProjectOption = None,
+) -> None:
+    """Memos as a table: id, what they annotate, author, date, text (as 'qualcode memos' lists them)."""
+    from qualcode.memos import export_memos
+    from qualcode.workbooks import table_format
+
+    table_format(file)
+    terminal.info(f"wrote {file}: {export_memos(open_project(project), file, on, author)} memos")
+
+
 def import_codings_file(files: list[str], coder: str, skip_unmatched: bool, dry_run: bool, as_json: bool, project) -> None:
     """The `import --codings` command: a codings table, all or nothing, one change `undo` takes back."""
     from qualcode.coding_tables import import_codings
