@@ -358,7 +358,8 @@ def to_codebook(project: Project) -> codebook_file.Codebook:
 
 
 def export_codebook(project: Project, path: Path) -> Path:
-    """Write the codebook as YAML (`.yaml`/`.yml`) or REFI-QDA (`.qdc`, validated against its schema)."""
+    """Write the codebook as YAML (`.yaml`/`.yml`), REFI-QDA (`.qdc`, validated against its schema) or a table
+    (`.csv`/`.xlsx`, the columns `codebook load` reads)."""
     from qualcode import codebook_file
 
     book = to_codebook(project)
@@ -369,4 +370,8 @@ def export_codebook(project: Project, path: Path) -> Path:
         from qualcode import refi
 
         return refi.write_qdc(book, path)
-    raise QualcodeError(f"{path}: export to .yaml or .qdc")
+    if suffix in (".csv", ".xlsx"):
+        from qualcode.codebook_exchange import write_codebook_table
+
+        return write_codebook_table(book, path)
+    raise QualcodeError(f"{path}: export to .yaml, .qdc, .csv or .xlsx")

@@ -9,7 +9,6 @@ as the code's title, so nothing is lost and the user can see what changed.
 
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
 from pathlib import Path
@@ -95,23 +94,28 @@ def _table_entries(path: Path) -> list[tuple[list[str], dict, int | None]]:
             continue
         seen[tuple(names)] = line
         definition = (row.get("definition") or row.get("description") or "").strip() or None
-        entries.append((names, {"definition": definition, "colour": (row.get("colour") or row.get("color") or "").strip()}, line))
+        own = {name: (row.get(name) or "").strip() or None for name in ("title", "include", "exclude", "example")}
+        colour = (row.get("colour") or row.get("color") or "").strip()
+        entries.append((names, {"definition": definition, **{k: v for k, v in own.items() if v}, "colour": colour}, line))
     if problems:
         raise ImportFailed(problems)
     return entries
 
 
+#: The columns `write_codebook_table` writes, which `load` reads back.
+TABLE_COLUMNS = ("path", "name", "title", "definition", "include", "exclude", "example", "colour")
+
+
+def write_codebook_table(book: Codebook, path: Path) -> Path:
+    """The codebook as a table (`.csv`/`.xlsx`), one code a row with its path: Taguette's columns and qualcode's."""
+    from qualcode.workbooks import write_table
+
+    rows = [[getattr(spec, column) or "" for column in TABLE_COLUMNS] for spec in book.codes]
+    return write_table(path, TABLE_COLUMNS, rows, "codebook", wide=("definition", "include", "exclude", "example"))
+
+
 def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     """(line, row) of a CSV or the first sheet of a workbook, with lower-case column names."""
-    if path.suffix.lower() == ".xlsx":
-        import openpyxl
+    from qualcode.workbooks import read_table
 
-        sheet = openpyxl.load_workbook(path, read_only=True, data_only=True).worksheets[0]
-        values = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    else:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            values = list(csv.reader(handle))
-    if not values:
-        return []
-    header = [h.strip().lower() for h in values[0]]
-    return [(number, dict(zip(header, row))) for number, row in enumerate(values[1:], start=2)]
+    return read_table(path)[1]

@@ -352,8 +352,9 @@ def codings_table(
                 "anchor": coding.anchor,
                 "text": text[coding.start : coding.end],
                 "quote": coding.quote,
+                "memo": coding.memo,
             })
-    columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text", "quote"]
+    columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text", "quote", "memo"]
     import pandas as pd
 
     return pd.DataFrame(rows, columns=columns)

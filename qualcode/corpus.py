@@ -193,7 +193,8 @@ def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path]
         elif path.name in METADATA_FILES:
             folders.add(path.parent)
         elif path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
-            problems.append(Problem(path, None, None, f"not a transcript: expected a {_suffix_list(' or ')} file"))
+            table = " (a table of codings? 'qualcode import --codings FILE')" if path.suffix.lower() in (".csv", ".xlsx") else ""
+            problems.append(Problem(path, None, None, f"not a transcript: expected a {_suffix_list(' or ')} file{table}"))
         else:
             transcripts.append(path)
             folders |= {path.parent, path.parent.parent}

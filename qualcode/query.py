@@ -605,17 +605,13 @@ def export_table(table: pd.DataFrame, path: Path, sheet: str = "query") -> Path:
 
 
 def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, named: bool) -> None:
-    import pandas as pd
-    from openpyxl.styles import Alignment
+    """Through `workbooks.write_table`: a cell longer than Excel holds goes on in continuation rows, never cut."""
+    from qualcode.workbooks import write_table
 
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        table.to_excel(writer, sheet_name=sheet[:31], index=named)
-        worksheet = writer.sheets[sheet[:31]]
-        worksheet.freeze_panes = "B2"
-        for column in worksheet.columns:
-            worksheet.column_dimensions[column[0].column_letter].width = 40 if table.dtypes.eq(object).any() else 16
-            for cell in column:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    columns, rows = as_rows(table)
+    frame = table.reset_index() if named else table
+    wide = [str(c) for c in frame.columns if frame[c].dtype == object]
+    write_table(path, columns, rows, sheet, wide)
 
 
 def records(table: pd.DataFrame) -> list[dict]:

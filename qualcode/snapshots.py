@@ -3,9 +3,10 @@
 `qualcode import --update` may replace coded transcripts and re-attribute
 quotes; a snapshot is the way back. For SQLite it is a consistent copy made
 with sqlite3's online backup API (the write-ahead log included) into
-`.qualcode/snapshots/` in the project folder, named with the time (UTC).
-Another database server has its own backups, so none is taken there, and the
-import says so.
+`.qualcode/snapshots/` in the project folder, named with the time (UTC). On a
+database server (PostgreSQL) it is the portable dump `qualcode backup FILE.zip`
+writes, in the same folder of the project the command ran in.
+`codebook merge` and `codebook rm` take one too; `qualcode snapshots` lists them.
 """
 
 from __future__ import annotations
@@ -32,20 +33,52 @@ class Snapshot:
         return {"path": str(self.path) if self.path else None, "message": self.message}
 
 
-def take(project, reason: str) -> Snapshot:
-    """Copy the project's SQLite database to `.qualcode/snapshots/<time>-before-<reason>.db`."""
-    url = make_url(project.database_url)
+def sqlite_file(database_url: str) -> str | None:
+    """The SQLite file a database URL names; None for a server or an in-memory database."""
+    url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return Snapshot(None, (
-            f"no snapshot taken: the database is on {url.get_backend_name()}, not a SQLite file qualcode can copy;"
-            " back it up with the server's own tools (e.g. pg_dump) to be able to go back"))
+        return None
+    return url.database
+
+
+def copy_sqlite(database: str | Path, target: Path) -> None:
+    """A consistent copy of a SQLite database, write-ahead log included, even while others write to it."""
+    with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
+
+
+def take(project, reason: str) -> Snapshot:
+    """Copy the project's database to `.qualcode/snapshots/<time>-before-<reason>.db` (SQLite), or write it there
+    as a portable dump, `.zip` (a database server: `qualcode.backups`)."""
+    database = sqlite_file(project.database_url)
     folder = project.root / SNAPSHOT_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
+    suffix = ".db" if database else ".zip"
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H-%M-%S")
-    path, n = folder / f"{stamp}Z-before-{reason}.db", 1
+    path, n = folder / f"{stamp}Z-before-{reason}{suffix}", 1
     while path.exists():
         n += 1
-        path = folder / f"{stamp}Z-before-{reason}-{n}.db"
-    with closing(sqlite3.connect(url.database)) as source, closing(sqlite3.connect(path)) as target:
-        source.backup(target)
-    return Snapshot(path, f"snapshot of the database before this import: {path} (copy it over {url.database} to go back)")
+        path = folder / f"{stamp}Z-before-{reason}-{n}{suffix}"
+    what = f"snapshot of the database before this {reason.replace('-', ' ')}: {path}"
+    if database is None:
+        from qualcode.backups import write_dump
+
+        write_dump(project.engine, path)
+        return Snapshot(path, f"{what} ('qualcode restore' it into a new, empty project to go back)")
+    copy_sqlite(database, path)
+    return Snapshot(path, f"{what} (copy it over {database} to go back, or 'qualcode restore' it into a new project)")
+
+
+def listing(project) -> list[dict]:
+    """The snapshots in the project folder (SQLite copies and dumps), newest first: file, when (UTC), before what, size."""
+    folder = project.root / SNAPSHOT_FOLDER
+    found = []
+    found_files = [*folder.glob("*.db"), *folder.glob("*.zip")] if folder.is_dir() else []
+    for path in sorted(found_files, key=lambda p: p.name, reverse=True):
+        stamp, _, reason = path.stem.partition("-before-")
+        try:
+            taken = dt.datetime.strptime(stamp, "%Y-%m-%dT%H-%M-%SZ").strftime("%Y-%m-%d %H:%M:%S")
+        except ValueError:  # a file someone put there by hand
+            taken = ""
+        found.append({"file": str(path), "taken": taken, "before": reason, "size_mb": round(path.stat().st_size / 1e6, 2)})
+    return found

@@ -152,7 +152,7 @@ def test_export_yaml_round_trips_and_qdc_validates(coded, tmp_path: Path):
     codes = dict(refi.read_qdc(qdc))
     assert len(codes) == 48
     assert "Definition:" in codes["markets/competition/pupils"]
-    with pytest.raises(QualcodeError, match="export to .yaml or .qdc"):
+    with pytest.raises(QualcodeError, match="export to .yaml, .qdc, .csv or .xlsx"):
         export_codebook(coded, tmp_path / "book.txt")
 
 

@@ -210,12 +210,3 @@ def test_evaluate_leaves_out_unplaced_suggestions_and_counts_them(coded, corpus,
     import_paths(coded, [path], update=True)
     result = evaluate(coded, gold)
     assert (result["suggestions"], result["unplaced"]) == (0, 1)
-
-
-def test_no_snapshot_on_another_database_server_and_why(project, monkeypatch):
-    from qualcode.snapshots import take
-
-    monkeypatch.setenv("QUALCODE_DB", "postgresql+psycopg://team@db.example/study")
-    snapshot = take(project, "import")
-    assert snapshot.path is None and not (project.root / ".qualcode" / "snapshots").exists()
-    assert snapshot.message.startswith("no snapshot taken: the database is on postgresql") and "pg_dump" in snapshot.message

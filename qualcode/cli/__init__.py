@@ -18,12 +18,12 @@ from qualcode.cli.agreement import agreement_cli
 from qualcode.cli.anonymise import anonymise_app, key_app
 from qualcode.cli.check import check_cli
 from qualcode.cli.codebook import codebook_app
-from qualcode.cli.coding import code_cli, codings_cli, history_cli, memo_cli, uncode_cli, undo_cli
+from qualcode.cli.coding import code_cli, codings_cli, history_cli, memo_cli, memos_cli, uncode_cli, undo_cli
 from qualcode.cli.corpus import import_cli, show_cli, stats_cli, transcripts_cli
 from qualcode.cli.demo import demo_cli
 from qualcode.cli.exchange import export_app
 from qualcode.cli.nlp import autocode_cli, evaluate_cli, suggest_cli
-from qualcode.cli.project import init_cli
+from qualcode.cli.project import backup_cli, init_cli, restore_cli, snapshots_cli
 from qualcode.cli.query import query_app
 from qualcode.cli.report import report_app
 from qualcode.cli.tag import tag_cli
@@ -60,6 +60,7 @@ app.add_typer(codebook_app, name="codebook")
 app.command("code")(code_cli)
 app.command("uncode")(uncode_cli)
 app.command("memo")(memo_cli)
+app.command("memos")(memos_cli)
 app.command("codings")(codings_cli)
 app.command("undo")(undo_cli)
 app.command("history")(history_cli)
@@ -69,6 +70,9 @@ app.command("suggest")(suggest_cli)
 app.command("evaluate")(evaluate_cli)
 app.command("agreement")(agreement_cli)
 app.command("check")(check_cli)
+app.command("backup")(backup_cli)
+app.command("restore")(restore_cli)
+app.command("snapshots")(snapshots_cli)
 app.command("demo")(demo_cli)
 app.command("sample-corpus")(sample_corpus_cli)
 app.add_typer(query_app, name="query")

@@ -92,7 +92,8 @@ def merge_cli(source: CodeArgument, target: CodeArgument, coder: CoderOption = N
     """Merge SOURCE into TARGET: codings are recoded (no duplicates), memos and children kept."""
     from qualcode.codebook import merge_codes
 
-    report = merge_codes(open_project(project), source, target, coder or default_coder())
+    opened = open_project(project)
+    report = _snapshotted(opened, "codebook-merge", lambda: merge_codes(opened, source, target, coder or default_coder()))
     terminal.info(
         f"merged {report.source} into {report.target}: {report.recoded} codings recoded, "
         f"{report.duplicates_dropped} duplicates folded in, {report.memos_moved} memos moved"
@@ -110,7 +111,8 @@ def rm_cli(
     """Remove a code; refused while it has codings unless --recode-to or --force."""
     from qualcode.codebook import remove_code
 
-    removed, count = remove_code(open_project(project), code, coder or default_coder(), recode_to, force)
+    opened = open_project(project)
+    removed, count = _snapshotted(opened, "codebook-rm", lambda: remove_code(opened, code, coder or default_coder(), recode_to, force))
     what = f"recoded to {recode_to}" if recode_to else "deleted"
     terminal.info(f"removed {removed}" + (f"; its {count} codings were {what}" if count else ""))
 
@@ -124,3 +126,18 @@ def export_cli(
     from qualcode.codebook import export_codebook
 
     terminal.info(f"wrote {export_codebook(open_project(project), file)}")
+
+
+def _snapshotted(project, reason: str, work):
+    """Run a destructive codebook change after taking a snapshot of the database (dropped if the change is refused)."""
+    from qualcode.snapshots import take
+
+    snapshot = take(project, reason)
+    try:
+        result = work()
+    except BaseException:
+        if snapshot.path is not None:
+            snapshot.path.unlink(missing_ok=True)
+        raise
+    terminal.info(snapshot.message)
+    return result

@@ -69,7 +69,8 @@ def uncode_cli(
 
 
 def memo_cli(
-    text: Annotated[str, typer.Argument(help="The memo.")],
+    text: Annotated[str | None, typer.Argument(help="The memo (with --edit: the text the editor starts from).", show_default=False)] = None,
+    edit: Annotated[bool, typer.Option("--edit", help="Write the memo in $EDITOR (several lines, paragraphs).")] = False,
     coding: Annotated[int | None, typer.Option("--coding", help="On coding N (see 'qualcode codings').")] = None,
     code: Annotated[str | None, typer.Option("--code", help="On a code.", autocompletion=complete_code_name)] = None,
     transcript: Annotated[str | None, typer.Option("--transcript", help="On a transcript.")] = None,
@@ -86,8 +87,37 @@ def memo_cli(
     if len(chosen) > 1:
         raise typer.BadParameter("a memo goes on one thing: give at most one of --coding, --code, --transcript, --school, --locality")
     kind, target = chosen[0] if chosen else ("project", None)
+    text = _memo_text(text, edit)
     where = add_memo(open_project(project), kind, None if target is None else str(target), text, coder or default_coder())
     terminal.info(f"memo written on {where}")
+
+
+def _memo_text(text: str | None, edit: bool) -> str:
+    """The memo as typed, or as written in the editor (trailing blank lines dropped); empty is no memo."""
+    if edit:
+        import click
+
+        text = click.edit(text or "", extension=".md")
+    if not (text or "").strip():
+        raise terminal.abort("no memo written: give its TEXT, or write it with --edit and save it")
+    return text.rstrip()
+
+
+def memos_cli(
+    on: Annotated[str | None, typer.Option("--on", help="Only memos on: coding, code, transcript, school, locality or project.")] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Only this author's memos.")] = None,
+    as_json: JsonOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """List memos, oldest first, with what each annotates, its author and date."""
+    from qualcode.memos import MEMO_COLUMNS, list_memos
+
+    memos = list_memos(open_project(project), on, author)
+    if as_json:
+        terminal.json(memos)
+        return
+    terminal.table(f"{len(memos)} memo{'s' if len(memos) != 1 else ''}", MEMO_COLUMNS,
+                   [[memo[column] for column in MEMO_COLUMNS] for memo in memos])
 
 
 def codings_cli(
@@ -108,8 +138,9 @@ def codings_cli(
         _show_unplaced(table, as_json)
         return
     if as_json:
-        columns = ["transcript", "start", "end", "lines", "code", "coder", "origin", "text"]
-        terminal.json(table[columns].to_dict(orient="records"))
+        columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "text", "memo"]
+        shown = table[columns].astype(object)
+        terminal.json(shown.where(shown.notna(), None).to_dict(orient="records"))
         return
     table["text"] = table["text"].str.replace("\n", " ").str.slice(0, 80)
     columns = ["id", "transcript", "lines", "code", "coder", "origin", "text"]

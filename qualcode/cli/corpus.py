@@ -31,11 +31,24 @@ def import_cli(
         Path | None, typer.Option("--defaults", help="For a .qdpx: YAML metadata for sources the project does not describe.",
                                   exists=True, dir_okay=False)
     ] = None,
+    codings: Annotated[
+        bool, typer.Option("--codings", help="The file is a table of codings (.csv/.xlsx, as 'export codings' writes):"
+                           " add them, all or nothing, as one change.")
+    ] = False,
+    skip_unmatched: Annotated[
+        bool, typer.Option("--skip-unmatched", help="With --codings: leave out (and list) rows whose transcript or code"
+                           " the project lacks, instead of refusing the file.")
+    ] = False,
     coder: CoderOption = None,
     as_json: JsonOption = False,
     project: ProjectOption = None,
 ) -> None:
     """Import transcripts and their metadata, all or nothing, and say whose words each turn holds."""
+    if codings:
+        from qualcode.cli.exchange import import_codings_file
+
+        import_codings_file(paths or [], coder or default_coder(), skip_unmatched, dry_run, as_json, project)
+        return
     if paths and any(p.lower().endswith(".qdpx") for p in paths):
         from qualcode.cli.exchange import import_qdpx_files
 

@@ -1,4 +1,5 @@
-"""`qualcode export qdpx` and `qualcode import FILE.qdpx`: whole projects to and from other QDA tools."""
+"""`qualcode export qdpx|codings|codebook` and `qualcode import FILE.qdpx` / `import --codings FILE`:
+whole projects to and from other QDA tools, and codings and the codebook as tables."""
 
 from pathlib import Path
 from typing import Annotated
@@ -7,6 +8,7 @@ import typer
 
 from qualcode.cli._console import terminal
 from qualcode.cli._util import ProjectOption, new_app, open_project
+from qualcode.cli.query import CodesOption, RawOption, WhereOption
 
 export_app = new_app(help="Write the project for other tools.")
 
@@ -23,6 +25,74 @@ def export_qdpx_cli(
         raise typer.BadParameter("the file name must end in .qdpx", param_hint="FILE")
     counts = export_qdpx(open_project(project), file)
     terminal.info(f"wrote {file}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+TableArgument = Annotated[Path, typer.Argument(help="The .csv or .xlsx file to write.", dir_okay=False)]
+
+
+@export_app.command("codings")
+def export_codings_cli(
+    file: TableArgument,
+    where: WhereOption = None,
+    codes: CodesOption = None,
+    raw: RawOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """One row per coding: id, transcript, participant, lines, offsets, words, code, coder, origin, date, memo, metadata."""
+    from qualcode.coding_tables import export_codings
+    from qualcode.query_where import parse_where
+
+    if raw:
+        terminal.warn("--raw: names are not pseudonymised; do not share this file")
+    counts = export_codings(open_project(project), file, parse_where(where or []), codes, raw)
+    terminal.info(f"wrote {file}: {counts['codings']} codings")
+    if counts["unplaced left out"]:
+        terminal.warn(f"{counts['unplaced left out']} unplaced codings left out (their words are gone);"
+                      " 'qualcode codings --unplaced' lists them")
+
+
+@export_app.command("codebook")
+def export_codebook_cli(file: TableArgument, project: ProjectOption = None) -> None:
+    """The codebook as a table: path, name, title, definition, include, exclude, example, colour (what 'codebook load' reads)."""
+    from qualcode.codebook import export_codebook
+    from qualcode.workbooks import table_format
+
+    table_format(file)
+    terminal.info(f"wrote {export_codebook(open_project(project), file)}")
+
+
+@export_app.command("memos")
+def export_memos_cli(
+    file: TableArgument,
+    on: Annotated[str | None, typer.Option("--on", help="Only memos on: coding, code, transcript, school, locality or project.")] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Only this author's memos.")] = None,
+    project: ProjectOption = None,
+) -> None:
+    """Memos as a table: id, what they annotate, author, date, text (as 'qualcode memos' lists them)."""
+    from qualcode.memos import export_memos
+    from qualcode.workbooks import table_format
+
+    table_format(file)
+    terminal.info(f"wrote {file}: {export_memos(open_project(project), file, on, author)} memos")
+
+
+def import_codings_file(files: list[str], coder: str, skip_unmatched: bool, dry_run: bool, as_json: bool, project) -> None:
+    """The `import --codings` command: a codings table, all or nothing, one change `undo` takes back."""
+    from qualcode.coding_tables import import_codings
+
+    if len(files) != 1:
+        raise terminal.abort("import --codings takes one .csv or .xlsx file", 2)
+    result = import_codings(open_project(project), Path(files[0]), coder, skip_unmatched, dry_run)
+    if as_json:
+        terminal.json(result.as_json())
+        return
+    for note in result.notes:
+        terminal.warn(note)
+    if result.unmatched:
+        terminal.table(f"{len(result.unmatched)} rows left out: no such transcript or code", ["row", "column", "why"],
+                       [(p.line, p.field, p.message) for p in result.unmatched])
+    verb = "would import" if dry_run else "imported"
+    terminal.info(f"{verb} {result.added} codings from {files[0]}; {result.already} already stored")
 
 
 def import_qdpx_files(files: list[str], defaults: Path | None, coder: str, dry_run: bool, as_json: bool, project) -> None:

@@ -1,0 +1,53 @@
+"""Tables written as .csv/.xlsx read back exactly, and no cell longer than Excel holds is ever cut."""
+
+from __future__ import annotations
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from qualcode.errors import Problem, QualcodeError
+from qualcode.query import export_table
+from qualcode.workbooks import CONTINUED, EXCEL_CELL_LIMIT, excel_parts, read_table, write_table
+
+LONG = ("é’ word " * 9000) + "😀" * 5 + "the end"  # 72,000+ characters, some outside the BMP
+
+
+def test_excel_parts_fit_a_cell_and_join_to_the_whole():
+    parts = excel_parts(LONG)
+    assert len(parts) == 3 and "".join(parts) == LONG
+    assert all(len(p.encode("utf-16-le")) // 2 <= EXCEL_CELL_LIMIT for p in parts)
+    assert excel_parts("😀" * 3, limit=4) == ["😀😀", "😀"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_long_value_reads_back_whole(tmp_path, suffix):
+    path = write_table(tmp_path / f"t{suffix}", ["id", "text", "note"], [[1, LONG, "short"], [2, "two", None]])
+    header, rows = read_table(path)
+    assert header == ["id", "text", "note"]
+    assert [(r["id"], r["text"], r["note"]) for _, r in rows] == [("1", LONG, "short"), ("2", "two", "")]
+
+
+def test_xlsx_continuation_rows_are_marked_and_every_cell_fits(tmp_path):
+    path = write_table(tmp_path / "t.xlsx", ["id", "text"], [[1, LONG]])
+    sheet = openpyxl.load_workbook(path).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert [v[0] for v in values] == ["id", 1, CONTINUED, CONTINUED]
+    assert all(len(v[1]) <= EXCEL_CELL_LIMIT for v in values)
+
+
+def test_a_query_export_with_a_long_cell_is_not_cut(tmp_path):
+    table = pd.DataFrame({"markets": [LONG, "x"]}, index=pd.Index(["EAS-S01", "EAS-S02"], name="school"))
+    _, rows = read_table(export_table(table, tmp_path / "framework.xlsx"))
+    assert [(r["school"], r["markets"]) for _, r in rows] == [("EAS-S01", LONG), ("EAS-S02", "x")]
+
+
+def test_bad_tables_are_refused_with_the_file_named(tmp_path):
+    (tmp_path / "bad.xlsx").write_text("not a workbook")
+    with pytest.raises(Problem, match="bad.xlsx: not a readable Excel workbook"):
+        read_table(tmp_path / "bad.xlsx")
+    (tmp_path / "orphan.csv").write_text(f"id,text\n{CONTINUED},more\n")
+    with pytest.raises(Problem, match="orphan.csv:2: id: a CONTINUED row must follow"):
+        read_table(tmp_path / "orphan.csv")
+    with pytest.raises(QualcodeError, match=r"\.csv or \.xlsx"):
+        write_table(tmp_path / "t.ods", ["a"], [])
