@@ -137,6 +137,8 @@ class MatrixTable:
     highlight: str | None = doc("Column to emphasise (the report's own locality).")
     unit: str = doc("What the numbers are, as the chart's colour bar says: e.g. '% of coded passages'.")
     axis: str = doc("What the columns are, e.g. 'locality'.")
+    totals: list[int] = doc("N of each column: what its percentages are of (e.g. the locality's coded passages); "
+                            "empty when the numbers are counts.", default_factory=list)
 
 
 @dataclass
@@ -231,6 +233,8 @@ class CasesContext:
     matrix: MatrixTable = doc("Share of coded passages per theme in each locality (column per cent).")
     plot: Chart | None = doc("The code × locality heatmap (a `plots.Chart`: `.svg()` for HTML, `.png()` for Word), or None.")
     phase_plot: Chart | None = doc("Bars of each top-level theme's share of coded passages by school phase (a `plots.Chart`), or None.")
+    phase_matrix: MatrixTable | None = doc("The numbers the phase bars draw: each top-level theme's share of each phase's "
+                                           "coded passages, with N per phase.", default=None)
     nav: Navigation | None = doc("Links to the index, the case studies and the quote banks in the same folder, or None.",
                                  default=None)
 
