@@ -91,13 +91,14 @@ def words(text: str) -> str:
 
 def test_every_quote_id_lands_on_its_passage(written, browser):
     project, folder = written
-    seen = 0
+    seen, quoted = 0, {}
     for report in ("quotes-markets.html", "quotes-networks.html", "case-eastern.html"):
         browser.open((folder / report).as_uri())
         quotes = browser.evaluate("[...document.querySelectorAll('figure.quote')].map(f => "
                                   "[f.id, f.querySelector('blockquote').textContent, f.querySelector('a.id').href])")
         for quote_id, text, href in quotes:
             assert href.endswith(f"/transcripts/{quote_id[2:-5]}.html#{quote_id}")
+            quoted.setdefault(quote_id[2:-5], set()).add(quote_id)
             browser.open(href)
             landed = browser.evaluate(LANDED)
             assert landed["target"] and 0 <= landed["top"] < landed["height"], (quote_id, landed)
@@ -106,6 +107,12 @@ def test_every_quote_id_lands_on_its_passage(written, browser):
                 assert words(piece) in words(landed["marked"]), (quote_id, piece, landed["marked"])
             seen += 1
     assert seen == 7  # 4 in the markets bank, 3 in networks; the fixture has no passage long enough for a key quote
+    # a page shows the passages the folder's reports quote (two banks, written by two commands), no more
+    anchors = {}
+    for page in (folder / "transcripts").glob("*.html"):
+        browser.open(page.as_uri())
+        anchors[page.stem] = set(browser.evaluate("[...document.querySelectorAll('a.qid')].map(a => a.id)"))
+    assert anchors == quoted
 
 
 def test_transcript_pages_are_pseudonymised_partial_and_pass_check(written, browser):
@@ -149,3 +156,18 @@ def test_charts_and_id_cells_fit_their_boxes(written, browser, name):
     assert browser.evaluate("document.querySelectorAll('td.id').length") >= (2 if name.startswith("case-") else 0)
     assert browser.evaluate(OVERFLOWING) == []
     assert browser.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_a_passage_cut_inside_a_name_does_not_split_the_name(written):
+    """Pseudonymised a turn at a time: a passage that starts or ends inside 'Year 7' (in the fixture's key)
+    moves its cut to the name's start, so no piece keeps half the name."""
+    from qualcode.anonymise import project_key
+    from qualcode.reports.transcripts import pieces
+
+    project, _ = written
+    text = "Every September we count the Year 7 numbers."
+    inside = text.index("Year 7") + 3
+    found = pieces(text, [(0, inside, "Q-A-0001"), (inside, len(text), "Q-A-0002")], project_key(project))
+    assert "".join(p.text for p in found) == "Every September we count the [year group] numbers."
+    assert not any("Year" in p.text or p.text.startswith("r 7") for p in found)
+    assert [p.starts for p in found if p.starts] == [["Q-A-0001"], ["Q-A-0002"]]

@@ -75,16 +75,20 @@ def render_report(
 
 
 def _write_pages(project: Project, folder: Path, context, pages=None, corpus=None, source=None) -> None:
-    """The transcript pages the report's quote ids link to."""
+    """The transcript pages the report's quote ids link to: now, or with a shared `pages` when its run flushes it."""
     from qualcode.reports.transcripts import TranscriptPages
 
-    transcripts = {quote.transcript for quote in _quotes_of(context)}
-    if transcripts:
-        if pages is None:
-            from qualcode.reports.quotes import QuoteSource
+    quotes = _quotes_of(context)
+    if not quotes:
+        return
+    if pages is not None:
+        pages.add(folder, quotes)
+        return
+    from qualcode.reports.quotes import QuoteSource
 
-            pages = TranscriptPages(project, source or QuoteSource.load(project, transcripts), corpus)
-        pages.write(folder, transcripts)
+    pages = TranscriptPages(project, source or QuoteSource.load(project, {q.transcript for q in quotes}), corpus)
+    pages.add(folder, quotes)
+    pages.flush()
 
 
 def _quotes_of(context) -> list:
@@ -187,25 +191,31 @@ def render_case_reports(
 ) -> list[Path]:
     """Every locality's case study and the cross-locality summary, sharing one matrix, one checker
     corpus, one `QuoteSource` and its transcript pages; `coarsen`, `warnings` and `refresh` as for
-    `render_report`."""
+    `render_report`; with a `pages` of the caller's, the caller flushes it."""
     from qualcode.check import Corpus
     from qualcode.reports.case import Shares
     from qualcode.reports.quotes import QuoteSource
+    from qualcode.reports.transcripts import TranscriptPages
 
     if output is not None and output.suffix and not output.is_dir():
         raise QualcodeError(f"{output}: give a folder for the case reports, not a file")
-    from qualcode.reports.transcripts import TranscriptPages
-
     shares = Shares.of(project)
     corpus = corpus or Corpus(project)
     source = source or QuoteSource.load(project)
+    own_pages = pages is None
     pages = pages or TranscriptPages(project, source, corpus)
     written = [
         render_report(project, "case", fmt, output, corpus=corpus, warnings=warnings, pages=pages, refresh=False,
                       locality=name, plot=plot, shares=shares, source=source, coarsen=coarsen)
         for name in case_localities(project)
     ]
-    written.append(render_report(project, "cases", fmt, output, corpus=corpus, refresh=refresh, plot=plot, shares=shares))
+    written.append(render_report(project, "cases", fmt, output, corpus=corpus, refresh=False, plot=plot, shares=shares))
+    if own_pages:
+        pages.flush()
+    if refresh and fmt != "docx":
+        from qualcode.reports import navigation
+
+        navigation.refresh(project, written[-1].parent, fmt)
     return written
 
 
@@ -239,6 +249,7 @@ def render_demo_reports(project: Project, output: Path, progress: Callable[[int,
                                      theme=theme, selection=selection, source=source))
         if progress:
             progress(done, len(themes))
+    pages.flush()
     navigation.refresh(project, output, "html")
     table = matrix(project, by="locality", rollup=True)
     written += [export_table(table, output / "matrix-locality.csv"), export_table(table, output / "matrix-locality.xlsx"),

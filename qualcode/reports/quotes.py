@@ -119,7 +119,7 @@ def build_quotes(
     clean = pseudonymiser(project)
     quotes = []
     for row in segments.sort_values(["important", "transcript", "start"], ascending=[False, True, True]).itertuples():
-        turn = _turn(turns.get(row.transcript, []), row.start, row.end)
+        turn = quoted_turn(turns.get(row.transcript, []), row.start, row.end)
         if turn is None:
             continue
         span = max(row.start, turn[0]), min(row.end, turn[1])
@@ -149,7 +149,7 @@ def _fit(words: str, selection: Selection) -> str | None:
     return words
 
 
-def _turn(turns: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+def quoted_turn(turns: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
     """The first participant turn the span touches (None if it touches none); the quote is the part inside it."""
     index = max(bisect_right([s for s, _ in turns], start) - 1, 0)
     for turn_start, turn_end in turns[index:]:

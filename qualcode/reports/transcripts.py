@@ -2,11 +2,10 @@
 
 A reader who doubts a quote wants to see what was asked and what else the
 speaker said. Each HTML report's quote ids link to `transcripts/<id>.html`,
-which shows the turns holding the transcript's quotable coded passages (manual
-or accepted), each after the interviewer's question it answers, the passages
-marked and anchored by their quote ids. Turns with no quotable passage are left
-out (the page says how many): publishing a report should not publish whole
-interviews. Speakers are 'Interviewer' and 'Interviewee', never the label as
+which shows the turns holding the passages that the reports in that folder
+quote, each after the interviewer's question it answers, the passages marked
+and anchored by their quote ids. Other turns are left out (the page says how
+many): publishing a report should not publish whole interviews. Speakers are 'Interviewer' and 'Interviewee', never the label as
 transcribed (it may be a name), there is no attribution line (a quote that
 `--coarsen` made coarser would otherwise be undone here), and the words go
 through the identity key, a turn at a time, as a quote's do. Each page is
@@ -27,47 +26,61 @@ from qualcode.project import Project
 from qualcode.query import QUOTABLE_ORIGINS
 from qualcode.reports.contexts import Piece, TranscriptContext, TurnView
 from qualcode.reports.navigation import PAGES
-from qualcode.reports.quotes import QuoteSource, _turn
+from qualcode.reports.quotes import QuoteSource, quoted_turn
 from qualcode.speakers import INTERVIEWER, PARTICIPANT
 
 SPEAKERS = {INTERVIEWER: "Interviewer", PARTICIPANT: "Interviewee"}
 
 
+#: The anchors a transcript page already has: the quotes that reports in its folder link to.
+_ANCHOR = re.compile(r'<a class="qid[^"]*" id="(Q-[A-Z0-9-]+)"')
+
+
 @dataclass
 class TranscriptPages:
-    """Writes each transcript's page once, however many reports quote it (a run of reports shares one)."""
+    """The pages of the transcripts a run of reports quotes, each written once with every quote they link to.
+
+    `add` collects a report's quotes, `flush` writes the pages. A page keeps
+    the passages already on it (reports written earlier into the folder link to
+    them), so it shows exactly the passages the folder's reports quote.
+    """
 
     project: Project
     source: QuoteSource
     corpus: object = None
-    written: dict[Path, set[str]] = field(default_factory=dict)
+    pending: dict[Path, dict[str, set[str]]] = field(default_factory=dict)
 
-    def write(self, folder: Path, transcripts: set[str]) -> list[Path]:
-        """The pages of `transcripts` in `folder/transcripts/` not yet written in this run."""
+    def add(self, folder: Path, quotes) -> None:
+        for quote in quotes:
+            self.pending.setdefault(folder, {}).setdefault(quote.transcript, set()).add(quote.id)
+
+    def flush(self) -> list[Path]:
         from qualcode.reports import _write_checked, render_text
         from qualcode.reports.navigation import navigation
 
-        done = self.written.setdefault(folder.resolve(), set())
-        pages = folder / PAGES
-        pages.mkdir(parents=True, exist_ok=True)
         paths = []
-        for transcript in sorted(transcripts - done):
-            context = transcript_context(self.project, transcript, self.source)
-            context.nav = navigation(self.project, folder, "html", "", "../")
-            text = render_text(self.project, "transcript", "html", context)
-            path = pages / f"{transcript}.html"
-            paths.append(_write_checked(self.project, path, lambda target: target.write_text(text, encoding="utf-8"),
-                                        self.corpus))
-            done.add(transcript)
+        for folder, wanted in self.pending.items():
+            pages = folder / PAGES
+            pages.mkdir(parents=True, exist_ok=True)
+            for transcript, ids in sorted(wanted.items()):
+                path = pages / f"{transcript}.html"
+                if path.is_file():
+                    ids = ids | set(_ANCHOR.findall(path.read_text(encoding="utf-8")))
+                context = transcript_context(self.project, transcript, self.source, ids)
+                context.nav = navigation(self.project, folder, "html", "", "../")
+                text = render_text(self.project, "transcript", "html", context)
+                paths.append(_write_checked(self.project, path, lambda target: target.write_text(text, encoding="utf-8"),
+                                            self.corpus))
+        self.pending.clear()
         return paths
 
 
-def transcript_context(project: Project, transcript: str, source: QuoteSource) -> TranscriptContext:
-    """The page of one transcript (`source` must hold its text and quote ids)."""
+def transcript_context(project: Project, transcript: str, source: QuoteSource, quoted: set[str]) -> TranscriptContext:
+    """The page of one transcript showing the passages of the `quoted` ids (`source` must hold its text and ids)."""
     from qualcode.anonymise import project_key
 
     turns = _turns(project, transcript)
-    spans = _passages(project, transcript, source)
+    spans = [span for span in _passages(project, transcript, source) if span[2] in quoted]
     key = project_key(project)
     text = source.texts.texts[transcript]
     shown = _shown(turns, spans)
@@ -80,7 +93,7 @@ def transcript_context(project: Project, transcript: str, source: QuoteSource) -
                               index - previous - 1))
         previous = index
     return TranscriptContext(
-        title=f"Transcript {transcript}: the coded passages in context", transcript=transcript,
+        title=f"Transcript {transcript}: the quoted passages in context", transcript=transcript,
         generated=dt.date.today().isoformat(), turns=views, left_out=len(turns) - previous - 1,
         passages=len(spans),
     )
@@ -105,7 +118,7 @@ def _passages(project: Project, transcript: str, source: QuoteSource) -> list[tu
     turns = source.turns.get(transcript, [])
     found = []
     for start, end in codings:
-        turn = _turn(turns, start, end)
+        turn = quoted_turn(turns, start, end)
         if turn is not None and (transcript, start, end) in source.ids:
             found.append((start, end, source.ids[(transcript, start, end)], turn))
     return found
