@@ -171,3 +171,25 @@ def test_a_passage_cut_inside_a_name_does_not_split_the_name(written):
     assert "".join(p.text for p in found) == "Every September we count the [year group] numbers."
     assert not any("Year" in p.text or p.text.startswith("r 7") for p in found)
     assert [p.starts for p in found if p.starts] == [["Q-A-0001"], ["Q-A-0002"]]
+
+
+#: Each chart with the table after it: the chart's words, the table's caption, columns and N row.
+CHARTS = """[...document.querySelectorAll('figure.plot')].map(figure => {
+  const table = figure.nextElementSibling;
+  return {words: [...figure.querySelectorAll('svg text')].map(t => t.textContent).join(' ').replace(/\\s+/g, ' '),
+          table: table.tagName + '.' + table.className, caption: table.querySelector('caption').textContent,
+          columns: [...table.querySelectorAll('thead th.num')].map(th => th.textContent),
+          n: [...table.querySelectorAll('tfoot td')].map(td => td.textContent)};
+})"""
+
+
+def test_each_chart_sits_above_its_table_and_says_its_unit_and_n(written, browser):
+    _, folder = written
+    browser.open((folder / "cases.html").as_uri())
+    charts = browser.evaluate(CHARTS)
+    assert len(charts) == 2  # themes by locality, themes by phase
+    for chart, what in zip(charts, ["locality", "phase"]):
+        assert chart["table"] == "TABLE.matrix"
+        assert f"% of coded passages in the {what}" in chart["words"]
+        assert chart["caption"].startswith(f"Share of each {what}'s coded passages (%)")
+        assert chart["n"] and all(f"{column} (N = {n})" in chart["words"] for column, n in zip(chart["columns"], chart["n"]))
