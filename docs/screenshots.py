@@ -17,8 +17,8 @@ import tempfile
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
-#: (picture, report, where on the page to start): the case study from its top, the bank at its first code.
-SHOTS = [("case-study.png", "case-eastern.html", ""), ("quote-bank.png", "quotes-markets.html", "#about")]
+#: (picture, report, an #anchor to start at, or the top of the page).
+SHOTS = [("case-study.png", "case-eastern.html", ""), ("quote-bank.png", "quotes-markets.html", "")]
 SIZE = "1200,1400"
 
 

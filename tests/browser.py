@@ -41,6 +41,10 @@ class Browser:
         self.session = self.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
         self.send("Page.enable", session=True)
         self.send("Runtime.enable", session=True)
+        self.resize(width, height)
+
+    def resize(self, width: int, height: int) -> None:
+        """Lay pages out in a window of this size (a phone's is about 390 pixels wide)."""
         self.send("Emulation.setDeviceMetricsOverride", session=True, width=width, height=height,
                   deviceScaleFactor=1, mobile=False)
 
