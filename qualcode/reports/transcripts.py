@@ -5,11 +5,12 @@ speaker said. Each HTML report's quote ids link to `transcripts/<id>.html`,
 which shows the turns holding the passages that the reports in that folder
 quote, each after the interviewer's question it answers, the passages marked
 and anchored by their quote ids. Other turns are left out (the page says how
-many): publishing a report should not publish whole interviews. Speakers are 'Interviewer' and 'Interviewee', never the label as
-transcribed (it may be a name), there is no attribution line (a quote that
-`--coarsen` made coarser would otherwise be undone here), and the words go
-through the identity key, a turn at a time, as a quote's do. Each page is
-checked by `qualcode check` before it is written, as every report is.
+many): publishing a report should not publish whole interviews. Speakers are
+'Interviewer' and 'Interviewee', never the label as transcribed (it may be a
+name); there is no attribution line (a quote that `--coarsen` made coarser
+would otherwise be undone here); the words go through the identity key, a turn
+at a time, as a quote's do. Each page is checked by `qualcode check` before it
+is written, as every report is.
 """
 
 from __future__ import annotations
