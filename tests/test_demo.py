@@ -71,6 +71,9 @@ def test_autocode_figures_are_recorded(demo: Path):
 
 def test_every_report_passes_qualcode_check(run, demo: Path):
     reports = sorted(str(p) for p in (demo / "reports").glob("*.html"))
+    pages = sorted(str(p) for p in (demo / "reports" / "transcripts").glob("*.html"))
+    assert len(pages) > 100, "the quote ids lead to the pages of the transcripts they quote"
+    reports += pages
     result = run("check", *reports, "--project", str(demo / "project"), "--json")
     assert result.returncode == 0, result.stdout[-3000:]
     checked = json.loads(result.stdout)

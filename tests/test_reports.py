@@ -154,8 +154,9 @@ def test_quote_bank_html_has_toc_headings_and_attributed_quotes(coded):
     assert ("h1", "Quote bank: markets") in outline.headings
     assert ("h2", "markets/competition") in outline.headings and ("h3", "Eastern") in outline.headings
     assert len(outline.quotes) == 4 and all(attribution for _, attribution in outline.quotes)
-    assert all(QUOTE_ID.match(i) and f'href="#{i}"' in html for i in outline.ids)
-    assert '<nav class="toc">' in html and "<script" not in html
+    # each quote id links to its passage on its transcript's page, not to itself
+    assert all(QUOTE_ID.match(i) and f'href="transcripts/{i[2:-5]}.html#{i}"' in html for i in outline.ids)
+    assert '<nav class="toc">' in html and f'href="#{outline.ids[0]}"' not in html
 
 
 def test_html_escapes_what_people_wrote(coded):
@@ -281,8 +282,8 @@ def test_every_context_field_has_help():
     assert seen
 
 
-@pytest.mark.parametrize("kind", sorted(CONTEXTS))
-@pytest.mark.parametrize("suffix", ["html", "md.j2"])
+@pytest.mark.parametrize("kind, suffix", [(k, s) for k in sorted(CONTEXTS) for s in ("html", "md.j2")
+                                          if (k, s) != ("transcript", "md.j2")])  # transcript pages are HTML only
 def test_templates_use_only_documented_names(coded, kind, suffix):
     env = environment(coded, "html" if suffix == "html" else "md")
     source = env.loader.get_source(env, f"{kind}.{suffix}")[0]

@@ -80,7 +80,7 @@ def matrix_cli(
         terminal.warn(warning)
     what = f"{unit} ({percent} %)" if percent else unit
     if percent == "column" and unit in ("transcripts", "participants", "schools"):
-        what = f"% of the {unit} in the column with the code"
+        what = f"share of the {unit} in the column that have the code (%)"
     if plot is not None:
         from qualcode.reports.plots import write_matrix_plot
 

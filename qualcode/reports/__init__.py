@@ -27,7 +27,7 @@ TEMPLATE_SUFFIX = {"html": "html", "md": "md.j2"}
 
 def render_report(
     project: Project, kind: str, fmt: str | None = None, output: Path | None = None, corpus=None,
-    warnings: list[str] | None = None, **options
+    warnings: list[str] | None = None, pages=None, refresh: bool = True, **options
 ) -> Path:
     """Write one report and return its path.
 
@@ -39,6 +39,12 @@ def render_report(
     from `fmt`, else from the output's suffix, else HTML. `corpus` is a
     `qualcode.check.Corpus` to reuse across several reports. `warnings`, if
     given, receives the report's warnings (quotes that are small cells).
+
+    An HTML report links to the other reports in its folder and each quote id
+    to its transcript's page in `transcripts/` (`qualcode.reports.transcripts`),
+    written beside it; `pages` (a `TranscriptPages`) shares those pages across
+    several reports. With `refresh` the other reports' links are brought up to
+    date (`navigation.refresh`); a run of reports does that once, at its end.
     """
     if kind not in KINDS:
         raise QualcodeError(f"no report kind '{kind}'; choose from {', '.join(KINDS)}")
@@ -47,6 +53,10 @@ def render_report(
     if warnings is not None:
         warnings.extend(getattr(context, "warnings", []))
     path = output_path(project, output, f"{kind}-{specific}" if specific else kind, fmt)
+    if fmt != "docx":
+        from qualcode.reports.navigation import navigation
+
+        context.nav = navigation(project, path.parent, fmt, path.name)
     if fmt == "docx":
         from qualcode.reports.word import write_docx
 
@@ -54,7 +64,39 @@ def render_report(
     else:
         text = render_text(project, kind, fmt, context, specific)
         write = lambda target: target.write_text(text, encoding="utf-8")  # noqa: E731
-    return _write_checked(project, path, write, corpus)
+    written = _write_checked(project, path, write, corpus)
+    if fmt == "html":
+        _write_pages(project, path.parent, context, pages, corpus, options.get("source"))
+    if refresh and fmt != "docx":
+        from qualcode.reports import navigation
+
+        navigation.refresh(project, path.parent, fmt)
+    return written
+
+
+def _write_pages(project: Project, folder: Path, context, pages=None, corpus=None, source=None) -> None:
+    """The transcript pages the report's quote ids link to: now, or with a shared `pages` when its run flushes it."""
+    from qualcode.reports.transcripts import TranscriptPages
+
+    quotes = _quotes_of(context)
+    if not quotes:
+        return
+    if pages is not None:
+        pages.add(folder, quotes)
+        return
+    from qualcode.reports.quotes import QuoteSource
+
+    pages = TranscriptPages(project, source or QuoteSource.load(project, {q.transcript for q in quotes}), corpus)
+    pages.add(folder, quotes)
+    pages.flush()
+
+
+def _quotes_of(context) -> list:
+    """Every quote a report shows (none in the cross-locality summary)."""
+    groups = getattr(context, "groups", None)
+    if groups is not None:
+        return [quote for group in groups for place in group.localities for quote in place.quotes]
+    return [quote for theme in getattr(context, "themes", []) for quote in theme.quotes + theme.informants]
 
 
 def _format(fmt: str | None, output: Path | None) -> str:
@@ -145,25 +187,35 @@ def _check_written_report(project: Project, path: Path, corpus=None) -> list[str
 
 def render_case_reports(
     project: Project, fmt: str | None = None, output: Path | None = None, plot: bool = True, corpus=None, source=None,
-    coarsen: bool = False, warnings: list[str] | None = None,
+    coarsen: bool = False, warnings: list[str] | None = None, pages=None, refresh: bool = True,
 ) -> list[Path]:
     """Every locality's case study and the cross-locality summary, sharing one matrix, one checker
-    corpus and one `QuoteSource`; `coarsen` and `warnings` as for `render_report`."""
+    corpus, one `QuoteSource` and its transcript pages; `coarsen`, `warnings` and `refresh` as for
+    `render_report`; with a `pages` of the caller's, the caller flushes it."""
     from qualcode.check import Corpus
     from qualcode.reports.case import Shares
     from qualcode.reports.quotes import QuoteSource
+    from qualcode.reports.transcripts import TranscriptPages
 
     if output is not None and output.suffix and not output.is_dir():
         raise QualcodeError(f"{output}: give a folder for the case reports, not a file")
     shares = Shares.of(project)
     corpus = corpus or Corpus(project)
     source = source or QuoteSource.load(project)
+    own_pages = pages is None
+    pages = pages or TranscriptPages(project, source, corpus)
     written = [
-        render_report(project, "case", fmt, output, corpus=corpus, warnings=warnings, locality=name, plot=plot,
-                      shares=shares, source=source, coarsen=coarsen)
+        render_report(project, "case", fmt, output, corpus=corpus, warnings=warnings, pages=pages, refresh=False,
+                      locality=name, plot=plot, shares=shares, source=source, coarsen=coarsen)
         for name in case_localities(project)
     ]
-    written.append(render_report(project, "cases", fmt, output, corpus=corpus, plot=plot, shares=shares))
+    written.append(render_report(project, "cases", fmt, output, corpus=corpus, refresh=False, plot=plot, shares=shares))
+    if own_pages:
+        pages.flush()
+    if refresh and fmt != "docx":
+        from qualcode.reports import navigation
+
+        navigation.refresh(project, written[-1].parent, fmt)
     return written
 
 
@@ -184,15 +236,21 @@ def render_demo_reports(project: Project, output: Path, progress: Callable[[int,
     from qualcode.reports.plots import write_matrix_plot
     from qualcode.reports.quotes import QuoteSource, Selection
 
+    from qualcode.reports import navigation
+    from qualcode.reports.transcripts import TranscriptPages
+
     themes = [path for path in select_codes(project, None).values() if "/" not in path]
     selection = Selection(max_per_school=2, min_words=15, max_words=120, trim=True)
     corpus, source = Corpus(project), QuoteSource.load(project)
-    written = render_case_reports(project, "html", output, corpus=corpus, source=source)
+    pages = TranscriptPages(project, source, corpus)
+    written = render_case_reports(project, "html", output, corpus=corpus, source=source, pages=pages, refresh=False)
     for done, theme in enumerate(themes, start=1):
-        written.append(render_report(project, "quotes", "html", output, corpus=corpus, theme=theme, selection=selection,
-                                     source=source))
+        written.append(render_report(project, "quotes", "html", output, corpus=corpus, pages=pages, refresh=False,
+                                     theme=theme, selection=selection, source=source))
         if progress:
             progress(done, len(themes))
+    pages.flush()
+    navigation.refresh(project, output, "html")
     table = matrix(project, by="locality", rollup=True)
     written += [export_table(table, output / "matrix-locality.csv"), export_table(table, output / "matrix-locality.xlsx"),
                 write_matrix_plot(table, output / "matrix-locality.png", "coded passages (count)", "locality"),

@@ -58,6 +58,8 @@ class Shares:
     counts: dict[str, dict[str, int]]
     totals: dict[str, int]
     codes: list[str]
+    #: What the groups are: 'locality', 'phase'...
+    by: str = "locality"
 
     @classmethod
     def of(cls, project: Project, by: str = "locality") -> Shares:
@@ -68,18 +70,22 @@ class Shares:
         nested: dict[str, dict[str, int]] = {}
         for (group, code), count in counts.items():
             nested.setdefault(group, {})[code] = int(count)
-        return cls(nested, {k: int(v) for k, v in totals.items()}, sorted(frame["code"].unique()))
+        return cls(nested, {k: int(v) for k, v in totals.items()}, sorted(frame["code"].unique()), by)
 
     def share(self, localities: list[str], code: str) -> float:
         total = sum(self.totals.get(name, 0) for name in localities)
         count = sum(self.counts.get(name, {}).get(code, 0) for name in localities)
         return 100 * count / total if total else 0.0
 
-    def table(self, highlight: str | None = None) -> MatrixTable:
+    def table(self, highlight: str | None = None, depth: int = 1) -> MatrixTable:
+        """Codes down to `depth` (0: themes only) × groups, with each group's N of coded passages."""
         columns = sorted(self.totals)
-        rows = [MatrixRow(code, code.count("/"), [round(self.share([name], code), 1) for name in columns]) for code in self.codes]
-        caption = "Share of each locality's coded passages (%) per theme; a passage may carry several codes."
-        return MatrixTable(caption, columns, rows, highlight, "% of coded passages in the locality", "locality")
+        rows = [MatrixRow(code, code.count("/"), [round(self.share([name], code), 1) for name in columns])
+                for code in self.codes if code.count("/") <= depth]
+        caption = (f"Share of each {self.by}'s coded passages (%) per theme; N is the {self.by}'s coded passages, "
+                   "and a passage may carry several codes.")
+        return MatrixTable(caption, columns, rows, highlight, f"% of coded passages in the {self.by}", self.by,
+                           [self.totals[name] for name in columns])
 
     def extremes(self, locality: str) -> tuple[list[ThemeShare], list[ThemeShare]]:
         others = [name for name in self.totals if name != locality]
@@ -215,22 +221,22 @@ def cases_context(project: Project, fmt: str = "html", plot: bool = True, shares
                         [s.code for s in shares.extremes(name)[0][:3]], f"case-{name.lower()}.{fmt}" if schools[name] else None)
         for name in sorted(shares.totals)
     ]
+    phases = Shares.of(project, "phase")
+    phase_table = phases.table(depth=0) if phases.totals else None
     return CasesContext("Localities compared", dt.date.today().isoformat(), summaries, table,
-                        _plot(table) if plot else None, _phase_plot(project) if plot else None)
+                        _plot(table) if plot else None, _phase_plot(phase_table) if plot and phase_table else None,
+                        phase_table)
 
 
-def _phase_plot(project: Project) -> Chart | None:
+def _phase_plot(table: MatrixTable) -> Chart:
     """Top-level themes' share of each phase's coded passages, as grouped bars: the same shares (and
-    denominator) as the locality table's, by phase."""
+    denominator) as the locality table's, by phase, drawn from the table printed beside them."""
     from qualcode.reports.plots import bars_chart
 
-    shares = Shares.of(project, "phase")
-    themes = [code for code in shares.codes if "/" not in code]
-    phases = sorted(shares.totals)
-    if not themes or not phases:
-        return None
-    series = {f"{phase} (N = {shares.totals[phase]})": [shares.share([phase], theme) for theme in themes] for phase in phases}
-    return bars_chart(themes, series, "% of coded passages in the phase",
+    themes = [row.code for row in table.rows]
+    series = {f"{phase} (N = {n})": [row.values[i] for row in table.rows]
+              for i, (phase, n) in enumerate(zip(table.columns, table.totals))}
+    return bars_chart(themes, series, table.unit,
                       "Bars of each theme's share of coded passages by school phase; N is the phase's coded passages")
 
 

@@ -80,6 +80,19 @@ class QuotesContext:
     quote_count: int = doc("Total number of quotes in the report.")
     warnings: list[str] = doc("Small-cell warnings: quotes whose attribution points to a single school or person in "
                               "its locality (and, with --coarsen, the coarser line they were given).", default_factory=list)
+    facets: list[Facet] = doc("What the quotes can be filtered by in the page (phase, role, Ofsted grade), with counts.",
+                              default_factory=list)
+    nav: Navigation | None = doc("Links to the index, the case studies and the quote banks in the same folder, or None.",
+                                 default=None)
+
+
+@dataclass
+class Facet:
+    """One filter of a quote bank's page: a speaker's phase, role or Ofsted grade."""
+
+    name: str = doc("The quote field filtered on: 'phase', 'role' or 'ofsted'.")
+    label: str = doc("What the filter is called on the page.")
+    values: list[Count] = doc("Each value with its number of quotes, most first.")
 
 
 @dataclass
@@ -124,6 +137,8 @@ class MatrixTable:
     highlight: str | None = doc("Column to emphasise (the report's own locality).")
     unit: str = doc("What the numbers are, as the chart's colour bar says: e.g. '% of coded passages'.")
     axis: str = doc("What the columns are, e.g. 'locality'.")
+    totals: list[int] = doc("N of each column: what its percentages are of (e.g. the locality's coded passages); "
+                            "empty when the numbers are counts.", default_factory=list)
 
 
 @dataclass
@@ -192,6 +207,8 @@ class CaseContext:
     plot: Chart | None = doc("The code × locality heatmap (a `plots.Chart`: `.svg()` for HTML, `.png()` for Word), or None.")
     warnings: list[str] = doc("Small-cell warnings: key quotes whose attribution points to a single school or person in "
                               "its locality (and, with --coarsen, the coarser line they were given).", default_factory=list)
+    nav: Navigation | None = doc("Links to the index, the case studies and the quote banks in the same folder, or None.",
+                                 default=None)
 
 
 @dataclass
@@ -216,10 +233,65 @@ class CasesContext:
     matrix: MatrixTable = doc("Share of coded passages per theme in each locality (column per cent).")
     plot: Chart | None = doc("The code × locality heatmap (a `plots.Chart`: `.svg()` for HTML, `.png()` for Word), or None.")
     phase_plot: Chart | None = doc("Bars of each top-level theme's share of coded passages by school phase (a `plots.Chart`), or None.")
+    phase_matrix: MatrixTable | None = doc("The numbers the phase bars draw: each top-level theme's share of each phase's "
+                                           "coded passages, with N per phase.", default=None)
+    nav: Navigation | None = doc("Links to the index, the case studies and the quote banks in the same folder, or None.",
+                                 default=None)
+
+
+@dataclass
+class Link:
+    """A link in the bar of reports at the top of every page."""
+
+    label: str = doc("What the link says: 'Index', a locality, a theme's code path.")
+    href: str = doc("Relative address of the report from the page that shows the link.")
+    current: bool = doc("The link is to the page itself (shown, not linked).")
+
+
+@dataclass
+class Navigation:
+    """The reports in the same folder: the index, the case studies and the quote banks."""
+
+    index: Link | None = doc("The cross-locality summary, cases.html, if it is in the folder.")
+    cases: list[Link] = doc("Locality case studies in the folder, alphabetical.")
+    banks: list[Link] = doc("Quote banks in the folder, by code path.")
+
+
+@dataclass
+class Piece:
+    """Part of a turn: text that is inside the same coded passages throughout."""
+
+    text: str = doc("The words, pseudonymised.")
+    ids: list[str] = doc("Quote ids of the coded passages that hold these words (none: uncoded words).")
+    starts: list[str] = doc("Quote ids of the passages that start here: each gets an anchor the quote links to.")
+
+
+@dataclass
+class TurnView:
+    """One turn of the interview as the transcript page shows it."""
+
+    number: int = doc("Turn number in the transcript.")
+    speaker: str = doc("'Interviewer' or 'Interviewee': never the label as transcribed, which may be a name.")
+    lines: str = doc("Line range in the transcript, as 'qualcode show' numbers it.")
+    pieces: list[Piece] = doc("The turn's text in pieces, coded passages marked.")
+    left_out: int = doc("Turns left out just before this one (they hold no quotable passage).")
+
+
+@dataclass
+class TranscriptContext:
+    """A transcript's page: the turns holding quotable coded passages, each after the question it answers."""
+
+    title: str = doc("Page title.")
+    transcript: str = doc("Transcript id.")
+    generated: str = doc("Date the page was written (ISO format).")
+    turns: list[TurnView] = doc("The turns shown, in transcript order.")
+    left_out: int = doc("Turns left out after the last one shown.")
+    passages: int = doc("Quotable coded passages on the page (each with its quote id as anchor).")
+    nav: Navigation | None = doc("Links to the reports in the folder above (see `Navigation`), or None.", default=None)
 
 
 #: Report kind -> the context its templates receive.
-CONTEXTS = {"quotes": QuotesContext, "case": CaseContext, "cases": CasesContext}
+CONTEXTS = {"quotes": QuotesContext, "case": CaseContext, "cases": CasesContext, "transcript": TranscriptContext}
 
 
 def variables(context) -> dict:

@@ -73,26 +73,45 @@ def heatmap_figure(table: MatrixTable):
     levels = sorted({row.depth for row in table.rows})
     panels = [[row for row in table.rows if row.depth == level] for level in levels] or [[]]
     label_width = max((len(row.code) for row in table.rows), default=10)
+    # the column labels are slanted at 30 degrees: half their length goes down, the rest to the left
+    column_width = max((len(label) for label in _column_labels(table)), default=8)
     figure, grid = plt.subplots(
         len(panels), 1, squeeze=False, dpi=110, height_ratios=[max(len(rows), 1) for rows in panels],
-        figsize=(1.8 + 0.07 * label_width + 1.1 * len(table.columns), 1.4 + 0.28 * len(table.rows) + 0.6 * len(panels)),
+        figsize=(1.8 + 0.07 * max(label_width, column_width) + 1.1 * len(table.columns),
+                 1.4 + 0.04 * column_width + 0.28 * len(table.rows) + 0.6 * len(panels)),
     )
     for n, (axes, rows) in enumerate(zip(grid[:, 0], panels)):
         mesh = axes.pcolormesh([row.values for row in reversed(rows)] or [[0] * len(table.columns)], cmap="Blues",
                                edgecolors="white", linewidth=0.5)
         axes.set_yticks([y + 0.5 for y in range(len(rows))], [row.code for row in reversed(rows)], fontsize=8)
         last = n == len(panels) - 1
-        axes.set_xticks([x + 0.5 for x in range(len(table.columns))], table.columns if last else [],
+        axes.set_xticks([x + 0.5 for x in range(len(table.columns))], _column_labels(table) if last else [],
                         rotation=30, ha="right")
-        for label in axes.get_xticklabels():
-            label.set_fontweight("bold" if label.get_text() == table.highlight else "normal")
+        for label, column in zip(axes.get_xticklabels(), table.columns):
+            label.set_fontweight("bold" if column == table.highlight else "normal")
         if len(panels) > 1:
             axes.set_title("Themes" if levels[n] == 0 else f"Codes at level {levels[n] + 1}", fontsize=9, loc="left")
-        scale = figure.colorbar(mesh, ax=axes, label=table.unit)
+        scale = figure.colorbar(mesh, ax=axes, label=_wrapped(table.unit, figure, max(len(rows), 1) / len(table.rows or [0])))
         scale.solids.set_rasterized(False)  # vector, like the cells: no embedded bitmap
     grid[-1, 0].set_xlabel(table.axis.capitalize())
     figure.tight_layout()
     return figure
+
+
+def _wrapped(label: str, figure, share: float) -> str:
+    """The colour-bar label in lines that fit beside a panel given `share` of the figure's height: a long
+    label on a short panel would run off the figure."""
+    import textwrap
+
+    inches = (figure.get_size_inches()[1] - 1.3) * share
+    return textwrap.fill(label, max(12, int(inches / 0.075)))
+
+
+def _column_labels(table: MatrixTable) -> list[str]:
+    """Column names, each with its N when the numbers are percentages of it."""
+    if not table.totals:
+        return table.columns
+    return [f"{column} (N = {n})" for column, n in zip(table.columns, table.totals)]
 
 
 def bars(groups: list[str], series: dict[str, list[float]], ylabel: str, fmt: str = "png") -> bytes:

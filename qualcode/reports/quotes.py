@@ -30,7 +30,7 @@ from qualcode.query import (
     pseudonymiser,
 )
 from qualcode.query_where import Where, describe
-from qualcode.reports.contexts import LocalityQuotes, Quote, QuoteGroup, QuotesContext
+from qualcode.reports.contexts import Count, Facet, LocalityQuotes, Quote, QuoteGroup, QuotesContext
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 #: A sentence (or a speaker's label) ends here: '.', '!', '?' or '...', maybe inside closing quotes or brackets.
@@ -119,7 +119,7 @@ def build_quotes(
     clean = pseudonymiser(project)
     quotes = []
     for row in segments.sort_values(["important", "transcript", "start"], ascending=[False, True, True]).itertuples():
-        turn = _turn(turns.get(row.transcript, []), row.start, row.end)
+        turn = quoted_turn(turns.get(row.transcript, []), row.start, row.end)
         if turn is None:
             continue
         span = max(row.start, turn[0]), min(row.end, turn[1])
@@ -149,7 +149,7 @@ def _fit(words: str, selection: Selection) -> str | None:
     return words
 
 
-def _turn(turns: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+def quoted_turn(turns: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
     """The first participant turn the span touches (None if it touches none); the quote is the part inside it."""
     index = max(bisect_right([s for s, _ in turns], start) - 1, 0)
     for turn_start, turn_end in turns[index:]:
@@ -234,7 +234,26 @@ def quotes_context(
         title=f"Quote bank: {theme_title}", theme=theme_path, theme_title=theme_title, definition=definition,
         generated=dt.date.today().isoformat(), selection=selection.phrases(), groups=groups,
         quote_count=sum(group.count for group in groups), warnings=warnings,
+        facets=facets([q for group in groups for place in group.localities for q in place.quotes]),
     )
+
+
+#: What a quote bank can be filtered by: (quote field, label, the value for a quote without one).
+FACETS = (("phase", "Phase", "system informant"), ("role", "Role", None), ("ofsted", "Ofsted grade", "not given"))
+
+
+def facets(quotes: list[Quote]) -> list[Facet]:
+    """The filters of a quote bank's page, each value with its count; a filter with one value filters nothing.
+
+    The values are those `_quote.html` writes in each quote's data attributes.
+    """
+    found = []
+    for name, label, missing in FACETS:
+        counts = Counter(getattr(q, name) or missing for q in quotes)
+        counts.pop(None, None)
+        if len(counts) > 1:
+            found.append(Facet(name, label, [Count(v, n) for v, n in sorted(counts.items(), key=lambda i: (-i[1], i[0]))]))
+    return found
 
 
 def small_cell_quotes(project: Project, quotes: list[Quote], coarsen: bool = False) -> tuple[list[Quote], list[str]]:

@@ -100,14 +100,15 @@ def _cases(document, context: CasesContext) -> None:
     _matrix(document, context.matrix, context.plot)
     if context.phase_plot:
         document.add_heading("Themes by school phase", level=1)
-        _picture(document, context.phase_plot)
+        _matrix(document, context.phase_matrix, context.phase_plot)
 
 
 def _matrix(document, matrix: MatrixTable, plot: Chart | None) -> None:
     if plot:
         _picture(document, plot)
     _table(document, ["Theme", *matrix.columns],
-           [["  " * row.depth + row.code, *(f"{v:.1f}" for v in row.values)] for row in matrix.rows])
+           [["  " * row.depth + row.code, *(f"{v:.1f}" for v in row.values)] for row in matrix.rows]
+           + ([["N (coded passages)", *map(str, matrix.totals)]] if matrix.totals else []))
     document.add_paragraph(matrix.caption)
 
 
