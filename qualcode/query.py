@@ -59,7 +59,7 @@ def select_codes(project: Project, patterns: str | Iterable[str] | None) -> dict
         if not patterns:
             return dict(sorted(paths.items(), key=lambda item: item[1]))
         chosen: set[int] = set()
-        for pattern in _split(patterns):
+        for pattern in split_names(patterns):
             if any(mark in pattern for mark in "*?["):
                 matched = {i for i, p in paths.items() if fnmatch.fnmatch(p, pattern)}
                 if not matched:
@@ -71,7 +71,8 @@ def select_codes(project: Project, patterns: str | Iterable[str] | None) -> dict
         return dict(sorted(((i, paths[i]) for i in chosen), key=lambda item: item[1]))
 
 
-def _split(patterns: str | Iterable[str]) -> list[str]:
+def split_names(patterns: str | Iterable[str]) -> list[str]:
+    """Names from comma-separated strings: "a, b" and ["a", "b,c"] alike."""
     items = [patterns] if isinstance(patterns, str) else list(patterns)
     return [part.strip() for item in items for part in item.split(",") if part.strip()]
 
@@ -211,7 +212,7 @@ def matrix(
     schools (or people, or transcripts) that have the code, since one school
     has many codes and its counts do not add up across them.
     """
-    by = [check_field(f) for f in _split(by)]
+    by = [check_field(f) for f in split_names(by)]
     if unit not in UNITS:
         raise QualcodeError(f"--unit must be one of: {', '.join(UNITS)}")
     if percent not in (None, "row", "column"):
@@ -359,7 +360,7 @@ _SMALL_CELL_UNITS = {"schools": "school", "participants": "participant", "transc
 def small_cell_warnings(table: pd.DataFrame, by: str | Iterable[str], unit: str, minimum: int = 2) -> list[str]:
     """A warning for each cell of a `matrix` of counts (not percentages) that counts fewer than `minimum`
     (`[anonymise] min_cell_size`) schools or people in a locality: with the locality named, it may identify them."""
-    if unit not in _SMALL_CELL_UNITS or "locality" not in [check_field(f) for f in _split(by)]:
+    if unit not in _SMALL_CELL_UNITS or "locality" not in [check_field(f) for f in split_names(by)]:
         return []
     noun = _SMALL_CELL_UNITS[unit]
     return [f"'{code}' in {column}: counts {'a single ' + noun if value == 1 else f'only {value} {noun}s'}, "
@@ -436,7 +437,7 @@ def find(
     """
     import pandas as pd
 
-    groups = _split(codes)
+    groups = split_names(codes)
     if mode not in MODES or not groups or (mode != "or" and len(groups) < 2):
         raise QualcodeError("give codes, and at least two for --and / --not")
     frames = [coded_segments(project, group, where, origins).assign(group=i) for i, group in enumerate(groups)]
@@ -523,62 +524,6 @@ def participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, l
             if transcript in transcript_ids:
                 turns[transcript].append((start, end))
     return turns
-
-
-# Framework matrix
-
-
-CASES = ("school", "participant")
-
-
-def framework(
-    project: Project,
-    by: str = "school",
-    codes: str | Iterable[str] | None = None,
-    cells: str = "count",
-    where: Where | None = None,
-    raw: bool = False,
-) -> pd.DataFrame:
-    """Cases (schools or participants) × themes; each cell the count of coded passages, or the passages themselves.
-
-    Themes are the codes named (each with its children rolled in), by default
-    the top-level codes. Passages are pseudonymised and tagged with their
-    transcript and lines, one paragraph each.
-    """
-    if by not in CASES:
-        raise QualcodeError(f"--by must be one of: {', '.join(CASES)}")
-    if cells not in ("count", "passages"):
-        raise QualcodeError("--cells must be count or passages")
-    theme_paths = _theme_paths(project, codes)
-    frame = coded_segments(project, theme_paths, where, rollup=True)
-    frame = frame[frame["code"].isin(theme_paths)].dropna(subset=[by])
-    if cells == "count":
-        table = frame.groupby([by, "code"])["segment"].nunique().unstack("code", fill_value=0)
-    else:
-        table = _passage_cells(project, frame, by, raw)
-    table = table.reindex(columns=theme_paths, fill_value=0 if cells == "count" else "")
-    table.index.name = by
-    return table.sort_index()
-
-
-def _theme_paths(project: Project, codes: str | Iterable[str] | None) -> list[str]:
-    """The paths of the codes named, or of the top-level codes."""
-    with project.session() as session:
-        paths = code_paths(session)
-        if not codes:
-            return sorted(p for p in paths.values() if "/" not in p)
-        return [paths[find_code(session, name).id] for name in _split(codes)]
-
-
-def _passage_cells(project: Project, frame: pd.DataFrame, by: str, raw: bool) -> pd.DataFrame:
-    texts = TextStore.load(project, frame["transcript"])
-    clean = (lambda s: s) if raw else pseudonymiser(project)
-    frame = frame.drop_duplicates([by, "code", "segment"]).copy()
-    frame["passage"] = [
-        f"[{r.transcript} {texts.lines(r.transcript, r.start, r.end)}] {clean(' '.join(texts.texts[r.transcript][r.start:r.end].split()))}"
-        for r in frame.itertuples()
-    ]
-    return frame.groupby([by, "code"])["passage"].agg("\n\n".join).unstack("code", fill_value="")
 
 
 # Export

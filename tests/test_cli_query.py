@@ -74,6 +74,8 @@ def test_framework_xlsx(run, coded, tmp_path):
 
     sheet = load_workbook(tmp_path / "f.xlsx").active
     assert [c.value for c in sheet[1]] == ["school", "markets", "networks"]
+    # each fixture school is the only one of its kind in Eastern: the same small-cell warning as a quote bank's
+    assert "warning: EAS-S02: 'secondary converter academy, Ofsted Outstanding' in Eastern fits 1 school" in result.stderr
 
 
 def test_matrix_warns_on_small_cells(run, coded):

@@ -231,7 +231,8 @@ def case_localities(project: Project) -> list[str]:
 def render_demo_reports(project: Project, output: Path, progress: Callable[[int, int], None] | None = None) -> list[Path]:
     """What `make demo` writes: the case studies and their summary, a quote bank per top-level theme, matrix exports."""
     from qualcode.check import Corpus
-    from qualcode.query import export_table, framework, matrix, select_codes
+    from qualcode.framework import framework
+    from qualcode.query import export_table, matrix, select_codes
     from qualcode.reports.plots import write_matrix_plot
     from qualcode.reports.quotes import QuoteSource, Selection
 
