@@ -207,10 +207,13 @@ def matrix(
 
     `unit` says what is counted: distinct coded segments, their words, or the
     transcripts, participants or schools with at least one. `percent` turns
-    counts into percentages of the row or column total; for transcripts,
-    participants and schools a column percentage is the share of the column's
-    schools (or people, or transcripts) that have the code, since one school
-    has many codes and its counts do not add up across them.
+    counts into percentages of the row or column total. A column percentage
+    of segments (words) is of the column's coded passages (their words), each
+    counted once however many of the codes it carries, so with `rollup` a
+    parent's share is not diluted by its own children's rows (the case
+    studies' shares); for transcripts, participants and schools it is the
+    share of the column's schools (or people, or transcripts) that have the
+    code. Neither adds up to 100 across codes.
     """
     by = [check_field(f) for f in split_names(by)]
     if unit not in UNITS:
@@ -234,6 +237,8 @@ def matrix(
     table.index.name = "code"
     if percent == "column" and unit in _SMALL_CELL_UNITS:
         return _percent(table, percent, _units_per_column(project, by, unit, where))
+    if percent == "column":
+        return _percent(table, percent, _passages_per_column(project, codes, by, unit, where, origins))
     return _percent(table, percent)
 
 
@@ -245,6 +250,15 @@ def _units_per_column(project: Project, by: list[str], unit: str, where: Where |
             frame = frame.explode(field)
         frame[field] = frame[field].fillna(MISSING)
     totals = frame.groupby(by)[unit[:-1]].nunique()
+    totals.index = [" / ".join(map(str, key)) if isinstance(key, tuple) else str(key) for key in totals.index]
+    return totals
+
+
+def _passages_per_column(project: Project, codes, by: list[str], unit: str, where: Where | None,
+                         origins: tuple[str, ...]) -> pd.Series:
+    """The coded passages (or their words) of the chosen codes in each column, each passage once."""
+    frame = coded_segments(project, codes, where, origins, words=unit == "words").assign(code="any")
+    totals = _frame_counts(frame, by, unit).droplevel("code")
     totals.index = [" / ".join(map(str, key)) if isinstance(key, tuple) else str(key) for key in totals.index]
     return totals
 

@@ -106,6 +106,9 @@ def test_percentages(coded):
     assert row.loc["networks"].tolist() == [50.0, 50.0]
     column = matrix(coded, codes="networks", by="locality", percent="column")
     assert column["Eastern"].tolist() == [33.3, 66.7]
+    # of the column's coded passages, each once: with --rollup a parent's share is not diluted by its children's rows
+    rolled = matrix(coded, by="locality", rollup=True, percent="column")
+    assert rolled["Eastern"].tolist() == [66.7, 33.3, 50.0, 33.3]  # 4, 2, 3 and 2 of Eastern's 6 coded passages
     # For schools a column share is of the column's schools: one school has many codes, so shares need not add to 100.
     schools = matrix(coded, by="locality", unit="schools", percent="column")
     counts = matrix(coded, by="locality", unit="schools")

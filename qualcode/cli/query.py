@@ -81,6 +81,8 @@ def matrix_cli(
     what = f"{unit} ({percent} %)" if percent else unit
     if percent == "column" and unit in ("transcripts", "participants", "schools"):
         what = f"share of the {unit} in the column that have the code (%)"
+    elif percent == "column":
+        what = f"share of the column's coded {'passages' if unit == 'segments' else 'words'} (%)"
     if plot is not None:
         from qualcode.reports.plots import write_matrix_plot
 
