@@ -235,11 +235,19 @@ def matrix(
     table.columns = [" / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in table.columns]
     table = table.sort_index(axis=1).astype(int)
     table.index.name = "code"
-    if percent == "column" and unit in _SMALL_CELL_UNITS:
-        return _percent(table, percent, _units_per_column(project, by, unit, where))
     if percent == "column":
-        return _percent(table, percent, _passages_per_column(project, codes, by, unit, where, origins))
+        return _percent(table, percent, column_totals(project, codes, by, unit, where, origins))
     return _percent(table, percent)
+
+
+def column_totals(project: Project, codes: str | Iterable[str] | None, by: str | Iterable[str], unit: str,
+                  where: Where | None = None, origins: tuple[str, ...] = COUNTED_ORIGINS) -> pd.Series:
+    """What `matrix(..., percent="column")` divides each column by, its N: the column's coded passages (or
+    their words), each once, or the column's schools (participants, transcripts) with an interview."""
+    by = [check_field(f) for f in split_names(by)]
+    if unit in _SMALL_CELL_UNITS:
+        return _units_per_column(project, by, unit, where)
+    return _passages_per_column(project, codes, by, unit, where, origins)
 
 
 def _units_per_column(project: Project, by: list[str], unit: str, where: Where | None) -> pd.Series:

@@ -84,9 +84,11 @@ def matrix_cli(
     elif percent == "column":
         what = f"share of the column's coded {'passages' if unit == 'segments' else 'words'} (%)"
     if plot is not None:
+        from qualcode.query import column_totals
         from qualcode.reports.plots import write_matrix_plot
 
-        terminal.info(f"wrote {write_matrix_plot(table, plot, what, by)}")
+        totals = column_totals(opened, codes, by, unit, _where(where)) if percent == "column" else None
+        terminal.info(f"wrote {write_matrix_plot(table, plot, what, by, totals)}")
     _show(table, f"{what} by {by}", as_json, csv, xlsx)
     warn_unplaced(opened)
 
