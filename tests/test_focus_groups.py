@@ -78,6 +78,10 @@ def test_a_matrix_by_role_counts_each_speaker_under_their_role(study):
     assert table.loc["networks", "Teacher"] == 1 and table.loc["networks", "Headteacher"] >= 1
     people = matrix(study, "networks", by="locality", unit="participants")
     assert people.loc["networks", "Eastern"] == 3  # T1, T2 and the head, not the transcript's one participant
+    with study.session() as session:  # every Eastern participant speaks in some interview of this corpus
+        eastern = session.scalar(select(func.count()).where(Participant.locality_name == "Eastern"))
+    shares = matrix(study, "networks", by="locality", unit="participants", percent="column")
+    assert shares.loc["networks", "Eastern"] == round(100 * 3 / eastern, 1)  # the speakers are in the denominator too
 
 
 def test_the_command_line_shows_the_map_and_check_knows_who_said_what(study, run):
