@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from qualcode.codebook import add_code
 from qualcode.coding import apply_codes
 from qualcode.corpus import import_paths
 from qualcode.errors import ImportFailed
+from qualcode.models import Participant
 from qualcode.project import init_project
 from qualcode.query import find, matrix
 from qualcode.query_text import text_search
