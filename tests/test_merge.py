@@ -25,7 +25,7 @@ from qualcode.overview import code_paths
 from qualcode.project import Project, init_project
 from qualcode.qdpx.writer import export_qdpx
 from tests.coded_fixture import make_coded_project, span_of
-from tests.conftest import table_rows
+from tests.conftest import FIXTURES, table_rows
 
 NEW_TRANSCRIPT = """---
 id: EAS-S02-DH
@@ -76,9 +76,20 @@ def make_other_copy(root: Path, fixture_corpus: Path) -> Project:
     return project
 
 
+@pytest.fixture(scope="module")
+def originals(tmp_path_factory) -> tuple[Path, Path]:
+    """Both projects, made once; each test merges fresh copies of their folders."""
+    root = tmp_path_factory.mktemp("merge")
+    made = make_coded_project(root / "here", FIXTURES / "corpus"), make_other_copy(root / "other", FIXTURES / "corpus")
+    for project in made:
+        project.close()
+    return made[0].root, made[1].root
+
+
 @pytest.fixture
-def copies(tmp_path: Path, corpus: Path) -> tuple[Project, Project]:
-    return make_coded_project(tmp_path / "here", corpus), make_other_copy(tmp_path / "other", corpus)
+def copies(tmp_path: Path, originals: tuple[Path, Path]) -> tuple[Project, Project]:
+    here, there = (shutil.copytree(folder, tmp_path / name) for folder, name in zip(originals, ("here", "there")))
+    return Project.open(here), Project.open(there)
 
 
 def codings_of(project: Project) -> set[tuple]:
@@ -176,7 +187,7 @@ def test_merge_command(tmp_path: Path, run, copies) -> None:
     here, there = copies
     result = run("merge", str(there.root), "--coder", "lead", "--project", str(here.root))
     assert result.returncode == 0, result.stderr
-    assert "import it first" in result.stdout + result.stderr and "bea" in result.stdout
-    assert "merged 0 codings" in run("merge", str(there.root), "--coder", "lead", "--project", str(here.root)).stderr
+    assert "import it first" in result.stdout and "bea" in result.stdout
+    assert "merged 2 codings" in result.stderr and "2 already present, 2 unmatched" in result.stderr
     missing = run("merge", str(tmp_path / "nowhere"), "--project", str(here.root), "--json")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr and "no such file" in missing.stderr
