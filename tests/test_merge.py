@@ -26,6 +26,7 @@ from qualcode.project import Project, init_project
 from qualcode.qdpx.writer import export_qdpx
 from tests.coded_fixture import make_coded_project, span_of
 from tests.conftest import FIXTURES, table_rows
+from tests.test_postgres import pg_url  # noqa: F401 (the fixture)
 
 NEW_TRANSCRIPT = """---
 id: EAS-S02-DH
@@ -52,7 +53,7 @@ THERE = [
 ]
 
 
-def make_other_copy(root: Path, fixture_corpus: Path) -> Project:
+def make_other_copy(root: Path, fixture_corpus: Path, database_url: str | None = None) -> Project:
     corpus = root / "corpus"
     shutil.copytree(fixture_corpus, corpus)
     eastern, national = corpus / "eastern", corpus / "national"
@@ -62,7 +63,7 @@ def make_other_copy(root: Path, fixture_corpus: Path) -> Project:
     (eastern / "EAS-S02-DH.md").write_text(NEW_TRANSCRIPT)
     informant = national / "NAT-I01.md"
     informant.write_text(informant.read_text().replace("almost none", "hardly any"))
-    project = init_project(root / "there")
+    project = init_project(root / "there", database_url=database_url)
     import_paths(project, [corpus])
     for path in ("markets", "markets/competition", "networks", "networks/tsa"):
         add_code(project, path, "bea")
@@ -191,3 +192,14 @@ def test_merge_command(tmp_path: Path, run, copies) -> None:
     assert "merged 2 codings" in result.stderr and "2 already present, 2 unmatched" in result.stderr
     missing = run("merge", str(tmp_path / "nowhere"), "--project", str(here.root), "--json")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr and "no such file" in missing.stderr
+
+
+def test_a_copy_on_a_database_server_is_read_where_it_is(tmp_path: Path, copies, pg_url: str) -> None:
+    here, there = copies
+    expected = merge(here, there.root, "lead", dry_run=True).as_json()
+    on_server = make_other_copy(tmp_path / "server", FIXTURES / "corpus", database_url=pg_url)
+    try:
+        found = merge(here, on_server.root, "lead").as_json()
+    finally:
+        on_server.close()
+    assert [found[kind] for kind in ("codes", "codings", "memos")] == [expected[kind] for kind in ("codes", "codings", "memos")]
