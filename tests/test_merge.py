@@ -134,6 +134,18 @@ def test_merge_keeps_every_coding_and_says_why_of_each_it_cannot(copies) -> None
     assert (memo_tally.read, memo_tally.merged, memo_tally.already, sum(memo_tally.unmatched.values())) == (5, 4, 1, 0)
 
 
+def test_a_transcript_imported_after_a_merge_brings_its_codings_at_the_next(tmp_path: Path, copies) -> None:
+    here, there = copies
+    merge(here, there.root, "lead")
+    (tmp_path / "EAS-S02-DH.md").write_text(NEW_TRANSCRIPT)
+    import_paths(here, [tmp_path / "EAS-S02-DH.md"])
+    report = merge(here, there.root, "lead")
+    assert report.kinds["codings"].merged == 1 and list(report.kinds["codings"].unmatched) == [
+        "transcript NAT-I01: its text here is not the text there (re-imported on one side?); bring both to the same text,"
+        " then merge again"]
+    assert ("EAS-S02-DH", THERE[4][1], "networks/tsa", "bea", None) in codings_of(here)
+
+
 def test_merging_twice_adds_nothing_and_undo_takes_a_merge_back(copies) -> None:
     here, there = copies
     before = table_rows(here)
