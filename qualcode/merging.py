@@ -37,7 +37,7 @@ from qualcode import history
 from qualcode.codebook import ensure_code
 from qualcode.concurrency import retried
 from qualcode.errors import QualcodeError
-from qualcode.models import UNPLACED, Coding, Locality, Memo, School, Transcript
+from qualcode.models import UNPLACED, Code, Coding, Locality, Memo, School, Transcript
 from qualcode.other_copy import CODE_FIELDS, OtherCopy, read_other
 from qualcode.overview import code_paths
 from qualcode.project import Project
@@ -144,10 +144,14 @@ class _Merger:
     def merge_codes(self) -> None:
         tally = self.report.kinds["codes"]
         self.code_ids = {path: code_id for code_id, path in code_paths(self.session).items()}
+        definitions = dict(self.session.execute(select(Code.id, Code.definition)).all())
+        differ = []
         for row in self.other.codes:
             tally.read += 1
             if row["path"] in self.code_ids:
                 tally.already += 1
+                if row.get("definition") and row["definition"] != definitions[self.code_ids[row["path"]]]:
+                    differ.append(row["path"])
                 continue
             passage = self.here.get(row.get("source_transcript_id"))
             code = ensure_code(self.session, row["path"], row.get("origin") or "deductive", row.get("created_by"),
@@ -156,6 +160,9 @@ class _Merger:
                                source_end=row.get("source_end") if passage else None)
             self.code_ids[row["path"]] = code.id
             tally.merged += 1
+        if differ:
+            self.report.notes.append(f"{len(differ)} code(s) in both have another definition there; this project's"
+                                     f" is kept: {', '.join(differ[:10])}" + (" ..." if len(differ) > 10 else ""))
 
     def merge_codings(self) -> None:
         codings, memos = self.report.kinds["codings"], self.report.kinds["memos"]
@@ -169,12 +176,10 @@ class _Merger:
             memos.read += bool(row.get("memo"))
             counts = self.report.coders.setdefault(row["coder"], {
                 "merged": 0, "already_present": 0, "unmatched": 0, "here_before": row["coder"] in coders_here})
-            if row["transcript_id"] not in self.here:
-                why = self.why_not.get(row["transcript_id"], f"transcript {row['transcript_id']} is not in that copy")
+            if why := self._why_unmatched(row):
                 codings.unmatched[why] += 1
                 counts["unmatched"] += 1
-                if row.get("memo"):
-                    memos.unmatched["on a coding not merged (see codings)"] += 1
+                memos.unmatched["on a coding not merged (see codings)"] += bool(row.get("memo"))
                 continue
             coding = self._coding(row)
             if (found := present.get(_coding_key(coding))) is not None:
@@ -187,6 +192,16 @@ class _Merger:
             codings.merged += 1
             counts["merged"] += 1
             memos.merged += bool(row.get("memo"))
+        memos.unmatched = +memos.unmatched  # no row for a reason no memo had
+
+    def _why_unmatched(self, row: dict) -> str | None:
+        """Why a coding of the other copy has no place here, if it has none."""
+        there = row["transcript_id"]
+        if there not in self.here:
+            return self.why_not.get(there, f"transcript {there} is not in that copy")
+        if row.get("anchor") != UNPLACED and row["end"] > len(self.texts[self.here[there]]):
+            return f"transcript {there}: the span ends in trailing white space the text here does not have"
+        return None
 
     def _coding(self, row: dict) -> Coding:
         return Coding(transcript_id=self.here[row["transcript_id"]], start=row["start"], end=row["end"],

@@ -65,7 +65,8 @@ def make_other_copy(root: Path, fixture_corpus: Path, database_url: str | None =
     informant.write_text(informant.read_text().replace("almost none", "hardly any"))
     project = init_project(root / "there", database_url=database_url)
     import_paths(project, [corpus])
-    for path in ("markets", "markets/competition", "networks", "networks/tsa"):
+    add_code(project, "networks", "bea", definition="Partnerships between schools.")  # here: no definition
+    for path in ("markets", "markets/competition", "networks/tsa"):
         add_code(project, path, "bea")
     add_code(project, "networks/visits", "bea", definition="Staff visiting other schools' classrooms.")
     for transcript, phrase, code, coder, memo in THERE:
@@ -123,6 +124,7 @@ def test_merge_keeps_every_coding_and_says_why_of_each_it_cannot(copies) -> None
     assert matched["EAS-S01-DH-v2"] == "EAS-S01-DH" and matched["EAS-S02-DH"] is None and matched["NAT-I01"] is None
 
     assert (report.kinds["codes"].read, report.kinds["codes"].merged, report.kinds["codes"].already) == (5, 1, 4)
+    assert "1 code(s) in both have another definition there; this project's is kept: networks" in report.notes
     with here.session() as session:
         visits = session.scalar(select(Code).where(Code.name == "visits"))
         assert code_paths(session)[visits.id] == "networks/visits"
