@@ -33,9 +33,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from qualcode import history
+from qualcode import concurrency, history
 from qualcode.codebook import ensure_code
-from qualcode.concurrency import retried
 from qualcode.errors import QualcodeError
 from qualcode.models import UNPLACED, Code, Coding, Locality, Memo, School, Transcript
 from qualcode.other_copy import CODE_FIELDS, OtherCopy, read_other
@@ -91,7 +90,7 @@ def text_key(text: str) -> str:
     return hashlib.sha256(normalise_newlines(text).rstrip().encode("utf-8")).hexdigest()
 
 
-@retried
+@concurrency.retried
 def merge(project: Project, source: Path, coder: str, dry_run: bool = False) -> MergeReport:
     """Bring another copy's codings, memos and new codes into `project` as one change by `coder`; return what was
     merged, what was present already, and what was not matched and why."""
@@ -99,7 +98,8 @@ def merge(project: Project, source: Path, coder: str, dry_run: bool = False) -> 
     if other.database_url is not None and other.database_url == project.database_url:
         raise QualcodeError(f"{source}: that is this project's own database; merge another copy of it")
     report = MergeReport(other.source, dry_run, notes=list(other.notes))
-    with project.session(commit=not dry_run) as session:
+    # While it writes, others who find the project busy are told it is a merge, and whose (as for an import).
+    with concurrency.announced(project, "merge", coder), project.session(commit=not dry_run) as session:
         with history.recorded(session, coder, "merge", f"merge {source.name}"):
             _Merger(session, other, report).run()
     return report
