@@ -116,7 +116,7 @@ def import_qdpx_files(files: list[str], defaults: Path | None, coder: str, dry_r
 def merge_cli(
     other: Annotated[Path, typer.Argument(
         help="Another copy: a qualcode project's folder, its SQLite database, a 'qualcode backup' file (.db or .zip),"
-             " or a REFI-QDA project (.qdpx).", show_default=False)],
+             " or a REFI-QDA project (.qdpx).", show_default=False, metavar="OTHER")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Match and count only; write nothing.")] = False,
     coder: CoderOption = None,
     as_json: JsonOption = False,
