@@ -20,6 +20,7 @@ def agreement_cli(
     unit: Annotated[str, typer.Option("--unit", "-u", help="Judge each participant turn, sentence, segment (what any coder coded) or character.")] = "turn",
     where: WhereOption = None,
     disagreements: Annotated[bool, typer.Option("--disagreements", help="List each unit where the coders differ on a code, with its words.")] = False,
+    matrix: Annotated[bool, typer.Option("--matrix", help="Krippendorff's alpha of every pair of coders, as a coder x coder table.")] = False,
     raw: RawOption = False,
     as_json: JsonOption = False,
     project: ProjectOption = None,
@@ -29,12 +30,18 @@ def agreement_cli(
     from qualcode import agreement
     from qualcode.query_where import parse_where
 
+    if matrix and disagreements:
+        raise terminal.abort("--matrix and --disagreements are two reports: ask for one at a time", 2)
     names, chosen = coders.split(","), parse_where(where or [])
     if disagreements:
         if raw:
             terminal.warn("--raw: names are not pseudonymised; do not share this output")
         found = agreement.disagreements(open_project(project), names, codes, unit, chosen, raw)
         terminal.json(found) if as_json else _show_disagreements(found)
+        return
+    if matrix:
+        found = agreement.agreement_matrix(open_project(project), names, codes, unit, chosen)
+        terminal.json(found.as_json()) if as_json else _show_matrix(found)
         return
     report = agreement.agreement(open_project(project), names, codes, unit, chosen)
     for coder, transcripts in report.missing.items():
@@ -67,6 +74,13 @@ def _show_report(report) -> None:
     if share is not None and share >= 0.5:
         terminal.info(f"{share:.0%} of the agreement is on {what} nobody coded: it inflates % agree; "
                       "report a chance-corrected measure (alpha, kappa) or uα alongside it")
+
+
+def _show_matrix(found) -> None:
+    what = "characters" if found.unit == "character" else f"{found.unit}s"
+    rows = [[first, *(_figure(found.alpha(first, second)) for second in found.coders)] for first in found.coders]
+    terminal.table(f"Krippendorff's alpha of each pair of coders, on {what} of participants' talk",
+                   ["coder", *found.coders], rows)
 
 
 def _show_disagreements(found: list[dict]) -> None:
