@@ -399,7 +399,7 @@ class AgreementMatrix:
     pairs: dict[tuple[str, str], tuple[float | None, float]]
 
     def alpha(self, first: str, second: str) -> float | None:
-        return 1.0 if first == second else self.pairs[tuple(sorted((first, second)))][0]
+        return None if first == second else self.pairs[tuple(sorted((first, second)))][0]
 
     def as_json(self) -> dict:
         return {"unit": self.unit, "coders": list(self.coders),

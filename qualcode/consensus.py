@@ -133,6 +133,12 @@ def _mark(session: Session, coders: Sequence[str], found: list[Passage]) -> None
         passage.resolution = made[0] if made and None not in made else None
 
 
+def describe(resolution: dict) -> str:
+    """A decision as people say it: ``kept ann's, by cat``; ``kept ann's and ben's, by cat``; ``recoded, by cat``."""
+    kept = " and ".join(f"{coder}'s" for coder in resolution["kept"])
+    return f"{'kept ' + kept if kept else 'recoded'}, by {resolution['resolved_by']}"
+
+
 def mark_disagreements(project: Project, coders: Sequence[str], found: list[dict]) -> list[dict]:
     """`agreement --disagreements` rows, each with the pair's decision on it (`resolution`, null if none)."""
     if len(coders) != 2:

@@ -233,7 +233,7 @@ class TagScreen(Screen):
                 text.append(f"{number}", style="dim cyan")
                 text.append(view.text[start - view.start : end - view.start] + " ")
             return text
-        text = Text(f"Q: {_short(view.question, 200)}\n\n", style="dim italic") if view.question else Text()
+        text = Text(f"Q: {shortened(view.question, 200)}\n\n", style="dim italic") if view.question else Text()
         offset = len(text)
         text.append(view.text)
         if view.suggestions:
@@ -255,7 +255,7 @@ class TagScreen(Screen):
             text.append(f"✓ {item.code}", style="bold green")
             text.append(f"  {item.origin} by {item.coder}")
             if (item.start, item.end) != (view.start, view.end):
-                text.append(f"  “{_short(item.text, self._room(item.code, 30))}”", style="italic")
+                text.append(f"  “{shortened(item.text, self._room(item.code, 30))}”", style="italic")
             if item.memo:
                 text.append("  ✎", style="yellow")
             text.append("\n")
@@ -270,7 +270,7 @@ class TagScreen(Screen):
             mark, style = ("▶ ", "reverse") if number == self.highlight else ("  ", "")
             score = f"{item.score:.2f}" if item.score is not None else "  - "
             text.append(f"{mark}{item.code}  {score}", style=style)
-            text.append(f"  “{_short(item.text, self._room(item.code, 16))}”\n", style="italic")
+            text.append(f"  “{shortened(item.text, self._room(item.code, 16))}”\n", style="italic")
         text.rstrip()
         return text
 
@@ -354,12 +354,12 @@ class TagScreen(Screen):
 
     def _target_label(self) -> str:
         selection = self.tagger.selection
-        return f"“{_short(selection.text, 40)}”" if selection else "this turn"
+        return f"“{shortened(selection.text, 40)}”" if selection else "this turn"
 
     def action_code(self) -> None:
         question = f"Code {self._target_label()} with (Tab completes, ↑/↓ choose, Enter applies, Esc cancels)"
         self.app.push_screen(Ask(question, "code, e.g. competition", self.tagger.complete),
-                             lambda answer: self._code_with(_codes(answer)))
+                             lambda answer: self._code_with(typed_codes(answer)))
 
     def _code_with(self, codes: list[str], new: bool = False) -> None:
         if not codes:
@@ -396,7 +396,7 @@ class TagScreen(Screen):
         self.app.push_screen(Ask(f"Remove which code from {self._target_label()}?", "code", complete), self._uncode)
 
     def _uncode(self, answer: str | None) -> None:
-        codes = _codes(answer)
+        codes = typed_codes(answer)
         if codes and (removed := self.attempt(lambda: self.tagger.uncode(codes))):
             self.say(f"removed {removed} coding{'s' if removed != 1 else ''}")
             self.redraw()
@@ -414,7 +414,7 @@ class TagScreen(Screen):
         if answer is not None:
             selection = self.attempt(lambda: self.tagger.select(answer))
             if selection:
-                self.say(f"selected “{_short(selection.text)}”")
+                self.say(f"selected “{shortened(selection.text)}”")
         self.redraw()
 
     def action_clear_selection(self) -> None:
@@ -446,12 +446,12 @@ class TagScreen(Screen):
         self.app.exit()
 
 
-def _codes(answer: str | None) -> list[str]:
+def typed_codes(answer: str | None) -> list[str]:
     """The codes typed in answer to a question, separated by spaces or commas."""
     return [code for code in re.split(r"[,\s]+", answer or "") if code]
 
 
-def _short(text: str, width: int = 70) -> str:
+def shortened(text: str, width: int = 70) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 

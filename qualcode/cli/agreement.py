@@ -27,7 +27,7 @@ def agreement_cli(
 ) -> None:
     """Inter-coder agreement per code and overall: percent agreement, Cohen's, Fleiss' and Brennan & Prediger's
     kappa, Krippendorff's alpha and unitizing alpha-u, with how much of the agreement is on text nobody coded."""
-    from qualcode import agreement
+    from qualcode import agreement, consensus
     from qualcode.query_where import parse_where
 
     if matrix and disagreements:
@@ -36,7 +36,8 @@ def agreement_cli(
     if disagreements:
         if raw:
             terminal.warn("--raw: names are not pseudonymised; do not share this output")
-        found = agreement.disagreements(open_project(project), names, codes, unit, chosen, raw)
+        opened = open_project(project)
+        found = consensus.mark_disagreements(opened, names, agreement.disagreements(opened, names, codes, unit, chosen, raw))
         terminal.json(found) if as_json else _show_disagreements(found)
         return
     if matrix:
@@ -79,16 +80,18 @@ def _show_report(report) -> None:
 def _show_matrix(found) -> None:
     what = "characters" if found.unit == "character" else f"{found.unit}s"
     rows = [[first, *(_figure(found.alpha(first, second)) for second in found.coders)] for first in found.coders]
-    terminal.table(f"Krippendorff's alpha of each pair of coders, on {what} of participants' talk",
-                   ["coder", *found.coders], rows)
+    terminal.table(f"Krippendorff's α of each pair of coders ({what})", ["coder", *found.coders], rows)
 
 
 def _show_disagreements(found: list[dict]) -> None:
-    """One row per disagreement; where a coder coded only part of the unit, their words too."""
+    """One row per disagreement; where a coder coded only part of the unit, their words too; and its decision."""
+    from qualcode.consensus import describe
+
     rows = [(d["transcript"], d["lines"], d["code"], ", ".join(d["coded_by"]), ", ".join(d["not_coded_by"]),
-             _flat(d["text"]), _coded_words(d)) for d in found]
-    terminal.table(f"{len(rows)} disagreements",
-                   ["transcript", "lines", "code", "coded by", "not by", "passage", "coded words"], rows)
+             _flat(d["text"]), _coded_words(d), describe(d["resolution"]) if d["resolution"] else "") for d in found]
+    resolved = sum(d["resolution"] is not None for d in found)
+    terminal.table(f"{len(rows)} disagreements" + (f", {resolved} resolved" if resolved else ""),
+                   ["transcript", "lines", "code", "coded by", "not by", "passage", "coded words", "resolved"], rows)
 
 
 def _coded_words(disagreement: dict) -> str:
