@@ -66,12 +66,12 @@ class ReviewScreen(Screen):
             f"{passage.transcript} · lines {passage.lines} · they differ on {', '.join(passage.codes)}"
             + (f" · resolved: {describe(passage.resolution)}" if passage.resolution else "")
         )
-        self.query_one("#turn", Static).update(self._context(passage))
+        self.query_one("#turn", Static).update(self._passage_in_context(passage))
         for number, coder in enumerate(review.coders):
             self.query_one(f"#coder{number}", Static).update(self._side(passage, coder))
 
     @staticmethod
-    def _context(passage: Passage) -> Text:
+    def _passage_in_context(passage: Passage) -> Text:
         text = Text(passage.before, style="dim")
         text.append(passage.text, style="bold")
         text.append(passage.after, style="dim")
