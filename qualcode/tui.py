@@ -159,7 +159,31 @@ class Resolve(ModalScreen[tuple[str, bool] | None]):
         self.dismiss(None)
 
 
-class TagScreen(Screen):
+class SessionScreen(Screen):
+    """What the full-screen sessions share: a header, a passage, a status line, and errors shown, not raised."""
+
+    def header_and_passage(self) -> ComposeResult:
+        yield Static(id="meta")
+        yield Static(id="where")
+        with VerticalScroll(id="turn-box"):
+            yield Static(id="turn")
+
+    def say(self, message: str, error: bool = False) -> None:
+        self.query_one("#status", Static).update(Text(message, style="bold red" if error else "green"))
+
+    def attempt(self, action: Callable[[], object]) -> object | None:
+        """Run an action; a `QualcodeError` is shown on the status line instead of ending the session."""
+        try:
+            return action()
+        except QualcodeError as exc:
+            self.say(str(exc), error=True)
+            return None
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+
+class TagScreen(SessionScreen):
     """One turn at a time: header, the turn, its codes, its suggestions, a status line, the keys."""
 
     BINDINGS = [
@@ -188,10 +212,7 @@ class TagScreen(Screen):
         self.numbered = False
 
     def compose(self) -> ComposeResult:
-        yield Static(id="meta")
-        yield Static(id="where")
-        with VerticalScroll(id="turn-box"):
-            yield Static(id="turn")
+        yield from self.header_and_passage()
         yield Static(id="codes")
         yield Static(id="suggestions")
         yield Static(id="status")
@@ -277,17 +298,6 @@ class TagScreen(Screen):
     def _room(self, code: str, used: int) -> int:
         """How much of a quote fits on one line beside its code, so rows do not wrap."""
         return max(20, self.size.width - len(code) - used - 8)
-
-    def say(self, message: str, error: bool = False) -> None:
-        self.query_one("#status", Static).update(Text(message, style="bold red" if error else "green"))
-
-    def attempt(self, action: Callable[[], object]) -> object | None:
-        """Run a tagging action; a `QualcodeError` is shown on the status line instead of ending the session."""
-        try:
-            return action()
-        except QualcodeError as exc:
-            self.say(str(exc), error=True)
-            return None
 
     # -- moving ------------------------------------------------------------------
 
@@ -442,8 +452,6 @@ class TagScreen(Screen):
             self.say(f"undone: {change.description}")
             self.redraw()
 
-    def action_quit(self) -> None:
-        self.app.exit()
 
 
 def typed_codes(answer: str | None) -> list[str]:
@@ -456,10 +464,9 @@ def shortened(text: str, width: int = 70) -> str:
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-class TagApp(App):
-    """`qualcode tag`: the tagging screen on its own."""
+class SessionApp(App):
+    """A full-screen session: one screen (made by `first_screen`), styled as every qualcode session."""
 
-    TITLE = "qualcode tag"
     ENABLE_COMMAND_PALETTE = False
     CSS = """
     #meta { background: $boost; padding: 0 1; height: auto; }
@@ -472,11 +479,25 @@ class TagApp(App):
     #question { width: 1fr; }
     #dialog { width: 90%; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
     #choices { height: auto; }
+    #sides { height: auto; max-height: 12; }
+    .side { border: round $secondary; padding: 0 1; width: 1fr; height: auto; }
     """
+
+    def first_screen(self) -> Screen:
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self.push_screen(self.first_screen())
+
+
+class TagApp(SessionApp):
+    """`qualcode tag`: the tagging screen on its own."""
+
+    TITLE = "qualcode tag"
 
     def __init__(self, tagger: Tagger):
         super().__init__()
         self.tagger = tagger
 
-    def on_mount(self) -> None:
-        self.push_screen(TagScreen(self.tagger))
+    def first_screen(self) -> Screen:
+        return TagScreen(self.tagger)

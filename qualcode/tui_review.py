@@ -9,18 +9,17 @@ review's decisions. Every rule about what a decision writes lives in
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from qualcode.consensus import Passage, Review, describe
-from qualcode.errors import QualcodeError
-from qualcode.tui import Ask, TagApp, shortened, typed_codes
+from qualcode.tui import Ask, SessionApp, SessionScreen, shortened, typed_codes
 
 
-class ReviewScreen(Screen):
+class ReviewScreen(SessionScreen):
     """One disagreement at a time: where it is, the passage in context, each coder's codings, the keys."""
 
     BINDINGS = [
@@ -39,10 +38,7 @@ class ReviewScreen(Screen):
         self.review = review
 
     def compose(self) -> ComposeResult:
-        yield Static(id="meta")
-        yield Static(id="where")
-        with VerticalScroll(id="turn-box"):
-            yield Static(id="turn")
+        yield from self.header_and_passage()
         with Horizontal(id="sides"):
             for number in (0, 1):
                 yield Static(id=f"coder{number}", classes="side")
@@ -91,15 +87,10 @@ class ReviewScreen(Screen):
         text.rstrip()
         return text
 
-    def say(self, message: str, error: bool = False) -> None:
-        self.query_one("#status", Static).update(Text(message, style="bold red" if error else "green"))
-
     def _decided(self, decide) -> None:
         """Make a decision; then on to the next passage still to decide, or say that all are done."""
-        try:
-            summary = decide()
-        except QualcodeError as exc:
-            self.say(str(exc), error=True)
+        summary = self.attempt(decide)
+        if summary is None:
             return
         done = f"{self.review.current.transcript} {self.review.current.lines}: {summary}"
         if not self.review.next_unresolved():
@@ -129,31 +120,19 @@ class ReviewScreen(Screen):
         self.redraw()
 
     def action_undo(self) -> None:
-        try:
-            change = self.review.undo()
-        except QualcodeError as exc:
-            self.say(str(exc), error=True)
-            return
-        self.say(f"undone: {change.description}")
-        self.redraw()
-
-    def action_quit(self) -> None:
-        self.app.exit()
+        if change := self.attempt(self.review.undo):
+            self.say(f"undone: {change.description}")
+            self.redraw()
 
 
-class ReviewApp(App):
-    """`qualcode tag --review`: the review screen on its own, styled as the tagging session."""
+class ReviewApp(SessionApp):
+    """`qualcode tag --review`: the review screen on its own."""
 
     TITLE = "qualcode tag --review"
-    ENABLE_COMMAND_PALETTE = False
-    CSS = TagApp.CSS + """
-    #sides { height: auto; max-height: 12; }
-    .side { border: round $secondary; padding: 0 1; width: 1fr; height: auto; }
-    """
 
     def __init__(self, review: Review):
         super().__init__()
         self.review = review
 
-    def on_mount(self) -> None:
-        self.push_screen(ReviewScreen(self.review))
+    def first_screen(self) -> Screen:
+        return ReviewScreen(self.review)
