@@ -80,14 +80,16 @@ def passages(project: Project, coders: Sequence[str], codes: str | None = None, 
     if len(coders) != 2:
         raise QualcodeError(f"--review compares two coders, e.g. --review ann,ben; got {len(coders)}")
     grouped: dict[tuple[str, int, int], Passage] = {}
-    texts: dict[str, str] = {}
+    texts: dict[str, tuple[str, list[int]]] = {}
     rows = disagreements(project, coders, codes, unit, where, raw=True)
     with project.session() as session:
         for found in rows:
             key = (found["transcript"], found["start"], found["end"])
             if key not in grouped:
-                text = texts.setdefault(key[0], get_transcript(session, key[0]).text)
-                grouped[key] = _passage(text, found, coders)
+                if key[0] not in texts:
+                    text = get_transcript(session, key[0]).text
+                    texts[key[0]] = text, line_starts(text)
+                grouped[key] = _passage(*texts[key[0]], found, coders)
             passage = grouped[key]
             passage.codes.append(found["code"])
             for coder, spans in found["spans"].items():
@@ -97,9 +99,8 @@ def passages(project: Project, coders: Sequence[str], codes: str | None = None, 
     return result
 
 
-def _passage(text: str, found: dict, coders: Sequence[str]) -> Passage:
+def _passage(text: str, starts: list[int], found: dict, coders: Sequence[str]) -> Passage:
     """A passage with its words and a few lines either side of it, its codes still to be added."""
-    starts = line_starts(text)
     first = max(0, _line_of(starts, found["start"]) - CONTEXT_LINES)
     last = _line_of(starts, max(found["start"], found["end"] - 1)) + CONTEXT_LINES + 1
     start, end = found["start"], found["end"]

@@ -48,4 +48,5 @@ def tag_cli(
     from qualcode.query_where import parse_where
     from qualcode.tui_review import ReviewApp
 
+    terminal.info(f"finding the passages where {' and '.join(review.split(','))} differ…")
     ReviewApp(Review(opened, review.split(","), coder or default_coder(), codes, unit, parse_where(where or []))).run()
