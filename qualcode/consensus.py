@@ -251,10 +251,13 @@ class Review:
         return recode(self.project, self.current, codes, self.resolver)
 
     def undo(self) -> Change:
-        """Take back the resolver's last change (a decision, usually) and see again which passages are decided."""
+        """Take back the resolver's last change (a decision, usually), and go to the passage it undecided."""
+        decided = {number for number, passage in enumerate(self.passages) if passage.resolution}
         change = undo(self.project, self.resolver)
         with self.project.session() as session:
             _mark(session, self.coders, self.passages)
+        undecided = [number for number in decided if self.passages[number].resolution is None]
+        self.position = min(undecided, default=self.position)
         return change
 
     def complete(self, text: str) -> list[str]:

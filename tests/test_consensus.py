@@ -116,6 +116,8 @@ async def test_the_review_screen_walks_decides_recodes_and_undoes(team: Project)
         assert "kept ben's" in screen_text(app) and "passage 2 of 2 · 1 resolved" in screen_text(app)
         await pilot.press("u")
         assert decisions(team) == [] and "undone: review ann, ben" in screen_text(app)
+        assert "passage 1 of 2 · 0 resolved" in screen_text(app)  # back on the passage undecided
+        await pilot.press("n")
         await pilot.press("c")
         await type_text(pilot, "networks")
         await pilot.press("enter")
