@@ -272,10 +272,10 @@ class Tagger:
         if count := self._suggestion_count():
             return count
         try:
-            from qualcode import nlp
+            from qualcode.autocode import autocode
         except ImportError as exc:
             raise QualcodeError(f"automatic suggestions are not available: {exc}") from None
-        nlp.autocode(self.project, transcripts=[self.transcript_id])
+        autocode(self.project, transcripts=[self.transcript_id])
         return self._suggestion_count()
 
     def _suggestion_count(self) -> int:
