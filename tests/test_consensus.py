@@ -7,6 +7,7 @@ Turn units then disagree on HT t2 (markets and networks) and S02 t4 (markets: an
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,17 +19,27 @@ from qualcode.errors import QualcodeError
 from qualcode.models import Coding, Resolution
 from qualcode.project import Project
 from qualcode.tui_review import ReviewApp
+from tests.conftest import FIXTURES
 from tests.test_agreement import make_two_coder_project, span
+from tests.test_postgres import pg_url  # noqa: F401 (a fixture)
 from tests.test_tui import screen_text, synchronously, type_text
 
 PRIMARY = "a two-form entry primary"
 
 
-@pytest.fixture
-def team(tmp_path: Path, corpus: Path) -> Project:
-    project = make_two_coder_project(tmp_path / "team", corpus)
+@pytest.fixture(scope="module")
+def made_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("consensus")
+    project = make_two_coder_project(root / "team", shutil.copytree(FIXTURES / "corpus", root / "corpus"))
     apply_codes(project, "EAS-S01-HT", ["networks"], "ben", span=span(project, "EAS-S01-HT", "about a quarter", "free school meals."))
-    return project
+    project.engine.dispose()
+    return root / "team"
+
+
+@pytest.fixture
+def team(made_once: Path, tmp_path: Path) -> Project:
+    """The project made once per module, copied for each test (its decisions are the test's own)."""
+    return Project.open(shutil.copytree(made_once, tmp_path / "team"))
 
 
 def consensus_rows(project: Project) -> list[tuple[str, str, str, str]]:
@@ -98,6 +109,17 @@ def test_a_decision_is_one_change_that_undo_takes_back(team: Project) -> None:
     assert consensus.passages(team, ["ann", "ben"])[0].resolution is None
     consensus.keep(team, first, ["ben"], "cat")  # and it can be decided again
     assert consensus_rows(team) == [("networks", "consensus", "resolved", "about a quarter of the children are on free school meals.")]
+
+
+def test_a_decision_and_its_undo_on_postgres(tmp_path: Path, corpus: Path, pg_url: str) -> None:  # noqa: F811
+    project = make_two_coder_project(tmp_path / "team", corpus, pg_url)
+    second = consensus.passages(project, ["ann", "ben"])[1]
+    consensus.recode(project, second, ["networks"], "cat")
+    assert decisions(project) == [("EAS-S02-HT", "recode", None, "ann,ben", "cat")]
+    assert [p.resolution is not None for p in consensus.passages(project, ["ann", "ben"])] == [False, True]
+    undo(project, "cat")
+    assert decisions(project) == [] and consensus_rows(project) == []
+    project.engine.dispose()
 
 
 @synchronously
