@@ -397,12 +397,14 @@ class AgreementMatrix:
     coders: tuple[str, ...]
     #: (first, second) -> (alpha or None, the units both judged)
     pairs: dict[tuple[str, str], tuple[float | None, float]]
+    transcripts: int
+    missing: dict[str, list[str]]
 
     def alpha(self, first: str, second: str) -> float | None:
         return None if first == second else self.pairs[tuple(sorted((first, second)))][0]
 
     def as_json(self) -> dict:
-        return {"unit": self.unit, "coders": list(self.coders),
+        return {"unit": self.unit, "coders": list(self.coders), "transcripts": self.transcripts, "missing": self.missing,
                 "krippendorff_alpha": {a: {b: self.alpha(a, b) for b in self.coders} for a in self.coders},
                 "pairs": [{"coders": list(pair), "krippendorff_alpha": alpha, "units": units}
                           for pair, (alpha, units) in self.pairs.items()]}
@@ -426,10 +428,10 @@ def agreement_matrix(project: Project, coders: Iterable[str], codes: str | None 
             pooled: Counter = Counter()
             for code in material.codes:
                 pooled.update(_ratings(units_of(pair, unit, code, texts)))
-            material.sentence_spans = pair.sentence_spans
+            material.sentence_spans = pair.sentence_spans  # split once, for every pair after the first
             alpha = reliability.krippendorff_alpha(pooled)
             pairs[tuple(sorted((first, second)))] = (alpha, sum(n for p, n in pooled.items() if None not in p))
-    return AgreementMatrix(unit, material.coders, pairs)
+    return AgreementMatrix(unit, material.coders, pairs, len(material.turns), material.missing())
 
 
 # Disagreements

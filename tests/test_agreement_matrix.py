@@ -62,6 +62,7 @@ def test_the_command_prints_the_matrix(three: Project, run) -> None:
     table = run("agreement", "--coders", "ann,ben,cat", "--matrix", "--project", str(three.root))
     assert table.returncode == 0, table.stderr
     rows = {line.split("│")[1].strip(): line for line in table.stdout.splitlines() if line.startswith("│")}
+    assert "cat has not coded 2 of 4 transcripts (EAS-S01-DH, NAT-I01)" in table.stderr
     assert "0.500" in rows["ben"] and "0.762" in rows["cat"] and "0.727" in rows["cat"] and "–" in rows["ann"]
     both = run("agreement", "--coders", "ann,ben", "--matrix", "--disagreements", "--project", str(three.root))
     assert both.returncode == 2 and "ask for one at a time" in both.stderr

@@ -27,7 +27,7 @@ def agreement_cli(
 ) -> None:
     """Inter-coder agreement per code and overall: percent agreement, Cohen's, Fleiss' and Brennan & Prediger's
     kappa, Krippendorff's alpha and unitizing alpha-u, with how much of the agreement is on text nobody coded."""
-    from qualcode import agreement, consensus
+    from qualcode import agreement
     from qualcode.query_where import parse_where
 
     if matrix and disagreements:
@@ -36,23 +36,30 @@ def agreement_cli(
     if disagreements:
         if raw:
             terminal.warn("--raw: names are not pseudonymised; do not share this output")
+        from qualcode.consensus import mark_disagreements
+
         opened = open_project(project)
-        found = consensus.mark_disagreements(opened, names, agreement.disagreements(opened, names, codes, unit, chosen, raw))
+        found = mark_disagreements(opened, names, agreement.disagreements(opened, names, codes, unit, chosen, raw))
         terminal.json(found) if as_json else _show_disagreements(found)
         return
     if matrix:
         found = agreement.agreement_matrix(open_project(project), names, codes, unit, chosen)
+        _warn_missing(found)
         terminal.json(found.as_json()) if as_json else _show_matrix(found)
         return
     report = agreement.agreement(open_project(project), names, codes, unit, chosen)
-    for coder, transcripts in report.missing.items():
-        terminal.warn(f"{coder} has not coded {len(transcripts)} of {report.transcripts} transcripts "
-                      f"({', '.join(transcripts[:5])}{', ...' if len(transcripts) > 5 else ''}): "
-                      "their units are missing for that coder, not 'absent'")
+    _warn_missing(report)
     if as_json:
         terminal.json(report.as_json())
         return
     _show_report(report)
+
+
+def _warn_missing(report) -> None:
+    for coder, transcripts in report.missing.items():
+        terminal.warn(f"{coder} has not coded {len(transcripts)} of {report.transcripts} transcripts "
+                      f"({', '.join(transcripts[:5])}{', ...' if len(transcripts) > 5 else ''}): "
+                      "their units are missing for that coder, not 'absent'")
 
 
 def _figure(value) -> str:
