@@ -28,7 +28,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import or_, select
 
@@ -245,7 +245,8 @@ def _check_unit(unit: str) -> None:
 def _segments(material: Material, code: int) -> Iterable[tuple[str, int, int]]:
     """The stretches any coder coded with `code`, overlapping codings of different coders joined."""
     for transcript, codes in material.spans.items():
-        for start, end in _merged([span for spans in codes.get(code, {}).values() for span in spans]):
+        mine = codes.get(code, {})
+        for start, end in _merged([span for coder in material.coders for span in mine.get(coder, [])]):
             yield transcript, start, end
 
 
@@ -385,6 +386,54 @@ def _covered(units: set[tuple[str, int, int]], unit: str) -> int:
     return sum(e - s for spans in by_transcript.values() for s, e in _merged(spans))
 
 
+# Coder x coder
+
+
+@dataclass
+class AgreementMatrix:
+    """Krippendorff's alpha of every pair of coders, each on the units `agreement` would judge for that pair."""
+
+    unit: str
+    coders: tuple[str, ...]
+    #: (first, second) -> (alpha or None, the units both judged)
+    pairs: dict[tuple[str, str], tuple[float | None, float]]
+    transcripts: int
+    missing: dict[str, list[str]]
+
+    def alpha(self, first: str, second: str) -> float | None:
+        return None if first == second else self.pairs[tuple(sorted((first, second)))][0]
+
+    def as_json(self) -> dict:
+        return {"unit": self.unit, "coders": list(self.coders), "transcripts": self.transcripts, "missing": self.missing,
+                "krippendorff_alpha": {a: {b: self.alpha(a, b) for b in self.coders} for a in self.coders},
+                "pairs": [{"coders": list(pair), "krippendorff_alpha": alpha, "units": units}
+                          for pair, (alpha, units) in self.pairs.items()]}
+
+
+def agreement_matrix(project: Project, coders: Iterable[str], codes: str | None = None, unit: str = "turn",
+                     where: Where | None = None) -> AgreementMatrix:
+    """Krippendorff's alpha over all chosen codes for each pair of coders.
+
+    Each cell is what `agreement` gives as the pair's overall alpha: the
+    project is read once, then each pair is judged on its own (for segments,
+    the stretches that pair coded; a coder's missing transcripts stay missing).
+    """
+    _check_unit(unit)
+    material = load_material(project, coders, codes, where)
+    texts = load_texts(project, material, material.turns) if unit == "sentence" else None
+    pairs = {}
+    for number, first in enumerate(material.coders):
+        for second in material.coders[number + 1:]:
+            pair = replace(material, coders=(first, second))
+            pooled: Counter = Counter()
+            for code in material.codes:
+                pooled.update(_ratings(units_of(pair, unit, code, texts)))
+            material.sentence_spans = pair.sentence_spans  # split once, for every pair after the first
+            alpha = reliability.krippendorff_alpha(pooled)
+            pairs[tuple(sorted((first, second)))] = (alpha, sum(n for p, n in pooled.items() if None not in p))
+    return AgreementMatrix(unit, material.coders, pairs, len(material.turns), material.missing())
+
+
 # Disagreements
 
 
@@ -420,6 +469,10 @@ def disagreements(project: Project, coders: Iterable[str], codes: str | None = N
 def _disagreement(material: Material, code: int, path: str, unit: Unit, pattern: tuple, text: str,
                   starts: list[int], clean: Callable[[str], str]) -> dict:
     by_coder = material.spans.get(unit.transcript, {}).get(code, {})
+    spans = {
+        coder: [(max(s, unit.start), min(e, unit.end)) for s, e in by_coder.get(coder, []) if s < unit.end and unit.start < e]
+        for coder, value in zip(material.coders, pattern) if value == PRESENT
+    }
     return {
         "transcript": unit.transcript, "lines": lines_of(text, unit.start, unit.end, starts),
         "start": unit.start, "end": unit.end, "code": path,
@@ -427,9 +480,6 @@ def _disagreement(material: Material, code: int, path: str, unit: Unit, pattern:
         "not_coded_by": [c for c, v in zip(material.coders, pattern) if v == ABSENT],
         "missing": [c for c, v in zip(material.coders, pattern) if v is None],
         "text": clean(text[unit.start:unit.end]),
-        "coded": {
-            coder: [clean(text[max(s, unit.start):min(e, unit.end)]) for s, e in by_coder.get(coder, [])
-                    if s < unit.end and unit.start < e]
-            for coder, value in zip(material.coders, pattern) if value == PRESENT
-        },
+        "coded": {coder: [clean(text[s:e]) for s, e in mine] for coder, mine in spans.items()},
+        "spans": {coder: [list(span) for span in mine] for coder, mine in spans.items()},
     }

@@ -30,7 +30,7 @@ from qualcode.transcript import line_starts
 if TYPE_CHECKING:
     import pandas as pd
 
-ORIGINS = ("manual", "auto", "suggested", "accepted")
+ORIGINS = ("manual", "auto", "suggested", "accepted", "resolved")
 _LINES = re.compile(r"^(\d+)(?::(\d+))?(?:-(\d+)(?::(\d+))?)?$")
 
 
@@ -135,7 +135,7 @@ def apply_codes(
         _refuse_numeric_codes(session, transcript.id, codes, lines, turn)
         description = f"code {transcript.id} {lines_of(transcript.text, span.start, span.end)} with {', '.join(codes)}"
         with history.recorded(session, coder, "code", description):
-            return _apply(session, transcript, span, codes, coder, memo, new, origin)
+            return code_passage(session, transcript, span, codes, coder, memo, new, origin)
 
 
 def _refuse_numeric_codes(session: Session, transcript_id: str, codes: list[str], lines: str | None, turn: int | None) -> None:
@@ -171,7 +171,8 @@ def _checked_span(transcript: Transcript, start: int, end: int) -> Span:
     return Span(start, end)
 
 
-def _apply(session, transcript, span, codes, coder, memo, new, origin) -> Applied:
+def code_passage(session, transcript, span, codes, coder, memo, new, origin) -> Applied:
+    """Code one span with `codes` inside the caller's session and change; a coding `coder` has already is left."""
     quote = transcript.text[span.start : span.end]
     result = Applied(transcript.id, span, lines_of(transcript.text, span.start, span.end), [], [], [])
     for text in codes:
@@ -214,7 +215,7 @@ def create_in_vivo(
         name = "-".join(words[:6])
         path = f"{path_of(find_code(session, parent))}/{name}" if parent else f"in-vivo/{name}"
         with history.recorded(session, coder, "code", f"in-vivo code '{path}' from {transcript.id}"):
-            return _apply(session, transcript, Span(start, end), [path], coder, None, True, "manual")
+            return code_passage(session, transcript, Span(start, end), [path], coder, None, True, "manual")
 
 
 @retried

@@ -247,7 +247,7 @@ class Coding(Base):
     end: Mapped[int] = mapped_column(Integer)
     code_id: Mapped[int] = mapped_column(ForeignKey("codes.id"))
     coder: Mapped[str] = mapped_column(String(80))
-    #: manual, auto, suggested or accepted
+    #: manual, auto, suggested, accepted, or resolved (a consensus after review, `qualcode.consensus`)
     origin: Mapped[str] = mapped_column(String(20), default="manual")
     score: Mapped[float | None] = mapped_column(Float)
     important: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -261,6 +261,33 @@ class Coding(Base):
 
     transcript: Mapped[Transcript] = relationship(back_populates="codings")
     code: Mapped[Code] = relationship()
+
+
+class Resolution(Base):
+    """A decision on a passage where two coders differ about a code (`qualcode tag --review`).
+
+    One row per disputed code of the passage: `coders` are the pair compared
+    ("ann,ben", as named), `decision` says what the consensus kept ("keep"
+    with `kept` the coders whose codings were kept, or "recode"), and
+    `resolved_by` who decided. The consensus itself is coded by the coder
+    `consensus` (origin ``resolved``; `qualcode.consensus`). `transcript_id`
+    and `code_id` are plain columns, like `CodeTally`'s: a decision about a
+    code or transcript removed since is kept as a record, not in the way.
+    """
+
+    __tablename__ = "resolutions"
+    __table_args__ = (Index("ix_resolutions_passage", "transcript_id", "start", "end", "code_id"), NEVER_REUSED)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcript_id: Mapped[str] = mapped_column(String(60))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    code_id: Mapped[int] = mapped_column(Integer)
+    coders: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str] = mapped_column(String(20))
+    kept: Mapped[str | None] = mapped_column(String(200))
+    resolved_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class CodeTally(Base):
