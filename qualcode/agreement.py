@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 
 from qualcode import reliability
+from qualcode.blind import visible
 from qualcode.coding import lines_of
 from qualcode.errors import QualcodeError
 from qualcode.models import UNPLACED, Coding, Participant, School, SchoolDesignation, Transcript, partnership_members
@@ -105,7 +106,7 @@ def load_material(project: Project, coders: Iterable[str], codes: str | None = N
     turns = participant_turns(project, transcripts)
     query = (
         select(Coding.transcript_id, Coding.code_id, Coding.coder, Coding.start, Coding.end)
-        .where(Coding.coder.in_(coders), Coding.origin.in_(COUNTED_ORIGINS), Coding.anchor != UNPLACED)
+        .where(Coding.coder.in_(coders), Coding.origin.in_(COUNTED_ORIGINS), Coding.anchor != UNPLACED, visible(project))
     )
     coded: dict[str, set[str]] = {coder: set() for coder in coders}
     pieces: dict[str, dict[int, dict[str, list[Span]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))

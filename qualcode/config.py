@@ -198,7 +198,19 @@ def _settings_problem(path: Path, text: str, table: str | None, key: str, messag
 
 
 def default_coder() -> str:
-    """Who a change is by when no one is named: $QUALCODE_CODER, else the login name."""
+    """Who a change is by (and who is looking) when no one is named: $QUALCODE_CODER, else git's user.name,
+    else the login name. A team shares one database, and git's name is the one people already set as theirs."""
     import getpass
 
-    return os.environ.get("QUALCODE_CODER") or getpass.getuser()
+    return os.environ.get("QUALCODE_CODER") or _git_user_name() or getpass.getuser()
+
+
+def _git_user_name() -> str | None:
+    """git's `user.name`, if git is installed and it is set (a few milliseconds: only asked when needed)."""
+    import subprocess
+
+    try:
+        found = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None

@@ -25,5 +25,6 @@ def tag_cli(
 
     opened = open_project(project)
     opened.on_busy = None  # a line on stderr would tear the full-screen session; it still waits, and then says so
+    opened.on_blind = None  # the session says on screen what a blind round hides
     tagger = Tagger(opened, coder or default_coder(), transcript, uncoded)
     TagApp(tagger).run()
