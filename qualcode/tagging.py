@@ -291,19 +291,19 @@ class Tagger:
         return self._suggestion_count()
 
     def _suggestion_count(self) -> int:
-        shown = shown(self._blind())
+        seen = shown(self._blind())
         with self.project.session() as session:
             return len(session.scalars(
-                select(Coding.id).where(Coding.transcript_id == self.transcript_id, Coding.origin == "suggested", shown)
+                select(Coding.id).where(Coding.transcript_id == self.transcript_id, Coding.origin == "suggested", seen)
             ).all())
 
     # -- opening transcripts ----------------------------------------------------
 
     def _open(self, transcript_id: str, resume: bool = True) -> None:
-        shown = shown(self._blind())
+        seen = shown(self._blind())
         with self.project.session() as session:
             transcript = get_transcript(session, transcript_id)
-            turns = _walk(session, transcript.id, self.uncoded, shown)
+            turns = _walk(session, transcript.id, self.uncoded, seen)
             if not turns and not self.uncoded:
                 raise QualcodeError(
                     f"{transcript.id} has no participant turns to tag: qualcode could not read who speaks in it"
@@ -320,9 +320,9 @@ class Tagger:
 
     def _starting_transcript(self) -> str:
         last = last_transcript(self.project, self.coder)
-        shown = shown(self._blind())
+        seen = shown(self._blind())
         with self.project.session() as session:
-            if last and session.get(Transcript, last) and _walk(session, last, True, shown):
+            if last and session.get(Transcript, last) and _walk(session, last, True, seen):
                 return last
         first = self._next_transcript(after=None)
         if first is None:
@@ -331,16 +331,16 @@ class Tagger:
 
     def _next_transcript(self, after: str | None) -> str | None:
         """The first transcript (by id) after `after` that still has uncoded participant turns."""
-        shown = shown(self._blind())
+        seen = shown(self._blind())
         with self.project.session() as session:
             ids = session.scalars(select(Transcript.id).order_by(Transcript.id)).all()
             for transcript_id in ids:
-                if (after is None or transcript_id > after) and _walk(session, transcript_id, True, shown):
+                if (after is None or transcript_id > after) and _walk(session, transcript_id, True, seen):
                     return transcript_id
         return None
 
 
-def _walk(session: Session, transcript_id: str, uncoded: bool, shown: ColumnElement[bool]) -> list[TurnRef]:
+def _walk(session: Session, transcript_id: str, uncoded: bool, seen: ColumnElement[bool]) -> list[TurnRef]:
     """The participant turns of a transcript in order; with `uncoded`, only those nobody has coded (that the
     coder can see: in a blind round, only their own codings count)."""
     turns = [
@@ -353,7 +353,7 @@ def _walk(session: Session, transcript_id: str, uncoded: bool, shown: ColumnElem
         return turns
     coded = session.execute(
         select(Coding.start, Coding.end)
-        .where(Coding.transcript_id == transcript_id, Coding.origin.in_(CODED), Coding.anchor != UNPLACED, shown)
+        .where(Coding.transcript_id == transcript_id, Coding.origin.in_(CODED), Coding.anchor != UNPLACED, seen)
     ).all()
     return [t for t in turns if not any(s < t.end and e > t.start for s, e in coded)]
 
@@ -366,12 +366,12 @@ def _turn_and_before(session: Session, transcript_id: str, number: int) -> tuple
     return by_number[number], by_number.get(number - 1)
 
 
-def _touching(session: Session, transcript: Transcript, start: int, end: int, shown: ColumnElement[bool]) -> list[OnTurn]:
+def _touching(session: Session, transcript: Transcript, start: int, end: int, seen: ColumnElement[bool]) -> list[OnTurn]:
     paths = code_paths(session)
     rows = session.scalars(
         select(Coding)
         .where(Coding.transcript_id == transcript.id, Coding.start < end, Coding.end > start, Coding.anchor != UNPLACED,
-               shown)
+               seen)
         .order_by(Coding.start, Coding.id)
     )
     return [

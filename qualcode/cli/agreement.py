@@ -15,7 +15,8 @@ MEASURE_COLUMNS = {
 
 
 def agreement_cli(
-    coders: Annotated[str, typer.Option("--coders", help="The coders to compare, comma-separated (two or more).")],
+    coders: Annotated[str | None, typer.Option("--coders", help="The coders to compare, comma-separated (two or more; default with --round: the round's).")] = None,
+    round_name: Annotated[str | None, typer.Option("--round", help="Only the transcripts of this blind round, and (unless --coders) its coders.")] = None,
     codes: CodesOption = None,
     unit: Annotated[str, typer.Option("--unit", "-u", help="Judge each participant turn, sentence, segment (what any coder coded) or character.")] = "turn",
     where: WhereOption = None,
@@ -29,14 +30,15 @@ def agreement_cli(
     from qualcode import agreement
     from qualcode.query_where import parse_where
 
-    names, chosen = coders.split(","), parse_where(where or [])
+    opened, chosen = open_project(project), parse_where(where or [])
+    names, within = _round_scope(opened, round_name, coders)
     if disagreements:
         if raw:
             terminal.warn("--raw: names are not pseudonymised; do not share this output")
-        found = agreement.disagreements(open_project(project), names, codes, unit, chosen, raw)
+        found = agreement.disagreements(opened, names, codes, unit, chosen, raw, within)
         terminal.json(found) if as_json else _show_disagreements(found)
         return
-    report = agreement.agreement(open_project(project), names, codes, unit, chosen)
+    report = agreement.agreement(opened, names, codes, unit, chosen, within)
     for coder, transcripts in report.missing.items():
         terminal.warn(f"{coder} has not coded {len(transcripts)} of {report.transcripts} transcripts "
                       f"({', '.join(transcripts[:5])}{', ...' if len(transcripts) > 5 else ''}): "
@@ -45,6 +47,21 @@ def agreement_cli(
         terminal.json(report.as_json())
         return
     _show_report(report)
+
+
+def _round_scope(opened, round_name: str | None, coders: str | None) -> tuple[list[str], list[str] | None]:
+    """The coders to compare and the transcripts to compare them on (None: all), from --coders and --round."""
+    if round_name is None:
+        if coders is None:
+            raise terminal.abort("name the coders to compare with --coders A,B, or a blind round with --round NAME", 2)
+        return coders.split(","), None
+    from qualcode.rounds import round_summary
+
+    summary = round_summary(opened, round_name)
+    if summary.open:
+        terminal.warn(f"round {summary.name} is still open: its coders may not have finished"
+                      f" ('qualcode round close {summary.name}' when they have)")
+    return (coders.split(",") if coders else summary.coders), summary.transcripts
 
 
 def _figure(value) -> str:
