@@ -6,7 +6,7 @@ second coder's copy of half of them as "second", then each command is timed,
 best of 3, in three situations, as a ratio of the first:
 
 * no round open: what every project without rounds pays (one look at `rounds`);
-* the lead, outside an open round: also asks who is looking (git's user.name);
+* the lead, outside an open round: also looks up the rounds the viewer is in;
 * a coder of an open round on half the transcripts: the codings are filtered,
   and the matrix counts from the codings instead of the tallies (which count
   everyone's).
