@@ -7,6 +7,7 @@ an old project keeps working when a new setting is added.
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -205,8 +206,9 @@ def default_coder() -> str:
     return os.environ.get("QUALCODE_CODER") or _git_user_name() or getpass.getuser()
 
 
+@functools.cache
 def _git_user_name() -> str | None:
-    """git's `user.name`, if git is installed and it is set (a few milliseconds: only asked when needed)."""
+    """git's `user.name`, if git is installed and it is set (a few milliseconds: asked only when needed, and once)."""
     import subprocess
 
     try:

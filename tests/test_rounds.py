@@ -13,7 +13,7 @@ from sqlalchemy import select
 from qualcode import db
 from qualcode.agreement import agreement
 from qualcode.coding import apply_codes, codings_table, undo, uncode
-from qualcode.config import default_coder
+from qualcode.config import _git_user_name, default_coder
 from qualcode.errors import QualcodeError
 from qualcode.models import Coder, Coding
 from qualcode.overview import transcript_lines
@@ -172,7 +172,9 @@ def test_the_coder_is_qualcode_coder_then_gits_user_name(tmp_path, monkeypatch):
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.chdir(tmp_path)  # no repository, so no local user.name
     monkeypatch.delenv("QUALCODE_CODER", raising=False)
+    _git_user_name.cache_clear()  # asked once per process
     assert default_coder() == "Ann Lee"
+    _git_user_name.cache_clear()
     monkeypatch.setenv("QUALCODE_CODER", "bea")
     assert default_coder() == "bea"
 
@@ -211,7 +213,7 @@ def _migrates_and_runs_a_round(project: Project) -> None:
     apply_codes(project, BEAS[0], [BEAS[2]], "ann lee", span=span_of(project, BEAS[0], BEAS[1]))
     _downgraded(project)
     reopened = Project.open(project.root)
-    assert db.current_revision(reopened.engine) == "0010"
+    assert db.current_revision(reopened.engine) == db.SCHEMA_REVISION
     with reopened.session() as session:
         found = dict(session.execute(select(Coder.name, Coder.initials)).all())
     assert found["ann lee"] == "AL" and found["tester"] == "T"
@@ -226,3 +228,22 @@ def test_migration_0010_makes_every_coder_on_a_coding_a_coder(copied):
 
 def test_migration_0010_and_a_blind_round_on_postgres(tmp_path, corpus, pg_url):  # noqa: F811
     _migrates_and_runs_a_round(make_coded_project(tmp_path / "pg", corpus, database_url=pg_url))
+
+
+def test_the_tagging_screen_says_a_round_is_blind_and_makes_no_suggestions_there(team):
+    import asyncio
+
+    from qualcode.tui import TagApp
+    from tests.test_tui import screen_text
+
+    async def session() -> str:
+        app = TagApp(Tagger(team, "bea", "EAS-S01-HT"))
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press("n")  # turn 4: bea's markets, and tester's markets and networks/tsa
+            await pilot.press("g")
+            await pilot.pause()
+            return screen_text(app)
+
+    shown = asyncio.run(session())
+    assert "blind round 'r1' is open" in shown and "markets" in shown and "networks/tsa" not in shown
+    assert "suggestions would be the autocoder's codings" in shown
