@@ -218,7 +218,12 @@ def _migrates_and_runs_a_round(project: Project) -> None:
         found = dict(session.execute(select(Coder.name, Coder.initials)).all())
     assert found["ann lee"] == "AL" and found["tester"] == "T"
     start_round(reopened, "r1", ["tester", "ann lee"], "lead", transcripts=ROUND)
-    assert codings_table(_as(reopened, "ann lee"))["coder"].tolist().count("tester") == 3  # off the round's transcripts
+    ann = _as(reopened, "ann lee")
+    assert codings_table(ann)["coder"].tolist().count("tester") == 3  # off the round's transcripts
+    # The SQL written by hand (matrix off the tallies, co-occurrence) filters on both backends.
+    assert matrix(ann, "markets", by="phase").to_dict() == {"primary": {"markets": 1, "markets/competition": 0}}
+    assert cooccur(ann, "markets,networks").empty
+    ann.close()
     reopened.close()
 
 
