@@ -142,7 +142,7 @@ class Transcript(Base):
     #: The front matter's `interviewer:` (a pseudonym or a speaker label): who asks, when re-reading speakers.
     interviewer: Mapped[str | None] = mapped_column(String(80))
     #: A focus group's `speakers:` (speaker label -> participant id), kept for re-reading speakers.
-    speakers: Mapped[dict | None] = mapped_column(JSON)
+    speakers: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     participant: Mapped[Participant] = relationship(back_populates="transcripts")

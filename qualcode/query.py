@@ -239,8 +239,12 @@ def matrix(
 
 
 def _units_per_column(project: Project, by: list[str], unit: str, where: Where | None) -> pd.Series:
-    """How many schools (participants, transcripts) with an interview each column's metadata values cover."""
-    frame = apply_where(project, transcript_meta(project), where)
+    """How many schools (participants, transcripts) with an interview each column's metadata values cover.
+
+    A focus group's speakers count as the participants they are, under their own role: the
+    denominator has everyone the numerator can count.
+    """
+    frame = apply_where(project, _speakers_meta(project), where)
     for field in by:
         if field in LIST_FIELDS:
             frame = frame.explode(field)
@@ -248,6 +252,23 @@ def _units_per_column(project: Project, by: list[str], unit: str, where: Where |
     totals = frame.groupby(by)[unit[:-1]].nunique()
     totals.index = [" / ".join(map(str, key)) if isinstance(key, tuple) else str(key) for key in totals.index]
     return totals
+
+
+def _speakers_meta(project: Project) -> pd.DataFrame:
+    """`transcript_meta`, plus a row for each mapped speaker of a focus group, with that speaker's metadata."""
+    import pandas as pd
+
+    meta = transcript_meta(project)
+    with project.engine.connect() as connection:
+        first_turns = pd.DataFrame(connection.execute(
+            select(Turn.transcript_id.label("transcript"), func.min(Turn.start).label("start"))
+            .where(Turn.participant_id.is_not(None)).group_by(Turn.transcript_id, Turn.participant_id)
+        ).all(), columns=["transcript", "start"])
+    if first_turns.empty:
+        return meta
+    first_turns["end"] = first_turns["start"] + 1
+    speakers = by_speaker(project, first_turns.merge(meta, on="transcript", how="left"))
+    return pd.concat([meta, speakers.drop(columns=["start", "end"])], ignore_index=True)
 
 
 def _frame_counts(frame: pd.DataFrame, by: list[str], unit: str) -> pd.Series:

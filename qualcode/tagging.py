@@ -284,10 +284,10 @@ class Tagger:
             raise QualcodeError(f"{self.transcript_id} is in blind round {', '.join(hidden.rounds)}: suggestions would be"
                                 " the autocoder's codings, hidden from you like everyone else's until the round is closed")
         try:
-            from qualcode import nlp
+            from qualcode.autocode import autocode
         except ImportError as exc:
             raise QualcodeError(f"automatic suggestions are not available: {exc}") from None
-        nlp.autocode(self.project, transcripts=[self.transcript_id])
+        autocode(self.project, transcripts=[self.transcript_id])
         return self._suggestion_count()
 
     def _suggestion_count(self) -> int:

@@ -21,7 +21,7 @@ from qualcode.cli.codebook import codebook_app
 from qualcode.cli.coding import code_cli, codings_cli, history_cli, memo_cli, memos_cli, uncode_cli, undo_cli
 from qualcode.cli.corpus import import_cli, show_cli, stats_cli, transcripts_cli
 from qualcode.cli.demo import demo_cli
-from qualcode.cli.exchange import export_app
+from qualcode.cli.exchange import export_app, merge_cli
 from qualcode.cli.nlp import autocode_cli, evaluate_cli, suggest_cli
 from qualcode.cli.project import backup_cli, init_cli, restore_cli, snapshots_cli
 from qualcode.cli.query import query_app
@@ -54,6 +54,7 @@ def root(
 
 app.command("init")(init_cli)
 app.command("import")(import_cli)
+app.command("merge")(merge_cli)
 app.command("transcripts")(transcripts_cli)
 app.command("show")(show_cli)
 app.command("stats")(stats_cli)
