@@ -30,15 +30,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from qualcode import reliability
+from qualcode.blind import visible
 from qualcode.coding import lines_of
 from qualcode.errors import QualcodeError
-from qualcode.models import UNPLACED, Coding, Participant, School, SchoolDesignation, Transcript, partnership_members
+from qualcode.models import UNPLACED, Coding, Transcript
 from qualcode.project import Project
 from qualcode.query import COUNTED_ORIGINS, participant_turns, select_codes
-from qualcode.query_where import Condition, Where, condition, resolved
+from qualcode.query_where import Where, transcripts_where
 from qualcode.transcript import line_starts
 
 UNITS = ("turn", "sentence", "segment", "character")
@@ -97,15 +98,19 @@ def _overlaps(spans: list[Span], start: int, end: int) -> bool:
 # Reading the project
 
 
-def load_material(project: Project, coders: Iterable[str], codes: str | None = None, where: Where | None = None) -> Material:
-    """The chosen coders' counted codings (not suggestions) of the chosen codes, on the chosen transcripts."""
+def load_material(project: Project, coders: Iterable[str], codes: str | None = None, where: Where | None = None,
+                  within: Iterable[str] | None = None) -> Material:
+    """The chosen coders' counted codings (not suggestions) of the chosen codes, on the chosen transcripts
+    (those `where` keeps, and only those `within`, e.g. a round's, if given)."""
     coders = _check_coders(project, coders)
     chosen = select_codes(project, codes)
     transcripts = transcripts_where(project, where)
+    if within is not None and not (transcripts := transcripts & set(within)):
+        raise QualcodeError("no transcript of the round matches --where")
     turns = participant_turns(project, transcripts)
     query = (
         select(Coding.transcript_id, Coding.code_id, Coding.coder, Coding.start, Coding.end)
-        .where(Coding.coder.in_(coders), Coding.origin.in_(COUNTED_ORIGINS), Coding.anchor != UNPLACED)
+        .where(Coding.coder.in_(coders), Coding.origin.in_(COUNTED_ORIGINS), Coding.anchor != UNPLACED, visible(project))
     )
     coded: dict[str, set[str]] = {coder: set() for coder in coders}
     pieces: dict[str, dict[int, dict[str, list[Span]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
@@ -140,38 +145,6 @@ def _check_coders(project: Project, coders: Iterable[str]) -> tuple[str, ...]:
             hint = f"; did you mean '{match[0]}'?" if match else ""
             raise QualcodeError(f"no coder '{name}' has coded anything{hint} (coders: {', '.join(known) or 'none yet'})")
     return names
-
-
-def transcripts_where(project: Project, where: Where | None) -> set[str]:
-    """The ids of the transcripts whose participant and school have each FIELD=VALUE of `where`."""
-    query = (
-        select(Transcript.id)
-        .join(Participant, Transcript.participant_id == Participant.id)
-        .outerjoin(School, Participant.school_id == School.id)
-    )
-    for name, wanted in resolved(project, where).items():
-        query = query.where(_condition(name, wanted))
-    with project.engine.connect() as connection:
-        found = set(connection.scalars(query))
-    if not found:
-        raise QualcodeError("no transcript matches" + (" --where " + " ".join(f"{k}{condition(v)}" for k, v in where.items()) if where else ""))
-    return found
-
-
-def _condition(name: str, wanted: Condition):
-    """Any of the values, or none of them (a transcript with no value for the field is kept by "none of")."""
-    columns = {"locality": Participant.locality_name, "phase": School.phase, "school_type": School.school_type,
-               "ofsted": School.ofsted, "role": Participant.role, "informant_kind": Participant.informant_kind}
-    if name in columns:
-        column, clause = columns[name], columns[name].in_(wanted.values)
-    elif name == "designation":
-        column = School.id
-        clause = School.id.in_(select(SchoolDesignation.school_id).where(SchoolDesignation.designation.in_(wanted.values)))
-    else:
-        column = School.id
-        clause = School.id.in_(select(partnership_members.c.school_id)
-                               .where(partnership_members.c.partnership_id.in_(wanted.values)))
-    return or_(column.is_(None), ~clause) if wanted.negate else clause
 
 
 def _clip(turns: list[Span], start: int, end: int) -> list[Span]:
@@ -285,10 +258,11 @@ class AgreementReport:
 
 
 def agreement(project: Project, coders: Iterable[str], codes: str | None = None, unit: str = "turn",
-              where: Where | None = None) -> AgreementReport:
-    """Every measure for each chosen code and over all of them, on units of `unit` kind."""
+              where: Where | None = None, within: Iterable[str] | None = None) -> AgreementReport:
+    """Every measure for each chosen code and over all of them, on units of `unit` kind (on the transcripts
+    `within`, e.g. a blind round's, if given)."""
     _check_unit(unit)
-    material = load_material(project, coders, codes, where)
+    material = load_material(project, coders, codes, where, within)
     texts = load_texts(project, material, material.turns) if unit == "sentence" else None
     pooled: Counter = Counter()
     coded_units: set[tuple[str, int, int]] = set()
@@ -411,7 +385,7 @@ class AgreementMatrix:
 
 
 def agreement_matrix(project: Project, coders: Iterable[str], codes: str | None = None, unit: str = "turn",
-                     where: Where | None = None) -> AgreementMatrix:
+                     where: Where | None = None, within: Iterable[str] | None = None) -> AgreementMatrix:
     """Krippendorff's alpha over all chosen codes for each pair of coders.
 
     Each cell is what `agreement` gives as the pair's overall alpha: the
@@ -419,7 +393,7 @@ def agreement_matrix(project: Project, coders: Iterable[str], codes: str | None 
     the stretches that pair coded; a coder's missing transcripts stay missing).
     """
     _check_unit(unit)
-    material = load_material(project, coders, codes, where)
+    material = load_material(project, coders, codes, where, within)
     texts = load_texts(project, material, material.turns) if unit == "sentence" else None
     pairs = {}
     for number, first in enumerate(material.coders):
@@ -438,7 +412,7 @@ def agreement_matrix(project: Project, coders: Iterable[str], codes: str | None 
 
 
 def disagreements(project: Project, coders: Iterable[str], codes: str | None = None, unit: str = "turn",
-                  where: Where | None = None, raw: bool = False) -> list[dict]:
+                  where: Where | None = None, raw: bool = False, within: Iterable[str] | None = None) -> list[dict]:
     """Each unit where the coders who judged it differ on a code: who coded it, who did not, and the words.
 
     The words are pseudonymised through the identity key unless `raw`, like
@@ -447,7 +421,7 @@ def disagreements(project: Project, coders: Iterable[str], codes: str | None = N
     from qualcode.query import pseudonymiser
 
     _check_unit(unit)
-    material = load_material(project, coders, codes, where)
+    material = load_material(project, coders, codes, where, within)
     texts = load_texts(project, material, material.turns) if unit == "sentence" else None
     found = [
         (path, found_unit, pattern)

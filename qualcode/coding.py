@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qualcode import history
+from qualcode.blind import visible
 from qualcode.concurrency import retried
 from qualcode.codebook import UnknownCode, ensure_code, find_code, path_of
 from qualcode.errors import QualcodeError
@@ -233,8 +234,10 @@ def uncode(
         transcript = get_transcript(session, transcript_id)
         span = _span(transcript, lines, turn, span)
         code_ids = [find_code(session, text).id for text in codes or []]
+        # In a blind round a coder cannot see a colleague's codings there, so cannot remove them either.
         query = select(Coding).where(
-            Coding.transcript_id == transcript.id, Coding.start < span.end, Coding.end > span.start
+            Coding.transcript_id == transcript.id, Coding.start < span.end, Coding.end > span.start,
+            visible(project, coder),
         )
         if code_ids:
             query = query.where(Coding.code_id.in_(code_ids))
@@ -323,7 +326,7 @@ def codings_table(
         raise QualcodeError(f"--origin must be one of: {', '.join(ORIGINS)}")
     with project.session() as session:
         paths = code_paths(session)
-        query = select(Coding).order_by(Coding.transcript_id, Coding.start, Coding.id)
+        query = select(Coding).where(visible(project)).order_by(Coding.transcript_id, Coding.start, Coding.id)
         if transcript:
             query = query.where(Coding.transcript_id == get_transcript(session, transcript).id)
         if code:

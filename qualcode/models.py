@@ -341,3 +341,50 @@ class Change(Base):
     inverse: Mapped[dict | list] = mapped_column(JSON)
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Coder(Base):
+    """A person who codes in the project, by the name their codings and changes carry, with initials for tables.
+
+    Anyone whose name is on a coding is a coder already (migration 0010 made a row for each);
+    `qualcode coders add` names a new team member before they code, so a round can include them.
+    """
+
+    __tablename__ = "coders"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    initials: Mapped[str | None] = mapped_column(String(10))
+
+
+class Round(Base):
+    """A blind coding round: while it is open (`closed_at` empty), each of its coders sees only their own
+    codings on its transcripts (`qualcode.blind`), so their judgements stay independent for `agreement`."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (NEVER_REUSED,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    opened_by: Mapped[str] = mapped_column(String(80))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    coders: Mapped[list[RoundCoder]] = relationship(cascade="all, delete-orphan", order_by="RoundCoder.coder")
+    transcripts: Mapped[list[RoundTranscript]] = relationship(
+        cascade="all, delete-orphan", order_by="RoundTranscript.transcript_id"
+    )
+
+
+class RoundCoder(Base):
+    __tablename__ = "round_coders"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    coder: Mapped[str] = mapped_column(ForeignKey("coders.name"), primary_key=True)
+
+
+class RoundTranscript(Base):
+    __tablename__ = "round_transcripts"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    transcript_id: Mapped[str] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), primary_key=True)

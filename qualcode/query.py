@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import selectinload
 
 from qualcode.attribution import render, speaker_for
+from qualcode.blind import visible, visible_sql
 from qualcode.codebook import find_code
 from qualcode.coding import lines_of
 from qualcode.errors import QualcodeError
@@ -133,7 +134,8 @@ def coded_segments(
     query = (
         select(Coding.id.label("coding"), Coding.transcript_id.label("transcript"), Coding.start, Coding.end,
                Coding.code_id, Coding.important, Coding.origin, *([Coding.quote] if words else []))
-        .where(Coding.origin.in_(origins), Coding.code_id.in_(list(counted)), Coding.anchor != UNPLACED)
+        .where(Coding.origin.in_(origins), Coding.code_id.in_(list(counted)), Coding.anchor != UNPLACED,
+               visible(project))
         .order_by(Coding.transcript_id, Coding.start, Coding.id)
     )
     with project.engine.connect() as connection:
@@ -333,9 +335,12 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
             values.append(f"(:i{n}, :t{n})")
             parameters.update({f"i{n}": code_id, f"t{n}": ids[target]})
         targets_cte = f"targets(code_id, target) AS (VALUES {', '.join(values)}),"
-    tallied = not rollup and set(origins) == set(COUNTED_ORIGINS)
+    hidden, blind_parameters = visible_sql(project)
+    # The tallies count every coder's codings: a coder in a blind round counts only what they may see.
+    tallied = not rollup and set(origins) == set(COUNTED_ORIGINS) and not hidden
     if not tallied:
         parameters["origins"] = list(origins)
+    parameters.update(blind_parameters)
     filters = []
     for n, (field, wanted) in enumerate(resolved(project, where).items()):
         clause, values = sql_filter(_SQL_FIELDS[field], wanted, f"w{n}")
@@ -346,7 +351,7 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
     # instead of looking it up for each code in each transcript.
     statement = text(f"""
         WITH {targets_cte}
-        pt AS ({_per_transcript(rollup, tallied)}),
+        pt AS ({_per_transcript(rollup, tallied, hidden)}),
         m AS MATERIALIZED (
             SELECT tr.id AS transcript_id, p.id AS participant, s.id AS school,
                    {", ".join(f"{_SQL_FIELDS[f]} AS {f}" for f in fields)}
@@ -358,7 +363,7 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
         SELECT pt.code, {", ".join(f"m.{f}" for f in by)}, {_SQL_UNITS[unit]} AS n
         FROM pt JOIN m ON m.transcript_id = pt.transcript_id
         GROUP BY pt.code, {", ".join(f"m.{f}" for f in by)}
-    """).bindparams(*(bindparam(name, expanding=True) for name in ("codes", "origins") if name in parameters))
+    """).bindparams(*(bindparam(name, expanding=True) for name in EXPANDING if name in parameters))
     with project.engine.connect() as connection:
         frame = pd.DataFrame([tuple(row) for row in connection.execute(statement, parameters)], columns=["code", *by, "n"])
     frame["code"] = frame["code"].map(chosen)
@@ -367,7 +372,11 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
     return frame.groupby(["code", *by])["n"].sum()
 
 
-def _per_transcript(rollup: bool, tallied: bool) -> str:
+#: The parameters of the matrix's SQL that are lists.
+EXPANDING = ("codes", "origins", "blind_transcripts")
+
+
+def _per_transcript(rollup: bool, tallied: bool, hidden: str = "") -> str:
     """SQL for the distinct coded spans of each code (or chosen ancestor, `rollup`) in each transcript.
 
     For the counted origins and no rollup the database keeps these counts
@@ -376,6 +385,7 @@ def _per_transcript(rollup: bool, tallied: bool) -> str:
     the same span (two coders, say) are one segment: a span is one number,
     its start in the high 32 bits. Under rollup a span coded with a code and
     its child is one segment of the parent, which the tallies cannot tell.
+    `hidden` is the blind round's condition (`qualcode.blind.visible_sql`), if any.
     """
     if tallied:
         return "SELECT code_id AS code, transcript_id, segments AS n FROM code_tallies WHERE code_id IN :codes"
@@ -383,7 +393,7 @@ def _per_transcript(rollup: bool, tallied: bool) -> str:
     return f"""
         SELECT {code} AS code, c.transcript_id, COUNT(DISTINCT c.start * 4294967296 + c."end") AS n
         FROM codings c {join}
-        WHERE c.code_id IN :codes AND c.origin IN :origins AND c.anchor <> '{UNPLACED}'
+        WHERE c.code_id IN :codes AND c.origin IN :origins AND c.anchor <> '{UNPLACED}'{hidden}
         GROUP BY {code}, c.transcript_id"""
 
 

@@ -230,7 +230,7 @@ class TagScreen(SessionScreen):
         """Re-read the turn from the database and draw everything."""
         view = self.current = self.tagger.view()
         self.highlight = max(0, min(self.highlight, len(view.suggestions) - 1))
-        self.query_one("#meta", Static).update(self._meta())
+        self.query_one("#meta", Static).update(self._meta(view))
         self.query_one("#where", Static).update(
             f"Turn {view.number} · {view.position} of {view.total} · {view.speaker} · lines {view.lines}"
         )
@@ -238,13 +238,15 @@ class TagScreen(SessionScreen):
         self.query_one("#codes", Static).update(self._codes(view))
         self.query_one("#suggestions", Static).update(self._suggestions(view))
 
-    def _meta(self) -> Text:
+    def _meta(self, view: TurnView) -> Text:
         header = self.tagger.header
         parts = [f"Ofsted {header[name]}" if name == "ofsted" else header[name] for name in _HEADER_FIELDS
                  if name in header]
         text = Text(header["transcript"], style="bold")
         text.append("  " + " · ".join(parts))
         text.append(f"   coder {self.tagger.coder}", style="italic")
+        if view.blind:  # said on screen: a blind round hides the other coders' codings here
+            text.append(f"\n{view.blind}", style="bold yellow")
         return text
 
     def _turn_text(self, view: TurnView) -> Text:

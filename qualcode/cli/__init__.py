@@ -26,6 +26,7 @@ from qualcode.cli.nlp import autocode_cli, evaluate_cli, suggest_cli
 from qualcode.cli.project import backup_cli, init_cli, restore_cli, snapshots_cli
 from qualcode.cli.query import query_app
 from qualcode.cli.report import report_app
+from qualcode.cli.rounds import coders_app, round_app, rounds_cli
 from qualcode.cli.tag import tag_cli
 from qualcode.cli.samplecorpus import sample_corpus_cli
 
@@ -70,6 +71,9 @@ app.command("autocode")(autocode_cli)
 app.command("suggest")(suggest_cli)
 app.command("evaluate")(evaluate_cli)
 app.command("agreement")(agreement_cli)
+app.add_typer(round_app, name="round")
+app.command("rounds")(rounds_cli)
+app.add_typer(coders_app, name="coders")
 app.command("check")(check_cli)
 app.command("backup")(backup_cli)
 app.command("restore")(restore_cli)

@@ -15,7 +15,8 @@ MEASURE_COLUMNS = {
 
 
 def agreement_cli(
-    coders: Annotated[str, typer.Option("--coders", help="The coders to compare, comma-separated (two or more).")],
+    coders: Annotated[str | None, typer.Option("--coders", help="The coders to compare, comma-separated (two or more; default with --round: the round's).")] = None,
+    round_name: Annotated[str | None, typer.Option("--round", help="Only the transcripts of this blind round, and (unless --coders) its coders.")] = None,
     codes: CodesOption = None,
     unit: Annotated[str, typer.Option("--unit", "-u", help="Judge each participant turn, sentence, segment (what any coder coded) or character.")] = "turn",
     where: WhereOption = None,
@@ -32,22 +33,23 @@ def agreement_cli(
 
     if matrix and disagreements:
         raise terminal.abort("--matrix and --disagreements are two reports: ask for one at a time", 2)
-    names, chosen = coders.split(","), parse_where(where or [])
+    opened, chosen = open_project(project), parse_where(where or [])
+    names, within = _round_scope(opened, round_name, coders)
     if disagreements:
         if raw:
             terminal.warn("--raw: names are not pseudonymised; do not share this output")
         from qualcode.consensus import mark_disagreements
 
-        opened = open_project(project)
-        found = mark_disagreements(opened, names, agreement.disagreements(opened, names, codes, unit, chosen, raw))
+        found = agreement.disagreements(opened, names, codes, unit, chosen, raw, within)
+        found = mark_disagreements(opened, names, found)
         terminal.json(found) if as_json else _show_disagreements(found)
         return
     if matrix:
-        found = agreement.agreement_matrix(open_project(project), names, codes, unit, chosen)
+        found = agreement.agreement_matrix(opened, names, codes, unit, chosen, within)
         _warn_missing(found)
         terminal.json(found.as_json()) if as_json else _show_matrix(found)
         return
-    report = agreement.agreement(open_project(project), names, codes, unit, chosen)
+    report = agreement.agreement(opened, names, codes, unit, chosen, within)
     _warn_missing(report)
     if as_json:
         terminal.json(report.as_json())
@@ -60,6 +62,21 @@ def _warn_missing(report) -> None:
         terminal.warn(f"{coder} has not coded {len(transcripts)} of {report.transcripts} transcripts "
                       f"({', '.join(transcripts[:5])}{', ...' if len(transcripts) > 5 else ''}): "
                       "their units are missing for that coder, not 'absent'")
+
+
+def _round_scope(opened, round_name: str | None, coders: str | None) -> tuple[list[str], list[str] | None]:
+    """The coders to compare and the transcripts to compare them on (None: all), from --coders and --round."""
+    if round_name is None:
+        if coders is None:
+            raise terminal.abort("name the coders to compare with --coders A,B, or a blind round with --round NAME", 2)
+        return coders.split(","), None
+    from qualcode.rounds import round_summary
+
+    summary = round_summary(opened, round_name)
+    if summary.open:
+        terminal.warn(f"round {summary.name} is still open: its coders may not have finished"
+                      f" ('qualcode round close {summary.name}' when they have)")
+    return (coders.split(",") if coders else summary.coders), summary.transcripts
 
 
 def _figure(value) -> str:

@@ -35,6 +35,7 @@ def tag_cli(
     saved at once as one undoable change, and the consensus is coded by the coder 'consensus'."""
     opened = open_project(project)
     opened.on_busy = None  # a line on stderr would tear the full-screen session; it still waits, and then says so
+    opened.on_blind = None  # the session says on screen what a blind round hides
     if review is None:
         from qualcode.tagging import Tagger
         from qualcode.tui import TagApp
