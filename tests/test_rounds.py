@@ -196,7 +196,7 @@ def test_the_installed_script_hides_and_says_so_for_a_round_coder_only(copied, r
 
 
 def _downgraded(project: Project) -> None:
-    """The project's schema as 0009 left it: no coders, no rounds."""
+    """The project's schema as 0010 left it: no coders, no rounds."""
     from alembic import command
 
     project.close()
@@ -205,7 +205,7 @@ def _downgraded(project: Project) -> None:
         if connection.dialect.name == "sqlite":
             db._foreign_keys(connection, False)
         with connection.begin():
-            command.downgrade(db._alembic_config(connection), "0009")
+            command.downgrade(db._alembic_config(connection), "0010")
     engine.dispose()
 
 
