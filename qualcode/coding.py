@@ -364,7 +364,6 @@ def codings_table(
     return pd.DataFrame(rows, columns=columns)
 
 
-@retried
 def _twin(session: Session, coding: Coding, coder: str) -> Coding | None:
     """`coder`'s placed coding of the same passage with the same code (the unique index allows one)."""
     return session.scalar(select(Coding).where(
@@ -372,6 +371,7 @@ def _twin(session: Session, coding: Coding, coder: str) -> Coding | None:
         Coding.end == coding.end, Coding.coder == coder, Coding.anchor != UNPLACED, Coding.id != coding.id))
 
 
+@retried
 def review_suggestion(project: Project, coding_id: int, coder: str, accept: bool) -> str:
     """Accept (origin becomes ``accepted``, credited to `coder`) or reject (deleted) a suggested coding."""
     with project.session() as session:
