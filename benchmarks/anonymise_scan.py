@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from qualcode import anonymise
-from qualcode.anonymise import IdentityKey
+from qualcode import namescan, pseudonyms
+from qualcode.pseudonyms import IdentityKey
 from qualcode.corpus import import_paths
 from qualcode.project import Project, init_project
 
@@ -36,8 +36,8 @@ def timed(label: str, work):
 
 def plain_pipe(project: Project) -> None:
     """The baseline: the same entity recogniser over every transcript's whole text, as one would first write it."""
-    texts = list(anonymise._texts(project, None).values())
-    for _ in anonymise.ner_pipeline().pipe(texts, batch_size=8):
+    texts = list(namescan._texts(project, None).values())
+    for _ in namescan.ner_pipeline().pipe(texts, batch_size=8):
         pass
 
 
@@ -45,25 +45,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = init_project(Path(tmp) / "study")
         import_paths(project, [REPO / "transcripts"])
-        truth = IdentityKey(None, settings=anonymise.anonymise_settings(project))
+        truth = IdentityKey(None, settings=pseudonyms.anonymise_settings(project))
         truth.import_csv(REPO / "transcripts" / "identity-key.csv")
-        truth.path = project.root / anonymise.KEY_FILE
+        truth.path = project.root / pseudonyms.KEY_FILE
         truth.save()
-        anonymise.ner_pipeline()  # loading the model is not part of either measurement
-        _, scan_seconds = timed("anonymise scan (key in place)", lambda: anonymise.scan(project))
-        found, _ = timed("find names, empty key", lambda: anonymise.find_names(project, IdentityKey(None, settings=truth.settings)))
+        namescan.ner_pipeline()  # loading the model is not part of either measurement
+        _, scan_seconds = timed("anonymise scan (key in place)", lambda: namescan.scan(project))
+        found, _ = timed("find names, empty key", lambda: namescan.find_names(project, IdentityKey(None, settings=truth.settings)))
         _, pipe_seconds = timed("plain nlp.pipe (NER only), whole texts", lambda: plain_pipe(project))
         print(f"scan / plain nlp.pipe: {scan_seconds / pipe_seconds:.2f}x; scan under 60 s: {scan_seconds < 60}")
         report_recall(project, truth, found)
         report_speed(truth)
 
 
-def report_recall(project: Project, truth: IdentityKey, found: list[anonymise.Found]) -> None:
-    keyed = [anonymise.Found(t, m.start, m.end, m.owner.kind, "key") for t, text in anonymise._texts(project, None).items()
+def report_recall(project: Project, truth: IdentityKey, found: list[namescan.Found]) -> None:
+    keyed = [namescan.Found(t, m.start, m.end, m.owner.kind, "key") for t, text in namescan._texts(project, None).items()
              for m in truth.matcher().matches(text)]
-    print(f"recall key + NER + patterns:  {anonymise.recall(project, truth, found + keyed):.4f}")
-    print(f"recall NER + patterns alone:  {anonymise.recall(project, truth, found):.4f}")
-    print(f"recall NER alone:             {anonymise.recall(project, truth, [f for f in found if f.source == 'ner']):.4f}")
+    print(f"recall key + NER + patterns:  {namescan.recall(project, truth, found + keyed):.4f}")
+    print(f"recall NER + patterns alone:  {namescan.recall(project, truth, found):.4f}")
+    print(f"recall NER alone:             {namescan.recall(project, truth, [f for f in found if f.source == 'ner']):.4f}")
 
 
 def report_speed(key: IdentityKey) -> None:

@@ -358,7 +358,7 @@ def _speaker_fitting(settings, reading, said: list[tuple[Match, Participant]]) -
 def _leaks(project: Project, document: Document, corpus: Corpus) -> list[Finding]:
     """Any identity-key name, or a near spelling of one, anywhere in the report (qualcode's ids aside)."""
     try:
-        from qualcode.anonymise import leaks
+        from qualcode.pseudonyms import leaks
     except ImportError:  # anonymisation not installed in this build
         return []
     findings = []

@@ -51,7 +51,7 @@ def run_demo(
 def _run(project: Project, transcripts: Path, reports: Path, codebook: Path, progress: Progress | None,
          announce: Callable[[str], None]) -> DemoResult:
     from qualcode.autocode import autocode
-    from qualcode.anonymise import load_key
+    from qualcode.pseudonyms import load_key
     from qualcode.codebook import load_codebook_file
     from qualcode.evaluation import evaluate
     from qualcode.interchange import load_codings_csv

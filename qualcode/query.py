@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rapidfuzz import fuzz, process
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import selectinload
 
@@ -32,7 +31,7 @@ from qualcode.codebook import find_code
 from qualcode.coding import lines_of
 from qualcode.errors import QualcodeError
 from qualcode.focusgroups import SPEAKER_COLUMNS, Voices
-from qualcode.models import UNPLACED, Coding, Participant, Partnership, School, SchoolDesignation, Transcript, Turn, partnership_members
+from qualcode.models import UNPLACED, Coding, Participant, School, SchoolDesignation, Transcript, Turn, partnership_members
 from qualcode.overview import code_paths
 from qualcode.project import Project
 from qualcode.query_where import LIST_FIELDS, Where, apply_where, check_field, resolved, sql_filter
@@ -631,7 +630,7 @@ def as_rows(table: pd.DataFrame) -> tuple[list[str], list[list[object]]]:
 
 def pseudonymiser(project: Project) -> Callable[[str], str]:
     """Text -> text with every identity-key name replaced: the one door by which words leave the tool."""
-    from qualcode.anonymise import project_key
+    from qualcode.pseudonyms import project_key
 
     key = project_key(project)
     return lambda passage: key.pseudonymise(passage)[0]

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from qualcode import anonymise
-from qualcode.anonymise import IdentityKey, coarsen, export_anonymised, leaks, load_key, scan, small_cells
+from qualcode import namescan, pseudonyms
+from qualcode.anonymise import coarsen, export_anonymised, small_cells
+from qualcode.namescan import scan
+from qualcode.pseudonyms import IdentityKey, leaks, load_key
 from qualcode.attribution import Speaker, render
 from qualcode.corpus import import_paths
 from qualcode.errors import ImportFailed
@@ -264,7 +266,7 @@ def test_pseudonymise_is_fast_on_hundreds_of_quotes(key):
 def bundled(tmp_path_factory: pytest.TempPathFactory):
     project = init_project(tmp_path_factory.mktemp("bundled") / "study")
     import_paths(project, [REPO / "transcripts"])
-    truth = IdentityKey(None, settings=anonymise.anonymise_settings(project))
+    truth = IdentityKey(None, settings=pseudonyms.anonymise_settings(project))
     truth.import_csv(REPO / "transcripts" / "identity-key.csv")
     return project, truth
 
@@ -272,9 +274,9 @@ def bundled(tmp_path_factory: pytest.TempPathFactory):
 def test_recall_of_the_bundled_corpus_names(bundled):
     """Key + NER catch at least 98% of the corpus's name occurrences, and so do NER and patterns without the key."""
     project, truth = bundled
-    found = anonymise.find_names(project, truth)
-    assert anonymise.recall(project, truth, found) >= 0.98
-    assert anonymise.recall(project, truth, [hit for hit in found if hit.source != "key"]) >= 0.98
+    found = namescan.find_names(project, truth)
+    assert namescan.recall(project, truth, found) >= 0.98
+    assert namescan.recall(project, truth, [hit for hit in found if hit.source != "key"]) >= 0.98
 
 
 def _output_text(path: Path) -> str:

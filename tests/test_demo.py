@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qualcode import anonymise
-from qualcode.anonymise import IdentityKey, leaks
+from qualcode import pseudonyms
+from qualcode.pseudonyms import IdentityKey, leaks
 from qualcode.check import Corpus
 from qualcode.project import Project
 from tests.conftest import REPO
@@ -82,7 +82,7 @@ def test_every_report_passes_qualcode_check(run, demo: Path):
 
 def test_no_output_names_anyone_in_the_identity_key(demo: Path):
     project = Project.open(demo / "project")
-    truth = IdentityKey(None, settings=anonymise.anonymise_settings(project))
+    truth = IdentityKey(None, settings=pseudonyms.anonymise_settings(project))
     truth.import_csv(REPO / "transcripts" / "identity-key.csv")
     outputs = [p for p in (demo / "reports").rglob("*") if p.is_file() and p.suffix != ".png"]
     assert len(outputs) >= 14

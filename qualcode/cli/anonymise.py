@@ -28,7 +28,7 @@ def key_add_cli(
     project: ProjectOption = None,
 ) -> None:
     """Add a name to the identity key (or more variants to one already there)."""
-    from qualcode.anonymise import load_key
+    from qualcode.pseudonyms import load_key
 
     key = load_key(open_project(project))
     entry = key.add(name, kind, variant or [], replacement)
@@ -39,7 +39,7 @@ def key_add_cli(
 @key_app.command("list")
 def key_list_cli(as_json: JsonOption = False, project: ProjectOption = None) -> None:
     """Show the key, real names included: keep this output off shared screens and out of files."""
-    from qualcode.anonymise import load_key
+    from qualcode.pseudonyms import load_key
 
     key = load_key(open_project(project))
     rows = [(e.name, e.kind, "; ".join(e.variants), e.replacement, e.refers_to) for e in key.entries]
@@ -56,7 +56,7 @@ def key_import_cli(
     project: ProjectOption = None,
 ) -> None:
     """Add every row of an identity-key CSV (variants separated by ';')."""
-    from qualcode.anonymise import load_key
+    from qualcode.pseudonyms import load_key
 
     key = load_key(open_project(project))
     rows = key.import_csv(file)
@@ -73,7 +73,7 @@ def scan_cli(
     project: ProjectOption = None,
 ) -> None:
     """List possible names not yet in the key (spaCy NER, title patterns, words never written in lower case)."""
-    from qualcode.anonymise import add_candidates, scan
+    from qualcode.namescan import add_candidates, scan
 
     qualcode_project = open_project(project)
     with terminal.progress("scanning for names") as progress:

@@ -84,7 +84,7 @@ def refresh(project: Project, folder: Path, fmt: str) -> list[Path]:
 
 
 def _no_leaks(project: Project, bar: str, path: Path) -> None:
-    from qualcode.anonymise import leaks
+    from qualcode.pseudonyms import leaks
     from qualcode.reportfiles import visible_lines
 
     found = leaks(project, " ".join(visible_lines(bar)))

@@ -79,7 +79,7 @@ class TranscriptPages:
 
 def transcript_context(project: Project, transcript: str, source: QuoteSource, quoted: set[str]) -> TranscriptContext:
     """The page of one transcript showing the passages of the `quoted` ids (`source` must hold its text and ids)."""
-    from qualcode.anonymise import project_key
+    from qualcode.pseudonyms import project_key
 
     turns = _turns(project, transcript)
     spans = [span for span in _passages(project, transcript, source) if span[2] in quoted]
