@@ -20,7 +20,8 @@ chapter 5 networks.
    into the paragraph around it (a lost line break: "...catch it. Local
    authority interviewee Relations between...", or "...one argued that: It
    seems ... insane to me. Headteacher, ..., Ofsted Outstanding") is split
-   off, with the quote it ends. Footnotes (lines opening with a superscript number) are
+   off, with the quote it ends, and so are the authors' marks (Markdown
+   emphasis, "(Emphasis added.)"). Footnotes (lines opening with a superscript number) are
    skipped; a quote paragraph continued by one starting in lower case (a page
    break), or followed by another quote paragraph before its attribution, is
    one quote.
@@ -75,10 +76,10 @@ _ATTRIBUTION = re.compile(
 
 #: Attributions run into the paragraph around them (lost line breaks): "...catch it. Local authority
 #: interviewee Relations between...", and "...one argued that: It seems ... insane to me. Headteacher, ..., Ofsted Good".
-_RUN_IN = re.compile(r"(?<=[.?!]) ((?:[A-Z][a-z]+ )(?:[a-z]+ ){0,2}interviewee) (?=[A-Z])")
+_RUN_IN = re.compile(r"(?<=[.?!]) ((?:[A-Z][a-z]+ |[A-Z]+ )(?:[a-z]+ ){0,2}interviewee)(?: (?=[A-Z])|$)")
 _TRAILING = re.compile(rf"(?<=[.?!'\u2019]) ({_STAFF})$")
-#: Emphasis marks of the text's Markdown ("*we are prescribing*"), not words.
-_EMPHASIS = re.compile(r"\*")
+#: The authors' marks in a quote, not the speaker's words: Markdown emphasis ("*we are prescribing*") and its note.
+_EDITORIAL = re.compile(r"\*| ?\(Emphasis added\.\)")
 
 
 class SeedsMissing(Exception):
@@ -149,7 +150,7 @@ def _paragraphs(text: str) -> list[tuple[int, str]]:
         if heading:
             chapter = int(heading.group(1))
             continue
-        found.extend((chapter, part) for part in _split_run_in(_EMPHASIS.sub("", line)))
+        found.extend((chapter, part) for part in _split_run_in(_EDITORIAL.sub("", line)) if part)
     return found
 
 
