@@ -66,13 +66,13 @@ def autocode(
     report.parsed, report.cached = stats.parsed, stats.cached
     description = f"autocode {len(sources)} transcript{'s' if len(sources) != 1 else ''}" + (f" with {codes}" if codes else "")
     # Only the writing is run again if it clashes with a colleague's: the parsing and matching stand.
-    concurrency.run(project, lambda: _store_run(project, sources, found, list(chosen), coder, description, report))
+    concurrency.run(project, lambda: store_run(project, sources, found, list(chosen), coder, description, report))
     report.suggestions = len(found)
     report.per_code = _count_paths(found, matcher.paths)
     return report
 
 
-def _store_run(project: Project, sources: list[Source], found: list[Suggestion], code_ids: list[int], coder: str,
+def store_run(project: Project, sources: list[Source], found: list[Suggestion], code_ids: list[int], coder: str,
                description: str, report: AutocodeReport) -> None:
     """Replace `coder`'s earlier suggestions for these transcripts and codes with the run's, as one change."""
     with project.session() as session, history.recorded(session, coder, "autocode", description, always=True) as run:
