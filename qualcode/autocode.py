@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -141,7 +142,8 @@ def store_suggestions(
             best[key] = s
     session.add_all(
         Coding(transcript_id=s.transcript, start=s.start, end=s.end, code_id=s.code_id, coder=coder,
-               origin=origin, score=s.score, quote=texts[s.transcript][s.start : s.end], run_id=run_id)
+               origin=origin, score=s.score, quote=texts[s.transcript][s.start : s.end], run_id=run_id,
+               evidence=json.dumps(list(s.evidence)) if s.evidence else None)
         for s in best.values()
     )
 

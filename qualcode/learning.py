@@ -207,7 +207,8 @@ def learn(project: Project, transcripts: list[str] | None = None, min_score: flo
     with project.session() as session:
         ids = {path: code_id for code_id, path in code_paths(session).items()}
         sources = read_sources(session, sorted({t.transcript for t in turns if wanted is None or t.transcript in wanted}))
-    found = [Suggestion(p.turn.transcript, p.turn.start, p.turn.end, ids[p.path], p.score) for p in predictions]
+    found = [Suggestion(p.turn.transcript, p.turn.start, p.turn.end, ids[p.path], p.score, tuple(p.evidence))
+             for p in predictions]
     store_run(project, sources, found, sorted(ids[path] for path in models.classifiers), LEARNED,
               f"autocode --learn {len(sources)} transcripts", AutocodeReport())
     report.suggestions, report.predictions = len(found), predictions

@@ -179,6 +179,11 @@ class CodebookMatcher:
                    key=lambda c: (pooled[c], _total(self._support(own, c))))
         return best, round(1 - math.exp(-pooled[best]), 4)
 
+    def evidence_words(self, evidence: Evidence, code_id: int) -> tuple[str, ...]:
+        """The words that counted for a code (its own hits and its ancestors'), strongest first."""
+        support = self._support(evidence, code_id)
+        return tuple(hit.words for hit in sorted(support, key=lambda h: (-support[h], h.words)))
+
     def theme(self, code_id: int) -> str:
         return self.paths[code_id].split("/")[0]
 
@@ -278,6 +283,8 @@ class Suggestion:
     end: int
     code_id: int
     score: float
+    #: Why: the words that counted for the code, strongest first.
+    evidence: tuple[str, ...] = ()
 
 
 def suggest_passages(
@@ -305,7 +312,7 @@ def suggest_passages(
         chosen = matcher.choose(evidence, own)
         if chosen is not None and chosen[1] >= min_score:
             start, end = _trimmed(parsed.source.text, passage.start, passage.end)
-            found.append(Suggestion(parsed.source.id, start, end, *chosen))
+            found.append(Suggestion(parsed.source.id, start, end, *chosen, matcher.evidence_words(evidence, chosen[0])))
     return found
 
 

@@ -111,6 +111,10 @@ def test_evaluate_cv_on_the_command_line(learned_project, run) -> None:
     done = run("evaluate", "--cv", "2", "--json", "--project", str(learned_project.root))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["per_code"]["inspection"]["f1"] == 1.0
+    learn(learned_project)
+    listed = run("codings", "--coder", LEARNED, "--json", "--project", str(learned_project.root))
+    rows = json.loads(listed.stdout)
+    assert rows and all(row["score"] > 0.5 and row["evidence"] and row["origin"] == "suggested" for row in rows)
 
 
 def test_more_folds_than_coded_transcripts_is_refused(learned_project) -> None:

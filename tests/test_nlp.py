@@ -221,6 +221,16 @@ def create_code_for_island(project) -> None:
         session.add(Code(name="island", parent=parent, patterns={"lemmas": [], "phrases": ["lonely island"], "tokens": []}))
 
 
+def test_each_suggestion_carries_the_words_that_counted(coded) -> None:
+    from qualcode.coding import codings_table
+
+    autocode(coded, transcripts=["EAS-S01-HT"])
+    table = codings_table(coded, "EAS-S01-HT", coder="autocode")
+    assert len(table) and all(0 < score <= 1 for score in table["score"])
+    for text, evidence in zip(table["text"], table["evidence"]):
+        assert evidence and all(word.split()[-1][:4] in text.lower() for word in evidence), (text, evidence)
+
+
 def test_rerun_replaces_suggestions_and_keeps_manual_codings(coded) -> None:
     apply_codes(coded, "EAS-S02-HT", ["markets/competition/pupils"], "ann", lines="3")
     first = autocode(coded)
