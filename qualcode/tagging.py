@@ -107,10 +107,12 @@ class Tagger:
     back still finds the turns coded in this session).
     """
 
-    def __init__(self, project: Project, coder: str, transcript: str | None = None, uncoded: bool = False):
+    def __init__(self, project: Project, coder: str, transcript: str | None = None, uncoded: bool = False,
+                 uncertain: bool = False):
         self.project = project
         self.coder = coder
         self.uncoded = uncoded
+        self.uncertain = uncertain
         self.follow = transcript is None
         self.selection: Selection | None = None
         self.turns: list[TurnRef] = []
@@ -290,6 +292,8 @@ class Tagger:
         with self.project.session() as session:
             transcript = get_transcript(session, transcript_id)
             turns = _walk(session, transcript.id, self.uncoded)
+            if self.uncertain:
+                turns = most_uncertain_first(session, transcript.id, turns)
             if not turns and not self.uncoded:
                 raise QualcodeError(
                     f"{transcript.id} has no participant turns to tag: qualcode could not read who speaks in it"
@@ -339,6 +343,31 @@ def _walk(session: Session, transcript_id: str, uncoded: bool) -> list[TurnRef]:
         .where(Coding.transcript_id == transcript_id, Coding.origin.in_(CODED), Coding.anchor != UNPLACED)
     ).all()
     return [t for t in turns if not any(s < t.end and e > t.start for s, e in coded)]
+
+
+def most_uncertain_first(session: Session, transcript_id: str, turns: list[TurnRef]) -> list[TurnRef]:
+    """The turns ordered by how unsure the suggestions on them are, most unsure first (then in order).
+
+    A turn's certainty is its best suggestion's score; the learned models'
+    (coder ``learned``), being calibrated, are preferred where they exist.
+    Unsureness is ``1 - |2p - 1|``: 1 at a score of one half, 0 at 0 or 1; a
+    turn without any suggestion counts as most unsure, since nothing there
+    tells the models what it is. Coding those turns first teaches the models most.
+    """
+    from qualcode.learning import LEARNED
+
+    rows = session.execute(select(Coding.start, Coding.end, Coding.score, Coding.coder).where(
+        Coding.transcript_id == transcript_id, Coding.origin == "suggested", Coding.anchor != UNPLACED)).all()
+
+    def unsureness(turn: TurnRef) -> float:
+        on = [(coder == LEARNED, score or 0.0) for start, end, score, coder in rows if start < turn.end and end > turn.start]
+        if not on:
+            return 1.0
+        learned = [score for is_learned, score in on if is_learned]
+        best = max(learned or [score for _, score in on])
+        return 1 - abs(2 * best - 1)
+
+    return sorted(turns, key=lambda turn: (-unsureness(turn), turn.number))
 
 
 def _turn_and_before(session: Session, transcript_id: str, number: int) -> tuple[Turn, Turn | None]:

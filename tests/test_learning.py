@@ -133,3 +133,22 @@ def test_too_few_codings_is_said_plainly(tmp_path: Path) -> None:
 
     with pytest.raises(QualcodeError, match="too few coded turns"):
         learn(project)
+
+
+def test_tag_uncertain_walks_the_most_unsure_turns_first(learned_project) -> None:
+    from qualcode.tagging import Tagger
+
+    learn(learned_project)
+    planted = [0.95, 0.55, None, 0.7, 0.05, 0.48]  # None: the suggestion is removed, nothing is known there
+    with learned_project.session() as session:
+        suggestions = session.scalars(select(Coding).where(Coding.coder == LEARNED, Coding.transcript_id == "T5")
+                                      .order_by(Coding.start)).all()
+        for coding, score in zip(suggestions, planted):
+            if score is None:
+                session.delete(coding)
+            else:
+                coding.score = score
+    in_order = Tagger(learned_project, "ann", "T5").turns
+    walked = Tagger(learned_project, "ann", "T5", uncertain=True).turns
+    # unsureness 1 - |2p - 1|: none 1.0, 0.48 0.96, 0.55 0.9, 0.7 0.6, 0.05 0.1, 0.95 0.1 (ties in turn order)
+    assert walked == [in_order[i] for i in (2, 5, 1, 3, 0, 4)]

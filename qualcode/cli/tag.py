@@ -16,6 +16,9 @@ def tag_cli(
     uncoded: Annotated[
         bool, typer.Option("--uncoded", help="Skip turns that already have a manual or accepted coding.")
     ] = False,
+    uncertain: Annotated[
+        bool, typer.Option("--uncertain", help="Walk each transcript's turns most unsure suggestion first (run 'autocode --learn' first).")
+    ] = False,
     coder: CoderOption = None,
     project: ProjectOption = None,
 ) -> None:
@@ -25,5 +28,5 @@ def tag_cli(
 
     opened = open_project(project)
     opened.on_busy = None  # a line on stderr would tear the full-screen session; it still waits, and then says so
-    tagger = Tagger(opened, coder or default_coder(), transcript, uncoded)
+    tagger = Tagger(opened, coder or default_coder(), transcript, uncoded, uncertain)
     TagApp(tagger).run()
