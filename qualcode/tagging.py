@@ -59,6 +59,8 @@ class OnTurn:
     score: float | None
     memo: str | None
     text: str
+    #: Why it was suggested: the matched words, or the learned model's strongest features.
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -386,9 +388,26 @@ def _touching(session: Session, transcript: Transcript, start: int, end: int) ->
         .order_by(Coding.start, Coding.id)
     )
     return [
-        OnTurn(c.id, paths[c.code_id], c.origin, c.coder, c.start, c.end, c.score, c.memo, transcript.text[c.start : c.end])
+        OnTurn(c.id, paths[c.code_id], c.origin, c.coder, c.start, c.end, c.score, c.memo, transcript.text[c.start : c.end],
+               tuple(json.loads(c.evidence)) if c.evidence else ())
         for c in rows
     ]
+
+
+def evidence_spans(text: str, evidence: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where a suggestion's evidence is in `text`: each word or phrase, in any case and with any ending.
+
+    Evidence is stored as lemmas ("inspector") and lower-cased phrases, so
+    "Inspectors" is found by its start; a learned model's ``pattern:<code>``
+    feature names no words and is skipped.
+    """
+    spans = []
+    for item in evidence:
+        if item.startswith("pattern:"):
+            continue
+        words = r"\W+".join(re.escape(word) for word in item.split())
+        spans += [m.span() for m in re.finditer(rf"\b{words}\w*", text, flags=re.IGNORECASE)]
+    return sorted(spans)
 
 
 def _header(transcript: Transcript) -> dict[str, str]:

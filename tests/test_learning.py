@@ -152,3 +152,16 @@ def test_tag_uncertain_walks_the_most_unsure_turns_first(learned_project) -> Non
     walked = Tagger(learned_project, "ann", "T5", uncertain=True).turns
     # unsureness 1 - |2p - 1|: none 1.0, 0.48 0.96, 0.55 0.9, 0.7 0.6, 0.05 0.1, 0.95 0.1 (ties in turn order)
     assert walked == [in_order[i] for i in (2, 5, 1, 3, 0, 4)]
+
+
+def test_tag_finds_the_evidence_words_in_the_turn(learned_project) -> None:
+    from qualcode.tagging import Tagger, evidence_spans
+
+    text = "The Inspectors came; our inspection grade fell. Parents noticed."
+    spans = evidence_spans(text, ("inspector", "inspection grade", "pattern:inspection"))
+    assert [text[s:e] for s, e in spans] == ["Inspectors", "inspection grade"]
+    learn(learned_project)
+    view = Tagger(learned_project, "ann", "T6").view()
+    suggestion = view.suggestions[0]
+    shown = [view.text[s:e] for s, e in evidence_spans(view.text, suggestion.evidence)]
+    assert suggestion.evidence and shown  # the learned suggestion's strongest words are found in the turn
