@@ -149,6 +149,15 @@ def _with_ancestors(path: str) -> list[str]:
     return ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
 
 
+def _label_counts(turns: list[Turn]) -> dict[str, int]:
+    """How many of `turns` carry each code."""
+    counts: dict[str, int] = defaultdict(int)
+    for turn in turns:
+        for label in turn.labels:
+            counts[label] += 1
+    return counts
+
+
 def train(turns: list[Turn]) -> Models:
     """Fit the vectoriser on the coded turns' features and a calibrated model per code with enough examples."""
     from sklearn.calibration import CalibratedClassifierCV
@@ -156,10 +165,7 @@ def train(turns: list[Turn]) -> Models:
     from sklearn.linear_model import LogisticRegression
 
     training = [turn for turn in turns if turn.coded]
-    counts: dict[str, int] = defaultdict(int)
-    for turn in training:
-        for label in turn.labels:
-            counts[label] += 1
+    counts = _label_counts(training)
     enough = sorted(p for p, n in counts.items() if n >= MIN_EXAMPLES and len(training) - n >= MIN_EXAMPLES)
     too_few = {p: n for p, n in sorted(counts.items()) if p not in enough}
     if not enough:
@@ -252,9 +258,6 @@ def cross_validate(project: Project, folds: int, progress: Progress | None = Non
         per_code[path] = {"precision": round(float(precision), 4), "recall": round(float(recall), 4),
                           "f1": round(float(f1), 4), "kappa": round(float(cohen_kappa_score(truth, predicted[path])), 4),
                           "coded": sum(truth)}
-    counts: dict[str, int] = defaultdict(int)
-    for turn in turns:
-        for label in turn.labels:
-            counts[label] += 1
+    counts = _label_counts(turns)
     return {"folds": folds, "transcripts": len(coded_transcripts), "turns": len(turns), "per_code": per_code,
             "too_few": {p: n for p, n in sorted(counts.items()) if p not in modelled}}
