@@ -15,6 +15,14 @@ Run with ``.venv/bin/python benchmarks/learned.py [--project DIR] [--seeds DIR]`
 
 ``--project DIR`` reuses (or creates) a project with the bundled corpus, so a
 second run reads its parse cache.
+
+Recorded 2026-12-03: trained on 3,351 Eastern turns, on the other 10,648 turns
+kappa learned / patterns: equity 0.828 / 0.699, hierarchy 0.831 / 0.812,
+leadership 0.920 / 0.764, markets 0.954 / 0.829, networks 0.893 / 0.805.
+Reliability (score bin: suggestions, mean score, share right): 0.0-0.2: 879,
+0.038, 0.009; 0.2-0.4: 134, 0.297, 0.388; 0.4-0.6: 192, 0.513, 0.807;
+0.6-0.8: 626, 0.721, 0.861; 0.8-1.0: 8,817, 0.976, 0.986. Book quotes,
+development half as training: test half accuracy 0.538 (14 of 26).
 """
 
 from __future__ import annotations
