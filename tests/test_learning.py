@@ -69,7 +69,7 @@ def learned_project(tmp_path_factory) -> Project:
     return project
 
 
-def test_learn_suggests_the_right_code_for_every_uncoded_turn(learned_project) -> None:
+def test_learn_suggests_the_right_code_for_every_uncoded_turn(learned_project, run) -> None:
     report = learn(learned_project)
     assert report.modelled == ["choice", "inspection"] and report.too_few == {"rare": 2}
     assert report.trained_on == CODED * 6 and report.suggestions == (INTERVIEWS - CODED) * 6
@@ -84,6 +84,8 @@ def test_learn_suggests_the_right_code_for_every_uncoded_turn(learned_project) -
     learn(learned_project)
     with learned_project.session() as session:
         assert session.query(Coding).filter(Coding.coder == LEARNED).count() == len(rows)
+    listed = json.loads(run("codings", "--coder", LEARNED, "--json", "--project", str(learned_project.root)).stdout)
+    assert len(listed) == len(rows) and all(row["score"] > 0.5 and row["evidence"] for row in listed)
 
 
 def test_scores_are_probabilities_and_evidence_names_the_words(learned_project) -> None:
@@ -111,10 +113,6 @@ def test_evaluate_cv_on_the_command_line(learned_project, run) -> None:
     done = run("evaluate", "--cv", "2", "--json", "--project", str(learned_project.root))
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["per_code"]["inspection"]["f1"] == 1.0
-    learn(learned_project)
-    listed = run("codings", "--coder", LEARNED, "--json", "--project", str(learned_project.root))
-    rows = json.loads(listed.stdout)
-    assert rows and all(row["score"] > 0.5 and row["evidence"] and row["origin"] == "suggested" for row in rows)
 
 
 def test_more_folds_than_coded_transcripts_is_refused(learned_project) -> None:
