@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from qualcode.errors import QualcodeError
-from qualcode.matching import CodebookMatcher, Suggestion, _trimmed, select_codes
+from qualcode.matching import CodebookMatcher, Suggestion, trimmed, select_codes
 from qualcode.models import UNPLACED, Coding
 from qualcode.nlp import Progress, load_pipeline, parse_sources, read_sources
 from qualcode.overview import code_paths
@@ -127,7 +127,7 @@ def read_turns(project: Project, transcripts: list[str] | None = None, progress:
     turns = []
     for parsed in parse_sources(project, sources, progress):
         for passage, doc in zip(parsed.source.passages, parsed.docs):
-            start, end = _trimmed(parsed.source.text, passage.start, passage.end)
+            start, end = trimmed(parsed.source.text, passage.start, passage.end)
             turn = Turn(parsed.source.id, start, end, _features(doc, matcher))
             for s, e, path in coded[parsed.source.id]:
                 if s < end and start < e:

@@ -311,12 +311,12 @@ def suggest_passages(
             previous = evidence
         chosen = matcher.choose(evidence, own)
         if chosen is not None and chosen[1] >= min_score:
-            start, end = _trimmed(parsed.source.text, passage.start, passage.end)
+            start, end = trimmed(parsed.source.text, passage.start, passage.end)
             found.append(Suggestion(parsed.source.id, start, end, *chosen, matcher.evidence_words(evidence, chosen[0])))
     return found
 
 
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     """The span without the blanks and line breaks spaCy keeps as tokens at a sentence's edges."""
     while start < end and text[start].isspace():
         start += 1
