@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -66,13 +67,13 @@ def autocode(
     report.parsed, report.cached = stats.parsed, stats.cached
     description = f"autocode {len(sources)} transcript{'s' if len(sources) != 1 else ''}" + (f" with {codes}" if codes else "")
     # Only the writing is run again if it clashes with a colleague's: the parsing and matching stand.
-    concurrency.run(project, lambda: _store_run(project, sources, found, list(chosen), coder, description, report))
+    concurrency.run(project, lambda: store_run(project, sources, found, list(chosen), coder, description, report))
     report.suggestions = len(found)
     report.per_code = _count_paths(found, matcher.paths)
     return report
 
 
-def _store_run(project: Project, sources: list[Source], found: list[Suggestion], code_ids: list[int], coder: str,
+def store_run(project: Project, sources: list[Source], found: list[Suggestion], code_ids: list[int], coder: str,
                description: str, report: AutocodeReport) -> None:
     """Replace `coder`'s earlier suggestions for these transcripts and codes with the run's, as one change."""
     with project.session() as session, history.recorded(session, coder, "autocode", description, always=True) as run:
@@ -141,7 +142,8 @@ def store_suggestions(
             best[key] = s
     session.add_all(
         Coding(transcript_id=s.transcript, start=s.start, end=s.end, code_id=s.code_id, coder=coder,
-               origin=origin, score=s.score, quote=texts[s.transcript][s.start : s.end], run_id=run_id)
+               origin=origin, score=s.score, quote=texts[s.transcript][s.start : s.end], run_id=run_id,
+               evidence=json.dumps(list(s.evidence)) if s.evidence else None)
         for s in best.values()
     )
 

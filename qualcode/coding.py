@@ -9,6 +9,8 @@ part of a quote.
 
 from __future__ import annotations
 
+import json
+
 from typing import TYPE_CHECKING
 
 import re
@@ -357,8 +359,11 @@ def codings_table(
                 "text": text[coding.start : coding.end],
                 "quote": coding.quote,
                 "memo": coding.memo,
+                "score": coding.score,
+                "evidence": json.loads(coding.evidence) if coding.evidence else None,
             })
-    columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text", "quote", "memo"]
+    columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text", "quote", "memo",
+               "score", "evidence"]
     import pandas as pd
 
     return pd.DataFrame(rows, columns=columns)

@@ -10,7 +10,8 @@ the passage suggested, since an answer is about one thing far more often than
 its single sentences say so clearly:
 
 * a turn's evidence for a code is the set of *distinct* hits (the same word
-  twice counts once) for the code and its ancestors, since a parent's words
+  twice counts once, and a word inside a longer match counts only for that:
+  "the government", not also "government") for the code and its ancestors, since a parent's words
   support its children; each hit weighs ``w`` = 0.4 for a lemma and 0.6 for a
   phrase or token pattern, and the score is ``1 - prod(1 - w)``: one word gives
   0.4, a phrase 0.6, two words 0.64, a phrase and a word 0.76, and more evidence
@@ -63,6 +64,8 @@ WEIGHTS = {"lemma": 0.4, "phrase": 0.6, "tokens": 0.6}
 QUESTION_WEIGHT = 1.0
 #: How much of a turn's evidence carries into the next turn when the question between names no code.
 CARRY_OVER = 0.5
+#: The longest match (in tokens) whose words count for it alone: "teaching schools council", not a "council".
+COVERING_SPAN = 5
 
 
 @dataclass(frozen=True)
@@ -125,14 +128,17 @@ class CodebookMatcher:
         """For each sentence (by index in `doc.sents`), the distinct hits of each code."""
         sentences = [(sentence.start, sentence.end) for sentence in doc.sents]
         starts = [start for start, _ in sentences]
-        found: dict[int, dict[int, set[Hit]]] = defaultdict(lambda: defaultdict(set))
+        spans: dict[int, list[tuple[int, str, int, int]]] = defaultdict(list)
         for key, start, end in self._matches(doc, sentences):
             sentence = bisect_right(starts, start) - 1
             if end > sentences[sentence][1]:
                 continue  # a `*` pattern of spaCy's Matcher reaching into the next sentence
-            code_id, kind = self._label[key]
-            words = doc[start].lemma_.lower() if kind == "lemma" else doc[start:end].text.lower()
-            found[sentence][code_id].add(Hit(kind, words))
+            spans[sentence].append((*self._label[key], start, end))
+        found: dict[int, dict[int, set[Hit]]] = defaultdict(lambda: defaultdict(set))
+        for sentence, matches in spans.items():
+            for code_id, kind, start, end in _outermost(matches):
+                words = doc[start].lemma_.lower() if kind == "lemma" else doc[start:end].text.lower()
+                found[sentence][code_id].add(Hit(kind, words))
         return found
 
     def _matches(self, doc: Doc, sentences: list[tuple[int, int]]) -> Iterator[tuple[int, int, int]]:
@@ -173,6 +179,11 @@ class CodebookMatcher:
                    key=lambda c: (pooled[c], _total(self._support(own, c))))
         return best, round(1 - math.exp(-pooled[best]), 4)
 
+    def evidence_words(self, evidence: Evidence, code_id: int) -> tuple[str, ...]:
+        """The words that counted for a code (its own hits and its ancestors'), strongest first."""
+        support = self._support(evidence, code_id)
+        return tuple(hit.words for hit in sorted(support, key=lambda h: (-support[h], h.words)))
+
     def theme(self, code_id: int) -> str:
         return self.paths[code_id].split("/")[0]
 
@@ -206,6 +217,24 @@ def _merge_evidence(into: Evidence, evidence: Evidence, factor: float = 1.0) -> 
 
 def _total(weights: dict[Hit, float]) -> float:
     return round(sum(weights.values()), 9)  # rounded, so that equal evidence ties whatever the order of adding
+
+
+def _outermost(matches: list[tuple[int, str, int, int]]) -> list[tuple[int, str, int, int]]:
+    """The matches that are not words of a longer match, and of one code on the same words only the strongest.
+
+    "the government" is one piece of evidence, not that and "government"; the
+    "council" of "Teaching Schools Council" is not a local authority's. Words
+    matched by patterns of several codes stay evidence for each of them, and
+    a token pattern whose ``*`` spans more than `COVERING_SPAN` tokens hides
+    nothing: the words it skipped over were not what it matched.
+    """
+    ordered = sorted(matches, key=lambda m: (m[2] - m[3], -WEIGHTS[m[1]], m[2], m[0]))
+    kept: list[tuple[int, str, int, int]] = []
+    for code_id, kind, start, end in ordered:
+        inside = any(s <= start and end <= e and end - start < e - s <= COVERING_SPAN for _, _, s, e in kept)
+        if not inside and not any(c == code_id and (s, e) == (start, end) for c, _, s, e in kept):
+            kept.append((code_id, kind, start, end))
+    return kept
 
 
 def _word_forms(lemmas: list[str]) -> list[str]:
@@ -254,6 +283,8 @@ class Suggestion:
     end: int
     code_id: int
     score: float
+    #: Why: the words that counted for the code, strongest first.
+    evidence: tuple[str, ...] = ()
 
 
 def suggest_passages(
@@ -280,12 +311,12 @@ def suggest_passages(
             previous = evidence
         chosen = matcher.choose(evidence, own)
         if chosen is not None and chosen[1] >= min_score:
-            start, end = _trimmed(parsed.source.text, passage.start, passage.end)
-            found.append(Suggestion(parsed.source.id, start, end, *chosen))
+            start, end = trimmed(parsed.source.text, passage.start, passage.end)
+            found.append(Suggestion(parsed.source.id, start, end, *chosen, matcher.evidence_words(evidence, chosen[0])))
     return found
 
 
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     """The span without the blanks and line breaks spaCy keeps as tokens at a sentence's edges."""
     while start < end and text[start].isspace():
         start += 1

@@ -250,6 +250,8 @@ class Coding(Base):
     #: manual, auto, suggested, accepted, or resolved (a consensus after review, `qualcode.consensus`)
     origin: Mapped[str] = mapped_column(String(20), default="manual")
     score: Mapped[float | None] = mapped_column(Float)
+    #: Why a suggestion was made: a JSON list of the matched words or the model's strongest features.
+    evidence: Mapped[str | None] = mapped_column(Text)
     important: Mapped[bool] = mapped_column(Boolean, default=False)
     memo: Mapped[str | None] = mapped_column(Text)
     #: The coded words when coded, so a re-import can find them again.

@@ -60,6 +60,8 @@ class OnTurn:
     score: float | None
     memo: str | None
     text: str
+    #: Why it was suggested: the matched words, or the learned model's strongest features.
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,10 +112,12 @@ class Tagger:
     back still finds the turns coded in this session).
     """
 
-    def __init__(self, project: Project, coder: str, transcript: str | None = None, uncoded: bool = False):
+    def __init__(self, project: Project, coder: str, transcript: str | None = None, uncoded: bool = False,
+                 uncertain: bool = False):
         self.project = project
         self.coder = coder
         self.uncoded = uncoded
+        self.uncertain = uncertain
         self.follow = transcript is None
         self.selection: Selection | None = None
         self.turns: list[TurnRef] = []
@@ -304,6 +308,8 @@ class Tagger:
         with self.project.session() as session:
             transcript = get_transcript(session, transcript_id)
             turns = _walk(session, transcript.id, self.uncoded, seen)
+            if self.uncertain:
+                turns = most_uncertain_first(session, transcript.id, turns)
             if not turns and not self.uncoded:
                 raise QualcodeError(
                     f"{transcript.id} has no participant turns to tag: qualcode could not read who speaks in it"
@@ -358,6 +364,31 @@ def _walk(session: Session, transcript_id: str, uncoded: bool, seen: ColumnEleme
     return [t for t in turns if not any(s < t.end and e > t.start for s, e in coded)]
 
 
+def most_uncertain_first(session: Session, transcript_id: str, turns: list[TurnRef]) -> list[TurnRef]:
+    """The turns ordered by how unsure the suggestions on them are, most unsure first (then in order).
+
+    A turn's certainty is its best suggestion's score; the learned models'
+    (coder ``learned``), being calibrated, are preferred where they exist.
+    Unsureness is ``1 - |2p - 1|``: 1 at a score of one half, 0 at 0 or 1; a
+    turn without any suggestion counts as most unsure, since nothing there
+    tells the models what it is. Coding those turns first teaches the models most.
+    """
+    from qualcode.learning import LEARNED
+
+    rows = session.execute(select(Coding.start, Coding.end, Coding.score, Coding.coder).where(
+        Coding.transcript_id == transcript_id, Coding.origin == "suggested", Coding.anchor != UNPLACED)).all()
+
+    def unsureness(turn: TurnRef) -> float:
+        on = [(coder == LEARNED, score or 0.0) for start, end, score, coder in rows if start < turn.end and end > turn.start]
+        if not on:
+            return 1.0
+        learned = [score for is_learned, score in on if is_learned]
+        best = max(learned or [score for _, score in on])
+        return 1 - abs(2 * best - 1)
+
+    return sorted(turns, key=lambda turn: (-unsureness(turn), turn.number))
+
+
 def _turn_and_before(session: Session, transcript_id: str, number: int) -> tuple[Turn, Turn | None]:
     rows = session.scalars(
         select(Turn).where(Turn.transcript_id == transcript_id, Turn.number.in_([number - 1, number]))
@@ -375,9 +406,26 @@ def _touching(session: Session, transcript: Transcript, start: int, end: int, se
         .order_by(Coding.start, Coding.id)
     )
     return [
-        OnTurn(c.id, paths[c.code_id], c.origin, c.coder, c.start, c.end, c.score, c.memo, transcript.text[c.start : c.end])
+        OnTurn(c.id, paths[c.code_id], c.origin, c.coder, c.start, c.end, c.score, c.memo, transcript.text[c.start : c.end],
+               tuple(json.loads(c.evidence)) if c.evidence else ())
         for c in rows
     ]
+
+
+def evidence_spans(text: str, evidence: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where a suggestion's evidence is in `text`: each word or phrase, in any case and with any ending.
+
+    Evidence is stored as lemmas ("inspector") and lower-cased phrases, so
+    "Inspectors" is found by its start; a learned model's ``pattern:<code>``
+    feature names no words and is skipped.
+    """
+    spans = []
+    for item in evidence:
+        if item.startswith("pattern:"):
+            continue
+        words = r"\W+".join(re.escape(word) for word in item.split())
+        spans += [m.span() for m in re.finditer(rf"\b{words}\w*", text, flags=re.IGNORECASE)]
+    return sorted(spans)
 
 
 def _header(transcript: Transcript) -> dict[str, str]:

@@ -21,7 +21,7 @@ from textual.widgets import Footer, Input, Label, Static
 from qualcode.codebook import UnknownCode
 from qualcode.coding import Applied
 from qualcode.errors import QualcodeError
-from qualcode.tagging import MemoTarget, Tagger, TurnView
+from qualcode.tagging import MemoTarget, Tagger, TurnView, evidence_spans
 
 _HEADER_FIELDS = ("role", "school", "locality", "phase", "type", "ofsted", "date", "kind")
 
@@ -263,6 +263,8 @@ class TagScreen(SessionScreen):
             suggestion = view.suggestions[self.highlight]
             start, end = max(suggestion.start, view.start), min(suggestion.end, view.end)
             text.stylize("underline", offset + start - view.start, offset + end - view.start)
+            for found_start, found_end in evidence_spans(view.text, suggestion.evidence):
+                text.stylize("bold yellow", offset + found_start, offset + found_end)
         selection = self.tagger.selection
         if selection is not None:
             text.stylize("reverse", offset + selection.start - view.start, offset + selection.end - view.start)

@@ -33,7 +33,9 @@ def test_code_list_undo_round_trip(run, study: Path):
     assert "coded EAS-S02-HT lines 3-4 with markets/competition/pupils, markets/competition/status" in result.stderr
     assert run("code", "EAS-S02-HT", "--turn", "4", "pressure", "--coder", "ann", cwd=study).returncode == 0
     rows = codings(run, study)
-    assert [set(row) for row in rows][0] == {"id", "transcript", "start", "end", "lines", "code", "coder", "origin", "text", "memo"}
+    assert [set(row) for row in rows][0] == {"id", "transcript", "start", "end", "lines", "code", "coder", "origin", "text", "memo",
+                                             "score", "evidence"}
+    assert rows[0]["score"] is None and rows[0]["evidence"] is None  # a hand coding has neither
     assert [row["memo"] for row in rows] == ["x", "x", None]
     assert [(r["lines"], r["code"]) for r in rows] == [
         ("3-4", "markets/competition/pupils"),

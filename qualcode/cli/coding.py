@@ -138,7 +138,7 @@ def codings_cli(
         _show_unplaced(table, as_json)
         return
     if as_json:
-        columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "text", "memo"]
+        columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "score", "evidence", "text", "memo"]
         shown = table[columns].astype(object)
         terminal.json(shown.where(shown.notna(), None).to_dict(orient="records"))
         return

@@ -21,6 +21,7 @@ def autocode_cli(
     accept: Annotated[bool, typer.Option("--accept", help="Store the suggestions as accepted codings.")] = False,
     min_score: Annotated[float, typer.Option("--min-score", min=0.0, max=1.0, help="Leave out passages scoring less (0-1).")] = 0.0,
     coder: Annotated[str, typer.Option("--coder", help="Name the suggestions are stored under.")] = "autocode",
+    learn: Annotated[bool, typer.Option("--learn", help="Also suggest from models trained on the manual and accepted codings (coder 'learned').")] = False,
     project: ProjectOption = None,
 ) -> None:
     """Suggest codes for passages from the codebook's patterns (replaces this coder's earlier suggestions)."""
@@ -29,6 +30,8 @@ def autocode_cli(
     opened = open_project(project)
     with terminal.progress("autocode") as progress:
         report = autocode(opened, transcript or None, codes, accept, min_score, coder, progress)
+    if learn:
+        _learn(opened, transcript or None, min_score)
     rows = sorted(report.per_code.items())
     if rows:
         terminal.table(f"{report.suggestions} {report.origin} codings", ["code", "passages"], rows)
@@ -38,6 +41,18 @@ def autocode_cli(
         f"{report.replaced} earlier suggestions replaced)"
     )
     warn_unread(opened, transcript, "suggested")
+
+
+def _learn(opened, transcripts: list[str] | None, min_score: float) -> None:
+    from qualcode.learning import LEARNED, MIN_EXAMPLES, learn
+
+    with terminal.progress("learn") as progress:
+        learned = learn(opened, transcripts, min_score, progress)
+    terminal.info(f"learned from {learned.trained_on} coded turns: {len(learned.modelled)} codes modelled; "
+                  f"{learned.suggestions} uncoded turns suggested (coder '{LEARNED}')")
+    if learned.too_few:
+        listed = ", ".join(f"{path} ({n})" for path, n in learned.too_few.items())
+        terminal.warn(f"not modelled, fewer than {MIN_EXAMPLES} coded turns (or too few without them): {listed}")
 
 
 def suggest_cli(
@@ -87,11 +102,17 @@ def _create(opened, phrase: str, code: str | None, coder: str, clusters: int | N
 
 
 def evaluate_cli(
-    gold: Annotated[Path, typer.Option("--gold", help="Gold coding CSV: transcript,start,end,code.", exists=True, dir_okay=False)],
+    gold: Annotated[Path | None, typer.Option("--gold", help="Gold coding CSV: transcript,start,end,code.", exists=True, dir_okay=False)] = None,
+    cv: Annotated[int | None, typer.Option("--cv", min=2, help="Instead: K-fold cross-validation of the learned models on the project's own manual and accepted coding.")] = None,
     as_json: JsonOption = False,
     project: ProjectOption = None,
 ) -> None:
     """Precision, recall and F1 of the suggestions against a gold coding, per top-level theme and overall."""
+    if cv is not None:
+        _cross_validate(open_project(project), cv, as_json)
+        return
+    if gold is None:
+        raise typer.BadParameter("give --gold FILE (a gold coding) or --cv K (cross-validate on the project's own coding)")
     from qualcode.evaluation import evaluate
 
     result = evaluate(open_project(project), gold)
@@ -109,3 +130,20 @@ def evaluate_cli(
 def _figures(figures: dict) -> list:
     return [f"{figures['precision']:.3f}", f"{figures['recall']:.3f}", f"{figures['f1']:.3f}",
             figures["suggested"], figures["correct"], figures["gold"], figures["found"]]
+
+
+def _cross_validate(opened, folds: int, as_json: bool) -> None:
+    from qualcode.learning import MIN_EXAMPLES, cross_validate
+
+    with terminal.progress("cross-validate") as progress:
+        result = cross_validate(opened, folds, progress)
+    if as_json:
+        terminal.json(result)
+        return
+    rows = [(path, f"{f['precision']:.3f}", f"{f['recall']:.3f}", f"{f['f1']:.3f}", f"{f['kappa']:.3f}", f["coded"])
+            for path, f in result["per_code"].items()]
+    terminal.table(f"{folds}-fold cross-validation on {result['turns']} turns of {result['transcripts']} coded transcripts",
+                   ["code", "precision", "recall", "F1", "kappa", "coded turns"], rows)
+    if result["too_few"]:
+        listed = ", ".join(f"{path} ({n})" for path, n in result["too_few"].items())
+        terminal.warn(f"not modelled, fewer than {MIN_EXAMPLES} coded turns (or too few without them): {listed}")

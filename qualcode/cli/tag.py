@@ -26,6 +26,9 @@ def tag_cli(
     codes: CodesOption = None,
     unit: Annotated[str, typer.Option("--unit", "-u", help="With --review: the units compared, as for `agreement`.")] = "turn",
     where: WhereOption = None,
+    uncertain: Annotated[
+        bool, typer.Option("--uncertain", help="Walk each transcript's turns most unsure suggestion first (run 'autocode --learn' first).")
+    ] = False,
     coder: CoderOption = None,
     project: ProjectOption = None,
 ) -> None:
@@ -40,7 +43,7 @@ def tag_cli(
         from qualcode.tagging import Tagger
         from qualcode.tui import TagApp
 
-        TagApp(Tagger(opened, coder or default_coder(), transcript, uncoded)).run()
+        TagApp(Tagger(opened, coder or default_coder(), transcript, uncoded, uncertain)).run()
         return
     if transcript or uncoded:
         raise terminal.abort("--review walks every disagreement of the two coders; narrow it with --codes or --where, "
