@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import re
+from collections.abc import Iterator
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode import history
@@ -318,11 +319,31 @@ def codings_table(
     With `unplaced`, only the codings a re-import could not place: their `quote`
     and old `start`/`end` are what a researcher needs to code the words again.
     """
+    import pandas as pd
+
+    _, rows = coding_records(project, transcript, code, coder, origin, unplaced)
+    return pd.DataFrame(list(rows), columns=CODING_FIELDS)
+
+
+#: The fields of each coding `coding_records` yields (and the columns of `codings_table`).
+CODING_FIELDS = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text", "quote", "memo"]
+
+
+def coding_records(
+    project: Project,
+    transcript: str | None = None,
+    code: str | None = None,
+    coder: str | None = None,
+    origin: str | None = None,
+    unplaced: bool = False,
+) -> tuple[int, Iterator[dict]]:
+    """How many codings match (see `codings_table`), and the codings one by one, read as they are printed:
+    a listing of thousands starts at once. The choices are checked here, before the first is read."""
     if origin and origin not in ORIGINS:
         raise QualcodeError(f"--origin must be one of: {', '.join(ORIGINS)}")
     with project.session() as session:
         paths = code_paths(session)
-        query = select(Coding).order_by(Coding.transcript_id, Coding.start, Coding.id)
+        query = select(Coding)
         if transcript:
             query = query.where(Coding.transcript_id == get_transcript(session, transcript).id)
         if code:
@@ -335,12 +356,17 @@ def codings_table(
             query = query.where(Coding.origin == origin)
         if unplaced:
             query = query.where(Coding.anchor == UNPLACED)
-        rows = []
+        count = session.scalar(select(func.count()).select_from(query.subquery()))
+    return count, _coding_rows(project, query.order_by(Coding.transcript_id, Coding.start, Coding.id), paths)
+
+
+def _coding_rows(project: Project, query, paths: dict[int, str]) -> Iterator[dict]:
+    with project.session() as session:
         starts_by_transcript: dict[str, list[int]] = {}
-        for coding in session.scalars(query):
+        for coding in session.scalars(query.execution_options(yield_per=500)):
             text = coding.transcript.text
             starts = starts_by_transcript.setdefault(coding.transcript_id, line_starts(text))
-            rows.append({
+            yield {
                 "id": coding.id,
                 "transcript": coding.transcript_id,
                 "start": coding.start,
@@ -353,11 +379,7 @@ def codings_table(
                 "text": text[coding.start : coding.end],
                 "quote": coding.quote,
                 "memo": coding.memo,
-            })
-    columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text", "quote", "memo"]
-    import pandas as pd
-
-    return pd.DataFrame(rows, columns=columns)
+            }
 
 
 @retried

@@ -68,7 +68,7 @@ class Terminal:
             table.add_column(column, overflow="fold", width=width)
         for row in rows:
             # Text, not markup: '[inaudible]' in a transcript is words, not a style tag.
-            table.add_row(*(Text("" if value is None else str(value)) for value in row))
+            table.add_row(*(Text(_cell(value)) for value in row))
         self.out.print(table)
 
     def listing(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], records: Iterable[dict] | None = None,
@@ -173,20 +173,26 @@ class Terminal:
 CHUNK = 100
 
 
+def _cell(value: object) -> str:
+    """A value as shown: nothing for None or a missing number (NaN)."""
+    return "" if value is None or value != value else str(value)
+
+
 def _plain(value: object) -> str:
-    return "" if value is None else " ".join(str(value).replace("\t", " ").splitlines())
+    """A value on one line of a tab-separated row."""
+    return " ".join(_cell(value).replace("\t", " ").splitlines())
 
 
 def _fixed_widths(columns: Sequence[str], rows: list[Sequence[object]], total: int, padding) -> list[int]:
     """Column widths from the first rows, so the following tables line up under them: each column as wide
-    as its widest value; if they do not fit, the widest columns give way (their words fold onto more lines)."""
+    as its widest value; if they do not fit, the widest columns give way alike (their words fold onto more lines)."""
     gap = 2 * (padding[1] if isinstance(padding, tuple) else padding) if padding else 0
     widths = [max([len(str(column))] + [len(_plain(row[i])) for row in rows]) for i, column in enumerate(columns)]
-    room = total - gap * len(columns) - len(columns) + 1
-    while sum(widths) > room and max(widths) > 8:
-        widest = widths.index(max(widths))
-        widths[widest] = max(8, widths[widest] - (sum(widths) - room))
-    return widths
+    room = total - (gap + 1) * len(columns)
+    cap = max(widths, default=0)
+    while sum(min(width, cap) for width in widths) > room and cap > 8:
+        cap -= 1
+    return [min(width, cap) for width in widths]
 
 
 def escape(text: str) -> str:
