@@ -125,7 +125,8 @@ def _encodings() -> list[list[str]]:
 def socket_path() -> str | None:
     """The socket of the worker for the installed code, in a folder only this user can open; None if there is none safe."""
     folder = _private_folder()
-    return None if folder is None else os.path.join(folder, f"worker-{code_hash()}.sock")
+    path = None if folder is None else os.path.join(folder, f"worker-{code_hash()}.sock")
+    return path if path is not None and len(path) < 100 else None  # a socket's name holds some 100 bytes
 
 
 def _private_folder() -> str | None:
@@ -153,7 +154,7 @@ def code_hash() -> str:
     import site
 
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    digest = hashlib.sha256(f"{sys.executable}\n{sys.version}\n".encode())
+    digest = hashlib.sha256(f"{os.path.realpath(sys.executable)}\n{sys.prefix}\n{sys.version}\n".encode())
     for folder in site.getsitepackages():
         if os.path.isdir(folder):
             digest.update(f"{folder} {os.stat(folder).st_mtime_ns}\n".encode())
@@ -194,6 +195,10 @@ def serve(path: str) -> None:
         return  # another worker was quicker
     os.chmod(path, 0o600)
     inode = os.stat(path).st_ino
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop as when idle: the socket file goes too
+    print(f"worker {os.getpid()} serving", flush=True)
     listener.listen(16)
     listener.settimeout(min(_idle(), 30.0))
     children: set[int] = set()
@@ -283,6 +288,7 @@ def _adopt(request: dict, fds: list[int]) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for fd, target in zip(fds, (0, 1, 2)):
         os.dup2(fd, target)
         os.close(fd)
