@@ -306,22 +306,11 @@ def change_history(project: Project, coder: str | None = None, limit: int = 20) 
         return history.listing(session, coder, limit)
 
 
-def codings_table(
-    project: Project,
-    transcript: str | None = None,
-    code: str | None = None,
-    coder: str | None = None,
-    origin: str | None = None,
-    unplaced: bool = False,
-) -> pd.DataFrame:
-    """Codings with their text and line range; `code` matches a code and its children (``markets`` or ``markets/*``).
-
-    With `unplaced`, only the codings a re-import could not place: their `quote`
-    and old `start`/`end` are what a researcher needs to code the words again.
-    """
+def codings_table(project: Project, **filters) -> pd.DataFrame:
+    """The codings `coding_records` reads (with the same `filters`), as one table."""
     import pandas as pd
 
-    _, rows = coding_records(project, transcript, code, coder, origin, unplaced)
+    _, rows = coding_records(project, **filters)
     return pd.DataFrame(list(rows), columns=CODING_FIELDS)
 
 
@@ -337,8 +326,12 @@ def coding_records(
     origin: str | None = None,
     unplaced: bool = False,
 ) -> tuple[int, Iterator[dict]]:
-    """How many codings match (see `codings_table`), and the codings one by one, read as they are printed:
-    a listing of thousands starts at once. The choices are checked here, before the first is read."""
+    """How many codings match, and the codings one by one, read as they are printed: a listing of thousands
+    starts at once. The choices are checked here, before the first is read.
+
+    Codings with their text and line range; `code` matches a code and its children (``markets`` or
+    ``markets/*``). With `unplaced`, only the codings a re-import could not place: their `quote` and old
+    `start`/`end` are what a researcher needs to code the words again."""
     if origin and origin not in ORIGINS:
         raise QualcodeError(f"--origin must be one of: {', '.join(ORIGINS)}")
     with project.session() as session:

@@ -137,7 +137,8 @@ def codings_cli(
     from qualcode.coding import coding_records, codings_table
 
     if unplaced:
-        _show_unplaced(codings_table(open_project(project), transcript, code, coder, origin, unplaced), as_json)
+        filters = dict(transcript=transcript, code=code, coder=coder, origin=origin, unplaced=True)
+        _show_unplaced(codings_table(open_project(project), **filters), as_json)
         return
     count, records = coding_records(open_project(project), transcript, code, coder, origin)
     fields = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "text", "memo"]

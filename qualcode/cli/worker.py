@@ -189,6 +189,8 @@ def serve(path: str) -> None:
         return  # the code changed while it loaded, or a stale start: the next command starts a current worker
     os.umask(0o077)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if _left_behind(path):
+        os.unlink(path)
     try:
         listener.bind(path)
     except OSError:
@@ -339,6 +341,20 @@ def _peer_uid(connection: socket.socket) -> int:
 
     credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     return struct.unpack("3i", credentials)[1]
+
+
+def _left_behind(path: str) -> bool:
+    """A socket file no worker answers on (its worker was killed): in the way of a new one."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return False
 
 
 def _still_ours(path: str, inode: int) -> bool:
