@@ -259,6 +259,8 @@ def _child(connection: socket.socket) -> None:
     code, log = None, 1
     try:
         message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 3)
+        if not message:
+            os._exit(0)  # a new worker checking whether this one still answers
         while not message.endswith(b"\n"):
             more = connection.recv(1 << 20)
             if not more:
