@@ -74,37 +74,32 @@ def _converse(client: socket.socket, argv: list[str]) -> int | None:
     except OSError:
         return None
     replies = client.makefile("rb")
-    child, pager = None, None
+    state: dict = {"child": None, "pager": None}
     try:
-        for line in replies:
-            reply = json.loads(line)
-            if "pid" in reply:
-                child = reply["pid"]
-            elif "pager" in reply:
-                pager = _start_pager_for(client, reply["pager"])
-            elif "exit" in reply:
-                if pager is not None:
-                    pager.wait()
-                return reply["exit"]
+        return _follow(client, replies, state)
     except KeyboardInterrupt:
+        if state["child"] is None:
+            raise
         # Ctrl-C reached us, the terminal's foreground process: pass it on, as if the child had it.
-        if child is not None:
-            import signal
+        import signal
 
-            os.kill(child, signal.SIGINT)
-            return _converse_rest(replies, pager)
-        raise
-    return None if child is None else 1
+        os.kill(state["child"], signal.SIGINT)
+        return _follow(client, replies, state)
 
 
-def _converse_rest(replies, pager) -> int:
+def _follow(client: socket.socket, replies, state: dict) -> int | None:
+    """Act on the child's messages until its exit code (None: it could not start; run in-process)."""
     for line in replies:
         reply = json.loads(line)
-        if "exit" in reply:
-            if pager is not None:
-                pager.wait()
+        if "pid" in reply:
+            state["child"] = reply["pid"]
+        elif "pager" in reply:
+            state["pager"] = _start_pager_for(client, reply["pager"])
+        elif "exit" in reply:
+            if state["pager"] is not None:
+                state["pager"].wait()
             return reply["exit"]
-    return 130
+    return None if state["child"] is None else 1
 
 
 def _start_pager_for(client: socket.socket, command: str):
