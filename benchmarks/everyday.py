@@ -11,7 +11,41 @@ worker), and their ratio. The commands that change the project (`code`, `uncode`
 long listings the time to the first screen (50 lines) is given as well: piped,
 they print row by row.
 
-Figures from real runs are in the README's "Performance" section.
+A real run (3 rounds; 2 cores shared with other work, load average 12.6 to 14: every
+process got about a seventh of a core, so read the ratios more than the seconds):
+
+    command                in-process best/median   worker best/median  ratio
+    code                       6.69s    6.78s       0.56s    0.98s   6.9x
+    uncode                     6.89s    8.38s       0.64s    0.71s  11.7x
+    memo                       6.13s    9.53s       0.46s    0.53s  17.8x
+    undo (of a memo)           5.93s    9.52s       0.38s    0.53s  17.9x
+    show                       7.80s    8.75s       0.54s    0.62s  14.1x
+      first 50 lines           7.71s    8.61s       0.50s    0.58s  14.8x
+    transcripts               10.52s   16.03s       1.05s    1.20s  13.4x
+    stats                      3.44s    7.92s       0.52s    0.53s  15.0x
+    codings                   19.86s   32.68s      15.15s   16.80s   1.9x
+      first 50 lines           4.83s    9.35s       0.47s    0.62s  15.2x
+    codebook show              6.58s   10.79s       0.81s    0.87s  12.4x
+    query matrix               7.93s   11.21s       0.88s    1.02s  11.0x
+    query cooccur              7.72s   12.84s       1.39s    1.50s   8.6x
+    query find                 8.91s   14.35s       2.84s    2.93s   4.9x
+      first 50 lines           8.63s   14.10s       2.71s    2.81s   5.0x
+    query text                12.82s   17.94s       2.47s    3.00s   6.0x
+      first 50 lines          12.38s   17.43s       2.38s    2.91s   6.0x
+    query framework           11.51s   15.60s       1.58s    1.93s   8.1x
+
+Before this change (main; in-process, the listings drawn as one rich table; load
+average 8.7 to 10.6, 3 rounds, best/median): code 2.04/3.00 s, uncode 3.55/3.82,
+memo 3.06/4.44, undo 3.75/4.48, show 4.56/4.78, transcripts 6.52/6.61, stats
+2.94/3.12, codings 127.5/136.2 (its first line after 126.7 s: the whole table
+was drawn before the first row was printed), codebook show 4.55/4.64, query
+matrix 5.70/5.83, cooccur 5.51/6.40, find 13.26/13.28, text 9.06/11.29,
+framework 5.83/5.85.
+
+Through the worker, what is left is the command's own work: `query find` and
+`query text` spend most of it compiling the identity key's pseudonymiser (per
+run; each command runs in a fresh process), `codings` reading 27,146 codings
+through the ORM after its first screen.
 """
 
 from __future__ import annotations
