@@ -29,7 +29,9 @@ from pathlib import Path
 
 from qualcode.codebook import load_codebook_file
 from qualcode.corpus import import_paths
-from qualcode.nlp import BATCH_SIZE, autocode, evaluate, load_pipeline, read_sources
+from qualcode.autocode import autocode
+from qualcode.evaluation import evaluate
+from qualcode.nlp import BATCH_SIZE, load_pipeline, read_sources
 from qualcode.project import Project, init_project
 
 REPO = Path(__file__).resolve().parents[1]

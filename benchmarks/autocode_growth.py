@@ -32,7 +32,8 @@ from pathlib import Path
 
 from qualcode.codebook import load_codebook_file
 from qualcode.corpus import import_paths
-from qualcode.nlp import autocode, read_sources
+from qualcode.autocode import autocode
+from qualcode.nlp import read_sources
 from qualcode.project import init_project
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,7 +1,8 @@
-"""Time `export qdpx` and `import FILE.qdpx` on the bundled coded project (the corpus with its gold codings).
+"""Time `export qdpx` and `import FILE.qdpx` on the bundled coded project (the corpus, its gold codings twice).
 
 Run with ``.venv/bin/python benchmarks/qdpx.py``. Builds the project as the
-demo does (transcripts/, the codebook, transcripts/gold-codings.csv), then
+demo does (transcripts/, the codebook, transcripts/gold-codings.csv, loaded for two
+coders so that it holds as many codings as the demo project's ~27k), then
 prints wall and CPU seconds for: the export (validation against Project.xsd
 included), the import into an empty project, and a second export, and checks
 that the two exports hold the same codings. Both must be well under a minute.
@@ -38,6 +39,8 @@ def main() -> None:
         import_paths(project, [REPO / "transcripts"])
         load_codebook_file(project, REPO / "codebooks" / "hierarchy-markets-networks.yaml", "benchmark")
         load_codings_csv(project, REPO / "transcripts" / "gold-codings.csv", "team", origin="manual")
+        # A second coder with the same passages: the size of the demo project (its team and autocode, ~27k codings).
+        load_codings_csv(project, REPO / "transcripts" / "gold-codings.csv", "second", origin="accepted")
         counts = timed("export qdpx (bundled coded project)", lambda: export_qdpx(project, root / "out.qdpx"))
         print(f"  {counts}; {(root / 'out.qdpx').stat().st_size / 1e6:.1f} MB")
         empty = init_project(root / "empty")

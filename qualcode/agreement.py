@@ -28,17 +28,18 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from qualcode import reliability
+from qualcode.blind import visible
 from qualcode.coding import lines_of
 from qualcode.errors import QualcodeError
-from qualcode.models import UNPLACED, Coding, Participant, School, SchoolDesignation, Transcript, partnership_members
+from qualcode.models import UNPLACED, Coding, Transcript
 from qualcode.project import Project
 from qualcode.query import COUNTED_ORIGINS, participant_turns, select_codes
-from qualcode.query_where import Condition, Where, condition, resolved
+from qualcode.query_where import Where, transcripts_where
 from qualcode.transcript import line_starts
 
 UNITS = ("turn", "sentence", "segment", "character")
@@ -97,15 +98,19 @@ def _overlaps(spans: list[Span], start: int, end: int) -> bool:
 # Reading the project
 
 
-def load_material(project: Project, coders: Iterable[str], codes: str | None = None, where: Where | None = None) -> Material:
-    """The chosen coders' counted codings (not suggestions) of the chosen codes, on the chosen transcripts."""
+def load_material(project: Project, coders: Iterable[str], codes: str | None = None, where: Where | None = None,
+                  within: Iterable[str] | None = None) -> Material:
+    """The chosen coders' counted codings (not suggestions) of the chosen codes, on the chosen transcripts
+    (those `where` keeps, and only those `within`, e.g. a round's, if given)."""
     coders = _check_coders(project, coders)
     chosen = select_codes(project, codes)
     transcripts = transcripts_where(project, where)
+    if within is not None and not (transcripts := transcripts & set(within)):
+        raise QualcodeError("no transcript of the round matches --where")
     turns = participant_turns(project, transcripts)
     query = (
         select(Coding.transcript_id, Coding.code_id, Coding.coder, Coding.start, Coding.end)
-        .where(Coding.coder.in_(coders), Coding.origin.in_(COUNTED_ORIGINS), Coding.anchor != UNPLACED)
+        .where(Coding.coder.in_(coders), Coding.origin.in_(COUNTED_ORIGINS), Coding.anchor != UNPLACED, visible(project))
     )
     coded: dict[str, set[str]] = {coder: set() for coder in coders}
     pieces: dict[str, dict[int, dict[str, list[Span]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
@@ -140,38 +145,6 @@ def _check_coders(project: Project, coders: Iterable[str]) -> tuple[str, ...]:
             hint = f"; did you mean '{match[0]}'?" if match else ""
             raise QualcodeError(f"no coder '{name}' has coded anything{hint} (coders: {', '.join(known) or 'none yet'})")
     return names
-
-
-def transcripts_where(project: Project, where: Where | None) -> set[str]:
-    """The ids of the transcripts whose participant and school have each FIELD=VALUE of `where`."""
-    query = (
-        select(Transcript.id)
-        .join(Participant, Transcript.participant_id == Participant.id)
-        .outerjoin(School, Participant.school_id == School.id)
-    )
-    for name, wanted in resolved(project, where).items():
-        query = query.where(_condition(name, wanted))
-    with project.engine.connect() as connection:
-        found = set(connection.scalars(query))
-    if not found:
-        raise QualcodeError("no transcript matches" + (" --where " + " ".join(f"{k}{condition(v)}" for k, v in where.items()) if where else ""))
-    return found
-
-
-def _condition(name: str, wanted: Condition):
-    """Any of the values, or none of them (a transcript with no value for the field is kept by "none of")."""
-    columns = {"locality": Participant.locality_name, "phase": School.phase, "school_type": School.school_type,
-               "ofsted": School.ofsted, "role": Participant.role, "informant_kind": Participant.informant_kind}
-    if name in columns:
-        column, clause = columns[name], columns[name].in_(wanted.values)
-    elif name == "designation":
-        column = School.id
-        clause = School.id.in_(select(SchoolDesignation.school_id).where(SchoolDesignation.designation.in_(wanted.values)))
-    else:
-        column = School.id
-        clause = School.id.in_(select(partnership_members.c.school_id)
-                               .where(partnership_members.c.partnership_id.in_(wanted.values)))
-    return or_(column.is_(None), ~clause) if wanted.negate else clause
 
 
 def _clip(turns: list[Span], start: int, end: int) -> list[Span]:
@@ -245,7 +218,8 @@ def _check_unit(unit: str) -> None:
 def _segments(material: Material, code: int) -> Iterable[tuple[str, int, int]]:
     """The stretches any coder coded with `code`, overlapping codings of different coders joined."""
     for transcript, codes in material.spans.items():
-        for start, end in _merged([span for spans in codes.get(code, {}).values() for span in spans]):
+        mine = codes.get(code, {})
+        for start, end in _merged([span for coder in material.coders for span in mine.get(coder, [])]):
             yield transcript, start, end
 
 
@@ -284,10 +258,11 @@ class AgreementReport:
 
 
 def agreement(project: Project, coders: Iterable[str], codes: str | None = None, unit: str = "turn",
-              where: Where | None = None) -> AgreementReport:
-    """Every measure for each chosen code and over all of them, on units of `unit` kind."""
+              where: Where | None = None, within: Iterable[str] | None = None) -> AgreementReport:
+    """Every measure for each chosen code and over all of them, on units of `unit` kind (on the transcripts
+    `within`, e.g. a blind round's, if given)."""
     _check_unit(unit)
-    material = load_material(project, coders, codes, where)
+    material = load_material(project, coders, codes, where, within)
     texts = load_texts(project, material, material.turns) if unit == "sentence" else None
     pooled: Counter = Counter()
     coded_units: set[tuple[str, int, int]] = set()
@@ -385,11 +360,59 @@ def _covered(units: set[tuple[str, int, int]], unit: str) -> int:
     return sum(e - s for spans in by_transcript.values() for s, e in _merged(spans))
 
 
+# Coder x coder
+
+
+@dataclass
+class AgreementMatrix:
+    """Krippendorff's alpha of every pair of coders, each on the units `agreement` would judge for that pair."""
+
+    unit: str
+    coders: tuple[str, ...]
+    #: (first, second) -> (alpha or None, the units both judged)
+    pairs: dict[tuple[str, str], tuple[float | None, float]]
+    transcripts: int
+    missing: dict[str, list[str]]
+
+    def alpha(self, first: str, second: str) -> float | None:
+        return None if first == second else self.pairs[tuple(sorted((first, second)))][0]
+
+    def as_json(self) -> dict:
+        return {"unit": self.unit, "coders": list(self.coders), "transcripts": self.transcripts, "missing": self.missing,
+                "krippendorff_alpha": {a: {b: self.alpha(a, b) for b in self.coders} for a in self.coders},
+                "pairs": [{"coders": list(pair), "krippendorff_alpha": alpha, "units": units}
+                          for pair, (alpha, units) in self.pairs.items()]}
+
+
+def agreement_matrix(project: Project, coders: Iterable[str], codes: str | None = None, unit: str = "turn",
+                     where: Where | None = None, within: Iterable[str] | None = None) -> AgreementMatrix:
+    """Krippendorff's alpha over all chosen codes for each pair of coders.
+
+    Each cell is what `agreement` gives as the pair's overall alpha: the
+    project is read once, then each pair is judged on its own (for segments,
+    the stretches that pair coded; a coder's missing transcripts stay missing).
+    """
+    _check_unit(unit)
+    material = load_material(project, coders, codes, where, within)
+    texts = load_texts(project, material, material.turns) if unit == "sentence" else None
+    pairs = {}
+    for number, first in enumerate(material.coders):
+        for second in material.coders[number + 1:]:
+            pair = replace(material, coders=(first, second))
+            pooled: Counter = Counter()
+            for code in material.codes:
+                pooled.update(_ratings(units_of(pair, unit, code, texts)))
+            material.sentence_spans = pair.sentence_spans  # split once, for every pair after the first
+            alpha = reliability.krippendorff_alpha(pooled)
+            pairs[tuple(sorted((first, second)))] = (alpha, sum(n for p, n in pooled.items() if None not in p))
+    return AgreementMatrix(unit, material.coders, pairs, len(material.turns), material.missing())
+
+
 # Disagreements
 
 
 def disagreements(project: Project, coders: Iterable[str], codes: str | None = None, unit: str = "turn",
-                  where: Where | None = None, raw: bool = False) -> list[dict]:
+                  where: Where | None = None, raw: bool = False, within: Iterable[str] | None = None) -> list[dict]:
     """Each unit where the coders who judged it differ on a code: who coded it, who did not, and the words.
 
     The words are pseudonymised through the identity key unless `raw`, like
@@ -398,7 +421,7 @@ def disagreements(project: Project, coders: Iterable[str], codes: str | None = N
     from qualcode.query import pseudonymiser
 
     _check_unit(unit)
-    material = load_material(project, coders, codes, where)
+    material = load_material(project, coders, codes, where, within)
     texts = load_texts(project, material, material.turns) if unit == "sentence" else None
     found = [
         (path, found_unit, pattern)
@@ -420,6 +443,10 @@ def disagreements(project: Project, coders: Iterable[str], codes: str | None = N
 def _disagreement(material: Material, code: int, path: str, unit: Unit, pattern: tuple, text: str,
                   starts: list[int], clean: Callable[[str], str]) -> dict:
     by_coder = material.spans.get(unit.transcript, {}).get(code, {})
+    spans = {
+        coder: [(max(s, unit.start), min(e, unit.end)) for s, e in by_coder.get(coder, []) if s < unit.end and unit.start < e]
+        for coder, value in zip(material.coders, pattern) if value == PRESENT
+    }
     return {
         "transcript": unit.transcript, "lines": lines_of(text, unit.start, unit.end, starts),
         "start": unit.start, "end": unit.end, "code": path,
@@ -427,9 +454,6 @@ def _disagreement(material: Material, code: int, path: str, unit: Unit, pattern:
         "not_coded_by": [c for c, v in zip(material.coders, pattern) if v == ABSENT],
         "missing": [c for c, v in zip(material.coders, pattern) if v is None],
         "text": clean(text[unit.start:unit.end]),
-        "coded": {
-            coder: [clean(text[max(s, unit.start):min(e, unit.end)]) for s, e in by_coder.get(coder, [])
-                    if s < unit.end and unit.start < e]
-            for coder, value in zip(material.coders, pattern) if value == PRESENT
-        },
+        "coded": {coder: [clean(text[s:e]) for s, e in mine] for coder, mine in spans.items()},
+        "spans": {coder: [list(span) for span in mine] for coder, mine in spans.items()},
     }

@@ -894,18 +894,25 @@ def _write_csv(path: Path, header: tuple[str, ...], rows: Iterable[tuple]) -> No
 
 @dataclass(frozen=True)
 class SmallCell:
-    """A speaker whose attribution, read with the locality, points to fewer schools or people than is safe."""
+    """A speaker (or a school) whose attribution, read with the locality, points to fewer schools or people
+    than is safe."""
 
     participant: str
     locality: str
     attribution: str
     count: int
+    #: What `participant` names: a 'person' (a participant id) or a 'school' (a school id).
+    unit: str = "person"
+
+    @property
+    def finding(self) -> str:
+        """What is small: 'EAS-S02: 'secondary converter academy, Ofsted Outstanding' in Eastern fits 1 school'."""
+        noun = self.unit if self.count == 1 else "schools" if self.unit == "school" else "people or schools"
+        return f"{self.participant}: '{self.attribution}' in {self.locality} fits {self.count} {noun}"
 
     @property
     def message(self) -> str:
-        noun = "person" if self.count == 1 else "people or schools"
-        return (f"{self.participant}: '{self.attribution}' in {self.locality} fits {self.count} {noun}; "
-                "use --coarsen or check the quote does not identify them")
+        return f"{self.finding}; use --coarsen or check the quote does not identify them"
 
 
 def small_cells(project: Project, speakers: Iterable[str]) -> list[SmallCell]:
@@ -917,18 +924,44 @@ def small_cells(project: Project, speakers: Iterable[str]) -> list[SmallCell]:
     person). The smallest safe cell is `[anonymise] min_cell_size` (default 2).
     """
     wanted = set(speakers)
-    minimum = int(anonymise_settings(project).get("min_cell_size", 2))
-    settings = project.settings
+    minimum, settings = min_cell_size(project), project.settings
     with project.session(commit=False) as session:
-        participants = session.scalars(select(Participant).options(selectinload(Participant.school))).all()
-        cells: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for school in session.scalars(select(School)):
-            cells[(school.locality_name, render(settings, _school_speaker(school)))].add(school.id)
-        for participant in participants:
-            if participant.school is None:
-                cells[_cell(settings, participant)].add(participant.id)
+        participants, cells = _cells(session, settings)
         return [SmallCell(p.id, p.locality_name, render(settings, speaker_for(p)), len(cells[_cell(settings, p)]))
                 for p in participants if p.id in wanted and len(cells[_cell(settings, p)]) < minimum]
+
+
+def small_school_cells(project: Project, schools: Iterable[str]) -> list[SmallCell]:
+    """Schools (by id) that are small cells by the same rule: what an attribution line says about the school
+    (phase, type, grade), read with its locality, fits fewer than `min_cell_size` schools there."""
+    wanted = set(schools)
+    minimum, settings = min_cell_size(project), project.settings
+    with project.session(commit=False) as session:
+        _, cells = _cells(session, settings)
+        found = []
+        for school in session.scalars(select(School).where(School.id.in_(wanted)).order_by(School.id)):
+            line = render(settings, _school_speaker(school))
+            if len(cells[(school.locality_name, line)]) < minimum:
+                found.append(SmallCell(school.id, school.locality_name, line, len(cells[(school.locality_name, line)]), "school"))
+        return found
+
+
+def min_cell_size(project: Project) -> int:
+    """`[anonymise] min_cell_size`: the fewest schools or people a published line or cell may point to (default 2)."""
+    return int(anonymise_settings(project).get("min_cell_size", 2))
+
+
+def _cells(session, settings: Settings) -> tuple[list[Participant], dict[tuple[str, str], set[str]]]:
+    """Every participant, and the members of each cell: (locality, what a line says about the school) -> the
+    schools it fits; for informants, (locality, their whole line) -> the informants it fits."""
+    participants = session.scalars(select(Participant).options(selectinload(Participant.school))).all()
+    cells: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for school in session.scalars(select(School)):
+        cells[(school.locality_name, render(settings, _school_speaker(school)))].add(school.id)
+    for participant in participants:
+        if participant.school is None:
+            cells[_cell(settings, participant)].add(participant.id)
+    return participants, cells
 
 
 def _school_speaker(school: School) -> Speaker:

@@ -120,7 +120,7 @@ def _sequence_value(connection, table: str) -> int:
 def restore(project: Project, path: Path) -> dict[str, int]:
     """Put a backup's rows into this project, which must be empty; return the rows restored per table."""
     refuse_unless_empty(project)
-    with _BackupSource(path) as (rows_of, last_ids):
+    with BackupSource(path) as (rows_of, last_ids):
         counts: dict[str, int] = {}
         with project.engine.begin() as connection:
             for table in Base.metadata.sorted_tables:
@@ -197,8 +197,11 @@ def _set_last_ids(connection, last_ids: dict[str, int]) -> None:
             connection.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :n)"), {"t": table.name, "n": last})
 
 
-class _BackupSource:
-    """A backup opened for reading: `(rows_of(table), last_ids)`, from a dump or a SQLite copy (upgraded first)."""
+class BackupSource:
+    """A backup opened for reading: `(rows_of(table), last_ids)`, from a dump or a SQLite copy (upgraded first).
+
+    `restore` reads one, and so does `qualcode merge`, which takes another project's database or backup as it
+    takes a backup: a SQLite file is copied (its write-ahead log included) and read from the copy, never changed."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -240,10 +243,12 @@ class _BackupSource:
         return rows_of, manifest.get("last_ids", {})
 
     def _sqlite(self):
+        from qualcode.snapshots import copy_sqlite
+
         folder = Path(tempfile.mkdtemp(prefix="qualcode-restore-"))
         self.cleanup.append(lambda: shutil.rmtree(folder, ignore_errors=True))
         copy = folder / "backup.db"
-        shutil.copyfile(self.path, copy)
+        copy_sqlite(self.path, copy)
         engine = connect(f"sqlite:///{copy}")  # brings an older backup to the current schema
         self.cleanup.append(engine.dispose)
         connection = engine.connect()

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qualcode.blind import visible
 from qualcode.concurrency import retried
 from qualcode.errors import QualcodeError
 from qualcode.history import recorded
@@ -170,6 +171,7 @@ def code_table(project: Project) -> pd.DataFrame:
             )
             .join(Transcript, Coding.transcript_id == Transcript.id)
             .join(Participant, Transcript.participant_id == Participant.id)
+            .where(visible(project))
             .group_by(Coding.code_id)
         ).all()
         by_code = {code_id: (n, t, s) for code_id, n, t, s in counts}

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode import history
+from qualcode.blind import visible
 from qualcode.concurrency import retried
 from qualcode.codebook import UnknownCode, ensure_code, find_code, path_of
 from qualcode.errors import QualcodeError
@@ -31,7 +32,7 @@ from qualcode.transcript import line_starts
 if TYPE_CHECKING:
     import pandas as pd
 
-ORIGINS = ("manual", "auto", "suggested", "accepted")
+ORIGINS = ("manual", "auto", "suggested", "accepted", "resolved")
 _LINES = re.compile(r"^(\d+)(?::(\d+))?(?:-(\d+)(?::(\d+))?)?$")
 
 
@@ -136,7 +137,7 @@ def apply_codes(
         _refuse_numeric_codes(session, transcript.id, codes, lines, turn)
         description = f"code {transcript.id} {lines_of(transcript.text, span.start, span.end)} with {', '.join(codes)}"
         with history.recorded(session, coder, "code", description):
-            return _apply(session, transcript, span, codes, coder, memo, new, origin)
+            return code_passage(session, transcript, span, codes, coder, memo, new, origin)
 
 
 def _refuse_numeric_codes(session: Session, transcript_id: str, codes: list[str], lines: str | None, turn: int | None) -> None:
@@ -172,7 +173,8 @@ def _checked_span(transcript: Transcript, start: int, end: int) -> Span:
     return Span(start, end)
 
 
-def _apply(session, transcript, span, codes, coder, memo, new, origin) -> Applied:
+def code_passage(session, transcript, span, codes, coder, memo, new, origin) -> Applied:
+    """Code one span with `codes` inside the caller's session and change; a coding `coder` has already is left."""
     quote = transcript.text[span.start : span.end]
     result = Applied(transcript.id, span, lines_of(transcript.text, span.start, span.end), [], [], [])
     for text in codes:
@@ -215,7 +217,7 @@ def create_in_vivo(
         name = "-".join(words[:6])
         path = f"{path_of(find_code(session, parent))}/{name}" if parent else f"in-vivo/{name}"
         with history.recorded(session, coder, "code", f"in-vivo code '{path}' from {transcript.id}"):
-            return _apply(session, transcript, Span(start, end), [path], coder, None, True, "manual")
+            return code_passage(session, transcript, Span(start, end), [path], coder, None, True, "manual")
 
 
 @retried
@@ -233,8 +235,10 @@ def uncode(
         transcript = get_transcript(session, transcript_id)
         span = _span(transcript, lines, turn, span)
         code_ids = [find_code(session, text).id for text in codes or []]
+        # In a blind round a coder cannot see a colleague's codings there, so cannot remove them either.
         query = select(Coding).where(
-            Coding.transcript_id == transcript.id, Coding.start < span.end, Coding.end > span.start
+            Coding.transcript_id == transcript.id, Coding.start < span.end, Coding.end > span.start,
+            visible(project, coder),
         )
         if code_ids:
             query = query.where(Coding.code_id.in_(code_ids))
@@ -336,7 +340,7 @@ def coding_records(
         raise QualcodeError(f"--origin must be one of: {', '.join(ORIGINS)}")
     with project.session() as session:
         paths = code_paths(session)
-        query = select(Coding)
+        query = select(Coding).where(visible(project))
         if transcript:
             query = query.where(Coding.transcript_id == get_transcript(session, transcript).id)
         if code:
@@ -375,7 +379,6 @@ def _coding_rows(project: Project, query, paths: dict[int, str]) -> Iterator[dic
             }
 
 
-@retried
 def _twin(session: Session, coding: Coding, coder: str) -> Coding | None:
     """`coder`'s placed coding of the same passage with the same code (the unique index allows one)."""
     return session.scalar(select(Coding).where(
@@ -383,6 +386,7 @@ def _twin(session: Session, coding: Coding, coder: str) -> Coding | None:
         Coding.end == coding.end, Coding.coder == coder, Coding.anchor != UNPLACED, Coding.id != coding.id))
 
 
+@retried
 def review_suggestion(project: Project, coding_id: int, coder: str, accept: bool) -> str:
     """Accept (origin becomes ``accepted``, credited to `coder`) or reject (deleted) a suggested coding."""
     with project.session() as session:

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from qualcode import history
+from qualcode.blind import visible
 from qualcode.codebook import UnknownCode, find_code
 from qualcode.coding import ORIGINS, lines_of, span_for_lines
 from qualcode.errors import ImportFailed, Problem, QualcodeError
@@ -65,7 +66,7 @@ def export_codings(project: Project, path: Path, where: Where | None = None, cod
     with project.session() as session:
         texts = dict(session.execute(select(Transcript.id, Transcript.text).where(Transcript.id.in_(kept))).all())
         starts = {tid: line_starts(text) for tid, text in texts.items()}
-        query = (select(Coding).where(Coding.transcript_id.in_(kept), Coding.code_id.in_(list(chosen)))
+        query = (select(Coding).where(Coding.transcript_id.in_(kept), Coding.code_id.in_(list(chosen)), visible(project))
                  .order_by(Coding.transcript_id, Coding.start, Coding.id))
         for coding in session.scalars(query):
             if coding.anchor == UNPLACED:

@@ -7,6 +7,7 @@ an old project keeps working when a new setting is added.
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -198,7 +199,20 @@ def _settings_problem(path: Path, text: str, table: str | None, key: str, messag
 
 
 def default_coder() -> str:
-    """Who a change is by when no one is named: $QUALCODE_CODER, else the login name."""
+    """Who a change is by (and who is looking) when no one is named: $QUALCODE_CODER, else git's user.name,
+    else the login name. A team shares one database, and git's name is the one people already set as theirs."""
     import getpass
 
-    return os.environ.get("QUALCODE_CODER") or getpass.getuser()
+    return os.environ.get("QUALCODE_CODER") or _git_user_name() or getpass.getuser()
+
+
+@functools.cache
+def _git_user_name() -> str | None:
+    """git's `user.name`, if git is installed and it is set (a few milliseconds: asked only when needed, and once)."""
+    import subprocess
+
+    try:
+        found = subprocess.run(["git", "config", "user.name"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None

@@ -50,9 +50,10 @@ def run_demo(
 
 def _run(project: Project, transcripts: Path, reports: Path, codebook: Path, progress: Progress | None,
          announce: Callable[[str], None]) -> DemoResult:
-    from qualcode import nlp
+    from qualcode.autocode import autocode
     from qualcode.anonymise import load_key
     from qualcode.codebook import load_codebook_file
+    from qualcode.evaluation import evaluate
     from qualcode.interchange import load_codings_csv
     from qualcode.reports import render_demo_reports
 
@@ -64,8 +65,8 @@ def _run(project: Project, transcripts: Path, reports: Path, codebook: Path, pro
     key.save()
     load_codebook_file(project, codebook, DEMO_CODER)
     announce("suggesting codes (autocode)")
-    nlp.autocode(project, progress=progress)
-    result = DemoResult(corpus_stats(project), nlp.evaluate(project, transcripts / "gold-codings.csv"))
+    autocode(project, progress=progress)
+    result = DemoResult(corpus_stats(project), evaluate(project, transcripts / "gold-codings.csv"))
     announce("taking the team's coding")
     load_codings_csv(project, transcripts / "gold-codings.csv", TEAM, origin="manual")
     announce("writing and checking the reports")

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
+from qualcode.blind import visible
 from qualcode.coding import MEMO_TARGETS, lines_of
 from qualcode.errors import QualcodeError
 from qualcode.models import Change, Coding, Memo
@@ -33,7 +34,7 @@ def list_memos(project: Project, on: str | None = None, author: str | None = Non
         paths = code_paths(session)
         found = [] if on == "coding" else _memo_rows(session, paths, on)
         if on in (None, "coding"):
-            found += _coding_memos(session, paths)
+            found += _coding_memos(session, paths, visible(project))
     chosen = [memo for memo in found if author is None or author in memo["author"].split(", ")]
     return sorted(chosen, key=lambda memo: (memo["created"], memo["on"], memo["target"]))
 
@@ -52,7 +53,7 @@ def _memo_rows(session, paths: dict[int, str], on: str | None) -> list[dict]:
     return rows
 
 
-def _coding_memos(session, paths: dict[int, str]) -> list[dict]:
+def _coding_memos(session, paths: dict[int, str], shown: ColumnElement[bool]) -> list[dict]:
     """Codings that carry a memo, each named by id, transcript, lines and code; authors and date from the change
     log (a memo given with `code --memo` is the coder's, of the coding's date)."""
     writers: dict[int, list[str]] = {}
@@ -67,7 +68,8 @@ def _coding_memos(session, paths: dict[int, str]) -> list[dict]:
             if coder not in writers.setdefault(coding_id, []):
                 writers[coding_id].append(coder)
     rows = []
-    for coding in session.scalars(select(Coding).where(Coding.memo.is_not(None), Coding.memo != "").order_by(Coding.id)):
+    # `shown`: in a blind round, the memos on a colleague's hidden codings are hidden with them.
+    for coding in session.scalars(select(Coding).where(Coding.memo.is_not(None), Coding.memo != "", shown).order_by(Coding.id)):
         lines = lines_of(coding.transcript.text, coding.start, coding.end)
         rows.append({"id": f"coding {coding.id}", "on": "coding",
                      "target": f"{coding.transcript_id} {lines} {paths[coding.code_id]}",

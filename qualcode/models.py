@@ -142,7 +142,7 @@ class Transcript(Base):
     #: The front matter's `interviewer:` (a pseudonym or a speaker label): who asks, when re-reading speakers.
     interviewer: Mapped[str | None] = mapped_column(String(80))
     #: A focus group's `speakers:` (speaker label -> participant id), kept for re-reading speakers.
-    speakers: Mapped[dict | None] = mapped_column(JSON)
+    speakers: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     participant: Mapped[Participant] = relationship(back_populates="transcripts")
@@ -247,7 +247,7 @@ class Coding(Base):
     end: Mapped[int] = mapped_column(Integer)
     code_id: Mapped[int] = mapped_column(ForeignKey("codes.id"))
     coder: Mapped[str] = mapped_column(String(80))
-    #: manual, auto, suggested or accepted
+    #: manual, auto, suggested, accepted, or resolved (a consensus after review, `qualcode.consensus`)
     origin: Mapped[str] = mapped_column(String(20), default="manual")
     score: Mapped[float | None] = mapped_column(Float)
     important: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -261,6 +261,33 @@ class Coding(Base):
 
     transcript: Mapped[Transcript] = relationship(back_populates="codings")
     code: Mapped[Code] = relationship()
+
+
+class Resolution(Base):
+    """A decision on a passage where two coders differ about a code (`qualcode tag --review`).
+
+    One row per disputed code of the passage: `coders` are the pair compared
+    ("ann,ben", as named), `decision` says what the consensus kept ("keep"
+    with `kept` the coders whose codings were kept, or "recode"), and
+    `resolved_by` who decided. The consensus itself is coded by the coder
+    `consensus` (origin ``resolved``; `qualcode.consensus`). `transcript_id`
+    and `code_id` are plain columns, like `CodeTally`'s: a decision about a
+    code or transcript removed since is kept as a record, not in the way.
+    """
+
+    __tablename__ = "resolutions"
+    __table_args__ = (Index("ix_resolutions_passage", "transcript_id", "start", "end", "code_id"), NEVER_REUSED)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcript_id: Mapped[str] = mapped_column(String(60))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    code_id: Mapped[int] = mapped_column(Integer)
+    coders: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str] = mapped_column(String(20))
+    kept: Mapped[str | None] = mapped_column(String(200))
+    resolved_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class CodeTally(Base):
@@ -314,3 +341,50 @@ class Change(Base):
     inverse: Mapped[dict | list] = mapped_column(JSON)
     undone: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Coder(Base):
+    """A person who codes in the project, by the name their codings and changes carry, with initials for tables.
+
+    Anyone whose name is on a coding is a coder already (migration 0010 made a row for each);
+    `qualcode coders add` names a new team member before they code, so a round can include them.
+    """
+
+    __tablename__ = "coders"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    initials: Mapped[str | None] = mapped_column(String(10))
+
+
+class Round(Base):
+    """A blind coding round: while it is open (`closed_at` empty), each of its coders sees only their own
+    codings on its transcripts (`qualcode.blind`), so their judgements stay independent for `agreement`."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (NEVER_REUSED,)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    opened_by: Mapped[str] = mapped_column(String(80))
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    closed_by: Mapped[str | None] = mapped_column(String(80))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    coders: Mapped[list[RoundCoder]] = relationship(cascade="all, delete-orphan", order_by="RoundCoder.coder")
+    transcripts: Mapped[list[RoundTranscript]] = relationship(
+        cascade="all, delete-orphan", order_by="RoundTranscript.transcript_id"
+    )
+
+
+class RoundCoder(Base):
+    __tablename__ = "round_coders"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    coder: Mapped[str] = mapped_column(ForeignKey("coders.name"), primary_key=True)
+
+
+class RoundTranscript(Base):
+    __tablename__ = "round_transcripts"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    transcript_id: Mapped[str] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), primary_key=True)

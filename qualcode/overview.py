@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from qualcode.blind import visible
 from qualcode.config import UnknownValue
 from qualcode.errors import QualcodeError
 from qualcode.models import UNPLACED, Code, Coding, Participant, School, Transcript
@@ -39,7 +40,8 @@ def transcript_table(project: Project, informants: bool | None = None, **filters
     False only school staff.
     """
     codings = (
-        select(Coding.transcript_id, func.count().label("codings")).group_by(Coding.transcript_id).subquery()
+        select(Coding.transcript_id, func.count().label("codings")).where(visible(project))
+        .group_by(Coding.transcript_id).subquery()
     )
     query = (
         select(
@@ -88,7 +90,7 @@ def corpus_stats(project: Project) -> dict:
         participants = session.scalars(select(Participant)).all()
         transcripts = session.execute(select(Transcript.participant_id, Transcript.words)).all()
         schools = session.scalars(select(School)).all()
-        codings = session.scalar(select(func.count()).select_from(Coding))
+        codings = session.scalar(select(func.count()).select_from(Coding).where(visible(project)))
         by_participant = {p.id: p for p in participants}
         per_locality: dict[str, dict[str, int]] = {}
         for school in schools:
@@ -143,7 +145,7 @@ def transcript_lines(project: Project, transcript_id: str) -> tuple[Transcript, 
         }
         spans = session.execute(
             select(Coding.start, Coding.end, Code.id).join(Code)
-            .where(Coding.transcript_id == transcript.id, Coding.anchor != UNPLACED)
+            .where(Coding.transcript_id == transcript.id, Coding.anchor != UNPLACED, visible(project))
         ).all()
         paths = code_paths(session)
         lines = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -30,6 +30,12 @@ class Project:
     create: bool = False
     #: Told (a message) when the database is busy with another command's write and this one waits; the CLI prints it.
     on_busy: Callable[[str], None] | None = None
+    #: Who is looking, for a blind round (`qualcode.blind`); empty: `config.default_coder()`.
+    viewer: str | None = None
+    #: Told (a message) when a blind round hides other coders' codings from the viewer; the CLI prints it.
+    on_blind: Callable[[str], None] | None = None
+    #: The blind-round messages told already: each is said once per command.
+    told: set[str] = field(default_factory=set)
 
     @classmethod
     def open(cls, root: Path, create: bool = False) -> Project:

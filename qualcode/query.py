@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import selectinload
 
 from qualcode.attribution import render, speaker_for
+from qualcode.blind import visible, visible_sql
 from qualcode.codebook import find_code
 from qualcode.coding import lines_of
 from qualcode.errors import QualcodeError
@@ -59,7 +60,7 @@ def select_codes(project: Project, patterns: str | Iterable[str] | None) -> dict
         if not patterns:
             return dict(sorted(paths.items(), key=lambda item: item[1]))
         chosen: set[int] = set()
-        for pattern in _split(patterns):
+        for pattern in split_names(patterns):
             if any(mark in pattern for mark in "*?["):
                 matched = {i for i, p in paths.items() if fnmatch.fnmatch(p, pattern)}
                 if not matched:
@@ -71,7 +72,8 @@ def select_codes(project: Project, patterns: str | Iterable[str] | None) -> dict
         return dict(sorted(((i, paths[i]) for i in chosen), key=lambda item: item[1]))
 
 
-def _split(patterns: str | Iterable[str]) -> list[str]:
+def split_names(patterns: str | Iterable[str]) -> list[str]:
+    """Names from comma-separated strings: "a, b" and ["a", "b,c"] alike."""
     items = [patterns] if isinstance(patterns, str) else list(patterns)
     return [part.strip() for item in items for part in item.split(",") if part.strip()]
 
@@ -132,7 +134,8 @@ def coded_segments(
     query = (
         select(Coding.id.label("coding"), Coding.transcript_id.label("transcript"), Coding.start, Coding.end,
                Coding.code_id, Coding.important, Coding.origin, *([Coding.quote] if words else []))
-        .where(Coding.origin.in_(origins), Coding.code_id.in_(list(counted)), Coding.anchor != UNPLACED)
+        .where(Coding.origin.in_(origins), Coding.code_id.in_(list(counted)), Coding.anchor != UNPLACED,
+               visible(project))
         .order_by(Coding.transcript_id, Coding.start, Coding.id)
     )
     with project.engine.connect() as connection:
@@ -206,12 +209,15 @@ def matrix(
 
     `unit` says what is counted: distinct coded segments, their words, or the
     transcripts, participants or schools with at least one. `percent` turns
-    counts into percentages of the row or column total; for transcripts,
-    participants and schools a column percentage is the share of the column's
-    schools (or people, or transcripts) that have the code, since one school
-    has many codes and its counts do not add up across them.
+    counts into percentages of the row or column total. A column percentage
+    of segments (words) is of the column's coded passages (their words), each
+    counted once however many of the codes it carries, so with `rollup` a
+    parent's share is not diluted by its own children's rows (the case
+    studies' shares); for transcripts, participants and schools it is the
+    share of the column's schools (or people, or transcripts) that have the
+    code. Neither adds up to 100 across codes.
     """
-    by = [check_field(f) for f in _split(by)]
+    by = [check_field(f) for f in split_names(by)]
     if unit not in UNITS:
         raise QualcodeError(f"--unit must be one of: {', '.join(UNITS)}")
     if percent not in (None, "row", "column"):
@@ -231,14 +237,28 @@ def matrix(
     table.columns = [" / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in table.columns]
     table = table.sort_index(axis=1).astype(int)
     table.index.name = "code"
-    if percent == "column" and unit in _SMALL_CELL_UNITS:
-        return _percent(table, percent, _units_per_column(project, by, unit, where))
+    if percent == "column":
+        return _percent(table, percent, column_totals(project, codes, by, unit, where, origins))
     return _percent(table, percent)
 
 
+def column_totals(project: Project, codes: str | Iterable[str] | None, by: str | Iterable[str], unit: str,
+                  where: Where | None = None, origins: tuple[str, ...] = COUNTED_ORIGINS) -> pd.Series:
+    """What `matrix(..., percent="column")` divides each column by, its N: the column's coded passages (or
+    their words), each once, or the column's schools (participants, transcripts) with an interview."""
+    by = [check_field(f) for f in split_names(by)]
+    if unit in _SMALL_CELL_UNITS:
+        return _units_per_column(project, by, unit, where)
+    return _passages_per_column(project, codes, by, unit, where, origins)
+
+
 def _units_per_column(project: Project, by: list[str], unit: str, where: Where | None) -> pd.Series:
-    """How many schools (participants, transcripts) with an interview each column's metadata values cover."""
-    frame = apply_where(project, transcript_meta(project), where)
+    """How many schools (participants, transcripts) with an interview each column's metadata values cover.
+
+    A focus group's speakers count as the participants they are, under their own role: the
+    denominator has everyone the numerator can count.
+    """
+    frame = apply_where(project, _speakers_meta(project), where)
     for field in by:
         if field in LIST_FIELDS:
             frame = frame.explode(field)
@@ -246,6 +266,32 @@ def _units_per_column(project: Project, by: list[str], unit: str, where: Where |
     totals = frame.groupby(by)[unit[:-1]].nunique()
     totals.index = [" / ".join(map(str, key)) if isinstance(key, tuple) else str(key) for key in totals.index]
     return totals
+
+
+def _passages_per_column(project: Project, codes, by: list[str], unit: str, where: Where | None,
+                         origins: tuple[str, ...]) -> pd.Series:
+    """The coded passages (or their words) of the chosen codes in each column, each passage once."""
+    frame = coded_segments(project, codes, where, origins, words=unit == "words").assign(code="any")
+    totals = _frame_counts(frame, by, unit).droplevel("code")
+    totals.index = [" / ".join(map(str, key)) if isinstance(key, tuple) else str(key) for key in totals.index]
+    return totals
+
+
+def _speakers_meta(project: Project) -> pd.DataFrame:
+    """`transcript_meta`, plus a row for each mapped speaker of a focus group, with that speaker's metadata."""
+    import pandas as pd
+
+    meta = transcript_meta(project)
+    with project.engine.connect() as connection:
+        first_turns = pd.DataFrame(connection.execute(
+            select(Turn.transcript_id.label("transcript"), func.min(Turn.start).label("start"))
+            .where(Turn.participant_id.is_not(None)).group_by(Turn.transcript_id, Turn.participant_id)
+        ).all(), columns=["transcript", "start"])
+    if first_turns.empty:
+        return meta
+    first_turns["end"] = first_turns["start"] + 1
+    speakers = by_speaker(project, first_turns.merge(meta, on="transcript", how="left"))
+    return pd.concat([meta, speakers.drop(columns=["start", "end"])], ignore_index=True)
 
 
 def _frame_counts(frame: pd.DataFrame, by: list[str], unit: str) -> pd.Series:
@@ -289,9 +335,12 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
             values.append(f"(:i{n}, :t{n})")
             parameters.update({f"i{n}": code_id, f"t{n}": ids[target]})
         targets_cte = f"targets(code_id, target) AS (VALUES {', '.join(values)}),"
-    tallied = not rollup and set(origins) == set(COUNTED_ORIGINS)
+    hidden, blind_parameters = visible_sql(project)
+    # The tallies count every coder's codings: a coder in a blind round counts only what they may see.
+    tallied = not rollup and set(origins) == set(COUNTED_ORIGINS) and not hidden
     if not tallied:
         parameters["origins"] = list(origins)
+    parameters.update(blind_parameters)
     filters = []
     for n, (field, wanted) in enumerate(resolved(project, where).items()):
         clause, values = sql_filter(_SQL_FIELDS[field], wanted, f"w{n}")
@@ -302,7 +351,7 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
     # instead of looking it up for each code in each transcript.
     statement = text(f"""
         WITH {targets_cte}
-        pt AS ({_per_transcript(rollup, tallied)}),
+        pt AS ({_per_transcript(rollup, tallied, hidden)}),
         m AS MATERIALIZED (
             SELECT tr.id AS transcript_id, p.id AS participant, s.id AS school,
                    {", ".join(f"{_SQL_FIELDS[f]} AS {f}" for f in fields)}
@@ -314,7 +363,7 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
         SELECT pt.code, {", ".join(f"m.{f}" for f in by)}, {_SQL_UNITS[unit]} AS n
         FROM pt JOIN m ON m.transcript_id = pt.transcript_id
         GROUP BY pt.code, {", ".join(f"m.{f}" for f in by)}
-    """).bindparams(*(bindparam(name, expanding=True) for name in ("codes", "origins") if name in parameters))
+    """).bindparams(*(bindparam(name, expanding=True) for name in EXPANDING if name in parameters))
     with project.engine.connect() as connection:
         frame = pd.DataFrame([tuple(row) for row in connection.execute(statement, parameters)], columns=["code", *by, "n"])
     frame["code"] = frame["code"].map(chosen)
@@ -323,7 +372,11 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
     return frame.groupby(["code", *by])["n"].sum()
 
 
-def _per_transcript(rollup: bool, tallied: bool) -> str:
+#: The parameters of the matrix's SQL that are lists.
+EXPANDING = ("codes", "origins", "blind_transcripts")
+
+
+def _per_transcript(rollup: bool, tallied: bool, hidden: str = "") -> str:
     """SQL for the distinct coded spans of each code (or chosen ancestor, `rollup`) in each transcript.
 
     For the counted origins and no rollup the database keeps these counts
@@ -332,6 +385,7 @@ def _per_transcript(rollup: bool, tallied: bool) -> str:
     the same span (two coders, say) are one segment: a span is one number,
     its start in the high 32 bits. Under rollup a span coded with a code and
     its child is one segment of the parent, which the tallies cannot tell.
+    `hidden` is the blind round's condition (`qualcode.blind.visible_sql`), if any.
     """
     if tallied:
         return "SELECT code_id AS code, transcript_id, segments AS n FROM code_tallies WHERE code_id IN :codes"
@@ -339,7 +393,7 @@ def _per_transcript(rollup: bool, tallied: bool) -> str:
     return f"""
         SELECT {code} AS code, c.transcript_id, COUNT(DISTINCT c.start * 4294967296 + c."end") AS n
         FROM codings c {join}
-        WHERE c.code_id IN :codes AND c.origin IN :origins AND c.anchor <> '{UNPLACED}'
+        WHERE c.code_id IN :codes AND c.origin IN :origins AND c.anchor <> '{UNPLACED}'{hidden}
         GROUP BY {code}, c.transcript_id"""
 
 
@@ -359,7 +413,7 @@ _SMALL_CELL_UNITS = {"schools": "school", "participants": "participant", "transc
 def small_cell_warnings(table: pd.DataFrame, by: str | Iterable[str], unit: str, minimum: int = 2) -> list[str]:
     """A warning for each cell of a `matrix` of counts (not percentages) that counts fewer than `minimum`
     (`[anonymise] min_cell_size`) schools or people in a locality: with the locality named, it may identify them."""
-    if unit not in _SMALL_CELL_UNITS or "locality" not in [check_field(f) for f in _split(by)]:
+    if unit not in _SMALL_CELL_UNITS or "locality" not in [check_field(f) for f in split_names(by)]:
         return []
     noun = _SMALL_CELL_UNITS[unit]
     return [f"'{code}' in {column}: counts {'a single ' + noun if value == 1 else f'only {value} {noun}s'}, "
@@ -436,7 +490,7 @@ def find(
     """
     import pandas as pd
 
-    groups = _split(codes)
+    groups = split_names(codes)
     if mode not in MODES or not groups or (mode != "or" and len(groups) < 2):
         raise QualcodeError("give codes, and at least two for --and / --not")
     frames = [coded_segments(project, group, where, origins).assign(group=i) for i, group in enumerate(groups)]
@@ -523,62 +577,6 @@ def participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, l
             if transcript in transcript_ids:
                 turns[transcript].append((start, end))
     return turns
-
-
-# Framework matrix
-
-
-CASES = ("school", "participant")
-
-
-def framework(
-    project: Project,
-    by: str = "school",
-    codes: str | Iterable[str] | None = None,
-    cells: str = "count",
-    where: Where | None = None,
-    raw: bool = False,
-) -> pd.DataFrame:
-    """Cases (schools or participants) × themes; each cell the count of coded passages, or the passages themselves.
-
-    Themes are the codes named (each with its children rolled in), by default
-    the top-level codes. Passages are pseudonymised and tagged with their
-    transcript and lines, one paragraph each.
-    """
-    if by not in CASES:
-        raise QualcodeError(f"--by must be one of: {', '.join(CASES)}")
-    if cells not in ("count", "passages"):
-        raise QualcodeError("--cells must be count or passages")
-    theme_paths = _theme_paths(project, codes)
-    frame = coded_segments(project, theme_paths, where, rollup=True)
-    frame = frame[frame["code"].isin(theme_paths)].dropna(subset=[by])
-    if cells == "count":
-        table = frame.groupby([by, "code"])["segment"].nunique().unstack("code", fill_value=0)
-    else:
-        table = _passage_cells(project, frame, by, raw)
-    table = table.reindex(columns=theme_paths, fill_value=0 if cells == "count" else "")
-    table.index.name = by
-    return table.sort_index()
-
-
-def _theme_paths(project: Project, codes: str | Iterable[str] | None) -> list[str]:
-    """The paths of the codes named, or of the top-level codes."""
-    with project.session() as session:
-        paths = code_paths(session)
-        if not codes:
-            return sorted(p for p in paths.values() if "/" not in p)
-        return [paths[find_code(session, name).id] for name in _split(codes)]
-
-
-def _passage_cells(project: Project, frame: pd.DataFrame, by: str, raw: bool) -> pd.DataFrame:
-    texts = TextStore.load(project, frame["transcript"])
-    clean = (lambda s: s) if raw else pseudonymiser(project)
-    frame = frame.drop_duplicates([by, "code", "segment"]).copy()
-    frame["passage"] = [
-        f"[{r.transcript} {texts.lines(r.transcript, r.start, r.end)}] {clean(' '.join(texts.texts[r.transcript][r.start:r.end].split()))}"
-        for r in frame.itertuples()
-    ]
-    return frame.groupby([by, "code"])["passage"].agg("\n\n".join).unstack("code", fill_value="")
 
 
 # Export

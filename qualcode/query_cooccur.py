@@ -14,7 +14,8 @@ from sqlalchemy import bindparam, text
 from qualcode.errors import QualcodeError
 from qualcode.models import UNPLACED
 from qualcode.project import Project
-from qualcode.query import COUNTED_ORIGINS, select_codes
+from qualcode.blind import visible_sql
+from qualcode.query import COUNTED_ORIGINS, EXPANDING, select_codes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,10 +66,11 @@ def cooccur(
     if within not in WITHIN:
         raise QualcodeError(f"--within must be one of: {', '.join(WITHIN)}")
     chosen = select_codes(project, codes)
-    statement = text(_cooccur_sql(within)).bindparams(
-        bindparam("codes", expanding=True), bindparam("origins", expanding=True)
+    hidden, blind_parameters = visible_sql(project)
+    statement = text(_cooccur_sql(within, hidden)).bindparams(
+        *(bindparam(name, expanding=True) for name in EXPANDING if name in {"codes", "origins", *blind_parameters})
     )
-    parameters = {"codes": list(chosen) or [-1], "origins": list(origins), "near": near}
+    parameters = {"codes": list(chosen) or [-1], "origins": list(origins), "near": near, **blind_parameters}
     with project.engine.connect() as connection:
         rows = connection.execute(statement, parameters).all()
     frame = pd.DataFrame(rows, columns=["a", "b", "count", "met", "n_a", "n_b"])
@@ -83,8 +85,10 @@ def cooccur(
     return frame.reset_index(drop=True)
 
 
-def _cooccur_sql(within: str) -> str:
-    units = _UNITS_SQL[within].format(filter=f"c.code_id IN :codes AND c.origin IN :origins AND c.anchor <> '{UNPLACED}'")
+def _cooccur_sql(within: str, hidden: str = "") -> str:
+    """`hidden`: the blind round's condition on `c` (`qualcode.blind.visible_sql`), if any."""
+    units = _UNITS_SQL[within].format(
+        filter=f"c.code_id IN :codes AND c.origin IN :origins AND c.anchor <> '{UNPLACED}'{hidden}")
     joined = _PAIRS_SQL["segment" if within == "segment" else "shared"]
     return f"""
         WITH u AS ({units}),

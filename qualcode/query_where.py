@@ -6,7 +6,7 @@ One filter names a field and the values it may or may not take:
 "None of" keeps interviews that have no value for the field at all (a system
 informant has no school, so no phase): excluding primary schools should not
 silently drop the informants too. The same rule holds in pandas
-(`apply_where`), in SQL (`sql_filter`) and in what a report says it kept
+(`apply_where`), in SQL (`sql_filter`, `transcripts_where`) and in what a report says it kept
 (`describe`).
 """
 
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from qualcode.config import UnknownValue
 from qualcode.errors import QualcodeError
-from qualcode.models import Partnership
+from qualcode.models import Participant, Partnership, School, SchoolDesignation, Transcript, partnership_members
 from qualcode.project import Project
 
 if TYPE_CHECKING:
@@ -143,3 +143,35 @@ def describe(where: Where | None) -> list[str]:
         wanted = condition(value)
         phrases.append(f"{field} {'not' if wanted.negate else '='} {' or '.join(wanted.values)}")
     return phrases
+
+
+def transcripts_where(project: Project, where: Where | None) -> set[str]:
+    """The ids of the transcripts whose participant and school have each FIELD=VALUE of `where`."""
+    query = (
+        select(Transcript.id)
+        .join(Participant, Transcript.participant_id == Participant.id)
+        .outerjoin(School, Participant.school_id == School.id)
+    )
+    for name, wanted in resolved(project, where).items():
+        query = query.where(_condition(name, wanted))
+    with project.engine.connect() as connection:
+        found = set(connection.scalars(query))
+    if not found:
+        raise QualcodeError("no transcript matches" + (" --where " + " ".join(f"{k}{condition(v)}" for k, v in where.items()) if where else ""))
+    return found
+
+
+def _condition(name: str, wanted: Condition):
+    """Any of the values, or none of them (a transcript with no value for the field is kept by "none of")."""
+    columns = {"locality": Participant.locality_name, "phase": School.phase, "school_type": School.school_type,
+               "ofsted": School.ofsted, "role": Participant.role, "informant_kind": Participant.informant_kind}
+    if name in columns:
+        column, clause = columns[name], columns[name].in_(wanted.values)
+    elif name == "designation":
+        column = School.id
+        clause = School.id.in_(select(SchoolDesignation.school_id).where(SchoolDesignation.designation.in_(wanted.values)))
+    else:
+        column = School.id
+        clause = School.id.in_(select(partnership_members.c.school_id)
+                               .where(partnership_members.c.partnership_id.in_(wanted.values)))
+    return or_(column.is_(None), ~clause) if wanted.negate else clause

@@ -33,23 +33,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from qualcode import history
+from qualcode.autocode import AUTOCODER, store_suggestions
 from qualcode.clusters import LABEL_SEPARATOR, Cluster, cluster_passages, uncoded_passages
 from qualcode.codebook import ensure_code, path_of
 from qualcode.coding import lines_of
 from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding
-from qualcode.nlp import (
-    AUTOCODER,
-    CodebookMatcher,
-    Parsed,
-    Progress,
-    Suggestion,
-    load_pipeline,
-    parse_sources,
-    read_sources,
-    store_suggestions,
-    suggest_passages,
-)
+from qualcode.matching import CodebookMatcher, Suggestion, suggest_passages
+from qualcode.nlp import Parsed, Progress, load_pipeline, parse_sources, read_sources
 from qualcode.project import Project
 
 GROUPINGS = ("locality", "phase", "role")

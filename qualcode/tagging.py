@@ -19,10 +19,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from qualcode import coding
+from qualcode.blind import Blind, blind, shown
 from qualcode.codebook import complete_code
 from qualcode.errors import QualcodeError
 from qualcode.models import UNPLACED, Change, Coding, Transcript, Turn
@@ -87,6 +88,8 @@ class TurnView:
     suggestions: list[OnTurn]
     #: The interviewer's turn just before, if there is one: what the participant is answering.
     question: str | None = None
+    #: What a blind round open on this transcript hides from the coder (`qualcode.blind`), said on screen.
+    blind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,10 +135,11 @@ class Tagger:
 
     def view(self) -> TurnView:
         """The current turn with its codes and its suggestions (best score first), fresh from the database."""
+        hidden = self._blind()
         with self.project.session() as session:
             transcript = get_transcript(session, self.transcript_id)
             turn, before = _turn_and_before(session, transcript.id, self.turn.number)
-            touching = _touching(session, transcript, self.turn.start, self.turn.end)
+            touching = _touching(session, transcript, self.turn.start, self.turn.end, shown(hidden))
         codes = [c for c in touching if c.origin != "suggested"]
         suggestions = sorted((c for c in touching if c.origin == "suggested"), key=lambda c: (-(c.score or 0), c.start))
         return TurnView(
@@ -151,7 +155,12 @@ class Tagger:
             codes=codes,
             suggestions=suggestions,
             question=transcript.text[before.start : before.end] if before and before.role == INTERVIEWER else None,
+            blind=hidden.notice if hidden and transcript.id in hidden.transcripts else None,
         )
+
+    def _blind(self) -> Blind | None:
+        """The blind rounds the coder is in, if any: asked afresh, since a round may close during a session."""
+        return blind(self.project, self.coder)
 
     def next(self) -> bool:
         """Move to the next turn (or, when walking the corpus, the next transcript); False at the very end."""
@@ -271,25 +280,30 @@ class Tagger:
         """
         if count := self._suggestion_count():
             return count
+        if (hidden := self._blind()) and self.transcript_id in hidden.transcripts:
+            raise QualcodeError(f"{self.transcript_id} is in blind round {', '.join(hidden.rounds)}: suggestions would be"
+                                " the autocoder's codings, hidden from you like everyone else's until the round is closed")
         try:
-            from qualcode import nlp
+            from qualcode.autocode import autocode
         except ImportError as exc:
             raise QualcodeError(f"automatic suggestions are not available: {exc}") from None
-        nlp.autocode(self.project, transcripts=[self.transcript_id])
+        autocode(self.project, transcripts=[self.transcript_id])
         return self._suggestion_count()
 
     def _suggestion_count(self) -> int:
+        seen = shown(self._blind())
         with self.project.session() as session:
             return len(session.scalars(
-                select(Coding.id).where(Coding.transcript_id == self.transcript_id, Coding.origin == "suggested")
+                select(Coding.id).where(Coding.transcript_id == self.transcript_id, Coding.origin == "suggested", seen)
             ).all())
 
     # -- opening transcripts ----------------------------------------------------
 
     def _open(self, transcript_id: str, resume: bool = True) -> None:
+        seen = shown(self._blind())
         with self.project.session() as session:
             transcript = get_transcript(session, transcript_id)
-            turns = _walk(session, transcript.id, self.uncoded)
+            turns = _walk(session, transcript.id, self.uncoded, seen)
             if not turns and not self.uncoded:
                 raise QualcodeError(
                     f"{transcript.id} has no participant turns to tag: qualcode could not read who speaks in it"
@@ -306,8 +320,9 @@ class Tagger:
 
     def _starting_transcript(self) -> str:
         last = last_transcript(self.project, self.coder)
+        seen = shown(self._blind())
         with self.project.session() as session:
-            if last and session.get(Transcript, last) and _walk(session, last, uncoded=True):
+            if last and session.get(Transcript, last) and _walk(session, last, True, seen):
                 return last
         first = self._next_transcript(after=None)
         if first is None:
@@ -316,16 +331,18 @@ class Tagger:
 
     def _next_transcript(self, after: str | None) -> str | None:
         """The first transcript (by id) after `after` that still has uncoded participant turns."""
+        seen = shown(self._blind())
         with self.project.session() as session:
             ids = session.scalars(select(Transcript.id).order_by(Transcript.id)).all()
             for transcript_id in ids:
-                if (after is None or transcript_id > after) and _walk(session, transcript_id, uncoded=True):
+                if (after is None or transcript_id > after) and _walk(session, transcript_id, True, seen):
                     return transcript_id
         return None
 
 
-def _walk(session: Session, transcript_id: str, uncoded: bool) -> list[TurnRef]:
-    """The participant turns of a transcript in order; with `uncoded`, only those nobody has coded."""
+def _walk(session: Session, transcript_id: str, uncoded: bool, seen: ColumnElement[bool]) -> list[TurnRef]:
+    """The participant turns of a transcript in order; with `uncoded`, only those nobody has coded (that the
+    coder can see: in a blind round, only their own codings count)."""
     turns = [
         TurnRef(t.number, t.start, t.end)
         for t in session.scalars(
@@ -336,7 +353,7 @@ def _walk(session: Session, transcript_id: str, uncoded: bool) -> list[TurnRef]:
         return turns
     coded = session.execute(
         select(Coding.start, Coding.end)
-        .where(Coding.transcript_id == transcript_id, Coding.origin.in_(CODED), Coding.anchor != UNPLACED)
+        .where(Coding.transcript_id == transcript_id, Coding.origin.in_(CODED), Coding.anchor != UNPLACED, seen)
     ).all()
     return [t for t in turns if not any(s < t.end and e > t.start for s, e in coded)]
 
@@ -349,11 +366,12 @@ def _turn_and_before(session: Session, transcript_id: str, number: int) -> tuple
     return by_number[number], by_number.get(number - 1)
 
 
-def _touching(session: Session, transcript: Transcript, start: int, end: int) -> list[OnTurn]:
+def _touching(session: Session, transcript: Transcript, start: int, end: int, seen: ColumnElement[bool]) -> list[OnTurn]:
     paths = code_paths(session)
     rows = session.scalars(
         select(Coding)
-        .where(Coding.transcript_id == transcript.id, Coding.start < end, Coding.end > start, Coding.anchor != UNPLACED)
+        .where(Coding.transcript_id == transcript.id, Coding.start < end, Coding.end > start, Coding.anchor != UNPLACED,
+               seen)
         .order_by(Coding.start, Coding.id)
     )
     return [

@@ -159,7 +159,31 @@ class Resolve(ModalScreen[tuple[str, bool] | None]):
         self.dismiss(None)
 
 
-class TagScreen(Screen):
+class SessionScreen(Screen):
+    """What the full-screen sessions share: a header, a passage, a status line, and errors shown, not raised."""
+
+    def header_and_passage(self) -> ComposeResult:
+        yield Static(id="meta")
+        yield Static(id="where")
+        with VerticalScroll(id="turn-box"):
+            yield Static(id="turn")
+
+    def say(self, message: str, error: bool = False) -> None:
+        self.query_one("#status", Static).update(Text(message, style="bold red" if error else "green"))
+
+    def attempt(self, action: Callable[[], object]) -> object | None:
+        """Run an action; a `QualcodeError` is shown on the status line instead of ending the session."""
+        try:
+            return action()
+        except QualcodeError as exc:
+            self.say(str(exc), error=True)
+            return None
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+
+class TagScreen(SessionScreen):
     """One turn at a time: header, the turn, its codes, its suggestions, a status line, the keys."""
 
     BINDINGS = [
@@ -188,10 +212,7 @@ class TagScreen(Screen):
         self.numbered = False
 
     def compose(self) -> ComposeResult:
-        yield Static(id="meta")
-        yield Static(id="where")
-        with VerticalScroll(id="turn-box"):
-            yield Static(id="turn")
+        yield from self.header_and_passage()
         yield Static(id="codes")
         yield Static(id="suggestions")
         yield Static(id="status")
@@ -209,7 +230,7 @@ class TagScreen(Screen):
         """Re-read the turn from the database and draw everything."""
         view = self.current = self.tagger.view()
         self.highlight = max(0, min(self.highlight, len(view.suggestions) - 1))
-        self.query_one("#meta", Static).update(self._meta())
+        self.query_one("#meta", Static).update(self._meta(view))
         self.query_one("#where", Static).update(
             f"Turn {view.number} · {view.position} of {view.total} · {view.speaker} · lines {view.lines}"
         )
@@ -217,13 +238,15 @@ class TagScreen(Screen):
         self.query_one("#codes", Static).update(self._codes(view))
         self.query_one("#suggestions", Static).update(self._suggestions(view))
 
-    def _meta(self) -> Text:
+    def _meta(self, view: TurnView) -> Text:
         header = self.tagger.header
         parts = [f"Ofsted {header[name]}" if name == "ofsted" else header[name] for name in _HEADER_FIELDS
                  if name in header]
         text = Text(header["transcript"], style="bold")
         text.append("  " + " · ".join(parts))
         text.append(f"   coder {self.tagger.coder}", style="italic")
+        if view.blind:  # said on screen: a blind round hides the other coders' codings here
+            text.append(f"\n{view.blind}", style="bold yellow")
         return text
 
     def _turn_text(self, view: TurnView) -> Text:
@@ -233,7 +256,7 @@ class TagScreen(Screen):
                 text.append(f"{number}", style="dim cyan")
                 text.append(view.text[start - view.start : end - view.start] + " ")
             return text
-        text = Text(f"Q: {_short(view.question, 200)}\n\n", style="dim italic") if view.question else Text()
+        text = Text(f"Q: {shortened(view.question, 200)}\n\n", style="dim italic") if view.question else Text()
         offset = len(text)
         text.append(view.text)
         if view.suggestions:
@@ -255,7 +278,7 @@ class TagScreen(Screen):
             text.append(f"✓ {item.code}", style="bold green")
             text.append(f"  {item.origin} by {item.coder}")
             if (item.start, item.end) != (view.start, view.end):
-                text.append(f"  “{_short(item.text, self._room(item.code, 30))}”", style="italic")
+                text.append(f"  “{shortened(item.text, self._room(item.code, 30))}”", style="italic")
             if item.memo:
                 text.append("  ✎", style="yellow")
             text.append("\n")
@@ -270,24 +293,13 @@ class TagScreen(Screen):
             mark, style = ("▶ ", "reverse") if number == self.highlight else ("  ", "")
             score = f"{item.score:.2f}" if item.score is not None else "  - "
             text.append(f"{mark}{item.code}  {score}", style=style)
-            text.append(f"  “{_short(item.text, self._room(item.code, 16))}”\n", style="italic")
+            text.append(f"  “{shortened(item.text, self._room(item.code, 16))}”\n", style="italic")
         text.rstrip()
         return text
 
     def _room(self, code: str, used: int) -> int:
         """How much of a quote fits on one line beside its code, so rows do not wrap."""
         return max(20, self.size.width - len(code) - used - 8)
-
-    def say(self, message: str, error: bool = False) -> None:
-        self.query_one("#status", Static).update(Text(message, style="bold red" if error else "green"))
-
-    def attempt(self, action: Callable[[], object]) -> object | None:
-        """Run a tagging action; a `QualcodeError` is shown on the status line instead of ending the session."""
-        try:
-            return action()
-        except QualcodeError as exc:
-            self.say(str(exc), error=True)
-            return None
 
     # -- moving ------------------------------------------------------------------
 
@@ -354,12 +366,12 @@ class TagScreen(Screen):
 
     def _target_label(self) -> str:
         selection = self.tagger.selection
-        return f"“{_short(selection.text, 40)}”" if selection else "this turn"
+        return f"“{shortened(selection.text, 40)}”" if selection else "this turn"
 
     def action_code(self) -> None:
         question = f"Code {self._target_label()} with (Tab completes, ↑/↓ choose, Enter applies, Esc cancels)"
         self.app.push_screen(Ask(question, "code, e.g. competition", self.tagger.complete),
-                             lambda answer: self._code_with(_codes(answer)))
+                             lambda answer: self._code_with(typed_codes(answer)))
 
     def _code_with(self, codes: list[str], new: bool = False) -> None:
         if not codes:
@@ -396,7 +408,7 @@ class TagScreen(Screen):
         self.app.push_screen(Ask(f"Remove which code from {self._target_label()}?", "code", complete), self._uncode)
 
     def _uncode(self, answer: str | None) -> None:
-        codes = _codes(answer)
+        codes = typed_codes(answer)
         if codes and (removed := self.attempt(lambda: self.tagger.uncode(codes))):
             self.say(f"removed {removed} coding{'s' if removed != 1 else ''}")
             self.redraw()
@@ -414,7 +426,7 @@ class TagScreen(Screen):
         if answer is not None:
             selection = self.attempt(lambda: self.tagger.select(answer))
             if selection:
-                self.say(f"selected “{_short(selection.text)}”")
+                self.say(f"selected “{shortened(selection.text)}”")
         self.redraw()
 
     def action_clear_selection(self) -> None:
@@ -442,24 +454,21 @@ class TagScreen(Screen):
             self.say(f"undone: {change.description}")
             self.redraw()
 
-    def action_quit(self) -> None:
-        self.app.exit()
 
 
-def _codes(answer: str | None) -> list[str]:
+def typed_codes(answer: str | None) -> list[str]:
     """The codes typed in answer to a question, separated by spaces or commas."""
     return [code for code in re.split(r"[,\s]+", answer or "") if code]
 
 
-def _short(text: str, width: int = 70) -> str:
+def shortened(text: str, width: int = 70) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
-class TagApp(App):
-    """`qualcode tag`: the tagging screen on its own."""
+class SessionApp(App):
+    """A full-screen session: one screen (made by `first_screen`), styled as every qualcode session."""
 
-    TITLE = "qualcode tag"
     ENABLE_COMMAND_PALETTE = False
     CSS = """
     #meta { background: $boost; padding: 0 1; height: auto; }
@@ -472,11 +481,25 @@ class TagApp(App):
     #question { width: 1fr; }
     #dialog { width: 90%; height: auto; border: thick $primary; background: $surface; padding: 1 2; }
     #choices { height: auto; }
+    #sides { height: auto; max-height: 12; }
+    .side { border: round $secondary; padding: 0 1; width: 1fr; height: auto; }
     """
+
+    def first_screen(self) -> Screen:
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self.push_screen(self.first_screen())
+
+
+class TagApp(SessionApp):
+    """`qualcode tag`: the tagging screen on its own."""
+
+    TITLE = "qualcode tag"
 
     def __init__(self, tagger: Tagger):
         super().__init__()
         self.tagger = tagger
 
-    def on_mount(self) -> None:
-        self.push_screen(TagScreen(self.tagger))
+    def first_screen(self) -> Screen:
+        return TagScreen(self.tagger)

@@ -47,8 +47,8 @@ def span(project: Project, transcript: str, first: str, last: str) -> tuple[int,
     return start, span_of(project, transcript, last)[1] if last != first else start + len(first)
 
 
-def make_two_coder_project(root: Path, corpus: Path) -> Project:
-    project = init_project(root)
+def make_two_coder_project(root: Path, corpus: Path, database_url: str | None = None) -> Project:
+    project = init_project(root, database_url=database_url)
     import_paths(project, [corpus])
     for code in ("markets", "networks"):
         add_code(project, code, "tester")

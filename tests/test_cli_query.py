@@ -77,6 +77,8 @@ def test_framework_xlsx(run, coded, tmp_path):
 
     sheet = load_workbook(tmp_path / "f.xlsx").active
     assert [c.value for c in sheet[1]] == ["school", "markets", "networks"]
+    # each fixture school is the only one of its kind in Eastern: the same small-cell warning as a quote bank's
+    assert "warning: EAS-S02: 'secondary converter academy, Ofsted Outstanding' in Eastern fits 1 school" in result.stderr
 
 
 def test_matrix_warns_on_small_cells(run, coded):
@@ -90,6 +92,8 @@ def test_matrix_warns_on_small_cells(run, coded):
 def test_school_percentages_say_they_are_shares_of_schools(run, coded, tmp_path):
     """A column percentage of schools is the share of the column's schools that have the code (they do not add up)."""
     result = run("query", "matrix", "--project", str(coded.root), "--codes", "markets", "--rollup", "--unit", "schools",
-                 "--percent", "column", "--plot", str(tmp_path / "m.png"))
+                 "--percent", "column", "--plot", str(tmp_path / "m.svg"))
     assert result.returncode == 0, result.stderr
     assert "share of the schools in the column that have the code (%)" in " ".join(result.stdout.split())
+    # the chart says what its shares are of, on its column: Eastern's two schools
+    assert ">Eastern (N = 2)</text>" in (tmp_path / "m.svg").read_text()

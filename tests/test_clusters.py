@@ -12,7 +12,8 @@ from qualcode.corpus import import_paths
 from qualcode.clusters import uncoded_passages
 from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding
-from qualcode.nlp import autocode, parse_sources, read_sources
+from qualcode.autocode import autocode
+from qualcode.nlp import parse_sources, read_sources
 from qualcode.suggest import _coded_spans, create_candidate, suggest
 from tests.conftest import REPO, table_rows
 

@@ -167,7 +167,7 @@ def test_export_and_import_from_the_command_line(run, coded, other, tmp_path):
     imported = run("import", "--codings", str(tmp_path / "c.xlsx"), "--coder", "ann", "--project", str(other.root))
     assert imported.returncode == 0 and "imported 7 codings" in imported.stderr, imported.stderr
     (tmp_path / "bad.csv").write_text("transcript,start,end,code\nEAS-S01-HX,1,5,tsa\n")
-    refused = run("import", "--codings", str(tmp_path / "bad.csv"), "--project", str(other.root))
+    refused = run("import", "codings", str(tmp_path / "bad.csv"), "--project", str(other.root))  # the spelling
     assert refused.returncode == 1 and "bad.csv:2: transcript: no transcript 'EAS-S01-HX'" in refused.stderr
     assert "Traceback" not in refused.stderr and "nothing was imported" in refused.stderr
     assert run("export", "codings", str(tmp_path / "c.ods"), "--project", str(coded.root)).returncode == 1

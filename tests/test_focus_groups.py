@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from qualcode.codebook import add_code
 from qualcode.coding import apply_codes
 from qualcode.corpus import import_paths
 from qualcode.errors import ImportFailed
+from qualcode.models import Participant
 from qualcode.project import init_project
 from qualcode.query import find, matrix
 from qualcode.query_text import text_search
@@ -78,6 +80,10 @@ def test_a_matrix_by_role_counts_each_speaker_under_their_role(study):
     assert table.loc["networks", "Teacher"] == 1 and table.loc["networks", "Headteacher"] >= 1
     people = matrix(study, "networks", by="locality", unit="participants")
     assert people.loc["networks", "Eastern"] == 3  # T1, T2 and the head, not the transcript's one participant
+    with study.session() as session:  # every Eastern participant speaks in some interview of this corpus
+        eastern = session.scalar(select(func.count()).where(Participant.locality_name == "Eastern"))
+    shares = matrix(study, "networks", by="locality", unit="participants", percent="column")
+    assert shares.loc["networks", "Eastern"] == round(100 * 3 / eastern, 1)  # the speakers are in the denominator too
 
 
 def test_the_command_line_shows_the_map_and_check_knows_who_said_what(study, run):

@@ -197,7 +197,7 @@ def test_a_numeric_new_code_is_an_error_with_the_right_order(coded, run):
 
 
 def test_evaluate_leaves_out_unplaced_suggestions_and_counts_them(coded, corpus, tmp_path):
-    from qualcode.nlp import evaluate
+    from qualcode.evaluation import evaluate
 
     with coded.session() as session:
         text = session.get(Transcript, "NAT-I01").text

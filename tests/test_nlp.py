@@ -11,12 +11,15 @@ import pytest
 from sqlalchemy import func, select
 
 from qualcode import history
+from qualcode.autocode import autocode
 from qualcode.codebook import load_codebook_file, path_of
 from qualcode.codebook_file import load_codebook
 from qualcode.coding import apply_codes, span_for_lines
 from qualcode.corpus import import_paths
+from qualcode.evaluation import evaluate
+from qualcode.matching import CodebookMatcher
 from qualcode.models import Code, Coding, Transcript
-from qualcode.nlp import CodebookMatcher, ParseCache, autocode, evaluate, load_pipeline, pipeline_version
+from qualcode.nlp import ParseCache, load_pipeline, pipeline_version
 from qualcode.suggest import create_candidate, log_likelihood, suggest
 from qualcode.tokenmatch import COLUMNS, TokenPatterns, compile_pattern
 from tests.conftest import REPO, table_rows

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding, Transcript, Turn
 from qualcode.overview import code_paths
-from qualcode.query import COUNTED_ORIGINS, export_table, find, framework, matrix, records
+from qualcode.framework import framework
+from qualcode.query import COUNTED_ORIGINS, export_table, find, matrix, records
 from qualcode.query_cooccur import cooccur
 from qualcode.query_text import text_search
 from qualcode.query_where import parse_where
@@ -105,6 +106,9 @@ def test_percentages(coded):
     assert row.loc["networks"].tolist() == [50.0, 50.0]
     column = matrix(coded, codes="networks", by="locality", percent="column")
     assert column["Eastern"].tolist() == [33.3, 66.7]
+    # of the column's coded passages, each once: with --rollup a parent's share is not diluted by its children's rows
+    rolled = matrix(coded, by="locality", rollup=True, percent="column")
+    assert rolled["Eastern"].tolist() == [66.7, 33.3, 50.0, 33.3]  # 4, 2, 3 and 2 of Eastern's 6 coded passages
     # For schools a column share is of the column's schools: one school has many codes, so shares need not add to 100.
     schools = matrix(coded, by="locality", unit="schools", percent="column")
     counts = matrix(coded, by="locality", unit="schools")
@@ -164,6 +168,32 @@ def test_framework_counts_and_passages(coded, tmp_path):
 
     sheet = load_workbook(path).active
     assert [c.value for c in sheet[1]] == ["participant", "networks/tsa"]
+
+
+def test_framework_small_cells_are_those_of_the_quote_banks_and_coarsen_pools_them(coded):
+    from qualcode.reports.quotes import Selection, build_quotes, small_cell_quotes
+
+    warnings: list[str] = []
+    people = framework(coded, by="participant", warnings=warnings)
+    assert list(people.index) == ["EAS-S01-DH", "EAS-S01-HT", "EAS-S02-HT", "NAT-I01"]
+    _, bank = small_cell_quotes(coded, build_quotes(coded, None, Selection()))
+    # the rule is the quote banks': each speaker they warn about (NAT-I01 has no quotable passage) is warned about here
+    assert {w.split(": ")[1] for w in bank} == {"EAS-S01-DH", "EAS-S01-HT", "EAS-S02-HT"}
+    assert {w.split(":")[0] for w in warnings} == {"EAS-S01-DH", "EAS-S01-HT", "EAS-S02-HT", "NAT-I01"}
+    assert "'Principal, secondary converter academy, Ofsted Outstanding' in Eastern fits 1 person" in " ".join(warnings)
+
+    pooled: list[str] = []
+    coarse = framework(coded, by="participant", coarsen=True, warnings=pooled)
+    # pooled under their locality and the coarse line a quote bank gives them
+    assert coarse.to_dict(orient="index") == {
+        "Eastern: Deputy headteacher": {"markets": 0, "networks": 1}, "Eastern: Headteacher": {"markets": 1, "networks": 2},
+        "Eastern: Principal": {"markets": 3, "networks": 0}, "National: System informant interviewee": {"markets": 0, "networks": 1}}
+    assert "EAS-S02-HT: 'Principal, secondary converter academy, Ofsted Outstanding' in Eastern fits 1 person; " \
+           "pooled into 'Eastern: Principal' (1 case)" in pooled
+    schools: list[str] = []
+    assert framework(coded, by="school", coarsen=True, warnings=schools).to_dict(orient="index") == {
+        "Eastern: schools": {"markets": 4, "networks": 3}}
+    assert len(schools) == 2 and all(w.endswith("pooled into 'Eastern: schools' (2 cases)") for w in schools)
 
 
 def test_exports(coded, tmp_path):

@@ -91,3 +91,50 @@ def test_case_studies_key_quotes_speak_for_their_schools(study):
         for theme in context.themes:
             assert len({q.participant for q in theme.quotes}) == len(theme.quotes)
         assert any("more than 2 times in the case study" in step for step in context.method)
+
+
+#: What a reader of a case study sees: the schools table, and each quote's section, phase and transcript.
+READER = """({
+  schools: [...document.querySelectorAll('#context table')[0].querySelectorAll('tbody tr')]
+    .map(tr => [tr.cells[0].textContent, tr.cells[1].textContent]),
+  quotes: [...document.querySelectorAll('figure.quote')].map(f => ({
+    section: f.closest('#quotes') ? 'staff' : f.closest('#informant-quotes') ? 'informants' : 'other',
+    phase: f.dataset.phase, transcript: f.querySelector('.ref span.id').textContent,
+    attribution: f.querySelector('figcaption').textContent})),
+  ratios: [...document.querySelectorAll('#representation tbody tr')].map(tr => tr.textContent),
+})"""
+
+
+def test_a_case_study_as_a_reader_sees_it_in_chromium(study, tmp_path):
+    """Eastern's case study in the browser: its staff quotes come from at least half its schools and every
+    phase, the informants' apart; every over- or under-representation ratio stands beside its counts."""
+    import re
+
+    from tests.browser import Browser
+    from tests.test_reports import chromium
+
+    from qualcode.reports import render_text
+    from qualcode.reports.case import case_context
+    from qualcode.reports.navigation import navigation
+
+    # the report as `render_report` renders it, without the chart, its own check and the transcript pages (tested
+    # elsewhere), which take most of the time on the full corpus
+    context = case_context(study, "Eastern", plot=False)
+    context.nav = navigation(study, tmp_path, "html", "case-eastern.html")
+    path = tmp_path / "case-eastern.html"
+    path.write_text(render_text(study, "case", "html", context, "eastern"), encoding="utf-8")
+    browser = Browser(chromium())
+    try:
+        browser.open(path.as_uri())
+        seen = browser.evaluate(READER)
+    finally:
+        browser.close()
+    schools = dict(seen["schools"])
+    staff = [q for q in seen["quotes"] if q["section"] == "staff"]
+    quoted = {q["transcript"].rsplit("-", 1)[0] for q in staff}
+    assert len(schools) == 11 and quoted <= set(schools) and len(quoted) >= len(schools) / 2, quoted
+    assert {q["phase"] for q in staff} == set(schools.values())
+    informants = [q for q in seen["quotes"] if q["section"] == "informants"]
+    assert informants and all(q["phase"] == "system informant" and "interviewee" in q["attribution"] for q in informants)
+    assert {q["section"] for q in seen["quotes"]} == {"staff", "informants"}
+    assert seen["ratios"] and all(len(re.findall(r"\d\.\d \(\d+ of \d+\)", row)) == 2 for row in seen["ratios"]), seen["ratios"]

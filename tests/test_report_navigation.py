@@ -115,6 +115,52 @@ def test_every_quote_id_lands_on_its_passage(written, browser):
     assert anchors == quoted
 
 
+@pytest.fixture(scope="module")
+def other_formats(written) -> Path:
+    """A quote bank in Markdown and one in Word, written into a folder of their own."""
+    project, _ = written
+    folder = project.root / "other"
+    for command in (["quotes", "-t", "markets", "-f", "md"], ["quotes", "-t", "networks", "-f", "docx"]):
+        result = run_script(QUALCODE, "report", *command, "-o", str(folder), "--project", str(project.root), cwd=project.root)
+        assert result.returncode == 0, result.stderr
+    return folder
+
+
+#: A Markdown quote's reference line: the id, linked to its transcript page's anchor.
+MARKDOWN_ID = re.compile(r"^\[`(Q-[A-Z0-9-]+)`\]\(([^)#]+)#([^)]+)\) · ", re.MULTILINE)
+
+
+def word_links(path: Path) -> list[tuple[str, str, str, str]]:
+    """(shown text, relationship target, anchor, quote) of each hyperlink in a Word report, read with python-docx;
+    the quote is the 'Quote' paragraph two before the link's."""
+    import docx
+
+    paragraphs = docx.Document(str(path)).paragraphs
+    return [(link.text, paragraph.part.rels[link._hyperlink.rId].target_ref, link.fragment, paragraphs[index - 2].text)
+            for index, paragraph in enumerate(paragraphs) for link in paragraph.hyperlinks]
+
+
+def test_markdown_and_word_quote_ids_link_to_their_passages(other_formats, browser):
+    folder = other_formats
+    markdown = (folder / "quotes-markets.md").read_text(encoding="utf-8")
+    quotes = [block[2:] for block in markdown.split("\n\n") if block.startswith("> ")]
+    linked = [(quote_id, target, anchor, quote) for (quote_id, target, anchor), quote
+              in zip(MARKDOWN_ID.findall(markdown), quotes, strict=True)]
+    linked += word_links(folder / "quotes-networks.docx")
+    assert len(linked) == 7  # as in HTML: 4 quotes on markets, 3 on networks
+    for quote_id, target, anchor, quote in linked:
+        assert target == f"transcripts/{quote_id[2:-5]}.html" and anchor == quote_id  # relative to the report
+        assert (folder / target).is_file(), target
+        browser.open(f"{(folder / target).as_uri()}#{anchor}")
+        landed = browser.evaluate(LANDED)
+        assert landed["target"], (quote_id, "no element has that id")
+        for piece in re.split(r"\.\.\.|…", quote):
+            assert words(piece) in words(landed["marked"]), (quote_id, piece, landed["marked"])
+    # beside Markdown and Word reports a transcript page has no bar of links to HTML reports that are not there
+    assert browser.evaluate("document.querySelectorAll('nav.reports').length") == 0
+    assert markdown.startswith("<!-- qualcode:nav -->\nReports: quote banks **markets**\n")
+
+
 def test_transcript_pages_are_pseudonymised_partial_and_pass_check(written, browser):
     project, folder = written
     page = folder / "transcripts" / "EAS-S02-HT.html"

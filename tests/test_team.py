@@ -107,7 +107,7 @@ def _fold_duplicates(coded: Project) -> None:
         kept_id = kept.id
     engine.dispose()
     reopened = Project.open(coded.root)
-    assert db.current_revision(reopened.engine) == "0009"
+    assert db.current_revision(reopened.engine) == db.SCHEMA_REVISION
     with reopened.session() as session:
         rows = session.scalars(select(Coding).filter_by(**{k: values[k] for k in ("transcript_id", "start", "code_id", "coder")})).all()
         assert [(r.id, r.origin, r.important, r.memo) for r in rows] == [(kept_id, "manual", True, "first\nsecond")]

@@ -56,7 +56,7 @@ action = st.tuples(st.sampled_from(KINDS), st.sampled_from(CODERS), *[st.integer
 
 def act(project: Project, kind: str, coder: str, a: int, b: int, c: int) -> None:
     """One change as a user would make it; a refusal (QualcodeError) is a change that did not happen."""
-    from qualcode.nlp import autocode
+    from qualcode.autocode import autocode
 
     with project.session() as session:
         paths = sorted(code_paths(session).values())
@@ -311,7 +311,7 @@ def test_history_and_a_refused_undo_from_the_command_line(tmp_path: Path, run):
 
 def test_an_autocode_rerun_is_recorded_by_its_run_not_row_by_row(study):
     """Issue 18: each rerun added 8.8 MB of change log. A run's suggestions carry its id; a rerun keeps what it finds again."""
-    from qualcode.nlp import autocode
+    from qualcode.autocode import autocode
 
     before = table_rows(study)
     first = autocode(study)
@@ -363,7 +363,7 @@ def test_a_project_from_before_0006_upgrades_with_its_tallies_kept_and_ids_never
 
 
 def test_accepting_a_suggestion_holds_back_the_runs_undo_but_not_a_rerun_beside_it(study):
-    from qualcode.nlp import autocode
+    from qualcode.autocode import autocode
 
     autocode(study)
     with study.session() as session:

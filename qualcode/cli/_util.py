@@ -46,6 +46,7 @@ def open_project(path: Path | None) -> Project:
 
     project = find_project(path)
     project.on_busy = terminal.info
+    project.on_blind = terminal.warn
     _opened.append(project)
     return project
 
@@ -135,7 +136,7 @@ def warn_unplaced(project: Project, what: str = "counted") -> None:
 
 CoderOption = Annotated[
     str | None,
-    typer.Option("--coder", help="Who is coding (default: $QUALCODE_CODER, else your login name).", show_default=False),
+    typer.Option("--coder", help="Who is coding (default: $QUALCODE_CODER, else git's user.name, else your login name).", show_default=False),
 ]
 
 

@@ -125,7 +125,7 @@ def codings_cli(
     transcript: Annotated[str | None, typer.Option("--transcript", help="Only this transcript.")] = None,
     code: Annotated[str | None, typer.Option("--code", help="Only this code and its children.", autocompletion=complete_code_name)] = None,
     coder: Annotated[str | None, typer.Option("--coder", help="Only this coder's codings.")] = None,
-    origin: Annotated[str | None, typer.Option("--origin", help="manual, auto, suggested or accepted.")] = None,
+    origin: Annotated[str | None, typer.Option("--origin", help="manual, auto, suggested, accepted or resolved (a consensus, from tag --review).")] = None,
     unplaced: Annotated[bool, typer.Option("--unplaced", help="Only codings a re-import could not place (not counted):"
                                            " their coded words and old position, to code them again.")] = False,
     as_json: JsonOption = False,

@@ -43,7 +43,12 @@ def import_cli(
     as_json: JsonOption = False,
     project: ProjectOption = None,
 ) -> None:
-    """Import transcripts and their metadata, all or nothing, and say whose words each turn holds."""
+    """Import transcripts and their metadata, all or nothing, and say whose words each turn holds.
+
+    `qualcode import codings FILE` is `import --codings FILE` (unless a folder called codings is meant).
+    """
+    if paths and paths[0] == "codings" and len(paths) > 1 and not Path("codings").exists():
+        codings, paths = True, paths[1:]
     if codings:
         from qualcode.cli.exchange import import_codings_file
 

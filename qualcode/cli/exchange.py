@@ -1,5 +1,5 @@
-"""`qualcode export qdpx|codings|codebook` and `qualcode import FILE.qdpx` / `import --codings FILE`:
-whole projects to and from other QDA tools, and codings and the codebook as tables."""
+"""`qualcode export qdpx|codings|codebook`, `qualcode import FILE.qdpx` / `import --codings FILE` and
+`qualcode merge`: whole projects to and from other QDA tools and other copies, codings and the codebook as tables."""
 
 from pathlib import Path
 from typing import Annotated
@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli._console import terminal
-from qualcode.cli._util import ProjectOption, new_app, open_project
+from qualcode.cli._util import CoderOption, JsonOption, ProjectOption, default_coder, new_app, open_project
 from qualcode.cli.query import CodesOption, RawOption, WhereOption
 
 export_app = new_app(help="Write the project for other tools.")
@@ -111,3 +111,35 @@ def import_qdpx_files(files: list[str], defaults: Path | None, coder: str, dry_r
         terminal.warn(note)
     verb = "would import" if dry_run else "imported"
     terminal.info(f"{verb} {len(result.transcripts)} transcripts from {files[0]}")
+
+
+def merge_cli(
+    other: Annotated[Path, typer.Argument(
+        help="Another copy: a qualcode project's folder, its SQLite database, a 'qualcode backup' file (.db or .zip),"
+             " or a REFI-QDA project (.qdpx).", show_default=False, metavar="OTHER")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Match and count only; write nothing.")] = False,
+    coder: CoderOption = None,
+    as_json: JsonOption = False,
+    project: ProjectOption = None,
+) -> None:
+    """Bring another copy's codings, memos and new codes in, matching transcripts by text and codes by path; one change."""
+    from qualcode.merging import merge
+
+    report = merge(open_project(project), other, coder or default_coder(), dry_run)
+    if as_json:
+        terminal.json(report.as_json())
+        return
+    odd = [(t["there"], t["here"] or "-", t["how"]) for t in report.transcripts if t["here"] != t["there"]]
+    if odd:
+        terminal.table("transcripts not matched by id and text", ["there", "here", "how"], odd)
+    terminal.table(report.source, ["", "read", "merged", "already present", "unmatched", "why"], report.rows())
+    terminal.table("coders (names as given: the same name is one coder)",
+                   ["coder", "merged", "already present", "unmatched", "coder here before"],
+                   [(name, c["merged"], c["already_present"], c["unmatched"], "yes" if c["here_before"] else "new")
+                    for name, c in sorted(report.coders.items())])
+    for note in report.notes:
+        terminal.warn(note)
+    codings = report.kinds["codings"]
+    verb = "would merge" if dry_run else "merged"
+    terminal.info(f"{verb} {codings.merged} codings from {other}; {codings.already} already present,"
+                  f" {sum(codings.unmatched.values())} unmatched" + ("" if dry_run else "; 'qualcode undo' takes the merge back"))

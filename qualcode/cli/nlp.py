@@ -24,7 +24,7 @@ def autocode_cli(
     project: ProjectOption = None,
 ) -> None:
     """Suggest codes for passages from the codebook's patterns (replaces this coder's earlier suggestions)."""
-    from qualcode.nlp import autocode
+    from qualcode.autocode import autocode
 
     opened = open_project(project)
     with terminal.progress("autocode") as progress:
@@ -92,7 +92,7 @@ def evaluate_cli(
     project: ProjectOption = None,
 ) -> None:
     """Precision, recall and F1 of the suggestions against a gold coding, per top-level theme and overall."""
-    from qualcode.nlp import evaluate
+    from qualcode.evaluation import evaluate
 
     result = evaluate(open_project(project), gold)
     if as_json:

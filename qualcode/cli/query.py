@@ -76,21 +76,25 @@ def matrix_cli(
     project: ProjectOption = None,
 ) -> None:
     """Codes × metadata: how often each code comes up in each locality, phase, grade, role..."""
-    from qualcode.anonymise import anonymise_settings
+    from qualcode.anonymise import min_cell_size
     from qualcode.query import matrix, small_cell_warnings
 
     opened = open_project(project)
     table = matrix(opened, codes, by, unit, rollup, _where(where), percent)
     counts = matrix(opened, codes, by, unit, rollup, _where(where)) if percent else table
-    for warning in small_cell_warnings(counts, by, unit, int(anonymise_settings(opened).get("min_cell_size", 2))):
+    for warning in small_cell_warnings(counts, by, unit, min_cell_size(opened)):
         terminal.warn(warning)
     what = f"{unit} ({percent} %)" if percent else unit
     if percent == "column" and unit in ("transcripts", "participants", "schools"):
         what = f"share of the {unit} in the column that have the code (%)"
+    elif percent == "column":
+        what = f"share of the column's coded {'passages' if unit == 'segments' else 'words'} (%)"
     if plot is not None:
+        from qualcode.query import column_totals
         from qualcode.reports.plots import write_matrix_plot
 
-        terminal.info(f"wrote {write_matrix_plot(table, plot, what, by)}")
+        totals = column_totals(opened, codes, by, unit, _where(where)) if percent == "column" else None
+        terminal.info(f"wrote {write_matrix_plot(table, plot, what, by, totals)}")
     _show(table, f"{what} by {by}", as_json, csv, xlsx)
     warn_unplaced(opened)
 
@@ -193,6 +197,7 @@ def framework_cli(
     codes: CodesOption = None,
     passages: Annotated[bool, typer.Option("--passages", help="Cells hold the coded passages, not their count.")] = False,
     where: WhereOption = None,
+    coarsen: Annotated[bool, typer.Option("--coarsen", help="Pool the rows whose case would be a single school or person in its locality: by locality and role ('Eastern: Headteacher'), or locality ('Eastern: schools').")] = False,
     raw: RawOption = False,
     csv: CsvOption = None,
     xlsx: XlsxOption = None,
@@ -200,8 +205,12 @@ def framework_cli(
     project: ProjectOption = None,
 ) -> None:
     """A framework matrix: cases × themes (the top-level codes unless --codes names others)."""
-    from qualcode.query import framework
+    from qualcode.framework import framework
 
-    table = framework(open_project(project), by, codes, "passages" if passages else "count", _where(where), raw)
+    warnings: list[str] = []
+    table = framework(open_project(project), by, codes, "passages" if passages else "count", _where(where), raw, coarsen,
+                      warnings)
+    for warning in warnings:
+        terminal.warn(warning)
     _show(table, f"{by} × theme", as_json, csv, xlsx)
     warn_unplaced(open_project(project))

@@ -10,8 +10,11 @@ import typer.main
 
 
 def walk(command, prefix: str = "qualcode"):
-    """Every command and sub-command as (full name, command), depth first, in registration order."""
+    """Every command and sub-command as (full name, command), depth first, in registration order; a group that
+    does something itself (`qualcode coders` lists them) is a command too."""
     if hasattr(command, "commands"):
+        if command.invoke_without_command and prefix != "qualcode":
+            yield prefix, command
         for name, sub in command.commands.items():
             yield from walk(sub, f"{prefix} {name}")
     else:

@@ -24,11 +24,12 @@ from qualcode.cli.codebook import codebook_app
 from qualcode.cli.coding import code_cli, codings_cli, history_cli, memo_cli, memos_cli, uncode_cli, undo_cli
 from qualcode.cli.corpus import import_cli, show_cli, stats_cli, transcripts_cli
 from qualcode.cli.demo import demo_cli
-from qualcode.cli.exchange import export_app
+from qualcode.cli.exchange import export_app, merge_cli
 from qualcode.cli.nlp import autocode_cli, evaluate_cli, suggest_cli
 from qualcode.cli.project import backup_cli, init_cli, restore_cli, snapshots_cli
 from qualcode.cli.query import query_app
 from qualcode.cli.report import report_app
+from qualcode.cli.rounds import coders_app, round_app, rounds_cli
 from qualcode.cli.tag import tag_cli
 from qualcode.cli.samplecorpus import sample_corpus_cli
 
@@ -56,6 +57,7 @@ def root(
 
 app.command("init")(init_cli)
 app.command("import")(import_cli)
+app.command("merge")(merge_cli)
 app.command("transcripts")(transcripts_cli)
 app.command("show")(show_cli)
 app.command("stats")(stats_cli)
@@ -72,6 +74,9 @@ app.command("autocode")(autocode_cli)
 app.command("suggest")(suggest_cli)
 app.command("evaluate")(evaluate_cli)
 app.command("agreement")(agreement_cli)
+app.add_typer(round_app, name="round")
+app.command("rounds")(rounds_cli)
+app.add_typer(coders_app, name="coders")
 app.command("check")(check_cli)
 app.command("backup")(backup_cli)
 app.command("restore")(restore_cli)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,14 +65,9 @@ def field_name(variable: str) -> str:
 def import_qdpx(project: Project, path: Path, coder: str, defaults: Path | None = None,
                 dry_run: bool = False) -> QdpxImport:
     """Read, check and store a `.qdpx`; raise `ImportFailed` (nothing written) listing every problem."""
-    qdpx = read_qdpx(path)
     result = QdpxImport(dry_run=dry_run)
-    texts = {s.guid: normalise_newlines(s.raw) for s in qdpx.sources}
-    convention, mattered = positions.choose(
-        [(s.raw, texts[s.guid], [(x.start, x.end) for x in s.selections]) for s in qdpx.sources])
-    result.convention = convention.describe() + ("" if mattered else " (every reading gave the same places)")
-    _place(qdpx, convention)
-    ids = _transcript_ids(qdpx, result.notes)
+    qdpx, texts, result.convention = read_placed(path)
+    ids = transcript_ids(qdpx, result.notes)
     validator = Validator(project.settings.vocabularies)
     metas, partnerships, left = _metadata(qdpx, ids, _defaults(defaults), validator, result)
     with project.session(commit=not dry_run) as session:
@@ -102,6 +98,17 @@ def import_qdpx(project: Project, path: Path, coder: str, defaults: Path | None 
     return result
 
 
+def read_placed(path: Path) -> tuple[QdpxProject, dict[str, str], str]:
+    """A `.qdpx` read, with each selection placed in its source's stored text; the texts by source guid, and
+    how the file's positions were read."""
+    qdpx = read_qdpx(path)
+    texts = {s.guid: normalise_newlines(s.raw) for s in qdpx.sources}
+    convention, mattered = positions.choose(
+        [(s.raw, texts[s.guid], [(x.start, x.end) for x in s.selections]) for s in qdpx.sources])
+    _place(qdpx, convention)
+    return qdpx, texts, convention.describe() + ("" if mattered else " (every reading gave the same places)")
+
+
 def _place(qdpx: QdpxProject, convention) -> None:
     """Each selection's offsets in the stored text; a selection outside its text refuses the file."""
     problems = []
@@ -118,7 +125,7 @@ def _place(qdpx: QdpxProject, convention) -> None:
         raise ImportFailed(problems)
 
 
-def _transcript_ids(qdpx: QdpxProject, notes: list[str]) -> dict[str, str]:
+def transcript_ids(qdpx: QdpxProject, notes: list[str]) -> dict[str, str]:
     """A transcript id per source from its name (without a file extension); repeated names (MAXQDA) get -2, -3."""
     ids, seen = {}, Counter()
     for source in qdpx.sources:
@@ -223,11 +230,9 @@ def _metadata(qdpx, ids, defaults, validator, result):
 
 def _store_codes(session, qdpx: QdpxProject, coder: str, result: QdpxImport) -> dict[str, Code]:
     """The code tree, each code under its parent; names made valid keep the original as the title."""
-    from qualcode.refi import parse_description
-
     existing = set(code_paths(session).values())
     inductive = set(qdpx.sets.get(INDUCTIVE_SET, []))
-    specs = build_specs([(c.names, {**parse_description(c.description), "colour": c.colour}, None) for c in qdpx.codes])
+    specs = code_specs(qdpx)
     codes, added, renamed, colours = {}, 0, [], []
     for code in qdpx.codes:
         spec = specs[tuple(code.names)]
@@ -249,6 +254,13 @@ def _store_codes(session, qdpx: QdpxProject, coder: str, result: QdpxImport) -> 
     return codes
 
 
+def code_specs(qdpx: QdpxProject) -> dict:
+    """Each code's qualcode path and fields, by its names in the file (made valid: see `build_specs`)."""
+    from qualcode.refi import parse_description
+
+    return build_specs([(c.names, {**parse_description(c.description), "colour": c.colour}, None) for c in qdpx.codes])
+
+
 def _store_codings(session, qdpx, ids, texts, codes, coder, result) -> None:
     """A coding for each code of each selection, by its coder; a selection without a code keeps its note as a memo."""
     have = set(session.execute(select(Coding.transcript_id, Coding.start, Coding.end, Coding.code_id, Coding.coder)))
@@ -267,7 +279,7 @@ def _store_codings(session, qdpx, ids, texts, codes, coder, result) -> None:
                 if not (selection.notes or selection.description):
                     left["a selection with no code and no note"] += 1
                 continue
-            memo = _selection_memo(qdpx, selection) if selection else None
+            memo = selection_memo(qdpx, selection) if selection else None
             for code_guid, user in codings:
                 code = codes.get(code_guid)
                 if code is None:
@@ -286,51 +298,14 @@ def _store_codings(session, qdpx, ids, texts, codes, coder, result) -> None:
     result.rows.append(("codings", read, added, sum(left.values()), "; ".join(f"{n} {why}" for why, n in left.items())))
 
 
-def _selection_memo(qdpx: QdpxProject, selection) -> str | None:
+def selection_memo(qdpx: QdpxProject, selection) -> str | None:
     texts = [selection.description] + [qdpx.notes[n].text for n in selection.notes if n in qdpx.notes]
     return "\n".join(t for t in texts if t) or None
 
 
 def _store_memos(session, qdpx, ids, texts, codes, left, coder, result) -> None:
     """Notes and descriptions as memos on what they annotate; a note tied to nothing is a project memo."""
-    targets: list[tuple[str, str | None, str, str | None, object]] = []  # kind, target, text, author guid, created
-    used: set[str] = set()
-
-    def note(kind: str, target: str | None, guid: str) -> None:
-        if guid in qdpx.notes:
-            used.add(guid)
-            found = qdpx.notes[guid]
-            targets.append((kind, target, found.text, found.author, found.created))
-
-    for guid in qdpx.project_notes:
-        note("project", None, guid)
-    for code in qdpx.codes:
-        for guid in code.notes:
-            note("code", str(codes[code.guid].id), guid)
-    for source in qdpx.sources:
-        for guid in source.notes:
-            note("transcript", ids[source.guid], guid)
-        if source.description:
-            targets.append(("transcript", ids[source.guid], source.description, None, None))
-        for selection in source.selections:
-            used |= set(selection.notes)
-            if not selection.codings and (selection.notes or selection.description):
-                start, end = selection.span
-                passage = texts[source.guid][start:end]
-                targets.append(("transcript", ids[source.guid], f"On \"{passage}\": {_selection_memo(qdpx, selection)}",
-                                selection.author, selection.created))
-    cases = {case.guid: case for case in qdpx.cases}
-    for guid, target in qdpx.links:
-        case = cases.get(target)
-        kind = case_kind(case) if case else None
-        if kind in ("school", "locality"):
-            note(kind, case.name, guid)
-    for case in qdpx.cases:
-        if case.description and case_kind(case) in ("school", "locality"):
-            targets.append((case_kind(case), case.name, case.description, None, None))
-    for guid in qdpx.notes:
-        if guid not in used:
-            note("project", None, guid)
+    targets = memo_targets(qdpx, ids, texts, lambda guid: str(codes[guid].id))
     have = set(session.execute(select(Memo.target_kind, Memo.target_id, Memo.text)))
     added = 0
     for kind, target, text, author, created in targets:
@@ -344,6 +319,51 @@ def _store_memos(session, qdpx, ids, texts, codes, left, coder, result) -> None:
     for name, why in left["cases"].items():
         result.notes.append(f"case '{name}': {why}")
     _other_rows(qdpx, result)
+
+
+def memo_targets(qdpx: QdpxProject, ids: dict[str, str], texts: dict[str, str],
+                 code_target: Callable[[str], str]) -> list[tuple[str, str | None, str, str | None, object]]:
+    """(kind, target, text, author guid, created) of each note and description, on what it annotates: a code
+    is named by `code_target(guid)`; a note tied to nothing, or to what qualcode has no memos on, is the project's."""
+    targets: list[tuple[str, str | None, str, str | None, object]] = []
+    used: set[str] = set()
+
+    def note(kind: str, target: str | None, guid: str) -> None:
+        if guid in qdpx.notes:
+            used.add(guid)
+            found = qdpx.notes[guid]
+            targets.append((kind, target, found.text, found.author, found.created))
+
+    for guid in qdpx.project_notes:
+        note("project", None, guid)
+    for code in qdpx.codes:
+        for guid in code.notes:
+            note("code", code_target(code.guid), guid)
+    for source in qdpx.sources:
+        for guid in source.notes:
+            note("transcript", ids[source.guid], guid)
+        if source.description:
+            targets.append(("transcript", ids[source.guid], source.description, None, None))
+        for selection in source.selections:
+            used |= set(selection.notes)
+            if not selection.codings and (selection.notes or selection.description):
+                start, end = selection.span
+                passage = texts[source.guid][start:end]
+                targets.append(("transcript", ids[source.guid], f"On \"{passage}\": {selection_memo(qdpx, selection)}",
+                                selection.author, selection.created))
+    cases = {case.guid: case for case in qdpx.cases}
+    for guid, target in qdpx.links:
+        case = cases.get(target)
+        kind = case_kind(case) if case else None
+        if kind in ("school", "locality"):
+            note(kind, case.name, guid)
+    for case in qdpx.cases:
+        if case.description and case_kind(case) in ("school", "locality"):
+            targets.append((case_kind(case), case.name, case.description, None, None))
+    for guid in qdpx.notes:
+        if guid not in used:
+            note("project", None, guid)
+    return targets
 
 
 def _other_rows(qdpx: QdpxProject, result: QdpxImport) -> None:

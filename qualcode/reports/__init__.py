@@ -40,9 +40,9 @@ def render_report(
     `qualcode.check.Corpus` to reuse across several reports. `warnings`, if
     given, receives the report's warnings (quotes that are small cells).
 
-    An HTML report links to the other reports in its folder and each quote id
-    to its transcript's page in `transcripts/` (`qualcode.reports.transcripts`),
-    written beside it; `pages` (a `TranscriptPages`) shares those pages across
+    An HTML or Markdown report links to the other reports in its folder; in
+    every format each quote id links to its passage on its transcript's HTML
+    page in `transcripts/` (`qualcode.reports.transcripts`), written beside it; `pages` (a `TranscriptPages`) shares those pages across
     several reports. With `refresh` the other reports' links are brought up to
     date (`navigation.refresh`); a run of reports does that once, at its end.
     """
@@ -65,8 +65,7 @@ def render_report(
         text = render_text(project, kind, fmt, context, specific)
         write = lambda target: target.write_text(text, encoding="utf-8")  # noqa: E731
     written = _write_checked(project, path, write, corpus)
-    if fmt == "html":
-        _write_pages(project, path.parent, context, pages, corpus, options.get("source"))
+    _write_pages(project, path.parent, context, pages, corpus, options.get("source"))
     if refresh and fmt != "docx":
         from qualcode.reports import navigation
 
@@ -232,7 +231,8 @@ def case_localities(project: Project) -> list[str]:
 def render_demo_reports(project: Project, output: Path, progress: Callable[[int, int], None] | None = None) -> list[Path]:
     """What `make demo` writes: the case studies and their summary, a quote bank per top-level theme, matrix exports."""
     from qualcode.check import Corpus
-    from qualcode.query import export_table, framework, matrix, select_codes
+    from qualcode.framework import framework
+    from qualcode.query import export_table, matrix, select_codes
     from qualcode.reports.plots import write_matrix_plot
     from qualcode.reports.quotes import QuoteSource, Selection
 

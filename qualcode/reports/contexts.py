@@ -44,6 +44,8 @@ class Quote:
     ofsted: str | None = doc("Ofsted grade of the speaker's school, if known.")
     origin: str = doc("How the passage was coded: 'manual', or 'accepted' (a suggestion a coder accepted).")
     whole: bool = doc("The quote starts and ends at sentence boundaries (no '...' at either end).")
+    page: str = doc("The page of the quote's transcript, relative to the report: transcripts/<transcript>.html. The quote "
+                    "id links to the id's anchor there, in every format.")
 
 
 @dataclass
@@ -255,6 +257,10 @@ class Navigation:
     index: Link | None = doc("The cross-locality summary, cases.html, if it is in the folder.")
     cases: list[Link] = doc("Locality case studies in the folder, alphabetical.")
     banks: list[Link] = doc("Quote banks in the folder, by code path.")
+
+    def __bool__(self) -> bool:
+        """False when there is nothing to link to (a transcript page beside Markdown or Word reports): no bar."""
+        return bool(self.index or self.cases or self.banks)
 
 
 @dataclass

@@ -31,6 +31,7 @@ from qualcode.query import (
 )
 from qualcode.query_where import Where, describe
 from qualcode.reports.contexts import Count, Facet, LocalityQuotes, Quote, QuoteGroup, QuotesContext
+from qualcode.reports.navigation import PAGES
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 #: A sentence (or a speaker's label) ends here: '.', '!', '?' or '...', maybe inside closing quotes or brackets.
@@ -134,7 +135,7 @@ def build_quotes(
             code=row.code, locality=row.locality, school=_text(row.school), important=bool(row.important),
             words=len(quote.replace(TRIM_MARK, "").split()), participant=row.participant, informant=bool(row.informant),
             role=_text(row.role) or _text(row.informant_kind), phase=_text(row.phase), ofsted=_text(row.ofsted),
-            origin=row.origin, whole=TRIM_MARK not in quote,
+            origin=row.origin, whole=TRIM_MARK not in quote, page=f"{PAGES}/{row.transcript}.html",
         ))
     chosen = _balanced(_unique(quotes), selection.max_per_school)
     return [replace(quote, text=clean(quote.text)) for quote in (choose(chosen) if choose else chosen)]

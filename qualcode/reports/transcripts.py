@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from qualcode.blind import visible
 from qualcode.models import Coding, Turn
 from qualcode.project import Project
 from qualcode.query import QUOTABLE_ORIGINS
@@ -112,7 +113,8 @@ def _passages(project: Project, transcript: str, source: QuoteSource) -> list[tu
     """(start, end, quote id, participant turn) of each quotable coded passage, as a quote is cut: to the
     first participant turn the coding touches (codings inside no participant turn are not quotable)."""
     query = (select(Coding.start, Coding.end).distinct()
-             .where(Coding.transcript_id == transcript, Coding.origin.in_(QUOTABLE_ORIGINS), Coding.anchor != "unplaced")
+             .where(Coding.transcript_id == transcript, Coding.origin.in_(QUOTABLE_ORIGINS), Coding.anchor != "unplaced",
+                    visible(project))
              .order_by(Coding.start, Coding.end))
     with project.engine.connect() as connection:
         codings = connection.execute(query).all()

@@ -2,7 +2,8 @@
 
 The same contexts as the HTML and Markdown templates. Each quote is a 'Quote'
 paragraph, the next paragraph is its attribution line alone, then a small
-reference line with the quote id; that is the layout `qualcode check` reads.
+reference line whose quote id links to the passage on its transcript's page; that is the layout
+`qualcode check` reads.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from qualcode.reports.contexts import CaseContext, CasesContext, Count, MatrixTable, Quote, QuotesContext
 from qualcode.reports.plots import Chart
 
-NOTE = "Quotes are pseudonymised; each quote id leads back to its transcript and lines."
+NOTE = "Quotes are pseudonymised; each quote id links to its passage in context, on a pseudonymised page of its transcript."
 
 
 def write_docx(kind: str, context, path: Path) -> Path:
@@ -45,9 +46,30 @@ def _quote(document, quote: Quote) -> None:
     document.add_paragraph(quote.text, style="Quote")
     document.add_paragraph(quote.attribution)
     lines = "lines" if "-" in quote.lines else "line"
-    reference = document.add_paragraph(f"{quote.id} · {quote.transcript}, {lines} {quote.lines}" + (" · important" if quote.important else ""))
-    for run in reference.runs:
+    reference = document.add_paragraph()
+    runs = [_link(reference, quote.id, quote.page, quote.id),
+            reference.add_run(f" · {quote.transcript}, {lines} {quote.lines}" + (" · important" if quote.important else ""))]
+    for run in runs:
         run.font.size = _points(8)
+
+
+def _link(paragraph, text: str, address: str, fragment: str):
+    """A hyperlink as Word writes one to a place in another file: the file (relative to the document) in the
+    relationship, the place in it in `w:anchor`; its run. (python-docx reads hyperlinks but cannot add one.)"""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import RGBColor
+
+    hyperlink = OxmlElement("w:hyperlink")
+    hyperlink.set(qn("r:id"), paragraph.part.relate_to(address, RELATIONSHIP_TYPE.HYPERLINK, is_external=True))
+    hyperlink.set(qn("w:anchor"), fragment)
+    paragraph._p.append(hyperlink)
+    run = paragraph.add_run(text)
+    run.font.underline = True
+    run.font.color.rgb = RGBColor(0x1F, 0x4E, 0x79)
+    hyperlink.append(run._r)
+    return run
 
 
 def _case(document, context: CaseContext) -> None:

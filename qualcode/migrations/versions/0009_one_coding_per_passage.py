@@ -22,6 +22,9 @@ any `important` flag and the others' memo text; memo rows on a removed coding
 (`target_kind = 'coding'`) move to the one kept. The tallies are counted again
 (0007's rule), since folding may change which row of a span is counted. No
 table is rebuilt, so the tally triggers stay as 0007 made them.
+
+A transcript without a speakers map held the JSON value `null` (0008); it is
+SQL NULL now, as the model writes it, so a restored backup is the same row.
 """
 
 from alembic import op
@@ -76,6 +79,7 @@ def _recount() -> None:
 
 
 def upgrade() -> None:
+    op.execute("UPDATE transcripts SET speakers = NULL WHERE CAST(speakers AS TEXT) = 'null'")
     _fold()
     _recount()
     op.create_index('uq_codings_passage', 'codings', KEY, unique=True,

@@ -1,0 +1,97 @@
+"""Time `qualcode merge` of a second coder's copy of the bundled corpus, against loading the same codings as a table.
+
+Run with ``.venv/bin/python benchmarks/merge.py``. It builds a project as
+`benchmarks/tables.py` does (transcripts/, the codebook, the gold codings as
+coder 'gold'), copies its folder as a second coder's copy, and there adds the
+second coder's codings (`second_coder` of tests/test_agreement_bundled.py: the
+gold coding perturbed, seed 16). Then, in the first project:
+
+- baseline: `load_codings_csv` of the second coder's codings into a copy of it
+  (the plain bulk insert of a table of codings, checked, no matching);
+- `merge` of the second coder's copy (its folder): every transcript matched,
+  gold's codings already present, the second coder's merged, as one change;
+- the same merge again (everything already present), from a `.qdpx` export of
+  the copy, and `undo` of the merge.
+
+A real run (2 cores shared with other helpers, load average about 7, hence wall far above CPU;
+182 transcripts, 13,524 gold codings, 12,137 of the second coder):
+
+    baseline: load_codings_csv of the same codings        9.69s wall    2.67s CPU
+    merge (project folder)                               15.10s wall    4.34s CPU
+      codings: 25661 read, 12137 merged, 13524 already present, 0 unmatched
+    merge again                                           9.87s wall    2.84s CPU
+      codings: 25661 read, 0 merged, 25661 already present, 0 unmatched
+    merge again from a .qdpx export                      17.13s wall    4.68s CPU
+      codings: 25661 read, 0 merged, 25661 already present, 0 unmatched
+    undo of the merge                                    19.42s wall    6.00s CPU
+    merge / baseline: 1.56
+
+The merge reads every row of the other copy (transcripts' texts, hashed, and
+all its codings, not only the new ones) and records each new row for undo, as
+an import does; the baseline records nothing per row beyond the insert.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.tables import project_with_transcripts  # noqa: E402
+from qualcode.coding import undo  # noqa: E402
+from qualcode.interchange import load_codings_csv  # noqa: E402
+from qualcode.merging import merge  # noqa: E402
+from qualcode.project import Project  # noqa: E402
+from qualcode.qdpx.writer import export_qdpx  # noqa: E402
+from tests.test_agreement_bundled import GOLD, second_coder  # noqa: E402
+
+
+def timed(label: str, work) -> tuple[object, float]:
+    started, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    wall = time.perf_counter() - started
+    print(f"{label:<50} {wall:7.2f}s wall {time.process_time() - cpu:7.2f}s CPU")
+    return result, wall
+
+
+def copy_of(project: Project, folder: Path) -> Project:
+    project.close()
+    return Project.open(Path(shutil.copytree(project.root, folder)))
+
+
+def tally(report) -> str:
+    codings = report.as_json()["codings"]
+    return (f"  codings: {codings['read']} read, {codings['merged']} merged, {codings['already_present']} already present,"
+            f" {codings['unmatched']} unmatched")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        here = project_with_transcripts(root / "here", codings=False)
+        load_codings_csv(here, GOLD, "gold", origin="manual")
+        second = second_coder(GOLD, root / "second.csv")
+        there = copy_of(here, root / "there")
+        load_codings_csv(there, second, "second", origin="manual")
+        there.close()
+        baseline_project = copy_of(here, root / "baseline")
+        _, baseline = timed("baseline: load_codings_csv of the same codings",
+                            lambda: load_codings_csv(baseline_project, second, "second", origin="manual"))
+        report, merged = timed("merge (project folder)", lambda: merge(here, there.root, "bench"))
+        print(tally(report))
+        report, _ = timed("merge again", lambda: merge(here, there.root, "bench"))
+        print(tally(report))
+        export_qdpx(there, root / "there.qdpx")
+        report, _ = timed("merge again from a .qdpx export", lambda: merge(here, root / "there.qdpx", "bench"))
+        print(tally(report))
+        timed("undo of the merge", lambda: undo(here, "bench"))
+        print(f"merge / baseline: {merged / baseline:.2f}")
+
+
+if __name__ == "__main__":
+    main()
