@@ -14,10 +14,11 @@ import json
 from typing import TYPE_CHECKING
 
 import re
+from collections.abc import Iterator
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qualcode import history
@@ -311,24 +312,38 @@ def change_history(project: Project, coder: str | None = None, limit: int = 20) 
         return history.listing(session, coder, limit)
 
 
-def codings_table(
+def codings_table(project: Project, **filters) -> pd.DataFrame:
+    """The codings `coding_records` reads (with the same `filters`), as one table."""
+    import pandas as pd
+
+    _, rows = coding_records(project, **filters)
+    return pd.DataFrame(list(rows), columns=CODING_FIELDS)
+
+
+#: The fields of each coding `coding_records` yields (and the columns of `codings_table`).
+CODING_FIELDS = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text", "quote", "memo",
+                 "score", "evidence"]
+
+
+def coding_records(
     project: Project,
     transcript: str | None = None,
     code: str | None = None,
     coder: str | None = None,
     origin: str | None = None,
     unplaced: bool = False,
-) -> pd.DataFrame:
-    """Codings with their text and line range; `code` matches a code and its children (``markets`` or ``markets/*``).
+) -> tuple[int, Iterator[dict]]:
+    """How many codings match, and the codings one by one, read as they are printed: a listing of thousands
+    starts at once. The choices are checked here, before the first is read.
 
-    With `unplaced`, only the codings a re-import could not place: their `quote`
-    and old `start`/`end` are what a researcher needs to code the words again.
-    """
+    Codings with their text and line range; `code` matches a code and its children (``markets`` or
+    ``markets/*``). With `unplaced`, only the codings a re-import could not place: their `quote` and old
+    `start`/`end` are what a researcher needs to code the words again."""
     if origin and origin not in ORIGINS:
         raise QualcodeError(f"--origin must be one of: {', '.join(ORIGINS)}")
     with project.session() as session:
         paths = code_paths(session)
-        query = select(Coding).where(visible(project)).order_by(Coding.transcript_id, Coding.start, Coding.id)
+        query = select(Coding).where(visible(project))
         if transcript:
             query = query.where(Coding.transcript_id == get_transcript(session, transcript).id)
         if code:
@@ -341,12 +356,17 @@ def codings_table(
             query = query.where(Coding.origin == origin)
         if unplaced:
             query = query.where(Coding.anchor == UNPLACED)
-        rows = []
+        count = session.scalar(select(func.count()).select_from(query.subquery()))
+    return count, _coding_rows(project, query.order_by(Coding.transcript_id, Coding.start, Coding.id), paths)
+
+
+def _coding_rows(project: Project, query, paths: dict[int, str]) -> Iterator[dict]:
+    with project.session() as session:
         starts_by_transcript: dict[str, list[int]] = {}
-        for coding in session.scalars(query):
+        for coding in session.scalars(query.execution_options(yield_per=500)):
             text = coding.transcript.text
             starts = starts_by_transcript.setdefault(coding.transcript_id, line_starts(text))
-            rows.append({
+            yield {
                 "id": coding.id,
                 "transcript": coding.transcript_id,
                 "start": coding.start,
@@ -361,12 +381,7 @@ def codings_table(
                 "memo": coding.memo,
                 "score": coding.score,
                 "evidence": json.loads(coding.evidence) if coding.evidence else None,
-            })
-    columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "anchor", "text", "quote", "memo",
-               "score", "evidence"]
-    import pandas as pd
-
-    return pd.DataFrame(rows, columns=columns)
+            }
 
 
 def _twin(session: Session, coding: Coding, coder: str) -> Coding | None:

@@ -14,6 +14,9 @@ import pytest
 from qualcode.project import Project, init_project
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Tests run every command in-process; tests/test_worker.py turns the background worker on where it tests it.
+os.environ["QUALCODE_WORKER"] = "0"
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -67,7 +70,7 @@ def run_script(script: Path, *args: str, cwd: Path, env: dict | None = None, inp
     """Run an installed script in a subprocess, without the caller's QUALCODE_* settings."""
     assert script.exists(), f"the script is not installed at {script}"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("QUALCODE_")}
-    environment.update({"COLUMNS": "200", **(env or {})})
+    environment.update({"COLUMNS": "200", "QUALCODE_WORKER": "0", **(env or {})})
     return subprocess.run(
         [str(script), *args], cwd=cwd, env=environment, input=input, capture_output=True, text=True, timeout=600,
     )

@@ -54,7 +54,10 @@ def test_find(run, coded):
 
 def test_text(run, coded):
     result = run("query", "text", "pupil*", "--project", str(coded.root))
-    assert result.returncode == 0 and "pupils" in result.stdout and "1 matches" in result.stdout
+    assert result.returncode == 0 and "1 matches" in result.stderr
+    # Piped, the rows are plain: a tab-separated header and one line per match.
+    assert result.stdout.splitlines()[0] == "transcript\tline\tleft\tmatch\tright"
+    assert result.stdout.splitlines()[1].split("\t")[:4] == ["EAS-S02-HT", "4", "the school down the road. We lost forty ", "pupils"]
 
 
 @pytest.mark.parametrize("command, rows", [(["find", "competition"], 2), (["text", "pupil*"], 1)])

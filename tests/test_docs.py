@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer.main
 
-from qualcode.cli import app
+from qualcode.cli.root import app
 from qualcode.cli.reference import cli_reference, walk
 from tests.conftest import REPO
 

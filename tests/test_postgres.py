@@ -110,3 +110,19 @@ def test_postgres_keeps_code_tallies_through_changes(tmp_path: Path, corpus: Pat
                ("anchor", 3, "unplaced"), ("anchor", 3, "fuzzy")]
     change_codings(pg, changes)
     assert tallies(pg) == counted_spans(pg)
+
+
+def test_codings_are_read_one_by_one_on_postgres(tmp_path: Path, corpus: Path, pg_url: str):
+    """`qualcode codings` reads as it prints (batches of a server-side cursor), each coding with its words."""
+    from qualcode.codebook import add_code
+    from qualcode.coding import apply_codes, coding_records
+
+    project = init_project(tmp_path / "study", database_url=pg_url)
+    import_paths(project, [corpus])
+    add_code(project, "markets", "ann")
+    for transcript in ("EAS-S01-HT", "EAS-S02-HT"):
+        apply_codes(project, transcript, ["markets"], "ann", lines="3")
+    count, rows = coding_records(project, code="markets")
+    rows = list(rows)
+    assert count == 2 and [row["transcript"] for row in rows] == ["EAS-S01-HT", "EAS-S02-HT"]
+    assert all(row["text"] and row["lines"] == "3" for row in rows)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -62,13 +62,93 @@ class Terminal:
         from rich.table import Table
         from rich.text import Text
 
+        widths = kwargs.pop("widths", None) or [None] * len(columns)
         table = Table(title=title, title_justify="left", **kwargs)
-        for column in columns:
-            table.add_column(column, overflow="fold")
+        for column, width in zip(columns, widths):
+            table.add_column(column, overflow="fold", width=width)
         for row in rows:
             # Text, not markup: '[inaudible]' in a transcript is words, not a style tag.
-            table.add_row(*(Text("" if value is None else str(value)) for value in row))
+            table.add_row(*(Text(_cell(value)) for value in row))
         self.out.print(table)
+
+    def listing(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], records: Iterable[dict] | None = None,
+                paged: bool = True, **kwargs) -> None:
+        """A long listing, printed as it comes: never one table of thousands of rows before the first.
+
+        On a terminal: tables of `CHUNK` rows with the first chunk's column widths, through the
+        pager if `paged`. Piped: `title` on stderr, then a tab-separated header and rows (tabs and
+        line breaks in a value become spaces), or, if `records` is given, one JSON object per line."""
+        if records is not None:
+            with self._quiet_when_closed():
+                for record in records:
+                    self.out.file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            return
+        if not self.out.is_terminal:
+            self._plain_rows(title, columns, rows, kwargs.get("show_header", True))
+            return
+        with self.paged(paged), self._quiet_when_closed():
+            self._chunked_tables(title, columns, rows, **kwargs)
+
+    def _plain_rows(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], header: bool) -> None:
+        if title:
+            self.info(title)
+        write = self.out.file.write
+        with self._quiet_when_closed():
+            if header:
+                write("\t".join(columns) + "\n")
+            for row in rows:
+                write("\t".join(_plain(value) for value in row) + "\n")
+
+    def _chunked_tables(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], **kwargs) -> None:
+        from itertools import islice
+
+        from rich import box
+
+        rows = iter(rows)
+        chunk = list(islice(rows, CHUNK))
+        widths = _fixed_widths(columns, chunk, self.out.width, kwargs.get("padding", (0, 1)))
+        style = {"box": box.SIMPLE_HEAD, "show_edge": False, **kwargs}
+        self.table(title, columns, chunk, widths=widths, **style)
+        style["show_header"] = False
+        while chunk := list(islice(rows, CHUNK)):
+            self.table(None, columns, chunk, widths=widths, **style)
+
+    @contextmanager
+    def paged(self, enabled: bool = True) -> Iterator[None]:
+        """Send what the block prints through the pager, when stdout is a terminal and a pager is set."""
+        from qualcode.cli import pager
+
+        command = pager.pager_command() if enabled and self.out.is_terminal else None
+        if command is None:
+            yield
+            return
+        from rich.console import Console
+
+        screen = self.out
+        stream = open(pager.launcher(command), "w", encoding=screen.encoding, errors="replace")
+        self.__dict__["out"] = Console(file=stream, force_terminal=True, width=screen.width, height=screen.height,
+                                       color_system=screen.color_system, highlight=False, soft_wrap=False)
+        try:
+            with self._quiet_when_closed():
+                yield
+        finally:
+            self.__dict__["out"] = screen
+            try:
+                stream.close()
+            except BrokenPipeError:
+                pass
+            pager.wait()
+
+    @contextmanager
+    def _quiet_when_closed(self) -> Iterator[None]:
+        """The reader went away (the pager quit, `| head` had enough): stop printing, quietly, as git does."""
+        try:
+            yield
+        except BrokenPipeError:
+            # Nothing more can reach the reader; point the output at nothing so the last flush does not fail too.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.out.file.fileno())
+            os.close(devnull)
 
     @contextmanager
     def progress(self, description: str) -> Iterator:
@@ -87,6 +167,32 @@ class Terminal:
         task = bar.add_task(description, total=None)
         with bar:
             yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+#: Rows per table in a long listing on a terminal: the first screen is out after this many.
+CHUNK = 100
+
+
+def _cell(value: object) -> str:
+    """A value as shown: nothing for None or a missing number (NaN)."""
+    return "" if value is None or value != value else str(value)
+
+
+def _plain(value: object) -> str:
+    """A value on one line of a tab-separated row."""
+    return " ".join(_cell(value).replace("\t", " ").splitlines())
+
+
+def _fixed_widths(columns: Sequence[str], rows: list[Sequence[object]], total: int, padding) -> list[int]:
+    """Column widths from the first rows, so the following tables line up under them: each column as wide
+    as its widest value; if they do not fit, the widest columns give way alike (their words fold onto more lines)."""
+    gap = 2 * (padding[1] if isinstance(padding, tuple) else padding) if padding else 0
+    widths = [max([len(str(column))] + [len(_plain(row[i])) for row in rows]) for i, column in enumerate(columns)]
+    room = total - (gap + 1) * len(columns)
+    cap = max(widths, default=0)
+    while sum(min(width, cap) for width in widths) > room and cap > 8:
+        cap -= 1
+    return [min(width, cap) for width in widths]
 
 
 def escape(text: str) -> str:

@@ -31,6 +31,9 @@ ProjectOption = Annotated[
 ]
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+JsonlOption = Annotated[bool, typer.Option("--jsonl", help="Print one JSON object per line, as each is read.")]
+NoPagerOption = Annotated[bool, typer.Option("--no-pager", help="On a terminal, print straight out rather than"
+                                             " through the pager ($QUALCODE_PAGER, $PAGER, else less).")]
 
 
 #: The projects commands opened, closed when the command ends.

@@ -5,7 +5,8 @@ from typing import Annotated
 import typer
 
 from qualcode.cli._console import terminal
-from qualcode.cli._util import CoderOption, JsonOption, ProjectOption, complete_code_name, default_coder, open_project
+from qualcode.cli._util import (CoderOption, JsonlOption, JsonOption, NoPagerOption, ProjectOption, complete_code_name,
+                                default_coder, open_project)
 
 TurnOption = Annotated[int | None, typer.Option("--turn", help="Code speaker turn N instead of LINES.")]
 
@@ -128,23 +129,29 @@ def codings_cli(
     unplaced: Annotated[bool, typer.Option("--unplaced", help="Only codings a re-import could not place (not counted):"
                                            " their coded words and old position, to code them again.")] = False,
     as_json: JsonOption = False,
+    jsonl: JsonlOption = False,
+    no_pager: NoPagerOption = False,
     project: ProjectOption = None,
 ) -> None:
-    """List codings with their transcript, lines, code, coder and text."""
-    from qualcode.coding import codings_table
+    """List codings with their transcript, lines, code, coder and text (on a terminal, through the pager)."""
+    from qualcode.coding import coding_records, codings_table
 
-    table = codings_table(open_project(project), transcript, code, coder, origin, unplaced)
     if unplaced:
-        _show_unplaced(table, as_json)
+        filters = dict(transcript=transcript, code=code, coder=coder, origin=origin, unplaced=True)
+        _show_unplaced(codings_table(open_project(project), **filters), as_json)
         return
-    if as_json:
-        columns = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "score", "evidence", "text", "memo"]
-        shown = table[columns].astype(object)
-        terminal.json(shown.where(shown.notna(), None).to_dict(orient="records"))
+    count, records = coding_records(open_project(project), transcript, code, coder, origin)
+    fields = ["id", "transcript", "start", "end", "lines", "code", "coder", "origin", "score", "evidence", "text", "memo"]
+    if as_json or jsonl:
+        shown = ({field: record[field] for field in fields} for record in records)
+        if as_json:
+            terminal.json(list(shown))
+        else:
+            terminal.listing("", [], [], records=shown)
         return
-    table["text"] = table["text"].str.replace("\n", " ").str.slice(0, 80)
     columns = ["id", "transcript", "lines", "code", "coder", "origin", "text"]
-    terminal.table(f"{len(table)} codings", columns, table[columns].astype(str).values.tolist())
+    rows = ([*(record[c] for c in columns[:-1]), record["text"].replace("\n", " ")[:80]] for record in records)
+    terminal.listing(f"{count} codings", columns, rows, paged=not no_pager)
 
 
 def _show_unplaced(table, as_json: bool) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from qualcode.cli._console import terminal
-from qualcode.cli._util import CoderOption, JsonOption, ProjectOption, default_coder, open_project
+from qualcode.cli._util import CoderOption, JsonOption, NoPagerOption, ProjectOption, default_coder, open_project
 
 
 def import_cli(
@@ -186,20 +186,28 @@ def transcripts_cli(
 def show_cli(
     transcript: Annotated[str, typer.Argument(help="Transcript id, e.g. EAS-S04-HT.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the turns as JSON: speaker, label, role, lines, time, text.")] = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Print the turns as JSON, one per line, each with its transcript.")] = False,
+    no_pager: NoPagerOption = False,
     project: ProjectOption = None,
 ) -> None:
-    """Print a transcript with line numbers, each turn's speaker and role, and the codes on each line."""
+    """Print a transcript with line numbers, each turn's speaker and role, and the codes on each line (on a terminal,
+    through the pager)."""
     from qualcode.overview import transcript_lines, transcript_turns
 
-    if as_json:
-        terminal.json(transcript_turns(open_project(project), transcript))
+    if as_json or jsonl:
+        turns = transcript_turns(open_project(project), transcript)
+        if as_json:
+            terminal.json(turns)
+        else:
+            terminal.listing("", [], [], records=({"transcript": turns["id"], **turn} for turn in turns["turns"]))
         return
     record, lines = transcript_lines(open_project(project), transcript)
     terminal.info(f"{record.id}  ({record.kind}, {record.words} words)")
-    terminal.table(
-        None,
+    terminal.listing(
+        "",
         ["line", "turn", "text", "codes"],
-        [(line.number, line.turn, line.text, ", ".join(line.codes)) for line in lines],
+        ((line.number, line.turn, line.text, ", ".join(line.codes)) for line in lines),
+        paged=not no_pager,
         show_header=False,
         box=None,
         padding=(0, 1),

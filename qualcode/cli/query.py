@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from qualcode.cli._console import terminal
-from qualcode.cli._util import JsonOption, ProjectOption, complete_code_name, new_app, open_project, warn_unplaced, warn_unread
+from qualcode.cli._util import (JsonlOption, JsonOption, NoPagerOption, ProjectOption, complete_code_name, new_app,
+                                open_project, warn_unplaced, warn_unread)
 
 query_app = new_app(help="Cross-case queries: which themes come up where, for whom, and in whose words.")
 
@@ -42,10 +43,15 @@ def _show(table, title: str, as_json: bool, csv: Path | None, xlsx: Path | None,
         terminal.table(title, *as_rows(table))
 
 
-def _show_found(raw: bool, search, as_json: bool, csv: Path | None, xlsx: Path | None, on_screen) -> None:
-    """`find` and `text`: warn first if the words are raw, run `search()`, show its table (see `_show`)."""
+def _show_found(raw: bool, search, as_json: bool, jsonl: bool, csv: Path | None, xlsx: Path | None, on_screen) -> None:
+    """`find` and `text`: warn first if the words are raw, run `search()`, show its rows (see `_show`):
+    with --jsonl one record a line, else as `on_screen(table)` lists them."""
     if raw:
         terminal.warn("--raw: names are not pseudonymised; do not share this output")
+    if jsonl:
+        from qualcode.query import records
+
+        on_screen = lambda table: terminal.listing("", [], [], records=records(table))  # noqa: E731
     _show(search(), "", as_json, csv, xlsx, on_screen)
 
 
@@ -123,9 +129,12 @@ def find_cli(
     csv: CsvOption = None,
     xlsx: XlsxOption = None,
     as_json: JsonOption = False,
+    jsonl: JsonlOption = False,
+    no_pager: NoPagerOption = False,
     project: ProjectOption = None,
 ) -> None:
-    """Coded passages (any of the CODES by default) with their metadata and attribution lines."""
+    """Coded passages (any of the CODES by default) with their metadata and attribution lines (on a terminal,
+    through the pager)."""
     from qualcode.query import find
 
     if mode_and and mode_not:
@@ -135,17 +144,18 @@ def find_cli(
     def search():
         return find(open_project(project), codes, mode, _where(where), context, raw)
 
-    _show_found(raw, search, as_json, csv, xlsx, _show_passages)
+    _show_found(raw, search, as_json, jsonl, csv, xlsx, lambda table: _show_passages(table, not no_pager))
     warn_unplaced(open_project(project), "found")
 
 
-def _show_passages(table) -> None:
+def _show_passages(table, paged: bool) -> None:
     from qualcode.query import as_rows
 
     _, rows = as_rows(table[["transcript", "lines", "codes", "attribution", "before", "text", "after"]])
-    passages = [(t, lines, codes, f"{before}[{text}]{after}" if before or after else text, attribution)
-                for t, lines, codes, attribution, before, text, after in rows]
-    terminal.table(f"{len(rows)} passages", ["transcript", "lines", "codes", "passage", "attribution"], passages)
+    passages = ((t, lines, codes, f"{before}[{text}]{after}" if before or after else text, attribution)
+                for t, lines, codes, attribution, before, text, after in rows)
+    terminal.listing(f"{len(table)} passages", ["transcript", "lines", "codes", "passage", "attribution"], passages,
+                     paged=paged)
 
 
 @query_app.command("text")
@@ -159,24 +169,26 @@ def text_cli(
     csv: CsvOption = None,
     xlsx: XlsxOption = None,
     as_json: JsonOption = False,
+    jsonl: JsonlOption = False,
+    no_pager: NoPagerOption = False,
     project: ProjectOption = None,
 ) -> None:
-    """Keyword in context over what participants said."""
+    """Keyword in context over what participants said (on a terminal, through the pager)."""
     from qualcode.query_text import text_search
 
     def search():
         with terminal.progress("parsing") as progress:
             return text_search(open_project(project), pattern, lemma, fuzzy, _where(where), context, raw, progress)
 
-    _show_found(raw, search, as_json, csv, xlsx, _show_matches)
+    _show_found(raw, search, as_json, jsonl, csv, xlsx, lambda table: _show_matches(table, not no_pager))
     warn_unread(open_project(project))
 
 
-def _show_matches(table) -> None:
+def _show_matches(table, paged: bool) -> None:
     from qualcode.query import as_rows
 
     columns, rows = as_rows(table[["transcript", "line", "left", "match", "right"]])
-    terminal.table(f"{len(rows)} matches", columns, rows)
+    terminal.listing(f"{len(rows)} matches", columns, rows, paged=paged)
 
 
 @query_app.command("framework")

@@ -31,7 +31,7 @@ def _param_row(param) -> str:
 
 
 def cli_reference() -> str:
-    from qualcode.cli import app
+    from qualcode.cli.root import app
 
     root = typer.main.get_command(app)
     sections = ["# qualcode command reference", "", "Generated from the commands by `make docs`; do not edit by hand.", ""]
