@@ -9,7 +9,8 @@ warned about. With `coarsen` those rows are pooled, as a quote bank coarsens
 their quotes' attribution: a participant under their locality and coarse line
 ('Eastern: Headteacher', 'National: System informant interviewee'), a school
 under its locality ('Eastern: schools'), and the warning says how many cases
-the pool holds (a pool of one hides less than it seems). Passages keep their
+the pool holds (a pool of one hides less than it seems); `query matrix
+--coarsen` pools its columns the same way (`qualcode.pooling`). Passages keep their
 transcript and line tags, as a coarsened quote keeps its id, so they stay
 traceable.
 """
@@ -74,36 +75,16 @@ def small_rows(project: Project, frame: pd.DataFrame, by: str, coarsen: bool) ->
     """The rows of `frame` (codings) under their case, or with `coarsen` the small cells' under their pool; and
     a warning for each small cell, as a quote bank gives (with `coarsen`: the pool, and how many cases it holds)."""
     from qualcode.anonymise import small_cells, small_school_cells
+    from qualcode.pooling import pooled_warning, pools, unpooled_warnings
 
     cases = sorted(set(frame[by]))
     small = (small_school_cells if by == "school" else small_cells)(project, cases)
     if not coarsen:
-        return frame, [f"{cell.finding}; that row may identify it: use --coarsen to pool such rows, or check it does not"
-                       for cell in small]
-    pools = _pools(project, small, by)
-    size = Counter(pools.values())
-    warnings = [f"{cell.finding}; pooled into '{pools[cell.participant]}' "
-                f"({size[pools[cell.participant]]} {'case' if size[pools[cell.participant]] == 1 else 'cases'})"
-                for cell in small]
-    return frame.assign(**{by: frame[by].map(lambda case: pools.get(case, case))}), warnings
-
-
-def _pools(project: Project, small, by: str) -> dict[str, str]:
-    """Case id -> the row it is pooled under: its locality and, for a participant, their coarse attribution line."""
-    if by == "school":
-        return {cell.participant: f"{cell.locality}: schools" for cell in small}
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from qualcode.anonymise import coarsen
-    from qualcode.attribution import render, speaker_for
-    from qualcode.models import Participant
-
-    with project.session() as session:
-        people = session.scalars(select(Participant).where(Participant.id.in_([cell.participant for cell in small]))
-                                 .options(selectinload(Participant.school))).all()
-        return {p.id: f"{p.locality_name}: {render(project.settings, coarsen(speaker_for(p), project.settings))}"
-                for p in people}
+        return frame, unpooled_warnings(small, "row")
+    pooled = pools(project, [cell.participant for cell in small], by)
+    size = Counter(pooled.values())
+    return (frame.assign(**{by: frame[by].map(lambda case: pooled.get(case, case))}),
+            [pooled_warning(cell, [pooled[cell.participant]], size) for cell in small])
 
 
 def _theme_paths(project: Project, codes: str | Iterable[str] | None) -> list[str]:

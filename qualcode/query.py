@@ -203,6 +203,8 @@ def matrix(
     where: Where | None = None,
     percent: str | None = None,
     origins: tuple[str, ...] = COUNTED_ORIGINS,
+    coarsen: bool = False,
+    warnings: list[str] | None = None,
 ) -> pd.DataFrame:
     """Codes (rows) × metadata values (columns): NVivo's matrix coding query.
 
@@ -215,63 +217,107 @@ def matrix(
     studies' shares); for transcripts, participants and schools it is the
     share of the column's schools (or people, or transcripts) that have the
     code. Neither adds up to 100 across codes.
+
+    With locality among the columns, a column that fits fewer than
+    `min_cell_size` schools and informants in its locality would single them
+    out: `warnings`, if given, receives a line for each; with `coarsen` their
+    speakers are pooled as a framework's small rows are (`qualcode.pooling`).
     """
     by = [check_field(f) for f in split_names(by)]
     if unit not in UNITS:
         raise QualcodeError(f"--unit must be one of: {', '.join(UNITS)}")
     if percent not in (None, "row", "column"):
         raise QualcodeError("--percent must be row or column")
-    import pandas as pd
-
     chosen = select_codes(project, codes)
+    pools = _column_pools(project, by, where, coarsen, warnings)
+    if pools:
+        counts = _frame_counts(coded_segments(project, codes, where, origins, rollup, words=unit == "words"), by, unit, pools)
+        return _table(counts, chosen, ["column"], percent, lambda: _column_totals(project, codes, by, unit, where, origins, pools))
     # Counted per transcript in SQL, a focus group's codings would all count for its first speaker.
     per_speaker = (unit == "participants" or (set(by) | set(where or {})) & set(SPEAKER_COLUMNS)) and focus_groups(project)
     if unit != "words" and not (set(by) | set(where or {})) & set(LIST_FIELDS) and not per_speaker:
         counts = _sql_counts(project, chosen, by, unit, rollup, where, origins)
     else:
         counts = _frame_counts(coded_segments(project, codes, where, origins, rollup, words=unit == "words"), by, unit)
+    return _table(counts, chosen, by, percent, lambda: _column_totals(project, codes, by, unit, where, origins, None))
+
+
+def _table(counts: pd.Series, chosen: dict[int, str], levels: list[str], percent: str | None,
+           totals: Callable[[], pd.Series]) -> pd.DataFrame:
+    """The counts as a table, a row per chosen code, as percentages if asked; `totals()` gives the column N
+    (a function, so it is only worked out when wanted)."""
+    import pandas as pd
+
     if counts.empty:
         return _percent(pd.DataFrame(0, index=pd.Index(list(chosen.values()), name="code"), columns=[]), percent)
-    table = counts.unstack(by, fill_value=0).reindex(list(chosen.values()), fill_value=0)
+    table = counts.unstack(levels, fill_value=0).reindex(list(chosen.values()), fill_value=0)
     table.columns = [" / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in table.columns]
     table = table.sort_index(axis=1).astype(int)
     table.index.name = "code"
     if percent == "column":
-        return _percent(table, percent, column_totals(project, codes, by, unit, where, origins))
+        return _percent(table, percent, totals())
     return _percent(table, percent)
 
 
+def _column_pools(project: Project, by: list[str], where: Where | None, coarsen: bool, warnings: list[str] | None):
+    """The pools for a matrix's small columns (None if none, or not `coarsen`), warning of each into `warnings`."""
+    if coarsen and "locality" not in by:
+        raise QualcodeError("--coarsen pools a locality's small columns: add locality to --by (e.g. --by locality,phase)")
+    if "locality" not in by or not (coarsen or warnings is not None):
+        return None
+    from qualcode.pooling import column_pools
+
+    pools, found = column_pools(project, _exploded(apply_where(project, _speakers_meta(project), where), by), by, coarsen)
+    if warnings is not None:
+        warnings.extend(found)
+    return pools
+
+
 def column_totals(project: Project, codes: str | Iterable[str] | None, by: str | Iterable[str], unit: str,
-                  where: Where | None = None, origins: tuple[str, ...] = COUNTED_ORIGINS) -> pd.Series:
+                  where: Where | None = None, origins: tuple[str, ...] = COUNTED_ORIGINS, coarsen: bool = False) -> pd.Series:
     """What `matrix(..., percent="column")` divides each column by, its N: the column's coded passages (or
-    their words), each once, or the column's schools (participants, transcripts) with an interview."""
+    their words), each once, or the column's schools (participants, transcripts) with an interview; with
+    `coarsen`, of the columns `matrix(..., coarsen=True)` gives."""
     by = [check_field(f) for f in split_names(by)]
+    return _column_totals(project, codes, by, unit, where, origins, _column_pools(project, by, where, coarsen, None))
+
+
+def _column_totals(project: Project, codes, by: list[str], unit: str, where: Where | None, origins: tuple[str, ...],
+                   pools) -> pd.Series:
+    """`column_totals`, with the `pools` (`qualcode.pooling.ColumnPools`) of the small columns, if any."""
     if unit in _SMALL_CELL_UNITS:
-        return _units_per_column(project, by, unit, where)
-    return _passages_per_column(project, codes, by, unit, where, origins)
+        return _units_per_column(project, by, unit, where, pools)
+    return _passages_per_column(project, codes, by, unit, where, origins, pools)
 
 
-def _units_per_column(project: Project, by: list[str], unit: str, where: Where | None) -> pd.Series:
+def _exploded(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """A row per value of each list field in `by`, and MISSING for a field with no value."""
+    for field in by:
+        if field in LIST_FIELDS:
+            frame = frame.explode(field)
+        frame[field] = frame[field].fillna(MISSING)
+    return frame
+
+
+def _units_per_column(project: Project, by: list[str], unit: str, where: Where | None, pools=None) -> pd.Series:
     """How many schools (participants, transcripts) with an interview each column's metadata values cover.
 
     A focus group's speakers count as the participants they are, under their own role: the
     denominator has everyone the numerator can count.
     """
-    frame = apply_where(project, _speakers_meta(project), where)
-    for field in by:
-        if field in LIST_FIELDS:
-            frame = frame.explode(field)
-        frame[field] = frame[field].fillna(MISSING)
+    frame = _exploded(apply_where(project, _speakers_meta(project), where), by)
+    if pools:
+        return pools.relabel(frame).groupby("column")[unit[:-1]].nunique()
     totals = frame.groupby(by)[unit[:-1]].nunique()
     totals.index = [" / ".join(map(str, key)) if isinstance(key, tuple) else str(key) for key in totals.index]
     return totals
 
 
 def _passages_per_column(project: Project, codes, by: list[str], unit: str, where: Where | None,
-                         origins: tuple[str, ...]) -> pd.Series:
+                         origins: tuple[str, ...], pools=None) -> pd.Series:
     """The coded passages (or their words) of the chosen codes in each column, each passage once."""
     frame = coded_segments(project, codes, where, origins, words=unit == "words").assign(code="any")
-    totals = _frame_counts(frame, by, unit).droplevel("code")
+    totals = _frame_counts(frame, by, unit, pools).droplevel("code")
     totals.index = [" / ".join(map(str, key)) if isinstance(key, tuple) else str(key) for key in totals.index]
     return totals
 
@@ -293,12 +339,12 @@ def _speakers_meta(project: Project) -> pd.DataFrame:
     return pd.concat([meta, speakers.drop(columns=["start", "end"])], ignore_index=True)
 
 
-def _frame_counts(frame: pd.DataFrame, by: list[str], unit: str) -> pd.Series:
-    """Counts per code and field values from `coded_segments` (list fields give one row per value)."""
-    for field in by:
-        if field in LIST_FIELDS:
-            frame = frame.explode(field)
-        frame[field] = frame[field].fillna(MISSING)
+def _frame_counts(frame: pd.DataFrame, by: list[str], unit: str, pools=None) -> pd.Series:
+    """Counts per code and field values from `coded_segments` (list fields give one row per value), or with
+    `pools` per code and (pooled) column."""
+    frame = _exploded(frame, by)
+    if pools:
+        return _count(pools.relabel(frame), ["code", "column"], unit)
     return _count(frame, ["code", *by], unit)
 
 

@@ -34,6 +34,18 @@ def test_matrix_table_and_did_you_mean(run, coded):
     assert field.returncode == 1 and "did you mean 'phase'" in field.stderr
 
 
+def test_matrix_coarsen_pools_small_columns(run, coded):
+    args = ("query", "matrix", "--project", str(coded.root), "--by", "locality,phase", "--unit", "schools", "--json")
+    fine = run(*args)
+    assert fine.returncode == 0 and "'Eastern / primary' in Eastern fits 1 school" in fine.stderr and "--coarsen" in fine.stderr
+    coarse = run(*args, "--coarsen")
+    assert coarse.returncode == 0, coarse.stderr
+    assert {row["code"]: row["Eastern: schools"] for row in json.loads(coarse.stdout)}["markets"] == 2
+    assert "pooled into 'Eastern: schools' (2 cases)" in coarse.stderr
+    nowhere = run("query", "matrix", "--project", str(coded.root), "--by", "phase", "--coarsen")
+    assert nowhere.returncode != 0 and "add locality to --by" in nowhere.stderr and "Traceback" not in nowhere.stderr
+
+
 def test_cooccur(run, coded):
     result = run("query", "cooccur", "--project", str(coded.root), "--within", "transcript", "--json")
     assert result.returncode == 0, result.stderr

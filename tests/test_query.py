@@ -335,6 +335,36 @@ def test_small_cell_warnings_on_a_single_school_or_person_in_a_locality(coded):
     assert small_cell_warnings(matrix(coded, codes="markets"), "locality", "segments") == []
 
 
+def test_matrix_small_columns_are_warned_and_coarsen_pools_them_as_framework_pools_rows(coded):
+    from qualcode.query import column_totals
+
+    warnings: list[str] = []
+    fine = matrix(coded, by="locality,phase", rollup=True, warnings=warnings)
+    assert list(fine.columns) == ["Eastern / primary", "Eastern / secondary", "National / n/a"]
+    # each column fits one school (or informant) in its locality: the rule of the quote banks and framework rows
+    assert warnings == [f"matrix column: '{column}' in {place} fits 1 {what}; that column may identify it: use --coarsen "
+                        "to pool such columns, or check it does not" for column, place, what in
+                        [("Eastern / primary", "Eastern", "school"), ("Eastern / secondary", "Eastern", "school"),
+                         ("National / n/a", "National", "person")]]
+    pooled: list[str] = []
+    coarse = matrix(coded, by="locality,phase", rollup=True, coarsen=True, warnings=pooled)
+    # under the framework's pools, named as its rows are, each holding what the columns it replaces held
+    assert list(coarse.columns) == ["Eastern: schools", "National: System informant interviewee"]
+    assert list(framework(coded, by="school", coarsen=True).index) == ["Eastern: schools"]
+    assert coarse["Eastern: schools"].tolist() == (fine["Eastern / primary"] + fine["Eastern / secondary"]).tolist()
+    assert coarse["National: System informant interviewee"].tolist() == fine["National / n/a"].tolist()
+    assert pooled[1] == "matrix column: 'Eastern / secondary' in Eastern fits 1 school; pooled into 'Eastern: schools' (2 cases)"
+    assert pooled[2].endswith("pooled into 'National: System informant interviewee' (1 case)")
+    # a school counts once in its pool, and the pool's N is its schools
+    schools = matrix(coded, by="locality,phase", unit="schools", rollup=True, percent="column", coarsen=True)
+    assert schools.loc["markets", "Eastern: schools"] == 100.0 and schools.loc["networks", "Eastern: schools"] == 50.0
+    assert column_totals(coded, None, "locality,phase", "schools", coarsen=True)["Eastern: schools"] == 2
+    # a column that fits enough schools is left as it is; without a locality there is nothing to pool under
+    assert list(matrix(coded, by="locality", coarsen=True).columns) == ["Eastern", "National: System informant interviewee"]
+    with pytest.raises(QualcodeError, match="add locality to --by"):
+        matrix(coded, by="phase", coarsen=True)
+
+
 @st.composite
 def coding_changes(draw, codes: list[int]) -> list[tuple[str, int, object]]:
     """Edits to make to existing codings, by their place in the table: delete one, or change its

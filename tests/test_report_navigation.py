@@ -117,10 +117,11 @@ def test_every_quote_id_lands_on_its_passage(written, browser):
 
 @pytest.fixture(scope="module")
 def other_formats(written) -> Path:
-    """A quote bank in Markdown and one in Word, written into a folder of their own."""
+    """A quote bank in Markdown, and in Word a quote bank and then the case studies, written into a folder of
+    their own."""
     project, _ = written
     folder = project.root / "other"
-    for command in (["quotes", "-t", "markets", "-f", "md"], ["quotes", "-t", "networks", "-f", "docx"]):
+    for command in (["quotes", "-t", "markets", "-f", "md"], ["quotes", "-t", "networks", "-f", "docx"], ["cases", "-f", "docx"]):
         result = run_script(QUALCODE, "report", *command, "-o", str(folder), "--project", str(project.root), cwd=project.root)
         assert result.returncode == 0, result.stderr
     return folder
@@ -146,7 +147,7 @@ def test_markdown_and_word_quote_ids_link_to_their_passages(other_formats, brows
     quotes = [block[2:] for block in markdown.split("\n\n") if block.startswith("> ")]
     linked = [(quote_id, target, anchor, quote) for (quote_id, target, anchor), quote
               in zip(MARKDOWN_ID.findall(markdown), quotes, strict=True)]
-    linked += word_links(folder / "quotes-networks.docx")
+    linked += [link for link in word_links(folder / "quotes-networks.docx") if link[1].startswith("transcripts/")]
     assert len(linked) == 7  # as in HTML: 4 quotes on markets, 3 on networks
     for quote_id, target, anchor, quote in linked:
         assert target == f"transcripts/{quote_id[2:-5]}.html" and anchor == quote_id  # relative to the report
@@ -159,6 +160,35 @@ def test_markdown_and_word_quote_ids_link_to_their_passages(other_formats, brows
     # beside Markdown and Word reports a transcript page has no bar of links to HTML reports that are not there
     assert browser.evaluate("document.querySelectorAll('nav.reports').length") == 0
     assert markdown.startswith("<!-- qualcode:nav -->\nReports: quote banks **markets**\n")
+
+
+def test_every_word_report_links_to_the_index_the_case_studies_and_every_quote_bank(written, other_formats, tmp_path):
+    import docx
+
+    from qualcode.reports import navigation
+
+    folder = other_formats
+    reports = sorted(path.name for path in folder.glob("*.docx"))
+    assert reports == ["case-eastern.docx", "cases.docx", "quotes-networks.docx"]
+    for name in reports:
+        bar = docx.Document(str(folder / name)).paragraphs[0]
+        assert bar.style.name == "Report links", name
+        targets = [link.address for link in bar.hyperlinks]
+        # the Markdown bar's relative targets, the report itself in bold and not linked; the bank written
+        # first links to the case studies written after it: the bar is refreshed across the folder
+        assert sorted(targets + [name]) == reports, name
+        assert all((folder / target).is_file() and not link.fragment for target, link in zip(targets, bar.hyperlinks))
+        assert [run.text for run in bar.runs if run.bold] == [{"cases.docx": "Index", "case-eastern.docx": "Eastern"}.get(
+            name, name[len("quotes-"):-len(".docx")])]
+    assert docx.Document(str(folder / "cases.docx")).paragraphs[0].text == (
+        "Reports: Index · case studies Eastern · quote banks networks")
+    # a report taken out of the folder: the bars drop its link, and the relationship behind it
+    shutil.copytree(folder, tmp_path / "copy")
+    (tmp_path / "copy" / "cases.docx").unlink()
+    assert len(navigation.refresh(written[0], tmp_path / "copy", "docx")) == 2
+    for path in (tmp_path / "copy").glob("*.docx"):
+        part = docx.Document(str(path)).part
+        assert "cases.docx" not in {rel.target_ref for rel in part.rels.values() if rel.is_external}, path.name
 
 
 def test_transcript_pages_are_pseudonymised_partial_and_pass_check(written, browser):

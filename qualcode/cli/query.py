@@ -69,6 +69,7 @@ def matrix_cli(
     rollup: Annotated[bool, typer.Option("--rollup", help="Count children's codings in their parents' rows too.")] = False,
     percent: Annotated[str | None, typer.Option("--percent", help="Show row or column percentages.")] = None,
     where: WhereOption = None,
+    coarsen: Annotated[bool, typer.Option("--coarsen", help="Pool the columns that would single out a school or person in their locality (with locality in --by): a school under 'Eastern: schools', an informant under 'National: System informant interviewee'.")] = False,
     plot: Annotated[Path | None, typer.Option("--plot", help="Also draw the table as a heatmap PNG.", dir_okay=False)] = None,
     csv: CsvOption = None,
     xlsx: XlsxOption = None,
@@ -80,9 +81,10 @@ def matrix_cli(
     from qualcode.query import matrix, small_cell_warnings
 
     opened = open_project(project)
-    table = matrix(opened, codes, by, unit, rollup, _where(where), percent)
-    counts = matrix(opened, codes, by, unit, rollup, _where(where)) if percent else table
-    for warning in small_cell_warnings(counts, by, unit, min_cell_size(opened)):
+    warnings: list[str] = []
+    table = matrix(opened, codes, by, unit, rollup, _where(where), percent, coarsen=coarsen, warnings=warnings)
+    counts = matrix(opened, codes, by, unit, rollup, _where(where), coarsen=coarsen) if percent else table
+    for warning in warnings + small_cell_warnings(counts, by, unit, min_cell_size(opened)):
         terminal.warn(warning)
     what = f"{unit} ({percent} %)" if percent else unit
     if percent == "column" and unit in ("transcripts", "participants", "schools"):
@@ -93,7 +95,7 @@ def matrix_cli(
         from qualcode.query import column_totals
         from qualcode.reports.plots import write_matrix_plot
 
-        totals = column_totals(opened, codes, by, unit, _where(where)) if percent == "column" else None
+        totals = column_totals(opened, codes, by, unit, _where(where), coarsen=coarsen) if percent == "column" else None
         terminal.info(f"wrote {write_matrix_plot(table, plot, what, by, totals)}")
     _show(table, f"{what} by {by}", as_json, csv, xlsx)
     warn_unplaced(opened)

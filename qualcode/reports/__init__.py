@@ -40,7 +40,7 @@ def render_report(
     `qualcode.check.Corpus` to reuse across several reports. `warnings`, if
     given, receives the report's warnings (quotes that are small cells).
 
-    An HTML or Markdown report links to the other reports in its folder; in
+    A report links to the other reports in its folder (in Word too); in
     every format each quote id links to its passage on its transcript's HTML
     page in `transcripts/` (`qualcode.reports.transcripts`), written beside it; `pages` (a `TranscriptPages`) shares those pages across
     several reports. With `refresh` the other reports' links are brought up to
@@ -53,10 +53,9 @@ def render_report(
     if warnings is not None:
         warnings.extend(getattr(context, "warnings", []))
     path = output_path(project, output, f"{kind}-{specific}" if specific else kind, fmt)
-    if fmt != "docx":
-        from qualcode.reports.navigation import navigation
+    from qualcode.reports.navigation import navigation
 
-        context.nav = navigation(project, path.parent, fmt, path.name)
+    context.nav = navigation(project, path.parent, fmt, path.name)
     if fmt == "docx":
         from qualcode.reports.word import write_docx
 
@@ -66,7 +65,7 @@ def render_report(
         write = lambda target: target.write_text(text, encoding="utf-8")  # noqa: E731
     written = _write_checked(project, path, write, corpus)
     _write_pages(project, path.parent, context, pages, corpus, options.get("source"))
-    if refresh and fmt != "docx":
+    if refresh:
         from qualcode.reports import navigation
 
         navigation.refresh(project, path.parent, fmt)
@@ -211,7 +210,7 @@ def render_case_reports(
     written.append(render_report(project, "cases", fmt, output, corpus=corpus, refresh=False, plot=plot, shares=shares))
     if own_pages:
         pages.flush()
-    if refresh and fmt != "docx":
+    if refresh:
         from qualcode.reports import navigation
 
         navigation.refresh(project, written[-1].parent, fmt)

@@ -67,7 +67,10 @@ def refresh(project: Project, folder: Path, fmt: str) -> list[Path]:
 
     The new bars hold only file names, localities and code paths, but they are
     checked for names from the identity key all the same, as every report is.
+    Word reports have no markers: their bar is a paragraph of its own style.
     """
+    if fmt == "docx":
+        return _refresh_word(project, folder)
     changed = []
     pages = [(path, "") for path in folder.glob(f"*.{fmt}")] + [(path, "../") for path in (folder / PAGES).glob(f"*.{fmt}")]
     for path, prefix in pages:
@@ -79,6 +82,18 @@ def refresh(project: Project, folder: Path, fmt: str) -> list[Path]:
         updated = _BLOCK.sub(lambda _: bar, text, count=1)
         if updated != text:
             path.write_text(updated, encoding="utf-8")
+            changed.append(path)
+    return changed
+
+
+def _refresh_word(project: Project, folder: Path) -> list[Path]:
+    from qualcode.reports.word import bar_text, rewrite_bar
+
+    changed = []
+    for path in sorted(folder.glob("*.docx")):
+        nav = navigation(project, folder, "docx", path.name)
+        _no_leaks(project, bar_text(nav), path)
+        if rewrite_bar(path, nav):
             changed.append(path)
     return changed
 

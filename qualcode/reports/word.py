@@ -9,11 +9,14 @@ reference line whose quote id links to the passage on its transcript's page; tha
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
-from qualcode.reports.contexts import CaseContext, CasesContext, Count, MatrixTable, Quote, QuotesContext
+from qualcode.reports.contexts import CaseContext, CasesContext, Count, Link, MatrixTable, Navigation, Quote, QuotesContext
 from qualcode.reports.plots import Chart
 
+#: The paragraph style of the bar of links to the other reports: how `rewrite_bar` finds the bar again.
+BAR_STYLE = "Report links"
 NOTE = "Quotes are pseudonymised; each quote id links to its passage in context, on a pseudonymised page of its transcript."
 
 
@@ -21,6 +24,8 @@ def write_docx(kind: str, context, path: Path) -> Path:
     import docx
 
     document = docx.Document()
+    if context.nav:
+        _fill_bar(document.add_paragraph(style=_bar_style(document)), context.nav)
     document.add_heading(context.title, level=0)
     document.add_paragraph(f"Written by qualcode on {context.generated}. {NOTE}")
     {"quotes": _quotes, "case": _case, "cases": _cases}[kind](document, context)
@@ -53,9 +58,9 @@ def _quote(document, quote: Quote) -> None:
         run.font.size = _points(8)
 
 
-def _link(paragraph, text: str, address: str, fragment: str):
-    """A hyperlink as Word writes one to a place in another file: the file (relative to the document) in the
-    relationship, the place in it in `w:anchor`; its run. (python-docx reads hyperlinks but cannot add one.)"""
+def _link(paragraph, text: str, address: str, fragment: str | None = None):
+    """A hyperlink as Word writes one to another file, or to a place in it: the file (relative to the document)
+    in the relationship, the place in `w:anchor`; its run. (python-docx reads hyperlinks but cannot add one.)"""
     from docx.opc.constants import RELATIONSHIP_TYPE
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -63,13 +68,82 @@ def _link(paragraph, text: str, address: str, fragment: str):
 
     hyperlink = OxmlElement("w:hyperlink")
     hyperlink.set(qn("r:id"), paragraph.part.relate_to(address, RELATIONSHIP_TYPE.HYPERLINK, is_external=True))
-    hyperlink.set(qn("w:anchor"), fragment)
+    if fragment:
+        hyperlink.set(qn("w:anchor"), fragment)
     paragraph._p.append(hyperlink)
     run = paragraph.add_run(text)
     run.font.underline = True
     run.font.color.rgb = RGBColor(0x1F, 0x4E, 0x79)
     hyperlink.append(run._r)
     return run
+
+
+def _bar_style(document):
+    """A small paragraph style of its own, so the bar can be found, and restyled in Word, as one thing."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    style = document.styles.add_style(BAR_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = document.styles["Normal"]
+    style.font.size = _points(8)
+    return style
+
+
+def _bar_pieces(nav: Navigation) -> list[tuple[str, Link | None]]:
+    """The bar's words in order, each with its link (None for plain words), as the Markdown bar reads:
+    'Reports: Index · case studies Eastern, Northern · quote banks markets'."""
+    groups = [(heading, links) for heading, links in
+              [("", [nav.index] if nav.index else []), ("case studies ", nav.cases), ("quote banks ", nav.banks)] if links]
+    pieces: list[tuple[str, Link | None]] = [("Reports: ", None)]
+    for number, (heading, links) in enumerate(groups):
+        pieces += [(" · " if number else "", None), (heading, None)]
+        for place, link in enumerate(links):
+            pieces += [(", " if place else "", None), (link.label, link)]
+    return [(text, link) for text, link in pieces if text]
+
+
+def bar_text(nav: Navigation) -> str:
+    """The bar as a reader sees it (for the identity-key check before a bar is rewritten)."""
+    return "".join(text for text, _ in _bar_pieces(nav))
+
+
+def _fill_bar(paragraph, nav: Navigation) -> None:
+    """Each report a link; the report itself in bold, not linked (as in HTML and Markdown)."""
+    for text, link in _bar_pieces(nav):
+        if link is None or link.current:
+            paragraph.add_run(text).bold = bool(link)
+        else:
+            _link(paragraph, text, link.href)
+
+
+def rewrite_bar(path: Path, nav: Navigation) -> bool:
+    """Bring the bar of the Word report at `path` up to date with the folder (atomically); False if it has no
+    bar or it was already current. The old links' relationships go with them."""
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document(str(path))
+    paragraph = next((p for p in document.paragraphs if p.style is not None and p.style.name == BAR_STYLE), None)
+    if paragraph is None:
+        return False
+    before = _bar_of(paragraph)
+    old = paragraph._p.xpath("./w:hyperlink/@r:id")
+    for child in list(paragraph._p):
+        if child.tag != qn("w:pPr"):
+            paragraph._p.remove(child)
+    for rid in old:
+        paragraph.part.drop_rel(rid)
+    _fill_bar(paragraph, nav)
+    if _bar_of(paragraph) == before:
+        return False
+    temporary = path.with_name(f".{path.stem}.partial{path.suffix}")
+    document.save(str(temporary))
+    os.replace(temporary, path)
+    return True
+
+
+def _bar_of(paragraph) -> tuple[str, list[str]]:
+    """What the bar says and where its links go."""
+    return paragraph.text, [hyperlink.address for hyperlink in paragraph.hyperlinks]
 
 
 def _case(document, context: CaseContext) -> None:
