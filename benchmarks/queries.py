@@ -45,7 +45,8 @@ from qualcode.corpus import import_paths
 from qualcode.framework import framework
 from qualcode.interchange import load_codings_csv
 from qualcode.project import Project, init_project
-from qualcode.query import coded_segments, find, matrix
+from qualcode.query import coded_segments, find
+from qualcode.query_matrix import matrix
 from qualcode.query_cooccur import cooccur
 from qualcode.query_text import text_search
 from qualcode.samplecorpus import generate

@@ -78,7 +78,7 @@ class ColumnPools:
 
 
 def column_labels(frame: pd.DataFrame, by: list[str]) -> list[str]:
-    """Each row's matrix column, named as `qualcode.query.matrix` names it ('Eastern / secondary')."""
+    """Each row's matrix column, named as `qualcode.query_matrix.matrix` names it ('Eastern / secondary')."""
     return [" / ".join(map(str, values)) for values in zip(*(frame[field] for field in by), strict=True)]
 
 

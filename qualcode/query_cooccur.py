@@ -15,7 +15,8 @@ from qualcode.errors import QualcodeError
 from qualcode.models import UNPLACED
 from qualcode.project import Project
 from qualcode.blind import visible_sql
-from qualcode.query import COUNTED_ORIGINS, EXPANDING, select_codes
+from qualcode.query import COUNTED_ORIGINS, select_codes
+from qualcode.query_matrix import EXPANDING
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -15,7 +15,8 @@ from qualcode.corpus import import_paths
 from qualcode.errors import ImportFailed
 from qualcode.models import Participant
 from qualcode.project import init_project
-from qualcode.query import find, matrix
+from qualcode.query import find
+from qualcode.query_matrix import matrix
 from qualcode.query_text import text_search
 
 FOCUS_GROUP = """---

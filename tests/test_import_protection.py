@@ -14,7 +14,8 @@ from qualcode.coding import apply_codes
 from qualcode.corpus import import_paths
 from qualcode.errors import ImportFailed, QualcodeError
 from qualcode.models import Coding, Transcript
-from qualcode.query import find, matrix
+from qualcode.query import find
+from qualcode.query_matrix import matrix
 from qualcode.reimport import diff_size
 from qualcode.reports.quotes import Selection, build_quotes
 from tests.coded_fixture import make_coded_project

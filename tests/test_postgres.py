@@ -84,7 +84,7 @@ def test_cli_with_qualcode_db_pointing_at_postgres(run, tmp_path: Path, corpus: 
 
 def test_queries_count_the_same_on_postgres(tmp_path: Path, corpus: Path, pg_url: str):
     """The matrix and co-occurrence SQL (CTEs, MATERIALIZED, integer arithmetic) gives SQLite's answers."""
-    from qualcode.query import matrix
+    from qualcode.query_matrix import matrix
     from qualcode.query_cooccur import cooccur
     from tests.coded_fixture import make_coded_project
 

@@ -14,7 +14,8 @@ from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding, Transcript, Turn
 from qualcode.overview import code_paths
 from qualcode.framework import framework
-from qualcode.query import COUNTED_ORIGINS, export_table, find, matrix, records
+from qualcode.query import COUNTED_ORIGINS, export_table, find, records
+from qualcode.query_matrix import matrix
 from qualcode.query_cooccur import cooccur
 from qualcode.query_text import text_search
 from qualcode.query_where import parse_where
@@ -309,7 +310,8 @@ def test_counting_in_sql_agrees_with_counting_in_pandas(scratch, data, by, unit,
     """The matrix's one SQL query (from the tallies, or from the codings for other origins or a
     rollup) against `coded_segments` counted in pandas, on random codings with repeated spans
     (counted once) and suggestions (counted only when asked for)."""
-    from qualcode.query import _frame_counts, _sql_counts, coded_segments, select_codes
+    from qualcode.query import coded_segments, select_codes
+    from qualcode.query_matrix import _frame_counts, _sql_counts
 
     with scratch.session() as session:
         texts = dict(session.execute(select(Transcript.id, Transcript.text)).all())
@@ -323,7 +325,7 @@ def test_counting_in_sql_agrees_with_counting_in_pandas(scratch, data, by, unit,
 
 
 def test_small_cell_warnings_on_a_single_school_or_person_in_a_locality(coded):
-    from qualcode.query import small_cell_warnings
+    from qualcode.query_matrix import small_cell_warnings
 
     schools = matrix(coded, codes="markets", rollup=True, unit="schools")
     assert small_cell_warnings(schools, "locality", "schools") == [
@@ -336,7 +338,7 @@ def test_small_cell_warnings_on_a_single_school_or_person_in_a_locality(coded):
 
 
 def test_matrix_small_columns_are_warned_and_coarsen_pools_them_as_framework_pools_rows(coded):
-    from qualcode.query import column_totals
+    from qualcode.query_matrix import column_totals
 
     warnings: list[str] = []
     fine = matrix(coded, by="locality,phase", rollup=True, warnings=warnings)

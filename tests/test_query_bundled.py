@@ -11,7 +11,7 @@ from qualcode.codebook import load_codebook_file
 from qualcode.corpus import import_paths
 from qualcode.interchange import load_codings_csv
 from qualcode.project import init_project
-from qualcode.query import matrix
+from qualcode.query_matrix import matrix
 from qualcode.reports import render_report
 from qualcode.reports.quotes import Selection
 from tests.conftest import REPO

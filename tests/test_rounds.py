@@ -18,7 +18,8 @@ from qualcode.errors import QualcodeError
 from qualcode.models import Coder, Coding
 from qualcode.overview import transcript_lines
 from qualcode.project import Project
-from qualcode.query import find, matrix
+from qualcode.query import find
+from qualcode.query_matrix import matrix
 from qualcode.query_cooccur import cooccur
 from qualcode.rounds import add_coder, close_round, coder_table, list_rounds, start_round
 from qualcode.tagging import Tagger

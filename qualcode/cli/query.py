@@ -78,7 +78,7 @@ def matrix_cli(
 ) -> None:
     """Codes × metadata: how often each code comes up in each locality, phase, grade, role..."""
     from qualcode.anonymise import min_cell_size
-    from qualcode.query import matrix, small_cell_warnings
+    from qualcode.query_matrix import matrix, small_cell_warnings
 
     opened = open_project(project)
     warnings: list[str] = []
@@ -92,7 +92,7 @@ def matrix_cli(
     elif percent == "column":
         what = f"share of the column's coded {'passages' if unit == 'segments' else 'words'} (%)"
     if plot is not None:
-        from qualcode.query import column_totals
+        from qualcode.query_matrix import column_totals
         from qualcode.reports.plots import write_matrix_plot
 
         totals = column_totals(opened, codes, by, unit, _where(where), coarsen=coarsen) if percent == "column" else None

@@ -231,7 +231,8 @@ def render_demo_reports(project: Project, output: Path, progress: Callable[[int,
     """What `make demo` writes: the case studies and their summary, a quote bank per top-level theme, matrix exports."""
     from qualcode.check import Corpus
     from qualcode.framework import framework
-    from qualcode.query import export_table, matrix, select_codes
+    from qualcode.query import export_table, select_codes
+    from qualcode.query_matrix import matrix
     from qualcode.reports.plots import write_matrix_plot
     from qualcode.reports.quotes import QuoteSource, Selection
 

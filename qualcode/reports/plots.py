@@ -133,9 +133,9 @@ def bars_figure(groups: list[str], series: dict[str, list[float]], ylabel: str):
 
 
 def write_matrix_plot(table, path, unit: str, axis: str, totals=None):
-    """A `query.matrix` DataFrame drawn as a heatmap, PNG or SVG by the file's suffix; `unit` says what its
+    """A `query_matrix.matrix` DataFrame drawn as a heatmap, PNG or SVG by the file's suffix; `unit` says what its
     numbers are (counts or percentages), for the colour bar, `axis` what its columns are, and `totals` (a
-    Series by column, `query.column_totals`) the N that percentages are of, shown on each column."""
+    Series by column, `query_matrix.column_totals`) the N that percentages are of, shown on each column."""
     rows = [MatrixRow(str(code), str(code).count("/"), [float(v) for v in values])
             for code, values in zip(table.index, table.values.tolist())]
     columns = [str(c) for c in table.columns]
