@@ -21,6 +21,8 @@ from benchmarks.run import REPEAT, command, qualcode
 #: The version measured in issue 14.
 PACKAGE = "qualitative-coding==1.7.8"
 CODER = "research-team"
+#: A command slower than this is run once: another run would not change its ratio much.
+ONCE = 10.0
 LOAD_CODINGS = """
 import json, sys
 from qualitative_coding.corpus import QCCorpus
@@ -69,8 +71,8 @@ def compare(folder: Path, project_root: Path, seconds: dict[str, float], venv: P
         if theirs is None:
             peer, own = imported.wall, seconds["import"]
         else:
-            peer = min(command([qc, *theirs], cwd=work).wall for _ in range(REPEAT))
-            own = min(qualcode(*ours, project=project_root).wall for _ in range(REPEAT))
+            peer = _best(lambda: command([qc, *theirs], cwd=work).wall)
+            own = _best(lambda: qualcode(*ours, project=project_root).wall)
         rows.append(f"| {label} | {peer:.2f} s | {own:.2f} s | {peer / own:.1f}× |")
         print(f"  peer: {label:<60} qc {peer:6.2f} s  qualcode {own:6.2f} s  x{peer / own:.1f}", flush=True)
     lines = sum(len(v) for v in codings.values())
@@ -78,9 +80,18 @@ def compare(folder: Path, project_root: Path, seconds: dict[str, float], venv: P
         "## Peer: qc", "",
         f"{origin}, on the same {texts} transcripts and {lines:,} coded lines"
         " (qualcode's manual codings of the bundled corpus, as the lines they span); best of"
-        f" {REPEAT} wall seconds (the import once). Target: qualcode at least 5× faster on each.", "",
+        f" {REPEAT} wall seconds (one run of the import, and of a command over {ONCE:.0f} s)."
+        " Target: qualcode at least 5× faster on each.", "",
         "| operation | qc | qualcode | qc/qualcode |", "|---|---|---|---|", *rows, "",
     ]
+
+
+def _best(run) -> float:
+    """Best of `REPEAT` wall seconds, or the one run of a command that takes over `ONCE` seconds."""
+    times = [run()]
+    while times[0] <= ONCE and len(times) < REPEAT:
+        times.append(run())
+    return min(times)
 
 
 def _install(venv: Path) -> str | None:
