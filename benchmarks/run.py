@@ -97,7 +97,9 @@ def command(args: list[str], cwd: Path | None = None, env: dict | None = None, c
 
 
 def qualcode(*args: str, project: Path | None = None, check: bool = True) -> Timed:
-    return command([str(QUALCODE), *args, *(["--project", str(project)] if project else [])], check=check)
+    """The console script; `--project` goes after a command's own arguments (the root's `--help` takes none)."""
+    where = ["--project", str(project)] if project and args != ("--help",) else []
+    return command([str(QUALCODE), *args, *where], check=check)
 
 
 def machine() -> list[str]:
