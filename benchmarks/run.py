@@ -315,7 +315,9 @@ def write_results(run: Run, header: list[str], peer: list[str], path: Path, part
     lines += ["", "| corpus | database | measure | value | notes |", "|---|---|---|---|---|"]
     lines += [f"| {r.corpus} | {r.database} | {r.what} | {r.value} | {r.note} |" for r in run.rows]
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    lines += ["", f"Peak memory (RSS): {max(run.peak_rss, own):,.0f} MB"
+    lines += ["", "A command's peak RSS is wait4's: it cannot be below this process's RSS when it forked"
+              " (spaCy loaded after the first autocode), so small commands read high.",
+              "", f"Peak memory (RSS): {max(run.peak_rss, own):,.0f} MB"
               f" (largest command {run.peak_rss:,.0f} MB; this process, with the library steps, {own:,.0f} MB).", ""]
     lines += peer
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
