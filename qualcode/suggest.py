@@ -1,7 +1,7 @@
 """Inductive suggestions: what the data says that the codebook does not yet cover, as candidate codes.
 
-Three kinds of phrase, all read from the participants' turns (the same parses
-`autocode` caches):
+Three kinds of phrase, all read from the participants' turns (parsed with the
+dependency parser, for the noun chunks, and cached apart from `autocode`'s parses):
 
 * ``quoted`` - words the speaker put in quotation marks ('winners and losers');
 * ``repeated`` - multiword phrases (2-5 words, not starting or ending with a
@@ -97,7 +97,7 @@ def suggest(
         sources = read_sources(session)
         covered = _codebook_words(session)
         coded = _coded_spans(session) if by is None and clusters != 0 else {}
-    parsed = list(parse_sources(project, sources, progress))
+    parsed = list(parse_sources(project, sources, progress, syntax=True))
     tallies = _tally(parsed)
     wanted = {
         phrase: tally for phrase, tally in tallies.items()
@@ -302,12 +302,12 @@ def create_candidate(project: Project, phrase: str, code_path: str, coder: str, 
     phrase = " ".join(phrase.lower().split())
     if not phrase:
         raise QualcodeError("give the phrase to turn into a code")
-    nlp = load_pipeline()
+    nlp = load_pipeline(syntax=True)
     maybe_cluster = LABEL_SEPARATOR in phrase
     with project.session() as session:
         sources = read_sources(session)
         coded = _coded_spans(session) if maybe_cluster else {}
-    parsed = list(parse_sources(project, sources))
+    parsed = list(parse_sources(project, sources, syntax=True))
     if maybe_cluster:
         cluster = next((c for c in _clusters(parsed, coded, clusters) if c.label == phrase), None)
         if cluster is not None:
