@@ -225,7 +225,7 @@ def test_each_suggestion_carries_the_words_that_counted(coded) -> None:
     from qualcode.coding import codings_table
 
     autocode(coded, transcripts=["EAS-S01-HT"])
-    table = codings_table(coded, "EAS-S01-HT", coder="autocode")
+    table = codings_table(coded, transcript="EAS-S01-HT", coder="autocode")
     assert len(table) and all(0 < score <= 1 for score in table["score"])
     for text, evidence in zip(table["text"], table["evidence"]):
         assert evidence and all(word.split()[-1][:4] in text.lower() for word in evidence), (text, evidence)
