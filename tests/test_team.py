@@ -98,9 +98,11 @@ def _fold_duplicates(coded: Project) -> None:
         with connection.begin():
             command.downgrade(db._alembic_config(connection), "0008")
     with Session(engine) as session, session.begin():
-        kept = session.scalar(select(Coding).where(Coding.transcript_id == PHRASE[0], Coding.start == span[0],
-                                                   Coding.origin == "manual"))
-        values = {c: getattr(kept, c) for c in ("transcript_id", "start", "end", "code_id", "coder", "quote")}
+        # Columns, not the ORM entity: the model has columns later migrations add.
+        columns = ("id", "transcript_id", "start", "end", "code_id", "coder", "quote")
+        kept = session.execute(select(*(getattr(Coding, c) for c in columns)).where(
+            Coding.transcript_id == PHRASE[0], Coding.start == span[0], Coding.origin == "manual")).one()
+        values = {c: getattr(kept, c) for c in columns[1:]}
         twins = [session.execute(insert(Coding).values(**values, origin=origin, important=True, memo=memo)
                                  .returning(Coding.id)).scalar() for origin, memo in (("suggested", "first"), ("manual", "second"))]
         session.add(Memo(target_kind="coding", target_id=str(twins[1]), text="on a twin", author="ann"))
