@@ -11,7 +11,30 @@ worker), and their ratio. The commands that change the project (`code`, `uncode`
 long listings the time to the first screen (50 lines) is given as well: piped,
 they print row by row.
 
-A real run (3 rounds; 2 cores shared with other work, load average 12.6 to 14: every
+A run on a quiet machine (3 rounds, load average 0.2 on 2 cores, the demo project,
+2026-12-03 07:28 UTC), best/median:
+
+    command                in-process best/median   worker best/median  ratio
+    code                       1.11s    1.18s       0.15s    0.20s   6.0x
+    uncode                     1.17s    1.18s       0.14s    0.20s   5.8x
+    memo                       1.06s    1.12s       0.15s    0.16s   6.9x
+    undo (of a memo)           1.16s    1.16s       0.15s    0.18s   6.6x
+    show                       1.11s    1.14s       0.20s    0.25s   4.5x
+      first 50 lines           1.09s    1.12s       0.19s    0.22s   5.0x
+    transcripts                1.96s    2.23s       0.44s    0.51s   4.4x
+    stats                      1.14s    1.24s       0.19s    0.21s   5.9x
+    codings                    5.93s    6.56s       4.49s    4.59s   1.4x
+      first 50 lines           1.04s    1.24s       0.15s    0.17s   7.1x
+    codebook show              1.92s    2.11s       0.20s    0.25s   8.5x
+    query matrix               2.00s    2.03s       0.31s    0.31s   6.6x
+    query cooccur              2.14s    2.23s       0.38s    0.43s   5.2x
+    query find                 2.51s    2.58s       0.70s    0.80s   3.2x
+      first 50 lines           2.44s    2.47s       0.66s    0.77s   3.2x
+    query text                 2.64s    2.71s       0.85s    0.90s   3.0x
+      first 50 lines           2.57s    2.65s       0.82s    0.86s   3.1x
+    query framework            2.34s    2.41s       0.61s    0.68s   3.5x
+
+An earlier run (3 rounds; 2 cores shared with other work, load average 12.6 to 14: every
 process got about a seventh of a core, so read the ratios more than the seconds):
 
     command                in-process best/median   worker best/median  ratio
