@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from qualcode import namescan, pseudonyms
-from qualcode.pseudonyms import IdentityKey
-from qualcode.corpus import import_paths
+from qualcode.privacy import namescan, pseudonyms
+from qualcode.privacy.pseudonyms import IdentityKey
+from qualcode.ingest.corpus import import_paths
 from qualcode.project import Project, init_project
 
 REPO = Path(__file__).resolve().parents[1]

@@ -27,11 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from qualcode.codebook import load_codebook_file
-from qualcode.corpus import import_paths
-from qualcode.autocode import autocode
-from qualcode.evaluation import evaluate
-from qualcode.nlp import BATCH_SIZE, load_pipeline, read_sources
+from qualcode.coding.codebook import load_codebook_file
+from qualcode.ingest.corpus import import_paths
+from qualcode.suggestions.autocode import autocode
+from qualcode.suggestions.evaluation import evaluate
+from qualcode.suggestions.nlp import BATCH_SIZE, load_pipeline, read_sources
 from qualcode.project import Project, init_project
 
 REPO = Path(__file__).resolve().parents[1]

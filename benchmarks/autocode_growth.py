@@ -30,10 +30,10 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
-from qualcode.codebook import load_codebook_file
-from qualcode.corpus import import_paths
-from qualcode.autocode import autocode
-from qualcode.nlp import read_sources
+from qualcode.coding.codebook import load_codebook_file
+from qualcode.ingest.corpus import import_paths
+from qualcode.suggestions.autocode import autocode
+from qualcode.suggestions.nlp import read_sources
 from qualcode.project import init_project
 
 REPO = Path(__file__).resolve().parents[1]

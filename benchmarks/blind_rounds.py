@@ -39,11 +39,11 @@ from sqlalchemy import insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from queries import best_ms, coded_project  # noqa: E402
 
-from qualcode.coding import codings_table  # noqa: E402
+from qualcode.coding.manual import codings_table  # noqa: E402
 from qualcode.models import Coding, Transcript  # noqa: E402
-from qualcode.overview import transcript_lines  # noqa: E402
-from qualcode.query import find, matrix  # noqa: E402
-from qualcode.rounds import start_round  # noqa: E402
+from qualcode.analysis.overview import transcript_lines  # noqa: E402
+from qualcode.analysis.query import find, matrix  # noqa: E402
+from qualcode.coding.rounds import start_round  # noqa: E402
 
 
 def second_coder(project, transcripts: list[str]) -> int:

@@ -205,11 +205,11 @@ def suggested_themes(folder: Path, quotes: list[Quote], codebook: Path = CODEBOO
     """Import the quotes into a fresh project, autocode them, and return each quote's suggested theme."""
     from sqlalchemy import select
 
-    from qualcode.autocode import autocode
-    from qualcode.codebook import load_codebook_file
-    from qualcode.corpus import import_paths
+    from qualcode.suggestions.autocode import autocode
+    from qualcode.coding.codebook import load_codebook_file
+    from qualcode.ingest.corpus import import_paths
     from qualcode.models import Coding
-    from qualcode.overview import code_paths
+    from qualcode.analysis.overview import code_paths
     from qualcode.project import init_project
 
     write_transcripts(quotes, folder / "quotes")

@@ -25,9 +25,9 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from qualcode.attribution import render, speaker_for
-from qualcode.check import Corpus, check_report
-from qualcode.corpus import import_paths
+from qualcode.reports.attribution import render, speaker_for
+from qualcode.reports.check import Corpus, check_report
+from qualcode.ingest.corpus import import_paths
 from qualcode.models import Transcript
 from qualcode.project import Project, init_project
 from qualcode.samplecorpus import generate

@@ -37,11 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import book_quotes  # noqa: E402
 
-from qualcode.codebook import load_codebook_file  # noqa: E402
+from qualcode.coding.codebook import load_codebook_file  # noqa: E402
 from qualcode.config import SETTINGS_FILE  # noqa: E402
-from qualcode.corpus import import_paths  # noqa: E402
-from qualcode.evaluation import read_gold  # noqa: E402
-from qualcode.learning import Turn, read_turns, train  # noqa: E402
+from qualcode.ingest.corpus import import_paths  # noqa: E402
+from qualcode.suggestions.evaluation import read_gold  # noqa: E402
+from qualcode.suggestions.learning import Turn, read_turns, train  # noqa: E402
 from qualcode.project import Project, init_project  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,7 +69,7 @@ def gold_themes(turns: list[Turn]) -> list[set[str]]:
 def bundled(project: Project) -> None:
     from sklearn.metrics import cohen_kappa_score
 
-    from qualcode.autocode import autocode
+    from qualcode.suggestions.autocode import autocode
 
     autocode(project)
     turns = read_turns(project)  # autocode's suggestions are not training: only manual and accepted codings are
@@ -96,7 +96,7 @@ def rule_themes(project: Project) -> dict[tuple[str, int], str]:
     from sqlalchemy import select
 
     from qualcode.models import Coding
-    from qualcode.overview import code_paths
+    from qualcode.analysis.overview import code_paths
 
     with project.session() as session:
         paths = code_paths(session)

@@ -43,11 +43,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.tables import project_with_transcripts  # noqa: E402
-from qualcode.coding import undo  # noqa: E402
-from qualcode.interchange import load_codings_csv  # noqa: E402
-from qualcode.merging import merge  # noqa: E402
+from qualcode.coding.manual import undo  # noqa: E402
+from qualcode.exchange.interchange import load_codings_csv  # noqa: E402
+from qualcode.exchange.merging import merge  # noqa: E402
 from qualcode.project import Project  # noqa: E402
-from qualcode.qdpx.writer import export_qdpx  # noqa: E402
+from qualcode.exchange.qdpx.writer import export_qdpx  # noqa: E402
 from tests.test_agreement_bundled import GOLD, second_coder  # noqa: E402
 
 

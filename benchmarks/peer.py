@@ -116,7 +116,7 @@ def _export(project_root: Path, folder: Path) -> tuple[int, dict[str, list[dict]
     from sqlalchemy import select
 
     from qualcode.models import Coding, Transcript
-    from qualcode.overview import code_paths
+    from qualcode.analysis.overview import code_paths
     from qualcode.project import Project
 
     project = Project.open(project_root)

@@ -15,12 +15,12 @@ import time
 import zipfile
 from pathlib import Path
 
-from qualcode.codebook import load_codebook_file
-from qualcode.corpus import import_paths
-from qualcode.interchange import load_codings_csv
+from qualcode.coding.codebook import load_codebook_file
+from qualcode.ingest.corpus import import_paths
+from qualcode.exchange.interchange import load_codings_csv
 from qualcode.project import init_project
-from qualcode.qdpx.importer import import_qdpx
-from qualcode.qdpx.writer import export_qdpx
+from qualcode.exchange.qdpx.importer import import_qdpx
+from qualcode.exchange.qdpx.writer import export_qdpx
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -40,15 +40,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from qualcode.codebook import load_codebook_file
-from qualcode.corpus import import_paths
-from qualcode.framework import framework
-from qualcode.interchange import load_codings_csv
+from qualcode.coding.codebook import load_codebook_file
+from qualcode.ingest.corpus import import_paths
+from qualcode.analysis.framework import framework
+from qualcode.exchange.interchange import load_codings_csv
 from qualcode.project import Project, init_project
-from qualcode.query import coded_segments, find
-from qualcode.query_matrix import matrix
-from qualcode.query_cooccur import cooccur
-from qualcode.query_text import text_search
+from qualcode.analysis.query import coded_segments, find
+from qualcode.analysis.query_matrix import matrix
+from qualcode.analysis.query_cooccur import cooccur
+from qualcode.analysis.query_text import text_search
 from qualcode.samplecorpus import generate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,7 +102,7 @@ def main() -> None:
                 ms = best_ms(run)
                 print(f"  {name:<45} {ms:9.0f} ms  x{ms / baseline:.2f}")
             if scale == 1:
-                from qualcode.reports import render_demo_reports
+                from qualcode.reports.render import render_demo_reports
 
                 started = time.perf_counter()
                 written = render_demo_reports(project, Path(tmp) / "reports")

@@ -163,12 +163,12 @@ def measure(run: Run, folder: Path, scale: int, database: str, url: str | None, 
     """Everything on one corpus and database; returns the seconds the peer comparison needs."""
     from benchmarks.check import write_report
     from benchmarks.queries import best_ms, queries
-    from qualcode.anonymise import load_key
-    from qualcode.codebook import load_codebook_file
-    from qualcode.interchange import load_codings_csv
-    from qualcode.overview import corpus_stats
+    from qualcode.privacy.anonymise import load_key
+    from qualcode.coding.codebook import load_codebook_file
+    from qualcode.exchange.interchange import load_codings_csv
+    from qualcode.analysis.overview import corpus_stats
     from qualcode.project import Project
-    from qualcode.reports import render_demo_reports
+    from qualcode.reports.render import render_demo_reports
 
     name = "bundled" if scale == 1 else f"scale {scale}"
     corpus = corpus_folder(folder, scale)
@@ -229,7 +229,7 @@ def autocode_rows(run: Run, name: str, database: str, project, root: Path, corpu
 
 
 def _parsed_words(project) -> int:
-    from qualcode.nlp import read_sources
+    from qualcode.suggestions.nlp import read_sources
 
     with project.session() as session:
         return sum(len(text.split()) for source in read_sources(session) for text in source.texts())
@@ -239,7 +239,7 @@ def spacy_words_per_second(project) -> float:
     """spaCy as shipped (all but NER, one process) on the first `BASELINE_WORDS` words autocode parses."""
     import importlib
 
-    from qualcode.nlp import BATCH_SIZE, PIPELINE, read_sources
+    from qualcode.suggestions.nlp import BATCH_SIZE, PIPELINE, read_sources
 
     with project.session() as session:
         texts = [text for source in read_sources(session) for text in source.texts()]

@@ -1,7 +1,7 @@
 """Speaker detection on the bundled corpus: the same turns as the previous parser, and its speed.
 
 Run with ``.venv/bin/python benchmarks/speakers.py``. It reads every bundled
-transcript, finds its turns with `qualcode.speakers.read_speakers` and with
+transcript, finds its turns with `qualcode.ingest.speakers.read_speakers` and with
 the parser qualcode used before it (copied below as the baseline: one regex
 per line, known labels only), checks that both give the same turns (speaker,
 span, and interviewer/notes against participant), and prints the best of 5
@@ -28,14 +28,14 @@ import time
 from pathlib import Path
 
 from qualcode.config import Settings
-from qualcode.corpus import import_paths
+from qualcode.ingest.corpus import import_paths
 from qualcode.project import init_project
-from qualcode.speakers import PARTICIPANT, SpeakerRules, read_speakers
-from qualcode.transcript import parse_text_file
+from qualcode.ingest.speakers import PARTICIPANT, SpeakerRules, read_speakers
+from qualcode.ingest.transcript import parse_text_file
 
 REPO = Path(__file__).resolve().parents[1]
 
-# The previous parser (qualcode/transcript.py before the speakers module), kept as the baseline.
+# The previous parser (qualcode/ingest/transcript.py before the speakers module), kept as the baseline.
 _OLD_TURN = re.compile(
     r"^(?:\*\*(?P<bold>[^*\n:]{1,60}?):\*\*|(?P<plain>[A-Z][\w'.\-]*(?: [\w'.\-]+){0,4}):)[ \t]*"
 )

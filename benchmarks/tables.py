@@ -43,10 +43,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from qualcode.codebook import load_codebook_file
-from qualcode.coding_tables import export_codings, import_codings
-from qualcode.corpus import import_paths
-from qualcode.interchange import load_codings_csv
+from qualcode.coding.codebook import load_codebook_file
+from qualcode.exchange.coding_tables import export_codings, import_codings
+from qualcode.ingest.corpus import import_paths
+from qualcode.exchange.interchange import load_codings_csv
 from qualcode.models import Coding
 from qualcode.project import find_project, init_project
 

@@ -51,7 +51,7 @@ SHARED = "team"
 def make_project(root: Path, database_url: str | None = None):
     """The fixture corpus, coded a little, with the codes the race uses."""
     sys.path.insert(0, str(REPO))
-    from qualcode.codebook import add_code
+    from qualcode.coding.codebook import add_code
     from tests.coded_fixture import make_coded_project
 
     corpus = root.parent / "corpus"
@@ -85,8 +85,8 @@ def passages(texts: dict[str, str]) -> list[tuple[str, int, int]]:
 def worker(root: Path, number: int, operations: int, start_at: float, out: Path) -> None:
     """Code `operations` passages, write what was acknowledged (and what went wrong) to `out` as JSON."""
     from qualcode import concurrency
-    from qualcode.codebook import UnknownCode
-    from qualcode.coding import apply_codes
+    from qualcode.coding.codebook import UnknownCode
+    from qualcode.coding.manual import apply_codes
     from qualcode.errors import QualcodeError
     from qualcode.models import Transcript
     from qualcode.project import Project
@@ -158,7 +158,7 @@ def problems(root: Path, outcome: dict) -> list[str]:
     from sqlalchemy import func, select
 
     from qualcode.models import Code, CodeTally, Coding
-    from qualcode.overview import code_paths
+    from qualcode.analysis.overview import code_paths
     from qualcode.project import Project
 
     found = []
@@ -194,7 +194,7 @@ def problems(root: Path, outcome: dict) -> list[str]:
 def _tally_problems(session, CodeTally, Coding) -> list[str]:
     from sqlalchemy import select
 
-    from qualcode.query import COUNTED_ORIGINS
+    from qualcode.analysis.query import COUNTED_ORIGINS
 
     spans: dict[tuple, set] = {}
     for code, transcript, start, end in session.execute(

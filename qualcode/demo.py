@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qualcode.config import SETTINGS_FILE
-from qualcode.corpus import Progress, import_paths
-from qualcode.overview import corpus_stats
+from qualcode.ingest.corpus import Progress, import_paths
+from qualcode.analysis.overview import corpus_stats
 from qualcode.project import Project, init_project
 
 #: Who the demo's coding is credited to.
@@ -50,12 +50,12 @@ def run_demo(
 
 def _run(project: Project, transcripts: Path, reports: Path, codebook: Path, progress: Progress | None,
          announce: Callable[[str], None]) -> DemoResult:
-    from qualcode.autocode import autocode
-    from qualcode.pseudonyms import load_key
-    from qualcode.codebook import load_codebook_file
-    from qualcode.evaluation import evaluate
-    from qualcode.interchange import load_codings_csv
-    from qualcode.reports import render_demo_reports
+    from qualcode.suggestions.autocode import autocode
+    from qualcode.privacy.pseudonyms import load_key
+    from qualcode.coding.codebook import load_codebook_file
+    from qualcode.suggestions.evaluation import evaluate
+    from qualcode.exchange.interchange import load_codings_csv
+    from qualcode.reports.render import render_demo_reports
 
     announce("importing the transcripts")
     import_paths(project, [transcripts], progress=progress)

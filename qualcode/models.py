@@ -156,7 +156,7 @@ class Turn(Base):
     """A speaker turn; `start`/`end` are character offsets into the transcript text.
 
     `speaker` is the label as written ('R', 'Speaker 2', 'Headteacher'); `role`
-    is how it was read (`qualcode.speakers.ROLES`): the interviewer, the
+    is how it was read (`qualcode.ingest.speakers.ROLES`): the interviewer, the
     participant, a researcher's note, or a transcription service's header line.
     Only participant turns are the interviewee's words.
     """
@@ -247,7 +247,7 @@ class Coding(Base):
     end: Mapped[int] = mapped_column(Integer)
     code_id: Mapped[int] = mapped_column(ForeignKey("codes.id"))
     coder: Mapped[str] = mapped_column(String(80))
-    #: manual, auto, suggested, accepted, or resolved (a consensus after review, `qualcode.consensus`)
+    #: manual, auto, suggested, accepted, or resolved (a consensus after review, `qualcode.coding.consensus`)
     origin: Mapped[str] = mapped_column(String(20), default="manual")
     score: Mapped[float | None] = mapped_column(Float)
     #: Why a suggestion was made: a JSON list of the matched words or the model's strongest features.
@@ -272,7 +272,7 @@ class Resolution(Base):
     ("ann,ben", as named), `decision` says what the consensus kept ("keep"
     with `kept` the coders whose codings were kept, or "recode"), and
     `resolved_by` who decided. The consensus itself is coded by the coder
-    `consensus` (origin ``resolved``; `qualcode.consensus`). `transcript_id`
+    `consensus` (origin ``resolved``; `qualcode.coding.consensus`). `transcript_id`
     and `code_id` are plain columns, like `CodeTally`'s: a decision about a
     code or transcript removed since is kept as a record, not in the way.
     """
@@ -360,7 +360,7 @@ class Coder(Base):
 
 class Round(Base):
     """A blind coding round: while it is open (`closed_at` empty), each of its coders sees only their own
-    codings on its transcripts (`qualcode.blind`), so their judgements stay independent for `agreement`."""
+    codings on its transcripts (`qualcode.coding.blind`), so their judgements stay independent for `agreement`."""
 
     __tablename__ = "rounds"
     __table_args__ = (NEVER_REUSED,)

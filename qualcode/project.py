@@ -30,7 +30,7 @@ class Project:
     create: bool = False
     #: Told (a message) when the database is busy with another command's write and this one waits; the CLI prints it.
     on_busy: Callable[[str], None] | None = None
-    #: Who is looking, for a blind round (`qualcode.blind`); empty: `config.default_coder()`.
+    #: Who is looking, for a blind round (`qualcode.coding.blind`); empty: `config.default_coder()`.
     viewer: str | None = None
     #: Told (a message) when a blind round hides other coders' codings from the viewer; the CLI prints it.
     on_blind: Callable[[str], None] | None = None

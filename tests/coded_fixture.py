@@ -12,12 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from qualcode.codebook import add_code
-from qualcode.coding import add_memo, apply_codes
-from qualcode.corpus import import_paths
+from qualcode.coding.codebook import add_code
+from qualcode.coding.manual import add_memo, apply_codes
+from qualcode.ingest.corpus import import_paths
 from qualcode.models import CodeTally, Coding, Transcript
 from qualcode.project import Project, init_project
-from qualcode.query import COUNTED_ORIGINS
+from qualcode.analysis.query import COUNTED_ORIGINS
 
 CODES = ["markets", "markets/competition", "networks", "networks/tsa"]
 

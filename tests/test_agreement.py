@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from qualcode import agreement
-from qualcode.agreement import sentences
-from qualcode.codebook import add_code
-from qualcode.coding import apply_codes
-from qualcode.corpus import import_paths
+from qualcode.analysis import agreement
+from qualcode.analysis.agreement import sentences
+from qualcode.coding.codebook import add_code
+from qualcode.coding.manual import apply_codes
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import QualcodeError
 from qualcode.project import Project, init_project
-from qualcode.reliability import unitizing_terms
+from qualcode.analysis.reliability import unitizing_terms
 from tests.coded_fixture import IDENTITY_KEY, span_of
 from tests.conftest import REPO
 
@@ -232,4 +232,4 @@ def test_the_command_imports_neither_spacy_nor_pandas(team: Project) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     modules = set(re.findall(r"^import time:.*\|\s+([\w.]+)$", result.stderr, re.MULTILINE))
-    assert "qualcode.agreement" in modules and not {"spacy", "pandas", "krippendorff"} & modules
+    assert "qualcode.analysis.agreement" in modules and not {"spacy", "pandas", "krippendorff"} & modules

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.agreement import agreement
-from qualcode.codebook import load_codebook_file
-from qualcode.corpus import import_paths
-from qualcode.interchange import load_codings_csv
+from qualcode.analysis.agreement import agreement
+from qualcode.coding.codebook import load_codebook_file
+from qualcode.ingest.corpus import import_paths
+from qualcode.exchange.interchange import load_codings_csv
 from qualcode.project import init_project
 from tests.conftest import REPO
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import pytest
 
-from qualcode import agreement
-from qualcode.coding import apply_codes
+from qualcode.analysis import agreement
+from qualcode.coding.manual import apply_codes
 from qualcode.errors import QualcodeError
 from qualcode.project import Project
 from tests.test_agreement import make_two_coder_project, span

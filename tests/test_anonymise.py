@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from qualcode import namescan, pseudonyms
-from qualcode.anonymise import coarsen, export_anonymised, small_cells
-from qualcode.namescan import scan
-from qualcode.pseudonyms import IdentityKey, leaks, load_key
-from qualcode.attribution import Speaker, render
-from qualcode.corpus import import_paths
+from qualcode.privacy import namescan, pseudonyms
+from qualcode.privacy.anonymise import coarsen, export_anonymised, small_cells
+from qualcode.privacy.namescan import scan
+from qualcode.privacy.pseudonyms import IdentityKey, leaks, load_key
+from qualcode.reports.attribution import Speaker, render
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import ImportFailed
 from qualcode.models import Transcript
 from qualcode.project import Project, init_project
@@ -292,7 +292,7 @@ def _output_text(path: Path) -> str:
         return "\n".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix == ".html":
-        from qualcode.reportfiles import visible_lines
+        from qualcode.reports.reportfiles import visible_lines
 
         return "\n".join(visible_lines(text))  # what a reader sees: a style sheet's font is no one's name
     return text
@@ -300,7 +300,7 @@ def _output_text(path: Path) -> str:
 
 def test_check_masks_qualcodes_own_ids_but_not_names(named, tmp_path: Path):
     """The project's ids and quote ids are metadata (not initials); an id it does not hold is read as any text."""
-    from qualcode.check import Corpus, check_report
+    from qualcode.reports.check import Corpus, check_report
 
     line = "Quote Q-EAS-S01-DH-0153 from EAS-S01 and EAS-I01, not XYZ-S99-MH; Mags said so."
     masked = Corpus(named).mask_ids(line)

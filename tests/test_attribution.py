@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qualcode.attribution import Speaker, corrected, read, render
+from qualcode.reports.attribution import Speaker, corrected, read, render
 from qualcode.config import Settings
 
 SETTINGS = Settings.load(None)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from qualcode.backups import backup, restore
-from qualcode.coding import add_memo, apply_codes, uncode
+from qualcode.coding.manual import add_memo, apply_codes, uncode
 from qualcode.errors import QualcodeError
 from qualcode.models import Coding
 from qualcode.project import init_project
@@ -105,7 +105,7 @@ def test_cli_backup_restore_and_the_snapshot_before_a_merge(run, tmp_path, corpu
 
 
 def test_the_snapshot_on_a_database_server_is_a_portable_dump(tmp_path, corpus, pg_url):
-    from qualcode.corpus import import_paths
+    from qualcode.ingest.corpus import import_paths
     from qualcode.snapshots import listing, take
 
     project = init_project(tmp_path / "study", database_url=pg_url)

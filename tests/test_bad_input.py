@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qualcode import db
-from qualcode.corpus import import_paths
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import CouldNotRun, QualcodeError
 from qualcode.project import Project
 from tests.conftest import FIXTURES, table_rows

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.corpus import import_paths
-from qualcode.overview import corpus_stats, transcript_table
+from qualcode.ingest.corpus import import_paths
+from qualcode.analysis.overview import corpus_stats, transcript_table
 from qualcode.project import init_project
 from tests.conftest import REPO
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.check import check_report, fix_report
-from qualcode.corpus import import_paths
-from qualcode.reportfiles import read_document
+from qualcode.reports.check import check_report, fix_report
+from qualcode.ingest.corpus import import_paths
+from qualcode.reports.reportfiles import read_document
 
 CLEAN = [
     ("Every September we count the Year 7 numbers and compare with the school down the road.",

@@ -6,15 +6,15 @@ import pytest
 from sqlalchemy import select
 
 from qualcode import history
-from qualcode.codebook import load_codebook_file
-from qualcode.coding import apply_codes
-from qualcode.corpus import import_paths
-from qualcode.clusters import uncoded_passages
+from qualcode.coding.codebook import load_codebook_file
+from qualcode.coding.manual import apply_codes
+from qualcode.ingest.corpus import import_paths
+from qualcode.suggestions.clusters import uncoded_passages
 from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding
-from qualcode.autocode import autocode
-from qualcode.nlp import parse_sources, read_sources
-from qualcode.suggest import _coded_spans, create_candidate, suggest
+from qualcode.suggestions.autocode import autocode
+from qualcode.suggestions.nlp import parse_sources, read_sources
+from qualcode.suggestions.inductive import _coded_spans, create_candidate, suggest
 from tests.conftest import REPO, table_rows
 
 #: Two topics no code covers, each in two interviews at two schools: the swimming pool, and the leaking roof.

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qualcode import refi
-from qualcode.codebook import (
+from qualcode.exchange import refi
+from qualcode.coding.codebook import (
     UnknownCode,
     add_code,
     code_table,
@@ -22,9 +22,9 @@ from qualcode.codebook import (
     remove_code,
     rename_code,
 )
-from qualcode.codebook_file import load_codebook
-from qualcode.coding import add_memo, apply_codes, codings_table, undo
-from qualcode.corpus import import_paths
+from qualcode.coding.codebook_file import load_codebook
+from qualcode.coding.manual import add_memo, apply_codes, codings_table, undo
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding, Memo
 from tests.conftest import REPO, table_rows

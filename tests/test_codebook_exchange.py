@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.codebook import export_codebook, load_codebook_file, to_codebook
+from qualcode.coding.codebook import export_codebook, load_codebook_file, to_codebook
 from qualcode.errors import ImportFailed, Problem
 from qualcode.models import Code
-from qualcode.overview import code_paths
+from qualcode.analysis.overview import code_paths
 
 CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "hierarchy-markets-networks.yaml"
 

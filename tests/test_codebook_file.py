@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.codebook_file import CodeSpec, Codebook, dump_codebook, load_codebook
+from qualcode.coding.codebook_file import CodeSpec, Codebook, dump_codebook, load_codebook
 from qualcode.errors import ImportFailed, Problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,7 +121,7 @@ def test_every_example_triggers_its_own_patterns(bundled: Codebook) -> None:
 
 
 def test_importing_the_loader_does_not_import_spacy() -> None:
-    code = "import qualcode.codebook_file, sys; assert 'spacy' not in sys.modules"
+    code = "import qualcode.coding.codebook_file, sys; assert 'spacy' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from qualcode.codebook import UnknownCode, load_codebook_file
-from qualcode.coding import (
+from qualcode.coding.codebook import UnknownCode, load_codebook_file
+from qualcode.coding.manual import (
     add_memo,
     apply_codes,
     codings_table,
@@ -15,7 +15,7 @@ from qualcode.coding import (
     uncode,
     undo,
 )
-from qualcode.corpus import import_paths
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import QualcodeError
 from qualcode.models import Coding, Memo, Transcript
 from tests.conftest import REPO, table_rows
@@ -165,7 +165,7 @@ def test_uncode_then_undo_restores_the_coding_exactly(coded):
 def test_review_suggestions(coded):
     with coded.session() as session:
         record = session.get(Transcript, "EAS-S02-HT")
-        from qualcode.codebook import find_code
+        from qualcode.coding.codebook import find_code
 
         for name in ("pupils", "status"):
             session.add(Coding(transcript_id=record.id, start=98, end=150, code=find_code(session, name),

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from qualcode.codebook import add_code, export_codebook, load_codebook_file, to_codebook
-from qualcode.coding import add_memo, undo
-from qualcode.coding_tables import COLUMNS, export_codings, import_codings
-from qualcode.corpus import import_paths
+from qualcode.coding.codebook import add_code, export_codebook, load_codebook_file, to_codebook
+from qualcode.coding.manual import add_memo, undo
+from qualcode.exchange.coding_tables import COLUMNS, export_codings, import_codings
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import ImportFailed, Problem
 from qualcode.models import Change, Coding
-from qualcode.overview import code_paths
+from qualcode.analysis.overview import code_paths
 from qualcode.project import init_project
-from qualcode.query_where import parse_where
-from qualcode.workbooks import read_table
+from qualcode.analysis.query_where import parse_where
+from qualcode.exchange.workbooks import read_table
 from tests.coded_fixture import CODES, make_coded_project
 
 
@@ -149,7 +149,7 @@ def test_a_table_without_a_place_for_the_codings_is_refused(other, tmp_path):
 
 
 def test_the_codebook_as_a_table_loads_back(coded, tmp_path, project):
-    from qualcode.codebook import find_code
+    from qualcode.coding.codebook import find_code
 
     with coded.session() as session:
         code = find_code(session, "markets/competition")

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qualcode import agreement, consensus
-from qualcode.coding import apply_codes, change_history, codings_table, undo
+from qualcode.analysis import agreement
+from qualcode.coding import consensus
+from qualcode.coding.manual import apply_codes, change_history, codings_table, undo
 from qualcode.errors import QualcodeError
 from qualcode.models import Coding, Resolution
 from qualcode.project import Project
-from qualcode.tui_review import ReviewApp
+from qualcode.coding.tui_review import ReviewApp
 from tests.conftest import FIXTURES
 from tests.test_agreement import make_two_coder_project, span
 from tests.test_postgres import pg_url  # noqa: F401 (a fixture)

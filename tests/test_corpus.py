@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qualcode.corpus import import_paths
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import ImportFailed
 from qualcode.models import Code, Coding, Participant, Partnership, School, Transcript
 from tests.conftest import table_rows, word_transcript

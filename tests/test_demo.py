@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from qualcode import pseudonyms
-from qualcode.pseudonyms import IdentityKey, leaks
-from qualcode.check import Corpus
+from qualcode.privacy import pseudonyms
+from qualcode.privacy.pseudonyms import IdentityKey, leaks
+from qualcode.reports.check import Corpus
 from qualcode.project import Project
 from tests.conftest import REPO
 from tests.test_anonymise import _output_text

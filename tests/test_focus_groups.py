@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from qualcode.codebook import add_code
-from qualcode.coding import apply_codes
-from qualcode.corpus import import_paths
+from qualcode.coding.codebook import add_code
+from qualcode.coding.manual import apply_codes
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import ImportFailed
 from qualcode.models import Participant
 from qualcode.project import init_project
-from qualcode.query import find
-from qualcode.query_matrix import matrix
-from qualcode.query_text import text_search
+from qualcode.analysis.query import find
+from qualcode.analysis.query_matrix import matrix
+from qualcode.analysis.query_text import text_search
 
 FOCUS_GROUP = """---
 id: EAS-S01-FG

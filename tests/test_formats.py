@@ -15,14 +15,14 @@ import docx
 import pytest
 from docx.enum.style import WD_STYLE_TYPE
 
-from qualcode.captions import parse_caption_file
+from qualcode.ingest.captions import parse_caption_file
 from qualcode.config import Settings
-from qualcode.corpus import collect_files, import_paths
+from qualcode.ingest.corpus import collect_files, import_paths
 from qualcode.errors import ImportFailed, Problem
 from qualcode.models import Transcript
 from qualcode.project import find_project
-from qualcode.speakers import SpeakerRules, read_speakers
-from qualcode.transcript import parse_docx_file
+from qualcode.ingest.speakers import SpeakerRules, read_speakers
+from qualcode.ingest.transcript import parse_docx_file
 
 RULES = SpeakerRules.from_settings(Settings.load(None), {})
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qualcode.coding import apply_codes
-from qualcode.corpus import import_paths
+from qualcode.coding.manual import apply_codes
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import ImportFailed, QualcodeError
 from qualcode.models import Coding, Transcript
-from qualcode.query import find
-from qualcode.query_matrix import matrix
-from qualcode.reimport import diff_size
+from qualcode.analysis.query import find
+from qualcode.analysis.query_matrix import matrix
+from qualcode.ingest.reimport import diff_size
 from qualcode.reports.quotes import Selection, build_quotes
 from tests.coded_fixture import make_coded_project
 
@@ -198,7 +198,7 @@ def test_a_numeric_new_code_is_an_error_with_the_right_order(coded, run):
 
 
 def test_evaluate_leaves_out_unplaced_suggestions_and_counts_them(coded, corpus, tmp_path):
-    from qualcode.evaluation import evaluate
+    from qualcode.suggestions.evaluation import evaluate
 
     with coded.session() as session:
         text = session.get(Transcript, "NAT-I01").text

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select
 
-from qualcode.coding import apply_codes, undo
-from qualcode.corpus import import_paths
+from qualcode.coding.manual import apply_codes, undo
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import QualcodeError
 from qualcode.models import Coding, Transcript, Turn
 from qualcode.project import init_project
-from qualcode.turns import reparse
+from qualcode.ingest.turns import reparse
 from tests.coded_fixture import make_coded_project
 from tests.conftest import table_rows
 from tests.test_import_protection import GONE, _edit_text

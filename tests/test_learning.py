@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qualcode.codebook import add_code
-from qualcode.corpus import import_paths
-from qualcode.interchange import load_codings_csv
-from qualcode.learning import LEARNED, cross_validate, learn, read_turns, train
+from qualcode.coding.codebook import add_code
+from qualcode.ingest.corpus import import_paths
+from qualcode.exchange.interchange import load_codings_csv
+from qualcode.suggestions.learning import LEARNED, cross_validate, learn, read_turns, train
 from qualcode.models import Coding
-from qualcode.overview import code_paths
+from qualcode.analysis.overview import code_paths
 from qualcode.project import Project, init_project
 
 INSPECTION = ["The inspectors came in March and the inspection grade shaped everything.",
@@ -134,7 +134,7 @@ def test_too_few_codings_is_said_plainly(tmp_path: Path) -> None:
 
 
 def test_tag_uncertain_walks_the_most_unsure_turns_first(learned_project) -> None:
-    from qualcode.tagging import Tagger
+    from qualcode.coding.tagging import Tagger
 
     learn(learned_project)
     planted = [0.95, 0.55, None, 0.7, 0.05, 0.48]  # None: the suggestion is removed, nothing is known there
@@ -153,7 +153,7 @@ def test_tag_uncertain_walks_the_most_unsure_turns_first(learned_project) -> Non
 
 
 def test_tag_finds_the_evidence_words_in_the_turn(learned_project) -> None:
-    from qualcode.tagging import Tagger, evidence_spans
+    from qualcode.coding.tagging import Tagger, evidence_spans
 
     text = "The Inspectors came; our inspection grade fell. Parents noticed."
     spans = evidence_spans(text, ("inspector", "inspection grade", "pattern:inspection"))

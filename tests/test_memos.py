@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from qualcode.coding import add_memo, apply_codes
+from qualcode.coding.manual import add_memo, apply_codes
 from qualcode.errors import QualcodeError
-from qualcode.memos import list_memos
+from qualcode.coding.memos import list_memos
 from tests.coded_fixture import make_coded_project
 
 
@@ -67,8 +67,8 @@ def test_a_memo_written_in_the_editor_keeps_its_lines(run, coded, tmp_path):
 
 
 def test_memos_exported_as_a_table(coded, tmp_path):
-    from qualcode.memos import export_memos
-    from qualcode.workbooks import read_table
+    from qualcode.coding.memos import export_memos
+    from qualcode.exchange.workbooks import read_table
 
     assert export_memos(coded, tmp_path / "memos.xlsx", author="bob") == 2
     header, rows = read_table(tmp_path / "memos.xlsx")

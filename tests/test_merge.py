@@ -15,15 +15,15 @@ import pytest
 from sqlalchemy import select
 
 from qualcode.backups import backup
-from qualcode.codebook import add_code
-from qualcode.coding import add_memo, apply_codes, undo
-from qualcode.corpus import import_paths
+from qualcode.coding.codebook import add_code
+from qualcode.coding.manual import add_memo, apply_codes, undo
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import QualcodeError
-from qualcode.merging import merge
+from qualcode.exchange.merging import merge
 from qualcode.models import Code, Coding, Memo
-from qualcode.overview import code_paths
+from qualcode.analysis.overview import code_paths
 from qualcode.project import Project, init_project
-from qualcode.qdpx.writer import export_qdpx
+from qualcode.exchange.qdpx.writer import export_qdpx
 from tests.coded_fixture import make_coded_project, span_of
 from tests.conftest import FIXTURES, table_rows
 from tests.test_postgres import pg_url  # noqa: F401 (the fixture)

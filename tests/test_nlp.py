@@ -11,17 +11,17 @@ import pytest
 from sqlalchemy import func, select
 
 from qualcode import history
-from qualcode.autocode import autocode
-from qualcode.codebook import load_codebook_file, path_of
-from qualcode.codebook_file import load_codebook
-from qualcode.coding import apply_codes, span_for_lines
-from qualcode.corpus import import_paths
-from qualcode.evaluation import evaluate
-from qualcode.matching import CodebookMatcher
+from qualcode.suggestions.autocode import autocode
+from qualcode.coding.codebook import load_codebook_file, path_of
+from qualcode.coding.codebook_file import load_codebook
+from qualcode.coding.manual import apply_codes, span_for_lines
+from qualcode.ingest.corpus import import_paths
+from qualcode.suggestions.evaluation import evaluate
+from qualcode.suggestions.matching import CodebookMatcher
 from qualcode.models import Code, Coding, Transcript
-from qualcode.nlp import ParseCache, load_pipeline, pipeline_version
-from qualcode.suggest import create_candidate, log_likelihood, suggest
-from qualcode.tokenmatch import COLUMNS, TokenPatterns, compile_pattern
+from qualcode.suggestions.nlp import ParseCache, load_pipeline, pipeline_version
+from qualcode.suggestions.inductive import create_candidate, log_likelihood, suggest
+from qualcode.suggestions.tokenmatch import COLUMNS, TokenPatterns, compile_pattern
 from tests.conftest import REPO, table_rows
 
 CODEBOOK = REPO / "codebooks" / "hierarchy-markets-networks.yaml"
@@ -222,7 +222,7 @@ def create_code_for_island(project) -> None:
 
 
 def test_each_suggestion_carries_the_words_that_counted(coded) -> None:
-    from qualcode.coding import codings_table
+    from qualcode.coding.manual import codings_table
 
     autocode(coded, transcripts=["EAS-S01-HT"])
     table = codings_table(coded, transcript="EAS-S01-HT", coder="autocode")
@@ -368,7 +368,7 @@ def test_create_turns_a_candidate_into_an_inductive_code_with_suggestions(plante
 
 
 def test_commands_without_nlp_do_not_import_spacy() -> None:
-    script = "import sys, qualcode.cli, qualcode.coding, qualcode.codebook; assert 'spacy' not in sys.modules, 'spacy imported'"
+    script = "import sys, qualcode.cli, qualcode.coding.manual, qualcode.coding.codebook; assert 'spacy' not in sys.modules, 'spacy imported'"
     subprocess.run([sys.executable, "-c", script], check=True, cwd=REPO)
     code_help = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "qualcode", "code", "--help"], capture_output=True, text=True, cwd=REPO

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from qualcode import nlp
-from qualcode.nlp import PIPELINE, load_pipeline, parse_sources, read_sources
+from qualcode.suggestions import nlp
+from qualcode.suggestions.nlp import PIPELINE, load_pipeline, parse_sources, read_sources
 from tests.conftest import REPO
 
 ATTRS = ["ORTH", "TAG", "POS", "MORPH", "LEMMA", "DEP", "HEAD"]
@@ -42,7 +42,7 @@ def test_the_default_pipeline_splits_sentences_without_the_parser() -> None:
 
 
 def test_two_processes_parse_what_one_does(project, corpus, monkeypatch) -> None:
-    from qualcode.corpus import import_paths
+    from qualcode.ingest.corpus import import_paths
 
     import_paths(project, [corpus])
     with project.session() as session:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from qualcode.config import Settings
-from qualcode.corpus import import_paths
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import ImportFailed, QualcodeError
 from qualcode.models import Participant, Transcript
 from tests.conftest import word_transcript

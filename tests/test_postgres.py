@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from qualcode.corpus import import_paths
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import ImportFailed
-from qualcode.overview import corpus_stats
+from qualcode.analysis.overview import corpus_stats
 from qualcode.project import init_project
 from tests.conftest import REPO, table_rows
 
@@ -84,8 +84,8 @@ def test_cli_with_qualcode_db_pointing_at_postgres(run, tmp_path: Path, corpus: 
 
 def test_queries_count_the_same_on_postgres(tmp_path: Path, corpus: Path, pg_url: str):
     """The matrix and co-occurrence SQL (CTEs, MATERIALIZED, integer arithmetic) gives SQLite's answers."""
-    from qualcode.query_matrix import matrix
-    from qualcode.query_cooccur import cooccur
+    from qualcode.analysis.query_matrix import matrix
+    from qualcode.analysis.query_cooccur import cooccur
     from tests.coded_fixture import make_coded_project
 
     lite = make_coded_project(tmp_path / "lite", corpus)
@@ -114,8 +114,8 @@ def test_postgres_keeps_code_tallies_through_changes(tmp_path: Path, corpus: Pat
 
 def test_codings_are_read_one_by_one_on_postgres(tmp_path: Path, corpus: Path, pg_url: str):
     """`qualcode codings` reads as it prints (batches of a server-side cursor), each coding with its words."""
-    from qualcode.codebook import add_code
-    from qualcode.coding import apply_codes, coding_records
+    from qualcode.coding.codebook import add_code
+    from qualcode.coding.manual import apply_codes, coding_records
 
     project = init_project(tmp_path / "study", database_url=pg_url)
     import_paths(project, [corpus])

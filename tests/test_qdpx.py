@@ -16,13 +16,13 @@ from sqlalchemy import select
 
 from coded_fixture import make_coded_project
 from conftest import FIXTURES, table_rows
-from qualcode.coding import add_memo
+from qualcode.coding.manual import add_memo
 from qualcode.errors import ImportFailed, Problem
 from qualcode.models import Code, Coding, Memo, Participant, School
-from qualcode.overview import code_paths
-from qualcode.qdpx.importer import import_qdpx
-from qualcode.qdpx.writer import export_qdpx
-from qualcode.refi import schema
+from qualcode.analysis.overview import code_paths
+from qualcode.exchange.qdpx.importer import import_qdpx
+from qualcode.exchange.qdpx.writer import export_qdpx
+from qualcode.exchange.refi import schema
 
 TEXT = (
     "Interviewer: How do you work with others?\n"

@@ -12,13 +12,13 @@ from sqlalchemy import select
 
 from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding, Transcript, Turn
-from qualcode.overview import code_paths
-from qualcode.framework import framework
-from qualcode.query import COUNTED_ORIGINS, export_table, find, records
-from qualcode.query_matrix import matrix
-from qualcode.query_cooccur import cooccur
-from qualcode.query_text import text_search
-from qualcode.query_where import parse_where
+from qualcode.analysis.overview import code_paths
+from qualcode.analysis.framework import framework
+from qualcode.analysis.query import COUNTED_ORIGINS, export_table, find, records
+from qualcode.analysis.query_matrix import matrix
+from qualcode.analysis.query_cooccur import cooccur
+from qualcode.analysis.query_text import text_search
+from qualcode.analysis.query_where import parse_where
 from tests.coded_fixture import CODINGS, change_codings, counted_spans, make_coded_project, tallies, words
 from tests.conftest import FIXTURES
 
@@ -75,9 +75,9 @@ def test_where_resolves_values_through_the_vocabularies(coded):
 
 
 def test_where_any_of_several_values_or_none_of_them(coded):
-    from qualcode.agreement import transcripts_where
-    from qualcode.query import transcript_meta
-    from qualcode.query_where import Condition, apply_where
+    from qualcode.analysis.agreement import transcripts_where
+    from qualcode.analysis.query import transcript_meta
+    from qualcode.analysis.query_where import Condition, apply_where
 
     def kept(*items: str) -> list[str]:
         where = parse_where(items)
@@ -154,7 +154,7 @@ def test_text_search_by_word_wildcard_and_fuzzy(coded):
 
 
 def test_text_search_by_lemma(coded):
-    pytest.importorskip("qualcode.nlp")
+    pytest.importorskip("qualcode.suggestions.nlp")
     hits = text_search(coded, "pupil", lemma=True)
     assert hits["match"].tolist() == ["pupils"]
 
@@ -310,8 +310,8 @@ def test_counting_in_sql_agrees_with_counting_in_pandas(scratch, data, by, unit,
     """The matrix's one SQL query (from the tallies, or from the codings for other origins or a
     rollup) against `coded_segments` counted in pandas, on random codings with repeated spans
     (counted once) and suggestions (counted only when asked for)."""
-    from qualcode.query import coded_segments, select_codes
-    from qualcode.query_matrix import _frame_counts, _sql_counts
+    from qualcode.analysis.query import coded_segments, select_codes
+    from qualcode.analysis.query_matrix import _frame_counts, _sql_counts
 
     with scratch.session() as session:
         texts = dict(session.execute(select(Transcript.id, Transcript.text)).all())
@@ -325,7 +325,7 @@ def test_counting_in_sql_agrees_with_counting_in_pandas(scratch, data, by, unit,
 
 
 def test_small_cell_warnings_on_a_single_school_or_person_in_a_locality(coded):
-    from qualcode.query_matrix import small_cell_warnings
+    from qualcode.analysis.query_matrix import small_cell_warnings
 
     schools = matrix(coded, codes="markets", rollup=True, unit="schools")
     assert small_cell_warnings(schools, "locality", "schools") == [
@@ -338,7 +338,7 @@ def test_small_cell_warnings_on_a_single_school_or_person_in_a_locality(coded):
 
 
 def test_matrix_small_columns_are_warned_and_coarsen_pools_them_as_framework_pools_rows(coded):
-    from qualcode.query_matrix import column_totals
+    from qualcode.analysis.query_matrix import column_totals
 
     warnings: list[str] = []
     fine = matrix(coded, by="locality,phase", rollup=True, warnings=warnings)

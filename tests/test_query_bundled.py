@@ -7,12 +7,12 @@ import shutil
 
 import pytest
 
-from qualcode.codebook import load_codebook_file
-from qualcode.corpus import import_paths
-from qualcode.interchange import load_codings_csv
+from qualcode.coding.codebook import load_codebook_file
+from qualcode.ingest.corpus import import_paths
+from qualcode.exchange.interchange import load_codings_csv
 from qualcode.project import init_project
-from qualcode.query_matrix import matrix
-from qualcode.reports import render_report
+from qualcode.analysis.query_matrix import matrix
+from qualcode.reports.render import render_report
 from qualcode.reports.quotes import Selection
 from tests.conftest import REPO
 
@@ -72,7 +72,7 @@ def test_case_studies_key_quotes_speak_for_their_schools(study):
     each locality's schools and every phase there; informants apart; nobody quoted more than twice."""
     from collections import Counter
 
-    from qualcode.reports import case_localities
+    from qualcode.reports.render import case_localities
     from qualcode.reports.case import Shares, case_context
     from qualcode.reports.quotes import QuoteSource
 
@@ -113,7 +113,7 @@ def test_a_case_study_as_a_reader_sees_it_in_chromium(study, tmp_path):
     from tests.browser import Browser
     from tests.test_reports import chromium
 
-    from qualcode.reports import render_text
+    from qualcode.reports.render import render_text
     from qualcode.reports.case import case_context
     from qualcode.reports.navigation import navigation
 

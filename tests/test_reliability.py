@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qualcode.reliability import (
+from qualcode.analysis.reliability import (
     Section,
     brennan_prediger,
     cohen_kappa,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.pseudonyms import leaks
+from qualcode.privacy.pseudonyms import leaks
 from qualcode.project import Project
 from tests.coded_fixture import make_coded_project
 from tests.conftest import FIXTURES, QUALCODE, run_script

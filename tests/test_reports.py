@@ -16,11 +16,11 @@ from html.parser import HTMLParser
 import pytest
 from jinja2 import meta
 
-from qualcode.attribution import render, speaker_for
+from qualcode.reports.attribution import render, speaker_for
 from qualcode.errors import QualcodeError
 from qualcode.models import Transcript
-from qualcode.query import pseudonymiser
-from qualcode.reports import environment, render_report, render_text
+from qualcode.analysis.query import pseudonymiser
+from qualcode.reports.render import environment, render_report, render_text
 from qualcode.reports.contexts import CONTEXTS, variables
 from qualcode.reports.quotes import Selection, quotes_context, trim_text
 from tests.coded_fixture import make_coded_project
@@ -160,7 +160,7 @@ def test_quote_bank_html_has_toc_headings_and_attributed_quotes(coded):
 
 
 def test_html_escapes_what_people_wrote(coded):
-    from qualcode.coding import add_memo
+    from qualcode.coding.manual import add_memo
 
     add_memo(coded, "locality", "Eastern", "Heads <b>said</b> <script>alert(1)</script> & more", "tester")
     html = render_report(coded, "case", "html", locality="Eastern", plot=False).read_text()
@@ -240,7 +240,7 @@ def test_unknown_locality(coded):
 
 
 def test_cases_summary_links_the_case_studies(coded):
-    from qualcode.reports import render_case_reports
+    from qualcode.reports.render import render_case_reports
 
     paths = render_case_reports(coded, "md", coded.root / "cases", plot=False)
     assert [p.name for p in paths] == ["case-eastern.md", "cases.md"]
@@ -248,9 +248,9 @@ def test_cases_summary_links_the_case_studies(coded):
 
 
 def test_a_report_that_fails_its_check_is_not_written(coded, monkeypatch):
-    import qualcode.reports
+    import qualcode.reports.render
 
-    monkeypatch.setattr(qualcode.reports, "_check_written_report", lambda project, path, corpus=None: ["line 3: leak: 'X'"])
+    monkeypatch.setattr(qualcode.reports.render, "_check_written_report", lambda project, path, corpus=None: ["line 3: leak: 'X'"])
     with pytest.raises(QualcodeError, match="failed its own check"):
         render_report(coded, "quotes", "md", theme="markets")
     assert not list((coded.root / "reports").glob("*"))
@@ -385,7 +385,7 @@ def test_format_and_file_name_must_agree(coded, tmp_path):
 
 def test_small_cell_quotes_are_warned_and_coarsened_quotes_pass_check(coded, tmp_path):
     """Each fixture school is the only one of its kind in Eastern: its quotes are small cells."""
-    from qualcode.check import check_report
+    from qualcode.reports.check import check_report
 
     warnings: list[str] = []
     path = render_report(coded, "quotes", "md", tmp_path / "full.md", warnings=warnings, theme="markets")
@@ -405,8 +405,8 @@ def test_small_cell_quotes_are_warned_and_coarsened_quotes_pass_check(coded, tmp
 
 def test_a_coarsened_informant_passes_check(coded, tmp_path):
     """NAT-I01 (an NCTL informant) may be attributed as 'System informant interviewee'; not as an RSC."""
-    from qualcode.attribution import read
-    from qualcode.check import check_report
+    from qualcode.reports.attribution import read
+    from qualcode.reports.check import check_report
 
     assert read(coded.settings, "System informant interviewee").speaker.informant_kind == "System informant"
     quote = "> Some areas have strong partnerships and others have almost none.\n\n{}\n"

@@ -11,18 +11,18 @@ import pytest
 from sqlalchemy import select
 
 from qualcode import db
-from qualcode.agreement import agreement
-from qualcode.coding import apply_codes, codings_table, undo, uncode
+from qualcode.analysis.agreement import agreement
+from qualcode.coding.manual import apply_codes, codings_table, undo, uncode
 from qualcode.config import _git_user_name, default_coder
 from qualcode.errors import QualcodeError
 from qualcode.models import Coder, Coding
-from qualcode.overview import transcript_lines
+from qualcode.analysis.overview import transcript_lines
 from qualcode.project import Project
-from qualcode.query import find
-from qualcode.query_matrix import matrix
-from qualcode.query_cooccur import cooccur
-from qualcode.rounds import add_coder, close_round, coder_table, list_rounds, start_round
-from qualcode.tagging import Tagger
+from qualcode.analysis.query import find
+from qualcode.analysis.query_matrix import matrix
+from qualcode.analysis.query_cooccur import cooccur
+from qualcode.coding.rounds import add_coder, close_round, coder_table, list_rounds, start_round
+from qualcode.coding.tagging import Tagger
 from tests.coded_fixture import make_coded_project, span_of
 from tests.conftest import FIXTURES
 from tests.test_postgres import pg_url  # noqa: F401 (the fixture)
@@ -239,7 +239,7 @@ def test_migration_0011_and_a_blind_round_on_postgres(tmp_path, corpus, pg_url):
 def test_the_tagging_screen_says_a_round_is_blind_and_makes_no_suggestions_there(team):
     import asyncio
 
-    from qualcode.tui import TagApp
+    from qualcode.coding.tui import TagApp
     from tests.test_tui import screen_text
 
     async def session() -> str:

@@ -17,8 +17,8 @@ import yaml
 
 from qualcode.samplecorpus import distinct_statements, generate
 from qualcode.samplecorpus.bank import statement_bank
-from qualcode.speakers import SpeakerRules, read_speakers
-from qualcode.transcript import parse_text_file
+from qualcode.ingest.speakers import SpeakerRules, read_speakers
+from qualcode.ingest.transcript import parse_text_file
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "transcripts"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qualcode.config import Settings
-from qualcode.speakers import HEADER, INTERVIEWER, NOTE, PARTICIPANT, SpeakerRules, format_time, read_speakers
+from qualcode.ingest.speakers import HEADER, INTERVIEWER, NOTE, PARTICIPANT, SpeakerRules, format_time, read_speakers
 
 SETTINGS = Settings.load(None)
 
@@ -158,7 +158,7 @@ def test_label_on_its_own_line_starts_turn_at_next_paragraph():
 
 
 def test_several_participant_speakers_are_a_warning_about_attribution():
-    from qualcode.turns import summarise
+    from qualcode.ingest.turns import summarise
 
     text = "Interviewer: What does the cluster do?\nSpeaker 1: CPD, mostly.\nSpeaker 2: And moderation.\n"
     (warning,) = summarise("FG-1", "fg.txt", read_speakers(text, rules())).warnings

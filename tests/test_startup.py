@@ -12,9 +12,9 @@ import sys
 
 import pytest
 
-from qualcode.codebook import load_codebook_file
-from qualcode.coding import apply_codes
-from qualcode.corpus import import_paths
+from qualcode.coding.codebook import load_codebook_file
+from qualcode.coding.manual import apply_codes
+from qualcode.ingest.corpus import import_paths
 from tests.conftest import REPO
 
 
@@ -39,12 +39,12 @@ def imported(project, *args: str) -> set[str]:
 @pytest.mark.parametrize("args", [["show", "EAS-S01-HT"], ["codebook", "show"], ["query", "matrix"]])
 def test_reading_commands_do_not_import_spacy(coded, args) -> None:
     modules = imported(coded, *args)
-    assert "qualcode.overview" in modules and "spacy" not in modules
+    assert "qualcode.analysis.overview" in modules and "spacy" not in modules
 
 
 def test_coding_by_hand_imports_only_what_it_needs(coded) -> None:
     modules = imported(coded, "code", "EAS-S01-HT", "8", "networks", "--coder", "ann")
-    assert "qualcode.coding" in modules
+    assert "qualcode.coding.manual" in modules
     # No pandas, no fuzzy matching (the code is typed right), no YAML, no alembic (the schema is current).
     assert not {"spacy", "pandas", "rapidfuzz", "yaml", "alembic"} & modules
 

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qualcode.codebook import find_code, load_codebook_file
-from qualcode.corpus import import_paths
+from qualcode.coding.codebook import find_code, load_codebook_file
+from qualcode.ingest.corpus import import_paths
 from qualcode.models import Coding, Turn
 from qualcode.project import Project
-from qualcode.tagging import load_position
+from qualcode.coding.tagging import load_position
 
 TMUX = "/usr/bin/tmux"
 QUALCODE = Path(sys.executable).parent / "qualcode"

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qualcode.codebook import UnknownCode, find_code, load_codebook_file, path_of
-from qualcode.coding import apply_codes
-from qualcode.corpus import import_paths
+from qualcode.coding.codebook import UnknownCode, find_code, load_codebook_file, path_of
+from qualcode.coding.manual import apply_codes
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding, Memo, Turn
 from qualcode.project import Project
-from qualcode.tagging import STATE_FILE, Tagger, load_position
+from qualcode.coding.tagging import STATE_FILE, Tagger, load_position
 
 REPO = Path(__file__).resolve().parents[1]
 CODEBOOK = REPO / "codebooks" / "hierarchy-markets-networks.yaml"
@@ -261,5 +261,5 @@ def test_tag_command_reports_problems_without_a_screen(run, study):
 
 
 def test_starting_a_session_does_not_import_spacy():
-    script = "import sys, qualcode.cli, qualcode.tagging, qualcode.tui; assert 'spacy' not in sys.modules"
+    script = "import sys, qualcode.cli, qualcode.coding.tagging, qualcode.coding.tui; assert 'spacy' not in sys.modules"
     subprocess.run([sys.executable, "-c", script], check=True)

@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from qualcode import concurrency, db
-from qualcode.coding import apply_codes, review_suggestion
+from qualcode.coding.manual import apply_codes, review_suggestion
 from qualcode.errors import CouldNotRun
 from qualcode.models import Coding, Memo
 from qualcode.project import Project
@@ -69,7 +69,7 @@ def test_accepting_a_suggestion_already_coded_by_hand_keeps_one_coding(coded):
 
 
 def _code_id(project: Project, path: str) -> int:
-    from qualcode.codebook import find_code
+    from qualcode.coding.codebook import find_code
 
     with project.session() as session:
         return find_code(session, path).id

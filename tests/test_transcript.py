@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qualcode.errors import Problem
-from qualcode.transcript import decode, line_starts, parse_text_file
+from qualcode.ingest.transcript import decode, line_starts, parse_text_file
 
 def test_front_matter_lines_and_body(tmp_path: Path):
     path = tmp_path / "a.md"

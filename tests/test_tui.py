@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qualcode.codebook import find_code, load_codebook_file
-from qualcode.corpus import import_paths
+from qualcode.coding.codebook import find_code, load_codebook_file
+from qualcode.ingest.corpus import import_paths
 from qualcode.models import Coding, Memo, Turn
 from qualcode.project import Project
-from qualcode.tagging import Tagger, load_position
-from qualcode.tui import TagApp
+from qualcode.coding.tagging import Tagger, load_position
+from qualcode.coding.tui import TagApp
 
 CODEBOOK = Path(__file__).resolve().parents[1] / "codebooks" / "hierarchy-markets-networks.yaml"
 

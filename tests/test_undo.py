@@ -20,12 +20,12 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, select, text
 
 from qualcode import history
-from qualcode.codebook import add_code, load_codebook_file, merge_codes, move_code, remove_code, rename_code
-from qualcode.coding import add_memo, apply_codes, change_history, review_suggestion, uncode, undo
-from qualcode.corpus import import_paths
+from qualcode.coding.codebook import add_code, load_codebook_file, merge_codes, move_code, remove_code, rename_code
+from qualcode.coding.manual import add_memo, apply_codes, change_history, review_suggestion, uncode, undo
+from qualcode.ingest.corpus import import_paths
 from qualcode.errors import QualcodeError
 from qualcode.models import Change, Code, Coding, Memo, Transcript
-from qualcode.overview import code_paths
+from qualcode.analysis.overview import code_paths
 from qualcode.project import Project, init_project
 from tests.conftest import FIXTURES, REPO, table_rows
 from tests.test_postgres import _server_url
@@ -56,7 +56,7 @@ action = st.tuples(st.sampled_from(KINDS), st.sampled_from(CODERS), *[st.integer
 
 def act(project: Project, kind: str, coder: str, a: int, b: int, c: int) -> None:
     """One change as a user would make it; a refusal (QualcodeError) is a change that did not happen."""
-    from qualcode.autocode import autocode
+    from qualcode.suggestions.autocode import autocode
 
     with project.session() as session:
         paths = sorted(code_paths(session).values())
@@ -311,7 +311,7 @@ def test_history_and_a_refused_undo_from_the_command_line(tmp_path: Path, run):
 
 def test_an_autocode_rerun_is_recorded_by_its_run_not_row_by_row(study):
     """Issue 18: each rerun added 8.8 MB of change log. A run's suggestions carry its id; a rerun keeps what it finds again."""
-    from qualcode.autocode import autocode
+    from qualcode.suggestions.autocode import autocode
 
     before = table_rows(study)
     first = autocode(study)
@@ -363,7 +363,7 @@ def test_a_project_from_before_0006_upgrades_with_its_tallies_kept_and_ids_never
 
 
 def test_accepting_a_suggestion_holds_back_the_runs_undo_but_not_a_rerun_beside_it(study):
-    from qualcode.autocode import autocode
+    from qualcode.suggestions.autocode import autocode
 
     autocode(study)
     with study.session() as session:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from qualcode.errors import Problem, QualcodeError
-from qualcode.query import export_table
-from qualcode.workbooks import CONTINUED, EXCEL_CELL_LIMIT, excel_parts, read_table, write_table
+from qualcode.analysis.query import export_table
+from qualcode.exchange.workbooks import CONTINUED, EXCEL_CELL_LIMIT, excel_parts, read_table, write_table
 
 LONG = ("é’ word " * 9000) + "😀" * 5 + "the end"  # 72,000+ characters, some outside the BMP
 

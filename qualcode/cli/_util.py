@@ -111,7 +111,7 @@ def new_app(**kwargs) -> typer.Typer:
 
 def warn_unread(project: Project, transcript_ids=None, what: str = "searched") -> None:
     """Say which transcripts a command passed over because no participant turn could be read in them."""
-    from qualcode.turns import unread
+    from qualcode.ingest.turns import unread
 
     ids = unread(project, transcript_ids)
     if ids:
@@ -124,7 +124,7 @@ def warn_unread(project: Project, transcript_ids=None, what: str = "searched") -
 
 def warn_unplaced(project: Project, what: str = "counted") -> None:
     """Say how many unplaced codings a count or report left out (their words are gone), and where they are listed."""
-    from qualcode.query import unplaced_count
+    from qualcode.analysis.query import unplaced_count
 
     count = unplaced_count(project)
     if count:
@@ -142,7 +142,7 @@ CoderOption = Annotated[
 
 def complete_code_name(incomplete: str) -> list[str]:
     """Shell completion of code paths, fuzzy, from the project in the working directory."""
-    from qualcode.codebook import complete_code
+    from qualcode.coding.codebook import complete_code
     from qualcode.project import find_project
 
     try:

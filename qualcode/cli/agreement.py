@@ -28,8 +28,8 @@ def agreement_cli(
 ) -> None:
     """Inter-coder agreement per code and overall: percent agreement, Cohen's, Fleiss' and Brennan & Prediger's
     kappa, Krippendorff's alpha and unitizing alpha-u, with how much of the agreement is on text nobody coded."""
-    from qualcode import agreement
-    from qualcode.query_where import parse_where
+    from qualcode.analysis import agreement
+    from qualcode.analysis.query_where import parse_where
 
     if matrix and disagreements:
         raise terminal.abort("--matrix and --disagreements are two reports: ask for one at a time", 2)
@@ -38,7 +38,7 @@ def agreement_cli(
     if disagreements:
         if raw:
             terminal.warn("--raw: names are not pseudonymised; do not share this output")
-        from qualcode.consensus import mark_disagreements
+        from qualcode.coding.consensus import mark_disagreements
 
         found = agreement.disagreements(opened, names, codes, unit, chosen, raw, within)
         found = mark_disagreements(opened, names, found)
@@ -70,7 +70,7 @@ def _round_scope(opened, round_name: str | None, coders: str | None) -> tuple[li
         if coders is None:
             raise terminal.abort("name the coders to compare with --coders A,B, or a blind round with --round NAME", 2)
         return coders.split(","), None
-    from qualcode.rounds import round_summary
+    from qualcode.coding.rounds import round_summary
 
     summary = round_summary(opened, round_name)
     if summary.open:
@@ -109,7 +109,7 @@ def _show_matrix(found) -> None:
 
 def _show_disagreements(found: list[dict]) -> None:
     """One row per disagreement; where a coder coded only part of the unit, their words too; and its decision."""
-    from qualcode.consensus import describe
+    from qualcode.coding.consensus import describe
 
     rows = [(d["transcript"], d["lines"], d["code"], ", ".join(d["coded_by"]), ", ".join(d["not_coded_by"]),
              _flat(d["text"]), _coded_words(d), describe(d["resolution"]) if d["resolution"] else "") for d in found]

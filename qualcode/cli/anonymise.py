@@ -28,7 +28,7 @@ def key_add_cli(
     project: ProjectOption = None,
 ) -> None:
     """Add a name to the identity key (or more variants to one already there)."""
-    from qualcode.pseudonyms import load_key
+    from qualcode.privacy.pseudonyms import load_key
 
     key = load_key(open_project(project))
     entry = key.add(name, kind, variant or [], replacement)
@@ -39,7 +39,7 @@ def key_add_cli(
 @key_app.command("list")
 def key_list_cli(as_json: JsonOption = False, project: ProjectOption = None) -> None:
     """Show the key, real names included: keep this output off shared screens and out of files."""
-    from qualcode.pseudonyms import load_key
+    from qualcode.privacy.pseudonyms import load_key
 
     key = load_key(open_project(project))
     rows = [(e.name, e.kind, "; ".join(e.variants), e.replacement, e.refers_to) for e in key.entries]
@@ -56,7 +56,7 @@ def key_import_cli(
     project: ProjectOption = None,
 ) -> None:
     """Add every row of an identity-key CSV (variants separated by ';')."""
-    from qualcode.pseudonyms import load_key
+    from qualcode.privacy.pseudonyms import load_key
 
     key = load_key(open_project(project))
     rows = key.import_csv(file)
@@ -73,7 +73,7 @@ def scan_cli(
     project: ProjectOption = None,
 ) -> None:
     """List possible names not yet in the key (spaCy NER, title patterns, words never written in lower case)."""
-    from qualcode.namescan import add_candidates, scan
+    from qualcode.privacy.namescan import add_candidates, scan
 
     qualcode_project = open_project(project)
     with terminal.progress("scanning for names") as progress:
@@ -96,7 +96,7 @@ def export_cli(
     project: ProjectOption = None,
 ) -> None:
     """Write fully pseudonymised copies of every transcript, with a report of what was replaced."""
-    from qualcode.anonymise import export_anonymised
+    from qualcode.privacy.anonymise import export_anonymised
 
     with terminal.progress("pseudonymising") as progress:
         report = export_anonymised(open_project(project), out, progress)

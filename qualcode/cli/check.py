@@ -19,8 +19,8 @@ def check_cli(
     project: ProjectOption = None,
 ) -> None:
     """Check every quote in a report; exit 0 clean, 1 findings, 2 could not run."""
-    from qualcode.check import CheckResult, Corpus, check_report, fix_report
-    from qualcode.reportfiles import read_document
+    from qualcode.reports.check import CheckResult, Corpus, check_report, fix_report
+    from qualcode.reports.reportfiles import read_document
 
     try:
         opened = open_project(project)

@@ -21,7 +21,7 @@ def load_cli(
     project: ProjectOption = None,
 ) -> None:
     """Load a codebook file: new codes are added, existing ones updated."""
-    from qualcode.codebook import load_codebook_file
+    from qualcode.coding.codebook import load_codebook_file
 
     report = load_codebook_file(open_project(project), file, coder or default_coder())
     terminal.info(f"{len(report.added)} codes added, {len(report.updated)} updated, {len(report.unchanged)} unchanged")
@@ -30,7 +30,7 @@ def load_cli(
 @codebook_app.command("show")
 def show_cli(as_json: JsonOption = False, project: ProjectOption = None) -> None:
     """The code tree with counts of codings, transcripts and schools per code."""
-    from qualcode.codebook import code_table
+    from qualcode.coding.codebook import code_table
 
     table = code_table(open_project(project))
     if as_json:
@@ -54,7 +54,7 @@ def add_cli(
     project: ProjectOption = None,
 ) -> None:
     """Add a code (and any missing parents)."""
-    from qualcode.codebook import add_code
+    from qualcode.coding.codebook import add_code
 
     origin = "inductive" if inductive else "deductive"
     terminal.info(f"added {add_code(open_project(project), path, coder or default_coder(), definition, origin)}")
@@ -68,7 +68,7 @@ def rename_cli(
     project: ProjectOption = None,
 ) -> None:
     """Rename a code (its children and codings follow)."""
-    from qualcode.codebook import rename_code
+    from qualcode.coding.codebook import rename_code
 
     terminal.info(f"renamed to {rename_code(open_project(project), code, new_name, coder or default_coder())}")
 
@@ -81,7 +81,7 @@ def move_cli(
     project: ProjectOption = None,
 ) -> None:
     """Move a code (with its children) under another parent."""
-    from qualcode.codebook import move_code
+    from qualcode.coding.codebook import move_code
 
     new_path = move_code(open_project(project), code, None if parent.strip("/") == "" else parent, coder or default_coder())
     terminal.info(f"moved to {new_path}")
@@ -90,7 +90,7 @@ def move_cli(
 @codebook_app.command("merge")
 def merge_cli(source: CodeArgument, target: CodeArgument, coder: CoderOption = None, project: ProjectOption = None) -> None:
     """Merge SOURCE into TARGET: codings are recoded (no duplicates), memos and children kept."""
-    from qualcode.codebook import merge_codes
+    from qualcode.coding.codebook import merge_codes
 
     opened = open_project(project)
     report = _snapshotted(opened, "codebook-merge", lambda: merge_codes(opened, source, target, coder or default_coder()))
@@ -109,7 +109,7 @@ def rm_cli(
     project: ProjectOption = None,
 ) -> None:
     """Remove a code; refused while it has codings unless --recode-to or --force."""
-    from qualcode.codebook import remove_code
+    from qualcode.coding.codebook import remove_code
 
     opened = open_project(project)
     removed, count = _snapshotted(opened, "codebook-rm", lambda: remove_code(opened, code, coder or default_coder(), recode_to, force))
@@ -123,7 +123,7 @@ def export_cli(
     project: ProjectOption = None,
 ) -> None:
     """Export the codebook as YAML or as a REFI-QDA .qdc file (validated against its schema)."""
-    from qualcode.codebook import export_codebook
+    from qualcode.coding.codebook import export_codebook
 
     terminal.info(f"wrote {export_codebook(open_project(project), file)}")
 

@@ -30,8 +30,8 @@ def code_cli(
     project: ProjectOption = None,
 ) -> None:
     """Code a passage with one or more codes; a new code becomes an inductive code."""
-    from qualcode.codebook import UnknownCode
-    from qualcode.coding import apply_codes
+    from qualcode.coding.codebook import UnknownCode
+    from qualcode.coding.manual import apply_codes
 
     lines, codes = _passage(args, turn)
     opened = open_project(project)
@@ -59,7 +59,7 @@ def uncode_cli(
     project: ProjectOption = None,
 ) -> None:
     """Remove the codings that overlap a passage."""
-    from qualcode.coding import uncode
+    from qualcode.coding.manual import uncode
 
     args = args or []
     lines, codes = (None, args) if turn is not None else (args[0] if args else None, args[1:])
@@ -81,7 +81,7 @@ def memo_cli(
     project: ProjectOption = None,
 ) -> None:
     """Write a memo on a coding, a code, a transcript, a school, a locality, or (by default) the project."""
-    from qualcode.coding import add_memo
+    from qualcode.coding.manual import add_memo
 
     targets = {"coding": coding, "code": code, "transcript": transcript, "school": school, "locality": locality}
     chosen = [(kind, value) for kind, value in targets.items() if value is not None]
@@ -111,7 +111,7 @@ def memos_cli(
     project: ProjectOption = None,
 ) -> None:
     """List memos, oldest first, with what each annotates, its author and date."""
-    from qualcode.memos import MEMO_COLUMNS, list_memos
+    from qualcode.coding.memos import MEMO_COLUMNS, list_memos
 
     memos = list_memos(open_project(project), on, author)
     if as_json:
@@ -134,7 +134,7 @@ def codings_cli(
     project: ProjectOption = None,
 ) -> None:
     """List codings with their transcript, lines, code, coder and text (on a terminal, through the pager)."""
-    from qualcode.coding import coding_records, codings_table
+    from qualcode.coding.manual import coding_records, codings_table
 
     if unplaced:
         filters = dict(transcript=transcript, code=code, coder=coder, origin=origin, unplaced=True)
@@ -169,7 +169,7 @@ def _show_unplaced(table, as_json: bool) -> None:
 
 def undo_cli(coder: CoderOption = None, project: ProjectOption = None) -> None:
     """Undo your most recent change (coding, uncoding, memo, codebook edit, autocode run), or say why not."""
-    from qualcode.coding import undo
+    from qualcode.coding.manual import undo
 
     change = undo(open_project(project), coder or default_coder())
     terminal.info(f"undone: {change.description} ({change.created_at:%Y-%m-%d %H:%M})")
@@ -182,7 +182,7 @@ def history_cli(
     project: ProjectOption = None,
 ) -> None:
     """List the recorded changes, newest first: what 'qualcode undo' would reverse."""
-    from qualcode.coding import change_history
+    from qualcode.coding.manual import change_history
 
     changes = change_history(open_project(project), coder, limit)
     if as_json:

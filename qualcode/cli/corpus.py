@@ -64,7 +64,7 @@ def import_cli(
         return
     if not paths:
         raise terminal.abort("name the transcript files or folders to import (or --reparse)", 2)
-    from qualcode.corpus import import_paths
+    from qualcode.ingest.corpus import import_paths
 
     with terminal.progress("reading transcripts") as progress:
         report = import_paths(
@@ -128,7 +128,7 @@ def print_speakers(summaries) -> None:
 
 
 def _reparse(ids: list[str], dry_run: bool, as_json: bool, coder: str, project) -> None:
-    from qualcode.turns import reparse
+    from qualcode.ingest.turns import reparse
 
     results = reparse(open_project(project), ids, dry_run=dry_run, coder=coder)
     if as_json:
@@ -168,7 +168,7 @@ def transcripts_cli(
     project: ProjectOption = None,
 ) -> None:
     """List transcripts with their metadata."""
-    from qualcode.overview import transcript_table
+    from qualcode.analysis.overview import transcript_table
 
     table = transcript_table(
         open_project(project), informants, locality=locality, role=role, phase=phase,
@@ -192,7 +192,7 @@ def show_cli(
 ) -> None:
     """Print a transcript with line numbers, each turn's speaker and role, and the codes on each line (on a terminal,
     through the pager)."""
-    from qualcode.overview import transcript_lines, transcript_turns
+    from qualcode.analysis.overview import transcript_lines, transcript_turns
 
     if as_json or jsonl:
         turns = transcript_turns(open_project(project), transcript)
@@ -216,7 +216,7 @@ def show_cli(
 
 def stats_cli(as_json: JsonOption = False, project: ProjectOption = None) -> None:
     """Count transcripts, schools and participants per locality, phase, type, grade and role."""
-    from qualcode.overview import corpus_stats
+    from qualcode.analysis.overview import corpus_stats
 
     stats = corpus_stats(open_project(project))
     if as_json:

@@ -19,7 +19,7 @@ def export_qdpx_cli(
     project: ProjectOption = None,
 ) -> None:
     """A REFI-QDA project for NVivo, ATLAS.ti, MAXQDA and QualCoder: transcripts, codes, codings, cases, memos."""
-    from qualcode.qdpx.writer import export_qdpx
+    from qualcode.exchange.qdpx.writer import export_qdpx
 
     if file.suffix.lower() != ".qdpx":
         raise typer.BadParameter("the file name must end in .qdpx", param_hint="FILE")
@@ -39,8 +39,8 @@ def export_codings_cli(
     project: ProjectOption = None,
 ) -> None:
     """One row per coding: id, transcript, participant, lines, offsets, words, code, coder, origin, date, memo, metadata."""
-    from qualcode.coding_tables import export_codings
-    from qualcode.query_where import parse_where
+    from qualcode.exchange.coding_tables import export_codings
+    from qualcode.analysis.query_where import parse_where
 
     if raw:
         terminal.warn("--raw: names are not pseudonymised; do not share this file")
@@ -54,8 +54,8 @@ def export_codings_cli(
 @export_app.command("codebook")
 def export_codebook_cli(file: TableArgument, project: ProjectOption = None) -> None:
     """The codebook as a table: path, name, title, definition, include, exclude, example, colour (what 'codebook load' reads)."""
-    from qualcode.codebook import export_codebook
-    from qualcode.workbooks import table_format
+    from qualcode.coding.codebook import export_codebook
+    from qualcode.exchange.workbooks import table_format
 
     table_format(file)
     terminal.info(f"wrote {export_codebook(open_project(project), file)}")
@@ -69,8 +69,8 @@ def export_memos_cli(
     project: ProjectOption = None,
 ) -> None:
     """Memos as a table: id, what they annotate, author, date, text (as 'qualcode memos' lists them)."""
-    from qualcode.memos import export_memos
-    from qualcode.workbooks import table_format
+    from qualcode.coding.memos import export_memos
+    from qualcode.exchange.workbooks import table_format
 
     table_format(file)
     terminal.info(f"wrote {file}: {export_memos(open_project(project), file, on, author)} memos")
@@ -78,7 +78,7 @@ def export_memos_cli(
 
 def import_codings_file(files: list[str], coder: str, skip_unmatched: bool, dry_run: bool, as_json: bool, project) -> None:
     """The `import --codings` command: a codings table, all or nothing, one change `undo` takes back."""
-    from qualcode.coding_tables import import_codings
+    from qualcode.exchange.coding_tables import import_codings
 
     if len(files) != 1:
         raise terminal.abort("import --codings takes one .csv or .xlsx file", 2)
@@ -97,7 +97,7 @@ def import_codings_file(files: list[str], coder: str, skip_unmatched: bool, dry_
 
 def import_qdpx_files(files: list[str], defaults: Path | None, coder: str, dry_run: bool, as_json: bool, project) -> None:
     """The `import` command for `.qdpx` files: one project at a time, with what was read, mapped and left out."""
-    from qualcode.qdpx.importer import import_qdpx
+    from qualcode.exchange.qdpx.importer import import_qdpx
 
     if len(files) != 1:
         raise terminal.abort("import one .qdpx project at a time, without other files", 2)
@@ -123,7 +123,7 @@ def merge_cli(
     project: ProjectOption = None,
 ) -> None:
     """Bring another copy's codings, memos and new codes in, matching transcripts by text and codes by path; one change."""
-    from qualcode.merging import merge
+    from qualcode.exchange.merging import merge
 
     report = merge(open_project(project), other, coder or default_coder(), dry_run)
     if as_json:

@@ -25,7 +25,7 @@ def autocode_cli(
     project: ProjectOption = None,
 ) -> None:
     """Suggest codes for passages from the codebook's patterns (replaces this coder's earlier suggestions)."""
-    from qualcode.autocode import autocode
+    from qualcode.suggestions.autocode import autocode
 
     opened = open_project(project)
     with terminal.progress("autocode") as progress:
@@ -44,7 +44,7 @@ def autocode_cli(
 
 
 def _learn(opened, transcripts: list[str] | None, min_score: float) -> None:
-    from qualcode.learning import LEARNED, MIN_EXAMPLES, learn
+    from qualcode.suggestions.learning import LEARNED, MIN_EXAMPLES, learn
 
     with terminal.progress("learn") as progress:
         learned = learn(opened, transcripts, min_score, progress)
@@ -72,7 +72,7 @@ def suggest_cli(
         return
     from dataclasses import asdict
 
-    from qualcode.suggest import suggest
+    from qualcode.suggestions.inductive import suggest
 
     with terminal.progress("suggest") as progress:
         candidates = suggest(opened, by, top, progress=progress, clusters=clusters)
@@ -93,7 +93,7 @@ def _row(candidate, grouped: bool) -> list:
 
 
 def _create(opened, phrase: str, code: str | None, coder: str, clusters: int | None) -> None:
-    from qualcode.suggest import create_candidate
+    from qualcode.suggestions.inductive import create_candidate
 
     if not code:
         raise typer.BadParameter("--create needs --as CODE, the path of the new code")
@@ -113,7 +113,7 @@ def evaluate_cli(
         return
     if gold is None:
         raise typer.BadParameter("give --gold FILE (a gold coding) or --cv K (cross-validate on the project's own coding)")
-    from qualcode.evaluation import evaluate
+    from qualcode.suggestions.evaluation import evaluate
 
     result = evaluate(open_project(project), gold)
     if as_json:
@@ -133,7 +133,7 @@ def _figures(figures: dict) -> list:
 
 
 def _cross_validate(opened, folds: int, as_json: bool) -> None:
-    from qualcode.learning import MIN_EXAMPLES, cross_validate
+    from qualcode.suggestions.learning import MIN_EXAMPLES, cross_validate
 
     with terminal.progress("cross-validate") as progress:
         result = cross_validate(opened, folds, progress)

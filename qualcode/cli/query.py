@@ -30,7 +30,7 @@ RawOption = Annotated[bool, typer.Option("--raw", help="Show the words as stored
 def _show(table, title: str, as_json: bool, csv: Path | None, xlsx: Path | None, on_screen=None) -> None:
     """Write any export files asked for, then print the result: JSON, or a rich table of every
     column, or what `on_screen(table)` prints instead (exports and JSON always carry every column)."""
-    from qualcode.query import as_rows, export_table, records
+    from qualcode.analysis.query import as_rows, export_table, records
 
     for path in (csv, xlsx):
         if path is not None:
@@ -49,14 +49,14 @@ def _show_found(raw: bool, search, as_json: bool, jsonl: bool, csv: Path | None,
     if raw:
         terminal.warn("--raw: names are not pseudonymised; do not share this output")
     if jsonl:
-        from qualcode.query import records
+        from qualcode.analysis.query import records
 
         on_screen = lambda table: terminal.listing("", [], [], records=records(table))  # noqa: E731
     _show(search(), "", as_json, csv, xlsx, on_screen)
 
 
 def _where(items: list[str] | None) -> dict[str, str]:
-    from qualcode.query_where import parse_where
+    from qualcode.analysis.query_where import parse_where
 
     return parse_where(items or [])
 
@@ -77,8 +77,8 @@ def matrix_cli(
     project: ProjectOption = None,
 ) -> None:
     """Codes × metadata: how often each code comes up in each locality, phase, grade, role..."""
-    from qualcode.anonymise import min_cell_size
-    from qualcode.query_matrix import matrix, small_cell_warnings
+    from qualcode.privacy.anonymise import min_cell_size
+    from qualcode.analysis.query_matrix import matrix, small_cell_warnings
 
     opened = open_project(project)
     warnings: list[str] = []
@@ -92,7 +92,7 @@ def matrix_cli(
     elif percent == "column":
         what = f"share of the column's coded {'passages' if unit == 'segments' else 'words'} (%)"
     if plot is not None:
-        from qualcode.query_matrix import column_totals
+        from qualcode.analysis.query_matrix import column_totals
         from qualcode.reports.plots import write_matrix_plot
 
         totals = column_totals(opened, codes, by, unit, _where(where), coarsen=coarsen) if percent == "column" else None
@@ -113,7 +113,7 @@ def cooccur_cli(
     project: ProjectOption = None,
 ) -> None:
     """Which codes come up together: counts and Jaccard similarity for every pair."""
-    from qualcode.query_cooccur import cooccur
+    from qualcode.analysis.query_cooccur import cooccur
 
     table = cooccur(open_project(project), codes, within, near)
     _show(table.head(top) if top else table, f"codes together within a {within}", as_json, csv, xlsx)
@@ -137,7 +137,7 @@ def find_cli(
 ) -> None:
     """Coded passages (any of the CODES by default) with their metadata and attribution lines (on a terminal,
     through the pager)."""
-    from qualcode.query import find
+    from qualcode.analysis.query import find
 
     if mode_and and mode_not:
         raise terminal.abort("choose --and or --not, not both")
@@ -151,7 +151,7 @@ def find_cli(
 
 
 def _show_passages(table, paged: bool) -> None:
-    from qualcode.query import as_rows
+    from qualcode.analysis.query import as_rows
 
     _, rows = as_rows(table[["transcript", "lines", "codes", "attribution", "before", "text", "after"]])
     passages = ((t, lines, codes, f"{before}[{text}]{after}" if before or after else text, attribution)
@@ -176,7 +176,7 @@ def text_cli(
     project: ProjectOption = None,
 ) -> None:
     """Keyword in context over what participants said (on a terminal, through the pager)."""
-    from qualcode.query_text import text_search
+    from qualcode.analysis.query_text import text_search
 
     def search():
         with terminal.progress("parsing") as progress:
@@ -187,7 +187,7 @@ def text_cli(
 
 
 def _show_matches(table, paged: bool) -> None:
-    from qualcode.query import as_rows
+    from qualcode.analysis.query import as_rows
 
     columns, rows = as_rows(table[["transcript", "line", "left", "match", "right"]])
     terminal.listing(f"{len(rows)} matches", columns, rows, paged=paged)
@@ -207,7 +207,7 @@ def framework_cli(
     project: ProjectOption = None,
 ) -> None:
     """A framework matrix: cases × themes (the top-level codes unless --codes names others)."""
-    from qualcode.framework import framework
+    from qualcode.analysis.framework import framework
 
     warnings: list[str] = []
     table = framework(open_project(project), by, codes, "passages" if passages else "count", _where(where), raw, coarsen,

@@ -35,8 +35,8 @@ def quotes_cli(
     project: ProjectOption = None,
 ) -> None:
     """A quote bank: every accepted or manual coding of a theme, by code and locality, pseudonymised and attributed."""
-    from qualcode.query_where import parse_where
-    from qualcode.reports import render_report
+    from qualcode.analysis.query_where import parse_where
+    from qualcode.reports.render import render_report
     from qualcode.reports.quotes import Selection
 
     selection = Selection(max_per_school, min_words, max_words, trim, parse_where(where or []), coarsen)
@@ -67,7 +67,7 @@ def case_cli(
     project: ProjectOption = None,
 ) -> None:
     """A locality case study: context, themes against the other localities, key quotes, memos."""
-    from qualcode.reports import render_report
+    from qualcode.reports.render import render_report
 
     warnings: list[str] = []
     opened = open_project(project)
@@ -84,7 +84,7 @@ def cases_cli(
     project: ProjectOption = None,
 ) -> None:
     """Every locality's case study and the cross-locality summary linking them."""
-    from qualcode.reports import render_case_reports
+    from qualcode.reports.render import render_case_reports
 
     warnings: list[str] = []
     opened = open_project(project)

@@ -26,8 +26,8 @@ def start_cli(
 ) -> None:
     """Open a blind round: until it is closed, each of its coders sees only their own codings on its
     transcripts (in show, codings, tag, the queries, reports and agreement); anyone else sees everything."""
-    from qualcode.query_where import parse_where
-    from qualcode.rounds import start_round
+    from qualcode.analysis.query_where import parse_where
+    from qualcode.coding.rounds import start_round
 
     summary = start_round(open_project(project), name, coders.split(","), coder or default_coder(),
                           transcripts.split(",") if transcripts is not None else None,
@@ -40,7 +40,7 @@ def start_cli(
 @round_app.command("close")
 def close_cli(name: NameArgument, coder: CoderOption = None, project: ProjectOption = None) -> None:
     """Close a blind round: its coders see everyone's codings again; compare them with 'qualcode agreement --round NAME'."""
-    from qualcode.rounds import close_round
+    from qualcode.coding.rounds import close_round
 
     summary = close_round(open_project(project), name, coder or default_coder())
     terminal.info(f"blind round {summary.name} closed; compare its coders with 'qualcode agreement --round {summary.name}'")
@@ -49,7 +49,7 @@ def close_cli(name: NameArgument, coder: CoderOption = None, project: ProjectOpt
 def rounds_cli(as_json: JsonOption = False, project: ProjectOption = None) -> None:
     """List the blind rounds, open and closed: their coders and transcripts, and how many of the round's
     transcripts each coder has coded."""
-    from qualcode.rounds import list_rounds
+    from qualcode.coding.rounds import list_rounds
 
     found = list_rounds(open_project(project))
     if as_json:
@@ -70,7 +70,7 @@ def coders_cli(ctx: typer.Context, as_json: JsonOption = False, project: Project
     """List the project's coders: everyone named on a coding or added with 'qualcode coders add'."""
     if ctx.invoked_subcommand is not None:
         return
-    from qualcode.rounds import coder_table
+    from qualcode.coding.rounds import coder_table
 
     found = coder_table(open_project(project))
     if as_json:
@@ -88,7 +88,7 @@ def add_cli(
     project: ProjectOption = None,
 ) -> None:
     """Add a coder to the team (before they code, so a round can include them), or set a coder's initials."""
-    from qualcode.rounds import add_coder
+    from qualcode.coding.rounds import add_coder
 
     added = add_coder(open_project(project), name, initials, coder or default_coder())
     terminal.info(f"coder {added.name} ({added.initials})")

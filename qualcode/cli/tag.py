@@ -40,17 +40,17 @@ def tag_cli(
     opened.on_busy = None  # a line on stderr would tear the full-screen session; it still waits, and then says so
     opened.on_blind = None  # the session says on screen what a blind round hides
     if review is None:
-        from qualcode.tagging import Tagger
-        from qualcode.tui import TagApp
+        from qualcode.coding.tagging import Tagger
+        from qualcode.coding.tui import TagApp
 
         TagApp(Tagger(opened, coder or default_coder(), transcript, uncoded, uncertain)).run()
         return
     if transcript or uncoded:
         raise terminal.abort("--review walks every disagreement of the two coders; narrow it with --codes or --where, "
                              "not a transcript or --uncoded", 2)
-    from qualcode.consensus import Review
-    from qualcode.query_where import parse_where
-    from qualcode.tui_review import ReviewApp
+    from qualcode.coding.consensus import Review
+    from qualcode.analysis.query_where import parse_where
+    from qualcode.coding.tui_review import ReviewApp
 
     terminal.info(f"finding the passages where {' and '.join(review.split(','))} differ…")
     ReviewApp(Review(opened, review.split(","), coder or default_coder(), codes, unit, parse_where(where or []))).run()

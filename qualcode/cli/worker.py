@@ -236,8 +236,10 @@ def _preload() -> None:
     import rich.table  # noqa: F401
     from sqlalchemy.orm import configure_mappers
 
-    from qualcode import (codebook, coding, memos, overview, project, query, query_cooccur,  # noqa: F401
-                          query_text, query_where, turns)
+    from qualcode import project  # noqa: F401
+    from qualcode.analysis import overview, query, query_cooccur, query_text, query_where  # noqa: F401
+    from qualcode.coding import codebook, manual as coding, memos  # noqa: F401
+    from qualcode.ingest import turns  # noqa: F401
     from qualcode.cli.root import click_command
 
     click_command()

@@ -21,7 +21,7 @@ from qualcode.config import UnknownValue
 from qualcode.errors import QualcodeError
 from qualcode.models import Memo, Participant, Partnership, School, Transcript
 from qualcode.project import Project
-from qualcode.query import coded_segments, pseudonymiser
+from qualcode.analysis.query import coded_segments, pseudonymiser
 from qualcode.reports.contexts import (
     CaseContext,
     CasesContext,
@@ -190,7 +190,7 @@ def _key_quotes(project: Project, locality: str, source: QuoteSource | None = No
                 coarsen: bool = False) -> tuple[list[ThemeQuotes], list[str]]:
     """For each top-level theme, school staff's and system informants' key quotes (`keyquotes.rule`), and the
     small-cell warnings on them, the same as a quote bank's (`quotes.small_cell_quotes`)."""
-    from qualcode.query import select_codes
+    from qualcode.analysis.query import select_codes
 
     selection = Selection(min_words=KEY_QUOTE_WORDS[0], max_words=KEY_QUOTE_WORDS[1], trim=True, where={"locality": locality})
     themes = [path for path in select_codes(project, None).values() if "/" not in path]

@@ -49,14 +49,14 @@ def _stems(names: set[str], prefix: str, fmt: str) -> list[str]:
 
 
 def _localities(project: Project) -> list[str]:
-    from qualcode.reports import case_localities
+    from qualcode.reports.render import case_localities
 
     return case_localities(project)
 
 
 def render_bar(project: Project, fmt: str, nav: Navigation) -> str:
     """The bar alone, from the `_nav` template (a project's own first), markers included."""
-    from qualcode.reports import environment
+    from qualcode.reports.render import environment
 
     suffix = "html" if fmt == "html" else "md.j2"
     return environment(project, fmt).get_template(f"_nav.{suffix}").render(nav=nav).strip()
@@ -99,8 +99,8 @@ def _refresh_word(project: Project, folder: Path) -> list[Path]:
 
 
 def _no_leaks(project: Project, bar: str, path: Path) -> None:
-    from qualcode.pseudonyms import leaks
-    from qualcode.reportfiles import visible_lines
+    from qualcode.privacy.pseudonyms import leaks
+    from qualcode.reports.reportfiles import visible_lines
 
     found = leaks(project, " ".join(visible_lines(bar)))
     if found:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
-from qualcode.codebook import find_code
+from qualcode.coding.codebook import find_code
 from qualcode.models import Code, Coding, Transcript
 from qualcode.project import Project
-from qualcode.query import (
+from qualcode.analysis.query import (
     COUNTED_ORIGINS,
     QUOTABLE_ORIGINS,
     TextStore,
@@ -29,7 +29,7 @@ from qualcode.query import (
     participant_turns,
     pseudonymiser,
 )
-from qualcode.query_where import Where, describe
+from qualcode.analysis.query_where import Where, describe
 from qualcode.reports.contexts import Count, Facet, LocalityQuotes, Quote, QuoteGroup, QuotesContext
 from qualcode.reports.navigation import PAGES
 
@@ -262,9 +262,9 @@ def small_cell_quotes(project: Project, quotes: list[Quote], coarsen: bool = Fal
     `[anonymise] min_cell_size` schools or people; with `coarsen`, those quotes get the coarse line."""
     from sqlalchemy.orm import selectinload
 
-    from qualcode.anonymise import coarsen as coarse_speaker
-    from qualcode.anonymise import small_cells
-    from qualcode.attribution import render, speaker_for
+    from qualcode.privacy.anonymise import coarsen as coarse_speaker
+    from qualcode.privacy.anonymise import small_cells
+    from qualcode.reports.attribution import render, speaker_for
     from qualcode.models import Participant
 
     if not quotes:
@@ -292,7 +292,7 @@ def small_cell_quotes(project: Project, quotes: list[Quote], coarsen: bool = Fal
 
 def _subtree(session, root: Code) -> list[tuple[str, str, str | None]]:
     """(path, title, definition) of the code and every descendant, depth first in name order."""
-    from qualcode.codebook import path_of
+    from qualcode.coding.codebook import path_of
 
     result = []
 

@@ -22,14 +22,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from qualcode.blind import visible
+from qualcode.coding.blind import visible
 from qualcode.models import Coding, Turn
 from qualcode.project import Project
-from qualcode.query import QUOTABLE_ORIGINS
+from qualcode.analysis.query import QUOTABLE_ORIGINS
 from qualcode.reports.contexts import Piece, TranscriptContext, TurnView
 from qualcode.reports.navigation import PAGES
 from qualcode.reports.quotes import QuoteSource, quoted_turn
-from qualcode.speakers import INTERVIEWER, PARTICIPANT
+from qualcode.ingest.speakers import INTERVIEWER, PARTICIPANT
 
 SPEAKERS = {INTERVIEWER: "Interviewer", PARTICIPANT: "Interviewee"}
 
@@ -57,7 +57,7 @@ class TranscriptPages:
             self.pending.setdefault(folder, {}).setdefault(quote.transcript, set()).add(quote.id)
 
     def flush(self) -> list[Path]:
-        from qualcode.reports import _write_checked, render_text
+        from qualcode.reports.render import _write_checked, render_text
         from qualcode.reports.navigation import navigation
 
         paths = []
@@ -79,7 +79,7 @@ class TranscriptPages:
 
 def transcript_context(project: Project, transcript: str, source: QuoteSource, quoted: set[str]) -> TranscriptContext:
     """The page of one transcript showing the passages of the `quoted` ids (`source` must hold its text and ids)."""
-    from qualcode.pseudonyms import project_key
+    from qualcode.privacy.pseudonyms import project_key
 
     turns = _turns(project, transcript)
     spans = [span for span in _passages(project, transcript, source) if span[2] in quoted]

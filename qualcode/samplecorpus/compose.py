@@ -20,7 +20,7 @@ from qualcode.samplecorpus.design import Design, Interview, speaker_tags
 from qualcode.samplecorpus.names import World
 from qualcode.samplecorpus.slots import Slots
 
-#: What a parser could take for a speaker label at the start of a line (see qualcode.transcript).
+#: What a parser could take for a speaker label at the start of a line (see qualcode.ingest.transcript).
 _LABEL_LIKE = re.compile(r"^[A-Z][\w'.\-]*(?: [\w'.\-]+){0,4}:")
 FULL_WORDS = (5000, 9000)
 NOTES_WORDS = (1200, 3000)

@@ -25,7 +25,7 @@ down_revision = '0006'
 branch_labels = None
 depends_on = None
 
-#: Frozen here as it was when this migration was written (qualcode.query.COUNTED_ORIGINS).
+#: Frozen here as it was when this migration was written (qualcode.analysis.query.COUNTED_ORIGINS).
 COUNTED = "('manual', 'accepted', 'auto')"
 SPAN_COLUMNS = ["code_id", "transcript_id", "start", "end", "origin"]
 

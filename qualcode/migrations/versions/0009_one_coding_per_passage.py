@@ -7,7 +7,7 @@ Create Date: 2026-12-03 01:30:00
 Two processes of one coder coding the same passage at once each found no
 coding there and each stored one: duplicates that count twice in agreement and
 in `codings`. A unique index now makes the database refuse the second, and
-qualcode answers "already coded" (`qualcode.coding`).
+qualcode answers "already coded" (`qualcode.coding.manual`).
 
 The index covers placed codings of every origin. A suggestion is a row of its
 coder (the autocoder) like any other, so a rerun cannot store a passage twice;
@@ -40,7 +40,7 @@ KEY = ["transcript_id", "start", "end", "code_id", "coder"]
 PLACED = "anchor <> 'unplaced'"
 #: Strongest first: which origin a folded group keeps.
 RANK = ("manual", "accepted", "auto", "suggested")
-#: Frozen here as it was when this migration was written (qualcode.query.COUNTED_ORIGINS).
+#: Frozen here as it was when this migration was written (qualcode.analysis.query.COUNTED_ORIGINS).
 COUNTED = "('manual', 'accepted', 'auto')"
 
 

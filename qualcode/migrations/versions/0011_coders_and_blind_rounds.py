@@ -8,7 +8,7 @@ Create Date: 2026-12-03 05:40:00
 coding becomes a coder, with initials made from it (``ann lee`` -> ``AL``).
 `rounds` with `round_coders` and `round_transcripts` hold blind rounds: while
 one is open, its coders see only their own codings on its transcripts
-(`qualcode.blind`). New tables only: nothing is rebuilt, so the tally triggers
+(`qualcode.coding.blind`). New tables only: nothing is rebuilt, so the tally triggers
 on `codings` stay as 0007 made them.
 """
 
@@ -25,7 +25,7 @@ depends_on = None
 
 
 def initials(name: str) -> str:
-    """Frozen here as written (qualcode.rounds.initials_of): the first letter of each word, at most three."""
+    """Frozen here as written (qualcode.coding.rounds.initials_of): the first letter of each word, at most three."""
     return "".join(word[0] for word in re.split(r"[\s._-]+", name) if word)[:3].upper() or name[:1].upper()
 
 

@@ -5,7 +5,7 @@ Revises: 0011
 Create Date: 2026-12-03 06:20:00
 
 A suggestion says why it was made: the words its code's patterns matched in
-the turn, or the strongest features of the learned model (`qualcode.learning`),
+the turn, or the strongest features of the learned model (`qualcode.suggestions.learning`),
 stored as a JSON list of strings. Codings made by hand have none (NULL).
 """
 

@@ -1,0 +1,398 @@
+"""Cross-case queries: which themes come up where, for whom, and in whose words.
+
+Every query returns a pandas DataFrame, so the CLI, the reports and a notebook
+share one implementation. They all start from `coded_segments`: one row per
+coding with the metadata of the person who said it and of their school, to
+which `where` filters (values resolved through the project's vocabularies)
+and `by` groupings apply. Text that leaves the tool goes through
+`pseudonymiser(project)` (the identity key, `qualcode.privacy.anonymise`) unless
+the caller asks for it raw. The `where` filters are `qualcode.analysis.query_where`;
+matrix coding, co-occurrence and keyword search have modules of their own
+(`qualcode.analysis.query_matrix`, `qualcode.analysis.query_cooccur`, `qualcode.analysis.query_text`).
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from qualcode.reports.attribution import render, speaker_for
+from qualcode.coding.blind import visible
+from qualcode.coding.codebook import find_code
+from qualcode.coding.manual import lines_of
+from qualcode.errors import QualcodeError
+from qualcode.ingest.focusgroups import Voices
+from qualcode.models import UNPLACED, Coding, Participant, School, SchoolDesignation, Transcript, Turn, partnership_members
+from qualcode.analysis.overview import code_paths
+from qualcode.project import Project
+from qualcode.analysis.query_where import Where, apply_where
+from qualcode.ingest.speakers import PARTICIPANT
+from qualcode.ingest.transcript import line_starts
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+UNITS = ("segments", "words", "transcripts", "participants", "schools")
+#: Codings that count as coded: suggestions still waiting for a decision do not.
+COUNTED_ORIGINS = ("manual", "accepted", "auto")
+#: Codings a person has stood behind, the only ones quoted in reports.
+QUOTABLE_ORIGINS = ("manual", "accepted")
+MISSING = "n/a"
+
+
+# Choosing codes and filters
+
+
+def select_codes(project: Project, patterns: str | Iterable[str] | None) -> dict[int, str]:
+    """Code ids -> paths for comma-separated patterns: a glob over paths (``markets/*``) or a code with its children."""
+    with project.session() as session:
+        paths = code_paths(session)
+        if not patterns:
+            return dict(sorted(paths.items(), key=lambda item: item[1]))
+        chosen: set[int] = set()
+        for pattern in split_names(patterns):
+            if any(mark in pattern for mark in "*?["):
+                matched = {i for i, p in paths.items() if fnmatch.fnmatch(p, pattern)}
+                if not matched:
+                    raise QualcodeError(f"no code path matches '{pattern}'")
+            else:
+                root = paths[find_code(session, pattern).id]
+                matched = {i for i, p in paths.items() if p == root or p.startswith(root + "/")}
+            chosen |= matched
+        return dict(sorted(((i, paths[i]) for i in chosen), key=lambda item: item[1]))
+
+
+def split_names(patterns: str | Iterable[str]) -> list[str]:
+    """Names from comma-separated strings: "a, b" and ["a", "b,c"] alike."""
+    items = [patterns] if isinstance(patterns, str) else list(patterns)
+    return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
+# The base tables
+
+
+def transcript_meta(project: Project) -> pd.DataFrame:
+    """One row per transcript: participant, school and their metadata, designations and partnerships as lists."""
+    import pandas as pd
+
+    query = (
+        select(
+            Transcript.id.label("transcript"), Participant.id.label("participant"), Participant.role,
+            Participant.informant_kind, Participant.is_system_informant.label("informant"),
+            Participant.locality_name.label("locality"), School.id.label("school"),
+            School.phase, School.school_type, School.ofsted,
+        )
+        .join(Participant, Transcript.participant_id == Participant.id)
+        .outerjoin(School, Participant.school_id == School.id)
+        .order_by(Transcript.id)
+    )
+    with project.engine.connect() as connection:
+        frame = pd.read_sql(query, connection)
+        designations = _lists(connection.execute(select(SchoolDesignation.school_id, SchoolDesignation.designation)))
+        partnerships = _lists(connection.execute(
+            select(partnership_members.c.school_id, partnership_members.c.partnership_id)
+        ))
+    frame["designation"] = frame["school"].map(lambda s: designations.get(s, []))
+    frame["partnership"] = frame["school"].map(lambda s: partnerships.get(s, []))
+    return frame
+
+
+def _lists(rows) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for key, value in rows:
+        grouped[key].append(value)
+    return {key: sorted(values) for key, values in grouped.items()}
+
+
+def coded_segments(
+    project: Project,
+    codes: str | Iterable[str] | None = None,
+    where: Where | None = None,
+    origins: tuple[str, ...] = COUNTED_ORIGINS,
+    rollup: bool = False,
+    words: bool = False,
+) -> pd.DataFrame:
+    """One row per coding of the chosen codes, with the speaker's metadata (and its word count if `words`).
+
+    With `rollup`, a coding also counts for each chosen ancestor of its code
+    (``markets`` holds what ``markets/competition`` holds), one row per code.
+    """
+    import pandas as pd
+
+    targets = _targets(set(select_codes(project, codes).values()), rollup)
+    counted = {code_id: found for code_id, path in _all_paths(project).items() if (found := targets(path))}
+    query = (
+        select(Coding.id.label("coding"), Coding.transcript_id.label("transcript"), Coding.start, Coding.end,
+               Coding.code_id, Coding.important, Coding.origin, *([Coding.quote] if words else []))
+        .where(Coding.origin.in_(origins), Coding.code_id.in_(list(counted)), Coding.anchor != UNPLACED,
+               visible(project))
+        .order_by(Coding.transcript_id, Coding.start, Coding.id)
+    )
+    with project.engine.connect() as connection:
+        frame = pd.read_sql(query, connection)
+    frame["code"] = frame.pop("code_id").map(counted)
+    frame = frame.explode("code").dropna(subset=["code"])
+    if words:
+        frame["words"] = frame.pop("quote").str.split().str.len().fillna(0).astype(int)
+    frame["segment"] = frame["transcript"] + ":" + frame["start"].astype(str) + "-" + frame["end"].astype(str)
+    frame = by_speaker(project, frame.merge(transcript_meta(project), on="transcript", how="left"))
+    return apply_where(project, frame, where)
+
+
+def focus_groups(project: Project) -> set[str]:
+    """The transcripts whose turns say whose words they are (`qualcode.ingest.focusgroups`)."""
+    with project.engine.connect() as connection:
+        return set(connection.scalars(select(Turn.transcript_id).where(Turn.participant_id.is_not(None)).distinct()))
+
+
+def by_speaker(project: Project, frame: pd.DataFrame) -> pd.DataFrame:
+    """A focus group's rows describe the speaker whose turn they are in, not the transcript's participant."""
+    with project.engine.connect() as connection:
+        voices = Voices.load(connection, set(frame["transcript"]))
+        if not voices:
+            return frame
+        people = {row.participant: row._asdict() for row in connection.execute(
+            select(Participant.id.label("participant"), Participant.role, Participant.informant_kind,
+                   Participant.is_system_informant.label("informant"))
+            .where(Participant.id.in_(voices.participants)))}
+    return voices.speaker_columns(frame, people)
+
+
+def unplaced_count(project: Project, origins: tuple[str, ...] = COUNTED_ORIGINS) -> int:
+    """How many codings of `origins` are unplaced, and so left out of every count and quote."""
+    query = select(func.count()).select_from(Coding).where(Coding.anchor == UNPLACED, Coding.origin.in_(origins))
+    with project.engine.connect() as connection:
+        return connection.scalar(query)
+
+
+def _all_paths(project: Project) -> dict[int, str]:
+    with project.session() as session:
+        return code_paths(session)
+
+
+def _targets(chosen: set[str], rollup: bool) -> Callable[[str], list[str]]:
+    """A coding's code -> the chosen codes it counts for: itself, and its chosen ancestors when rolling up."""
+
+    def targets(path: str) -> list[str]:
+        if not rollup:
+            return [path] if path in chosen else []
+        parts = path.split("/")
+        return [p for p in ("/".join(parts[:n]) for n in range(1, len(parts) + 1)) if p in chosen]
+
+    return targets
+
+
+# Retrieving passages
+
+
+MODES = ("and", "or", "not")
+
+
+@dataclass
+class TextStore:
+    """Transcript texts, their line starts and each speaker's attribution line, loaded once per query."""
+
+    texts: dict[str, str]
+    starts: dict[str, list[int]]
+    attributions: dict[str, str]
+    #: A focus group's turns, by whose words they are (`qualcode.ingest.focusgroups`), and those speakers' lines.
+    voices: Voices
+    voice_lines: dict[str, str]
+
+    @classmethod
+    def load(cls, project: Project, transcript_ids: Iterable[str]) -> TextStore:
+        wanted = sorted(set(transcript_ids))
+        with project.session() as session:
+            transcripts = session.scalars(
+                select(Transcript).where(Transcript.id.in_(wanted))
+                .options(selectinload(Transcript.participant).selectinload(Participant.school))
+            ).all()
+            texts = {t.id: t.text for t in transcripts}
+            attributions = {t.id: render(project.settings, speaker_for(t.participant)) for t in transcripts}
+            voices = Voices.load(session.connection(), wanted)
+            voice_lines = {p.id: render(project.settings, speaker_for(p)) for p in session.scalars(
+                select(Participant).where(Participant.id.in_(voices.participants))
+                .options(selectinload(Participant.school)))}
+        return cls(texts, {tid: line_starts(body) for tid, body in texts.items()}, attributions, voices, voice_lines)
+
+    def lines(self, transcript: str, start: int, end: int) -> str:
+        return lines_of(self.texts[transcript], start, end, self.starts[transcript])
+
+    def attribution(self, transcript: str, start: int, end: int | None = None) -> str:
+        """The attribution line of whoever speaks there: a focus group's speaker, else the participant."""
+        speaker = self.voices.at(transcript, start, end)
+        return self.voice_lines[speaker] if speaker else self.attributions[transcript]
+
+
+def find(
+    project: Project,
+    codes: str | Iterable[str],
+    mode: str = "or",
+    where: Where | None = None,
+    context: int = 0,
+    raw: bool = False,
+    origins: tuple[str, ...] = COUNTED_ORIGINS,
+) -> pd.DataFrame:
+    """Coded passages, with their metadata and attribution line.
+
+    ``or``: passages coded with any of the codes; ``and``: passages of the
+    first code that overlap a passage of every other; ``not``: passages of the
+    first code that overlap none of the others. Each code includes its
+    children. `context` adds that many characters before and after.
+    """
+    import pandas as pd
+
+    groups = split_names(codes)
+    if mode not in MODES or not groups or (mode != "or" and len(groups) < 2):
+        raise QualcodeError("give codes, and at least two for --and / --not")
+    frames = [coded_segments(project, group, where, origins).assign(group=i) for i, group in enumerate(groups)]
+    kept = _combine(frames, mode)
+    texts = TextStore.load(project, kept["transcript"])
+    clean = (lambda s: s) if raw else pseudonymiser(project)
+    rows = [_passage_row(row, texts, context, clean) for row in kept.itertuples()]
+    return pd.DataFrame(rows, columns=PASSAGE_COLUMNS)
+
+
+PASSAGE_COLUMNS = ["transcript", "lines", "start", "end", "codes", "locality", "school", "participant",
+                   "attribution", "before", "text", "after", "important"]
+
+
+def _combine(frames: list[pd.DataFrame], mode: str) -> pd.DataFrame:
+    """One row per passage (span), its codes joined, kept by the and/or/not rule."""
+    import pandas as pd
+
+    everything = pd.concat(frames, ignore_index=True)
+    if mode == "or":
+        chosen = everything
+    else:
+        first, others = frames[0], _spans_by_transcript(frames[1:])
+        meets = [[_overlaps(spans, r.transcript, r.start, r.end) for spans in others] for r in first.itertuples()]
+        kept = set(first.loc[[all(m) if mode == "and" else not any(m) for m in meets], "segment"])
+        # With --and the passage's other codes (on the very same span) are listed too.
+        chosen = (everything if mode == "and" else first)
+        chosen = chosen[chosen["segment"].isin(kept)]
+    if chosen.empty:
+        return chosen.assign(codes=[])
+    codes = chosen.groupby("segment")["code"].agg(lambda c: ", ".join(sorted(set(c))))
+    important = chosen.groupby("segment")["important"].any()
+    passages = chosen.drop_duplicates("segment").set_index("segment")
+    passages["codes"], passages["important"] = codes, important
+    return passages.reset_index().sort_values(["transcript", "start", "end"])
+
+
+def _spans_by_transcript(frames: list[pd.DataFrame]) -> list[dict[str, list[tuple[int, int]]]]:
+    result = []
+    for frame in frames:
+        spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for row in frame.itertuples():
+            spans[row.transcript].append((row.start, row.end))
+        result.append(spans)
+    return result
+
+
+def _overlaps(spans: dict[str, list[tuple[int, int]]], transcript: str, start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e in spans.get(transcript, ()))
+
+
+def one_line(text: str) -> str:
+    """Context on one line: line breaks and runs of spaces become single spaces."""
+    return re.sub(r"\s+", " ", text)
+
+
+def _passage_row(row, texts: TextStore, context: int, clean: Callable[[str], str]) -> dict:
+    body = texts.texts[row.transcript]
+    before = body[max(0, row.start - context) : row.start] if context else ""
+    after = body[row.end : row.end + context] if context else ""
+    return {
+        "transcript": row.transcript, "lines": texts.lines(row.transcript, row.start, row.end),
+        "start": row.start, "end": row.end, "codes": row.codes, "locality": row.locality,
+        "school": row.school, "participant": row.participant,
+        "attribution": texts.attribution(row.transcript, row.start, row.end),
+        "before": clean(one_line(before)), "text": clean(body[row.start : row.end]), "after": clean(one_line(after)),
+        "important": bool(row.important),
+    }
+
+
+# Participant turns
+
+
+def participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int]]]:
+    """transcript -> (start, end) of each turn of the participant's (not the interviewer's or notes), in order."""
+    query = (
+        select(Turn.transcript_id, Turn.start, Turn.end)
+        .where(Turn.role == PARTICIPANT)
+        .order_by(Turn.transcript_id, Turn.start)
+    )
+    turns: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    with project.engine.connect() as connection:
+        for transcript, start, end in connection.execute(query):
+            if transcript in transcript_ids:
+                turns[transcript].append((start, end))
+    return turns
+
+
+# Export
+
+
+EXPORT_FORMATS = ("csv", "xlsx", "json")
+
+
+def export_table(table: pd.DataFrame, path: Path, sheet: str = "query") -> Path:
+    """Write a query result as CSV, XLSX (one sheet, wrapped text) or JSON records, by the file's suffix."""
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in EXPORT_FORMATS:
+        raise QualcodeError(f"{path}: write .csv, .xlsx or .json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    named = table.index.name is not None
+    if fmt == "csv":
+        table.to_csv(path, index=named, quoting=csv.QUOTE_MINIMAL)
+    elif fmt == "json":
+        path.write_text(table.reset_index().to_json(orient="records", force_ascii=False, indent=2) if named
+                        else table.to_json(orient="records", force_ascii=False, indent=2), encoding="utf-8")
+    else:
+        _write_xlsx(table, path, sheet, named)
+    return path
+
+
+def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, named: bool) -> None:
+    """Through `workbooks.write_table`: a cell longer than Excel holds goes on in continuation rows, never cut."""
+    from qualcode.exchange.workbooks import write_table
+
+    columns, rows = as_rows(table)
+    frame = table.reset_index() if named else table
+    wide = [str(c) for c in frame.columns if frame[c].dtype == object]
+    write_table(path, columns, rows, sheet, wide)
+
+
+def records(table: pd.DataFrame) -> list[dict]:
+    """A query result as JSON-ready records (the index, if named, as the first field)."""
+    import json
+
+    frame = table.reset_index() if table.index.name is not None else table
+    return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+
+def as_rows(table: pd.DataFrame) -> tuple[list[str], list[list[object]]]:
+    """Column headings and rows of plain values, for printing (the index, if named, first)."""
+    frame = table.reset_index() if table.index.name is not None else table
+    return [str(c) for c in frame.columns], frame.astype(object).where(frame.notna(), None).values.tolist()
+
+
+# Pseudonymisation
+
+
+def pseudonymiser(project: Project) -> Callable[[str], str]:
+    """Text -> text with every identity-key name replaced: the one door by which words leave the tool."""
+    from qualcode.privacy.pseudonyms import project_key
+
+    key = project_key(project)
+    return lambda passage: key.pseudonymise(passage)[0]

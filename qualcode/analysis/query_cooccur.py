@@ -1,0 +1,105 @@
+"""Co-occurrence: which codes come up together, within a coded segment, a turn or a transcript.
+
+One SQL query for the whole code × code table, so it stays quick on a full
+study; counts only codings that count as coded (`qualcode.analysis.query.COUNTED_ORIGINS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, text
+
+from qualcode.errors import QualcodeError
+from qualcode.models import UNPLACED
+from qualcode.project import Project
+from qualcode.coding.blind import visible_sql
+from qualcode.analysis.query import COUNTED_ORIGINS, select_codes
+from qualcode.analysis.query_matrix import EXPANDING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+WITHIN = ("segment", "turn", "transcript")
+
+_UNITS_SQL = {
+    "transcript": "SELECT DISTINCT c.code_id, c.transcript_id AS unit FROM codings c WHERE {filter}",
+    # A transcript's turns follow one another without overlapping (`transcript.parse_turns`), so
+    # those a coding overlaps start no earlier than the last turn starting at or before it: one
+    # index seek bounds the range scanned on ix_turns_transcript_start, instead of every earlier turn.
+    "turn": (
+        "SELECT DISTINCT c.code_id, t.id AS unit FROM codings c "
+        'JOIN turns t ON t.transcript_id = c.transcript_id AND c.start < t."end" AND t.start < c."end" '
+        "AND t.start >= COALESCE((SELECT MAX(t0.start) FROM turns t0 "
+        "WHERE t0.transcript_id = c.transcript_id AND t0.start <= c.start), 0) "
+        "WHERE {filter}"
+    ),
+    "segment": (
+        'SELECT c.code_id, c.id AS unit, c.transcript_id, c.start, c."end" '
+        "FROM codings c WHERE {filter}"
+    ),
+}
+_PAIRS_SQL = {
+    "shared": "a.unit = b.unit",
+    "segment": 'a.transcript_id = b.transcript_id AND a.start < b."end" + :near AND b.start < a."end" + :near',
+}
+
+
+def cooccur(
+    project: Project,
+    codes: str | Iterable[str] | None = None,
+    within: str = "segment",
+    near: int = 0,
+    origins: tuple[str, ...] = COUNTED_ORIGINS,
+) -> pd.DataFrame:
+    """Pairs of codes found together, with counts and Jaccard similarity, in one SQL query.
+
+    Within a turn or transcript, `count` is the turns (transcripts) coded with
+    both and `jaccard` is |A∩B| / |A∪B| over those units. Within a segment,
+    codings overlap (or lie within `near` characters); `count` is the
+    overlapping pairs and `jaccard` the share of the two codes' codings that
+    meet a coding of the other.
+    """
+    import pandas as pd
+
+    if within not in WITHIN:
+        raise QualcodeError(f"--within must be one of: {', '.join(WITHIN)}")
+    chosen = select_codes(project, codes)
+    hidden, blind_parameters = visible_sql(project)
+    statement = text(_cooccur_sql(within, hidden)).bindparams(
+        *(bindparam(name, expanding=True) for name in EXPANDING if name in {"codes", "origins", *blind_parameters})
+    )
+    parameters = {"codes": list(chosen) or [-1], "origins": list(origins), "near": near, **blind_parameters}
+    with project.engine.connect() as connection:
+        rows = connection.execute(statement, parameters).all()
+    frame = pd.DataFrame(rows, columns=["a", "b", "count", "met", "n_a", "n_b"])
+    frame.insert(0, "code_a", frame.pop("a").map(chosen))
+    frame.insert(1, "code_b", frame.pop("b").map(chosen))
+    if within == "segment":
+        frame["jaccard"] = frame["met"] / (frame["n_a"] + frame["n_b"])
+    else:
+        frame["jaccard"] = frame["count"] / (frame["n_a"] + frame["n_b"] - frame["count"])
+    frame["jaccard"] = frame["jaccard"].astype(float).round(3)
+    frame = frame.drop(columns="met").sort_values(["count", "code_a", "code_b"], ascending=[False, True, True])
+    return frame.reset_index(drop=True)
+
+
+def _cooccur_sql(within: str, hidden: str = "") -> str:
+    """`hidden`: the blind round's condition on `c` (`qualcode.coding.blind.visible_sql`), if any."""
+    units = _UNITS_SQL[within].format(
+        filter=f"c.code_id IN :codes AND c.origin IN :origins AND c.anchor <> '{UNPLACED}'{hidden}")
+    joined = _PAIRS_SQL["segment" if within == "segment" else "shared"]
+    return f"""
+        WITH u AS ({units}),
+        n AS (SELECT code_id, COUNT(*) AS n FROM u GROUP BY code_id),
+        p AS (
+            SELECT a.code_id AS a, b.code_id AS b, COUNT(*) AS together,
+                   COUNT(DISTINCT a.unit) + COUNT(DISTINCT b.unit) AS met
+            FROM u a JOIN u b ON {joined} AND a.code_id < b.code_id
+            GROUP BY a.code_id, b.code_id
+        )
+        SELECT p.a, p.b, p.together, p.met, na.n, nb.n
+        FROM p JOIN n na ON na.code_id = p.a JOIN n nb ON nb.code_id = p.b
+    """

@@ -1,0 +1,134 @@
+"""Keyword in context: what participants said that matches a word, a lemma or a misspelling.
+
+Searches only participants' turns (`qualcode.analysis.query.participant_turns`), so an
+interviewer's question never counts as a participant's answer; `where`
+filters (`qualcode.analysis.query_where`) pick the interviews first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+
+from qualcode.errors import QualcodeError
+from qualcode.models import Transcript
+from qualcode.project import Project
+from qualcode.analysis.query import (
+    TextStore, by_speaker, focus_groups, one_line, participant_turns, pseudonymiser, transcript_meta,
+)
+from qualcode.analysis.query_where import Where, apply_where
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+KWIC_COLUMNS = ["transcript", "line", "start", "end", "locality", "school", "participant", "attribution",
+                "left", "match", "right"]
+FUZZY_CUTOFF = 85
+
+
+def text_search(
+    project: Project,
+    pattern: str,
+    lemma: bool = False,
+    fuzzy: bool = False,
+    where: Where | None = None,
+    context: int = 40,
+    raw: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Keyword in context over what participants said (interviewer turns and notes excluded).
+
+    By words (``*`` matches the rest of a word), by lemma (``school`` finds
+    ``schools``, ``go`` finds ``went``; spaCy) or fuzzily (words within
+    `FUZZY_CUTOFF` rapidfuzz ratio of each pattern word, for misspellings).
+    """
+    import pandas as pd
+
+    if lemma and fuzzy:
+        raise QualcodeError("choose --lemma or --fuzzy, not both")
+    if not pattern.split():
+        raise QualcodeError("give a word or phrase to search for")
+    meta = transcript_meta(project)
+    # A focus group is searched whatever its participant: `where` then applies to each hit's own speaker.
+    searched = set(apply_where(project, meta, where)["transcript"]) | focus_groups(project)
+    passages = _participant_passages(project, searched)
+    if lemma:
+        hits = _lemma_hits(project, pattern, sorted(passages), progress)
+    else:
+        regex = _fuzzy_regex(pattern, passages) if fuzzy else _word_regex(pattern)
+        hits = _regex_hits(regex, passages)
+    hits = pd.DataFrame(sorted(hits), columns=["transcript", "start", "end"])
+    hits = apply_where(project, by_speaker(project, hits.merge(meta, on="transcript", how="left")), where)
+    texts = TextStore.load(project, set(hits["transcript"]))
+    clean = (lambda s: s) if raw else pseudonymiser(project)
+    rows = [_kwic_row(hit, texts, context, clean) for hit in hits.itertuples()]
+    return pd.DataFrame(rows, columns=KWIC_COLUMNS)
+
+
+def _participant_passages(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int, str]]]:
+    """transcript -> (start, end, text) of each participant turn."""
+    with project.engine.connect() as connection:
+        texts = dict(connection.execute(select(Transcript.id, Transcript.text).where(Transcript.id.in_(transcript_ids))).all())
+    return {
+        transcript: [(start, end, texts[transcript][start:end]) for start, end in spans]
+        for transcript, spans in participant_turns(project, transcript_ids).items()
+    }
+
+
+def _word_regex(pattern: str) -> re.Pattern:
+    words = [re.escape(word).replace(r"\*", r"\w*") for word in pattern.split()]
+    return re.compile(r"\b" + r"\s+".join(words) + r"\b", re.IGNORECASE)
+
+
+def _fuzzy_regex(pattern: str, passages: dict[str, list[tuple[int, int, str]]]) -> re.Pattern:
+    """Each pattern word becomes the alternation of corpus words within the cutoff of it."""
+    vocabulary = {w for spans in passages.values() for _, _, body in spans for w in re.findall(r"[\w']+", body.lower())}
+    parts = []
+    for word in pattern.lower().split():
+        near = [m for m, _, _ in process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=None)]
+        parts.append("(?:" + "|".join(map(re.escape, sorted(near or [word], key=len, reverse=True))) + ")")
+    return re.compile(r"\b" + r"\s+".join(parts) + r"\b", re.IGNORECASE)
+
+
+def _regex_hits(regex: re.Pattern, passages: dict[str, list[tuple[int, int, str]]]) -> list[tuple[str, int, int]]:
+    return [
+        (transcript, start + m.start(), start + m.end())
+        for transcript, spans in passages.items()
+        for start, _, body in spans
+        for m in regex.finditer(body)
+    ]
+
+
+def _lemma_hits(project: Project, pattern: str, transcript_ids: list[str], progress) -> list[tuple[str, int, int]]:
+    """Token runs whose lemmas are the pattern's lemmas, from the parse cache autocoding shares."""
+    from qualcode.suggestions.nlp import load_pipeline, parse_sources, read_sources
+
+    wanted = [token.lemma_.lower() for token in load_pipeline()(pattern)]
+    with project.session() as session:
+        sources = read_sources(session, transcript_ids) if transcript_ids else []
+    hits = []
+    for parsed in parse_sources(project, sources, progress):
+        for passage, doc in zip(parsed.source.passages, parsed.docs):
+            lemmas = [token.lemma_.lower() for token in doc]
+            for i in range(len(doc) - len(wanted) + 1):
+                if lemmas[i : i + len(wanted)] == wanted:
+                    span = doc[i : i + len(wanted)]
+                    hits.append((parsed.source.id, passage.start + span.start_char, passage.start + span.end_char))
+    return hits
+
+
+def _kwic_row(hit, texts: TextStore, context: int, clean: Callable[[str], str]) -> dict:
+    transcript, start, end = hit.transcript, hit.start, hit.end
+    body = texts.texts[transcript]
+    return {
+        "transcript": transcript, "line": texts.lines(transcript, start, end).split("-")[0],
+        "start": start, "end": end, "locality": hit.locality, "school": hit.school,
+        "participant": hit.participant, "attribution": texts.attribution(transcript, start, end),
+        "left": clean(one_line(body[max(0, start - context) : start])), "match": clean(body[start:end]),
+        "right": clean(one_line(body[end : end + context])),
+    }

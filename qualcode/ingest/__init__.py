@@ -1,0 +1,1 @@
+"""Ingest: reading transcripts as researchers receive them, their speakers and pseudonymised metadata, into the project."""

@@ -1,0 +1,195 @@
+"""Participants sheets: transcript metadata in bulk, one row per transcript.
+
+A team often keeps its interview log in a spreadsheet; `participants.csv` or
+`participants.xlsx` beside the transcripts lets that log be the metadata,
+instead of front matter or a sidecar per file. A row finds its transcript
+by a `file` column (relative to the sheet) or, without one, by the file
+whose name without its suffix is the row's `id`. Every problem names the
+sheet and the row (a CSV's line, a workbook's row number) and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import process
+
+from qualcode.errors import Problem
+from qualcode.ingest.metadata import TRANSCRIPT_FIELDS, Located, Source, Validator, read_text
+
+SHEET_FILES = ("participants.csv", "participants.xlsx")
+#: The columns a sheet may have: `file`, and every field front matter accepts.
+COLUMNS = ("file", *TRANSCRIPT_FIELDS)
+#: What a column with an unknown name is called once it has been reported.
+UNKNOWN = "?"
+
+
+@dataclass
+class SheetRow:
+    transcript_id: str
+    data: dict
+    where: Located
+    #: The transcript named in the `file` column (resolved), if there is one.
+    file: Path | None
+    matched: bool = False
+
+
+class ParticipantSheets:
+    """The rows of every sheet in an import, handed to the transcripts they describe."""
+
+    def __init__(self, rows: list[SheetRow]):
+        self.rows = rows
+        self.by_file: dict[Path, list[SheetRow]] = {}
+        self.by_id: dict[str, list[SheetRow]] = {}
+        for row in rows:
+            if row.file is not None:
+                self.by_file.setdefault(row.file, []).append(row)
+            else:
+                self.by_id.setdefault(row.transcript_id, []).append(row)
+
+    @classmethod
+    def read(cls, paths: list[Path], validator: Validator) -> ParticipantSheets:
+        rows: list[SheetRow] = []
+        for path in paths:
+            try:
+                rows += _sheet_rows(path, validator)
+            except Problem as problem:
+                validator.problems.append(problem)
+        return cls(rows)
+
+    def sources_for(self, transcript: Path) -> list[Source]:
+        """The rows describing `transcript`: named in `file`, or by id = file stem in the sheet's folder or below."""
+        path = transcript.resolve()
+        by_stem = [row for row in self.by_id.get(path.stem, []) if row.where.path.parent in path.parents]
+        rows = self.by_file.get(path, []) + by_stem
+        for row in rows:
+            row.matched = True
+        return [Source(row.data, row.where) for row in rows]
+
+    def unmatched(self, folders: list[Path]) -> list[str]:
+        """Notes for the rows of sheets inside imported folders that described no imported transcript.
+
+        An import of single files leaves out the rest of a sheet on purpose;
+        an import of the sheet's folder should have used every row.
+        """
+        notes = []
+        for row in self.rows:
+            sheet = row.where.path
+            if row.matched or not any(folder in sheet.parents for folder in folders):
+                continue
+            if row.file is None:
+                fix = f"no transcript file in {sheet.parent} or below is called {row.transcript_id}; name it in a 'file' column"
+            else:
+                fix = f"{row.file} is not among the transcripts imported"
+            notes.append(f"{sheet}:{row.where.line}: '{row.transcript_id}' matches no transcript: {fix}")
+        return notes
+
+
+def _sheet_rows(path: Path, validator: Validator) -> list[SheetRow]:
+    table = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
+    header_number, header = next(((n, cells) for n, cells in table if any(map(_cell, cells))), (None, []))
+    if header_number is None:
+        raise Problem(path, None, None, "the sheet is empty: its first row names the columns (id, file, participant, role, ...)")
+    names = [_column(validator, path, header_number, cell) for cell in header]
+    if "id" not in names:
+        raise Problem(path, header_number, None, "a participants sheet needs an 'id' column (the transcript id)")
+    rows: list[SheetRow] = []
+    seen: dict[str, int] = {}
+    for number, cells in table:
+        if number <= header_number:
+            continue
+        where = Located(path, line=number)
+        data = _row_data(validator, where, names, cells)
+        if not data:
+            continue
+        transcript_id = str(data.get("id", ""))
+        if not transcript_id:
+            validator.fail(where, "id", "missing: every row needs the transcript id")
+        elif transcript_id in seen:
+            validator.fail(where, "id", f"'{transcript_id}' is also in row {seen[transcript_id]}")
+        else:
+            seen[transcript_id] = number
+            file = data.pop("file", None)
+            rows.append(SheetRow(transcript_id, data, where, file and _named_file(validator, where, str(file))))
+    return rows
+
+
+def _row_data(validator: Validator, where: Located, names: list[str | None], cells: list) -> dict:
+    """A row's fields by column name; a value under a blank header is a problem (under an unknown one, already reported)."""
+    data = {}
+    for number, cell in enumerate(cells):
+        value = _cell(cell)
+        name = names[number] if number < len(names) else None
+        if value is None or name == UNKNOWN:
+            continue
+        if name is None:
+            validator.fail(where, None, f"'{value}' is in column {number + 1}, which has no name in the first row")
+        else:
+            data[name] = value
+    return data
+
+
+def _column(validator: Validator, path: Path, line: int, cell: object) -> str | None:
+    """The field a header cell names ('Informant kind' is `informant_kind`); `UNKNOWN`, with a problem, if none."""
+    text = _cell(cell)
+    if text is None:
+        return None
+    name = str(text).strip().lower().replace(" ", "_")
+    if name in COLUMNS:
+        return name
+    match = process.extractOne(name, COLUMNS, score_cutoff=60)
+    hint = f"did you mean '{match[0]}'?" if match else f"the columns are {', '.join(COLUMNS)}"
+    validator.fail(Located(path, line=line), str(text), f"unknown column; {hint}")
+    return UNKNOWN
+
+
+def _cell(value: object) -> object:
+    """A cell as front matter would give it: text stripped, 23.0 as 23, a date cell as a date, blank as None."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _named_file(validator: Validator, where: Located, name: str) -> Path | None:
+    folder = where.path.parent
+    path = (folder / name).resolve()
+    if path.is_file():
+        return path
+    files = [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()]
+    match = process.extractOne(name, files, score_cutoff=70)
+    hint = f"; did you mean '{match[0]}'?" if match else ""
+    validator.fail(where, "file", f"'{name}' does not exist in {folder}{hint}")
+    return None
+
+
+def _csv_rows(path: Path) -> list[tuple[int, list]]:
+    """(line, cells) of each CSV record; `;`-separated as some spreadsheet programs save it, too."""
+    text = read_text(path)
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";" if ";" in first and "," not in first else ",")
+    return [(reader.line_num, cells) for cells in reader]
+
+
+def _xlsx_rows(path: Path) -> list[tuple[int, list]]:
+    """(row number, cells) of the first worksheet, with cached formula results rather than formulas."""
+    from zipfile import BadZipFile
+
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise Problem(path, None, None, f"not a readable Excel workbook ({exc})") from None
+    try:
+        return [(number, list(cells)) for number, cells in enumerate(workbook.worksheets[0].iter_rows(values_only=True), 1)]
+    finally:
+        workbook.close()

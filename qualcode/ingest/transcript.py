@@ -1,0 +1,198 @@
+"""Reading one transcript file: encoding, YAML front matter, the body (speakers are `qualcode.ingest.speakers`).
+
+This module knows nothing about the database. It turns a file on disk into a
+`ParsedTranscript` whose `text` is exactly what codings point into: the body
+after the front matter, with line endings normalised to ``\\n``. Character
+offsets into `text` are what the database, gold codings and REFI-QDA exports
+use; line numbers shown to people are 1-based lines of `text`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qualcode.errors import Problem
+
+
+@dataclass
+class ParsedTranscript:
+    path: Path
+    meta: dict
+    #: 1-based line in the file of each front-matter field, for error messages.
+    field_lines: dict[str, int]
+    text: str
+    #: The file line on which `text` starts (1-based).
+    body_line: int
+    encoding: str = "utf-8"
+    notes: list[str] = field(default_factory=list)
+
+
+def decode(raw: bytes, path: Path) -> tuple[str, str]:
+    """Decode bytes from a text file as UTF-8 (with or without BOM), UTF-16, else Windows-1252.
+
+    Word's "plain text" export is often Windows-1252, and Notepad's "Unicode" is
+    UTF-16 (with a BOM, or without one: then every other byte of English text is
+    NUL); both are converted and the caller reports it. Other files with NUL
+    bytes are binary and refused.
+    """
+    utf16 = _utf16(raw)
+    if utf16:
+        try:
+            raw = raw.decode(utf16).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise Problem(path, None, None, f"not valid UTF-16 text ({exc.reason} at byte {exc.start})") from None
+    if not raw.strip():
+        raise Problem(path, None, None, "the file is empty")
+    if b"\x00" in raw[:8192]:
+        raise Problem(path, None, None, "this looks like a binary file, not UTF-8 text")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8"), "utf-8-sig"
+    try:
+        return raw.decode("utf-8"), utf16 or "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError as exc:
+        raise Problem(path, None, None, f"not UTF-8 or Windows-1252 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _utf16(raw: bytes) -> str | None:
+    """The UTF-16 codec for `raw`, if it is UTF-16: by its BOM, or by NULs filling most odd
+    (or even) bytes and no others, as in English text saved without a BOM."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = raw[:8192]
+    if len(head) < 4 or len(head) % 2:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if b"\x00" not in even and odd.count(0) >= 0.6 * len(odd):
+        return "utf-16-le"
+    if b"\x00" not in odd and even.count(0) >= 0.6 * len(even):
+        return "utf-16-be"
+    return None
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """A text file's contents, decoded as `decode` does, with ``\\n`` line endings; and the encoding found."""
+    text, encoding = decode(path.read_bytes(), path)
+    return normalise_newlines(text), encoding
+
+
+def converted(encoding: str) -> list[str]:
+    """The note an import shows for a file that was not UTF-8."""
+    return [] if encoding.startswith("utf-8") else [f"converted from {encoding} to UTF-8"]
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict, dict[str, int], str, int]:
+    """Split ``---`` YAML front matter from the body.
+
+    Returns the metadata, the file line of each top-level field, the body and
+    the file line the body starts on. A file without front matter has empty
+    metadata (a sidecar ``.yaml`` or ``schools.yaml`` may supply it).
+    """
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return {}, {}, text, 1
+    try:
+        close = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        raise Problem(path, 1, None, "front matter starts with '---' but is never closed") from None
+    header = "\n".join(lines[1:close])
+    meta, field_lines = load_yaml_mapping(header, path, first_line=2)
+    body = "\n".join(lines[close + 1 :])
+    return meta, field_lines, body, close + 2
+
+
+def load_yaml_mapping(source: str, path: Path, first_line: int = 1) -> tuple[dict, dict[str, int]]:
+    """Parse YAML that must be a mapping; return it with each key's line number.
+
+    The text is parsed once, by libyaml where PyYAML has it (the pure-Python
+    parser was half the time of importing a corpus); the same node gives the
+    values and the lines. A key given twice is a problem, not "the last wins".
+    """
+    import yaml  # here, not at the top: coding and queries use this module's `line_starts` only
+
+    loader = _loader()(source)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        # Point at where the broken construct starts (an unclosed '['), where the parser says.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        line = first_line + mark.line if mark is not None else first_line
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = f" ({exc.context})" if getattr(exc, "context", None) else ""
+        raise Problem(path, line, None, f"invalid YAML: {problem}{context}") from None
+    finally:
+        loader.dispose()
+    if data is None:
+        return {}, {}
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        raise Problem(path, first_line, None, "expected a mapping of 'field: value' lines")
+    field_lines: dict[str, int] = {}
+    for key, _ in node.value:
+        line = first_line + key.start_mark.line
+        if key.value in field_lines:
+            raise Problem(path, line, key.value, f"given twice (first on line {field_lines[key.value]}); keep one")
+        field_lines[key.value] = line
+    return data, field_lines
+
+
+@functools.cache
+def _loader():
+    """YAML's safe loader (libyaml's where PyYAML has it), except that an impossible date ('2015-02-30') stays text.
+
+    PyYAML raises a bare ValueError for one; kept as text, the date check
+    reports it against its file, line and field.
+    """
+    import yaml
+
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        def construct_yaml_timestamp(self, node):
+            try:
+                return super().construct_yaml_timestamp(node)
+            except ValueError:
+                return self.construct_scalar(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
+    return Loader
+
+
+def parse_text_file(path: Path) -> ParsedTranscript:
+    """Read a ``.txt``/``.md`` transcript: decode and split the front matter from the body."""
+    text, encoding = read_text(path)
+    meta, field_lines, body, body_line = split_front_matter(text, path)
+    if not body.strip():
+        raise Problem(path, body_line, None, "no interview text after the front matter")
+    body = body.rstrip() + "\n"
+    notes = converted(encoding)
+    return ParsedTranscript(path, meta, field_lines, body, body_line, encoding, notes)
+
+
+def line_starts(text: str) -> list[int]:
+    """Offsets at which each line of `text` starts; index 0 is line 1."""
+    starts = [0]
+    starts.extend(match.end() for match in re.finditer("\n", text))
+    if starts[-1] == len(text) and len(starts) > 1:
+        starts.pop()
+    return starts
+
+
+def parse_docx_file(path: Path) -> ParsedTranscript:
+    """Read a Word transcript (see `qualcode.ingest.wordfiles`): a leading table, then paragraphs.
+
+    Each paragraph becomes one line of text, so turns and line numbers work as
+    for plain text. Metadata may instead come from a sidecar ``.yaml``.
+    """
+    from qualcode.ingest.wordfiles import read_word_document
+
+    meta, body = read_word_document(path)
+    return ParsedTranscript(path, meta, {}, body, 1, "docx")

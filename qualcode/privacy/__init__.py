@@ -1,0 +1,1 @@
+"""Privacy: the identity key, pseudonymising text, finding names it lacks, and pseudonymised exports."""

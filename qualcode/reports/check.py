@@ -1,0 +1,393 @@
+"""`qualcode check`: is every quote in a report attributed right, said as quoted, and safe to publish?
+
+Four checks per quote (see `reportfiles` for how quotes are found):
+
+- **format**: the attribution line follows the project's format (`attribution.read`);
+- **fidelity**: the words are in the corpus, allowing the usual editing marks
+  (omissions, [insertions], (sic), typographic quotes and dashes, capitals),
+  else the closest passage is reported with its rapidfuzz score;
+- **truth**: the person who said them has metadata that renders to the line;
+- **leak**: no name from the identity key appears anywhere in the report.
+
+Matching is narrowed first: an inverted index from words to transcripts picks
+the few transcripts that hold a quote's rarest words, and only those are
+searched (exactly, then fuzzily).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from itertools import groupby
+from pathlib import Path
+
+from rapidfuzz import fuzz
+from sqlalchemy import Row, select
+from sqlalchemy.orm import selectinload
+
+from qualcode.reports import attribution
+from qualcode.models import Participant, School, Transcript, Turn
+from qualcode.project import Project
+from qualcode.reports.reportfiles import Document, Quote, read_document
+from qualcode.ingest.speakers import HEADER, INTERVIEWER, NOTE, PARTICIPANT
+from qualcode.ingest.transcript import read_text
+
+#: 1:1 character folding, so offsets in folded text are offsets in the original.
+_FOLD = {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\n": " ", "\t": " ", "…": "."}
+_OMISSION = re.compile(r"\s*(?:\[\s*(?:\.\.\.|…)\s*\]|\.\.\.|…|\[[^\]]*\])\s*")
+_MARKS = re.compile(r"\((?:sic|original emphasis|emphasis added)\)|[*_]", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9']+")
+#: The shape of qualcode's ids ('SOU-S03-BM', 'Q-EAS-S04-HT-0153'); only those the project holds are masked.
+_ID_SHAPE = re.compile(r"\b(?:Q-)?([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\b")
+_QUOTE_NUMBER = re.compile(r"-\d{4}$")
+#: Who said a quote that no participant said, by the role of the turn that holds it.
+_NOT_SAID_BY_PARTICIPANT = {
+    INTERVIEWER: "the interviewer", NOTE: "the researcher's notes", HEADER: "the transcript's header",
+}
+FUZZY_WARNING = 85.0
+MIN_FRAGMENT_WORDS = 2
+
+
+@dataclass
+class Finding:
+    file: str
+    line: int
+    check: str  # format | fidelity | truth | leak
+    severity: str  # error | warning
+    message: str
+    found: str | None = None
+    expected: str | None = None
+
+
+@dataclass
+class CheckResult:
+    quotes: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    def to_json(self) -> dict:
+        return {"quotes": self.quotes, "findings": [asdict(f) for f in self.findings]}
+
+
+@dataclass
+class _Source:
+    transcript: Transcript
+    folded: str
+    participant: Participant
+
+
+@dataclass
+class Match:
+    transcript_id: str
+    start: int
+    end: int
+    score: float
+    exact: bool
+
+
+class Corpus:
+    """The project's transcripts, folded for matching, with a word → transcripts index.
+
+    Turns are read as plain rows, and only when a speaker is asked for: a
+    corpus of 1,800 interviews has a quarter of a million of them.
+    """
+
+    def __init__(self, project: Project):
+        self.project = project
+        with project.session() as session:
+            transcripts = session.scalars(
+                select(Transcript).options(
+                    selectinload(Transcript.participant).selectinload(Participant.school).selectinload(School.partnerships),
+                )
+            ).all()
+        self.sources = {t.id: _Source(t, fold(t.text), t.participant) for t in transcripts}
+        self.known_ids = _known_ids(transcripts)
+        self.index: dict[str, set[str]] = defaultdict(set)
+        for transcript_id, source in self.sources.items():
+            for word in set(_WORD.findall(source.folded)):
+                self.index[word].add(transcript_id)
+
+    def candidates(self, words: list[str]) -> list[str]:
+        """Transcripts ranked by how many of the quote's rarest words they hold."""
+        known = sorted({w for w in words if w in self.index}, key=lambda w: len(self.index[w]))[:8]
+        votes = Counter(t for word in known for t in self.index[word])
+        return [transcript_id for transcript_id, _ in votes.most_common()]
+
+    def holding(self, fragments: list[str]) -> set[str] | None:
+        """Transcripts that hold every inner word of `fragments`, the only places they can all be; None if no word tells.
+
+        A fragment's first and last words may be cut (''principles' from
+        "'principles'.", 'ing' from 'thinking'); the words inside it are whole.
+        """
+        words = {word for fragment in fragments for word in _WORD.findall(fragment)[1:-1]}
+        sets = sorted((self.index.get(word, set()) for word in words), key=len)
+        return set.intersection(*sets) if sets else None
+
+    def locate(self, quote: str, hint: str | None = None) -> list[Match]:
+        """Every transcript holding all the quote's fragments in order (`hint` first), else the best fuzzy passage.
+
+        The same words can be said in more than one interview; all exact
+        matches are returned so the truth check can ask whether any of their
+        speakers fits the attribution.
+        """
+        fragments = fragments_of(quote)
+        if not fragments:
+            return []
+        ranked = self.candidates([w for fragment in fragments for w in _WORD.findall(fragment)])
+        order = ([hint] if hint in self.sources else []) + [t for t in ranked if t != hint]
+        # The pieces between omissions are in any transcript that holds the quote, so are their words.
+        holding = self.holding(fragments[1:] or fragments)
+        exact = []
+        for transcript_id in (t for t in order if holding is None or t in holding):
+            found = _in_order(self.sources[transcript_id].folded, fragments)
+            if found is not None:
+                exact.append(Match(transcript_id, found[0], found[1], 100.0, True))
+        if exact:
+            return exact
+        fuzzy = self._fuzzy(" ".join(fragments[1:]) or fragments[0], order[:5])
+        return [fuzzy] if fuzzy else []
+
+    def _fuzzy(self, needle: str, candidates: list[str]) -> Match | None:
+        best = None
+        for transcript_id in candidates:
+            alignment = fuzz.partial_ratio_alignment(needle, self.sources[transcript_id].folded)
+            if alignment and (best is None or alignment.score > best.score):
+                best = Match(transcript_id, alignment.dest_start, alignment.dest_end, round(alignment.score, 1), False)
+        return best
+
+    def speaker_at(self, match: Match) -> tuple[str | None, Participant]:
+        """The role of the turn that holds the match (None outside every turn), and the interview's participant.
+
+        A transcript with no turns at all (its speakers could not be read) holds no participant's words.
+        """
+        starts, turns = self.turns.get(match.transcript_id, ([], []))
+        index = bisect_right(starts, match.start) - 1
+        turn = turns[index] if index >= 0 and match.start < turns[index].end else None
+        if turn is not None and turn.participant_id:  # a focus group: the participant whose turn it is
+            return turn.role, self.voices[turn.participant_id]
+        return (None if turn is None else turn.role), self.sources[match.transcript_id].participant
+
+    @cached_property
+    def voices(self) -> dict[str, Participant]:
+        """The participants who speak in focus groups, by id (few; read when a focus-group turn is met)."""
+        with self.project.session() as session:
+            wanted = select(Turn.participant_id).where(Turn.participant_id.is_not(None))
+            return {p.id: p for p in session.scalars(
+                select(Participant).where(Participant.id.in_(wanted))
+                .options(selectinload(Participant.school).selectinload(School.partnerships)))}
+
+    @cached_property
+    def turns(self) -> dict[str, tuple[list[int], list[Row]]]:
+        """Each transcript's turn starts and turns, read in one query (as rows, not objects) when first needed."""
+        query = select(Turn.transcript_id, Turn.start, Turn.end, Turn.role, Turn.participant_id)
+        with self.project.engine.connect() as connection:
+            rows = connection.execute(query.order_by(Turn.transcript_id, Turn.start)).all()
+        by_transcript = {}
+        for transcript_id, group in groupby(rows, key=lambda row: row.transcript_id):
+            turns = list(group)
+            by_transcript[transcript_id] = ([turn.start for turn in turns], turns)
+        return by_transcript
+
+    def mask_ids(self, text: str) -> str:
+        """`text` with qualcode's own ids blanked out: 'SOU-S03-BM' must not be read as someone's initials."""
+        def blank(match: re.Match) -> str:
+            known = match.group(1) in self.known_ids or _QUOTE_NUMBER.sub("", match.group(1)) in self.known_ids
+            return " " * len(match.group(0)) if known else match.group(0)
+
+        return _ID_SHAPE.sub(blank, text)
+
+    def passage(self, match: Match) -> str:
+        return " ".join(self.sources[match.transcript_id].transcript.text[match.start : match.end].split())
+
+
+def fold(text: str) -> str:
+    """Lower case and plain quotes, dashes and spaces, one character for one (str.replace is fast on 40 MB)."""
+    text = text.lower()
+    for typographic, plain in _FOLD.items():
+        text = text.replace(typographic, plain)
+    return text
+
+
+def _known_ids(transcripts: list[Transcript]) -> set[str]:
+    """qualcode's pseudonymised ids: transcripts, participants, schools, partnerships."""
+    ids = {t.id for t in transcripts} | {t.participant_id for t in transcripts}
+    for transcript in transcripts:
+        school = transcript.participant.school
+        if school is not None:
+            ids.add(school.id)
+            ids.update(p.id for p in school.partnerships)
+    return ids
+
+
+def fragments_of(quote: str) -> list[str]:
+    """A quote's own words, folded for matching: whole if the source has them so, else split at omissions.
+
+    The first item is the whole quote (transcripts hold '[inaudible]' and
+    '[cross-talk]' themselves); the rest are the pieces between omissions and
+    [insertions], for when the whole is not found.
+    """
+    text = fold(_MARKS.sub("", quote)).strip(" '\"")
+    whole = " ".join(text.split()).strip(" .,;:'\"-")
+    if not whole:
+        return []
+    pieces = [" ".join(piece.split()).strip(" .,;:'\"-") for piece in _OMISSION.split(text)]
+    return [whole] + [piece for piece in pieces if len(piece.split()) >= MIN_FRAGMENT_WORDS]
+
+
+#: How far apart (in characters) two pieces of one quote may lie in the source.
+MAX_GAP = 1500
+
+
+def _in_order(text: str, fragments: list[str]) -> tuple[int, int] | None:
+    """Where the quote is: the whole of it, else its pieces in order, each close after the one before."""
+    whole, pieces = fragments[0], fragments[1:]
+    found = text.find(whole)
+    if found != -1:
+        return found, found + len(whole)
+    if not pieces:
+        return None
+    start = text.find(pieces[0])
+    while start != -1:
+        end = _rest_in_order(text, pieces[1:], start + len(pieces[0]))
+        if end is not None:
+            return start, end
+        start = text.find(pieces[0], start + 1)
+    return None
+
+
+def _rest_in_order(text: str, pieces: list[str], position: int) -> int | None:
+    for piece in pieces:
+        found = text.find(piece, position, position + MAX_GAP + len(piece))
+        if found == -1:
+            return None
+        position = found + len(piece)
+    return position
+
+
+def check_report(project: Project, path: Path, fmt: str | None = None, corpus: Corpus | None = None) -> CheckResult:
+    """Run every check on one report file."""
+    document = read_document(path, fmt)
+    corpus = corpus or Corpus(project)
+    result = CheckResult(quotes=len(document.quotes))
+    for quote in document.quotes:
+        result.findings += _check_quote(project, corpus, document, quote)
+    result.findings += _leaks(project, document, corpus)
+    result.findings.sort(key=lambda f: (f.line, f.check))
+    return result
+
+
+def _check_quote(project: Project, corpus: Corpus, document: Document, quote: Quote) -> list[Finding]:
+    file = str(document.path)
+    matches = corpus.locate(quote.text, quote.source)
+    best = matches[0] if matches else None
+    if best is None or best.score < FUZZY_WARNING:
+        closest = f"; the closest passage ({best.score:.0f}) is in {best.transcript_id}: '{corpus.passage(best)[:120]}'" if best else ""
+        return [Finding(file, quote.line, "fidelity", "error", f"quote not found in the corpus{closest}", _short(quote.text))]
+    findings = []
+    if not best.exact:
+        findings.append(Finding(
+            file, quote.line, "fidelity", "warning",
+            f"quote differs from the source ({best.score:.0f}% alike); the source in {best.transcript_id} reads "
+            f"'{corpus.passage(best)}'",
+            _short(quote.text), corpus.passage(best),
+        ))
+    speakers = [(match, *corpus.speaker_at(match)) for match in matches]
+    said = [(match, participant) for match, role, participant in speakers if role == PARTICIPANT]
+    if not said:
+        match, role, _ = speakers[0]
+        who = _NOT_SAID_BY_PARTICIPANT.get(role, "no speaker turn (qualcode could not read who speaks there)")
+        findings.append(Finding(file, quote.line, "truth", "error",
+                                f"quote is from {who} in {match.transcript_id}, not from a participant", _short(quote.text)))
+        return findings if quote.inline or quote.attribution is not None else findings + _unattributed(file, quote)
+    if quote.inline:
+        return findings
+    if quote.attribution is None:
+        return findings + _unattributed(file, quote)
+    return findings + _check_attribution(project, file, quote, said)
+
+
+def _unattributed(file: str, quote: Quote) -> list[Finding]:
+    return [Finding(file, quote.line, "format", "error", "quote has no attribution line after it")]
+
+
+def _check_attribution(project: Project, file: str, quote: Quote, said: list[tuple[Match, Participant]]) -> list[Finding]:
+    """Format against the project's template; truth against whoever said the words (any of them, if several did)."""
+    from qualcode.privacy.anonymise import coarsen
+
+    settings = project.settings
+    line, written = quote.attribution_line, quote.attribution
+    if any(written == attribution.render(settings, coarsen(attribution.speaker_for(p), settings)) for _, p in said):
+        return []  # the coarser line `--coarsen` gives a small cell: true, and in the format
+    reading = attribution.read(settings, written)
+    match, participant = _speaker_fitting(settings, reading, said)
+    truth = attribution.speaker_for(participant)
+    if reading is None:
+        expected = attribution.render(settings, truth)
+        return [Finding(file, line, "format", "error", f"'{written}' is not an attribution line", written, expected)]
+    findings = []
+    expected = attribution.corrected(settings, reading, truth)
+    if expected != written:
+        detail = f"; expected '{expected}'" if expected else f"; it does not state the {', '.join(reading.missing)}"
+        notes = f" ({'; '.join(reading.notes)})" if reading.notes else ""
+        findings.append(Finding(file, line, "format", "error", f"'{written}' does not follow the format{detail}{notes}", written, expected))
+    actual = attribution.render(settings, truth)
+    if expected != actual:
+        findings.append(Finding(
+            file, line, "truth", "error",
+            f"attributed to '{expected}' but said by {match.transcript_id}: '{actual}'", written, actual,
+        ))
+    return findings
+
+
+def _speaker_fitting(settings, reading, said: list[tuple[Match, Participant]]) -> tuple[Match, Participant]:
+    """Of the people who said these words, the one the line describes; else the first (the quote id's, if given)."""
+    if reading is not None:
+        for match, participant in said:
+            truth = attribution.speaker_for(participant)
+            if attribution.corrected(settings, reading, truth) == attribution.render(settings, truth):
+                return match, participant
+    return said[0]
+
+
+def _leaks(project: Project, document: Document, corpus: Corpus) -> list[Finding]:
+    """Any identity-key name, or a near spelling of one, anywhere in the report (qualcode's ids aside)."""
+    try:
+        from qualcode.privacy.pseudonyms import leaks
+    except ImportError:  # anonymisation not installed in this build
+        return []
+    findings = []
+    for number, line in enumerate(document.lines, start=1):
+        for leak in leaks(project, corpus.mask_ids(line)):
+            findings.append(Finding(str(document.path), number, "leak", "error",
+                                    f"'{leak.text}' is a name in the identity key ({leak.entry_kind})", leak.text))
+    return findings
+
+
+def _short(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def fix_report(document: Document, result: CheckResult, out: Path) -> Path:
+    """Write a copy of the report with each attribution line corrected; quote text is never touched."""
+    fixes = {f.line: (f.found, f.expected) for f in result.findings if f.check in ("format", "truth") and f.expected and f.found}
+    if document.fmt == "docx":
+        import docx
+
+        word = docx.Document(str(document.path))
+        for number, paragraph in enumerate(word.paragraphs, start=1):
+            if number in fixes and paragraph.text.strip() == fixes[number][0]:
+                paragraph.text = fixes[number][1]
+        word.save(str(out))
+        return out
+    lines = read_text(document.path)[0].splitlines(keepends=True)
+    for number, (found, expected) in fixes.items():
+        if found in lines[number - 1]:
+            lines[number - 1] = lines[number - 1].replace(found, expected, 1)
+    out.write_text("".join(lines), encoding="utf-8")
+    return out

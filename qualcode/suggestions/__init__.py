@@ -1,0 +1,1 @@
+"""Suggestions: the spaCy pipeline, deductive autocoding, learned and inductive suggestions, and their evaluation."""
