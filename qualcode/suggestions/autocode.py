@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from qualcode import concurrency, history
 from qualcode.suggestions.matching import CodebookMatcher, Suggestion, select_codes, suggest_passages
 from qualcode.models import UNPLACED, Coding
-from qualcode.suggestions.nlp import ParseStats, Progress, Source, load_pipeline, parse_sources, read_sources
+from qualcode.suggestions.nlp import ParseStats, Progress, Source, load_pipeline, read_sources
+from qualcode.suggestions.parallel import map_parsed
 from qualcode.analysis.overview import code_paths
 from qualcode.project import Project
 
@@ -58,11 +59,9 @@ def autocode(
         every = select_codes(session, None) if codes else chosen
     matcher = CodebookMatcher(load_pipeline(), every, paths)
     stats = ParseStats()
-    found = [
-        s for parsed in parse_sources(project, sources, progress, stats)
-        for s in suggest_passages(matcher, parsed, min_score, context=True)
-        if s.code_id in chosen
-    ]
+    suggest = lambda parsed: [  # noqa: E731 - run in the parsing processes
+        s for s in suggest_passages(matcher, parsed, min_score, context=True) if s.code_id in chosen]
+    found = [s for suggested in map_parsed(project, sources, suggest, progress, stats) for s in suggested]
     report = AutocodeReport(len(sources), sum(s.words for s in sources), origin="accepted" if accept else "suggested")
     report.parsed, report.cached = stats.parsed, stats.cached
     description = f"autocode {len(sources)} transcript{'s' if len(sources) != 1 else ''}" + (f" with {codes}" if codes else "")

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,8 +36,10 @@ BATCH_SIZE = 64
 #: What the cache keeps of a parse: enough for lemmas, tags and sentences (and noun chunks, with syntax).
 DOC_ATTRS = ["ORTH", "NORM", "LEMMA", "TAG", "POS", "MORPH", "SENT_START", "SPACY"]
 SYNTAX_ATTRS = ["ORTH", "NORM", "LEMMA", "TAG", "POS", "MORPH", "HEAD", "DEP", "SPACY"]
-#: Below this many words a second process costs more (its start, shipping docs back) than it saves.
+#: Below this many words a second process costs more (its start, shipping results back) than it saves.
 PROCESS_WORDS = 20_000
+#: Texts up to this many words are parsed once per run however often they occur (see `_pipe`).
+REPEATED_WORDS = 40
 
 
 @lru_cache(maxsize=2)
@@ -248,16 +248,21 @@ def processes(words: int) -> int:
 
 
 def _pipe(nlp: Language, sources: list[Source]) -> Iterator[tuple[Source, list[Doc]]]:
-    """Parse the texts of every source in one `nlp.pipe` stream, regrouped by source.
+    """Parse the texts of each source with `nlp.pipe`, a short text seen before only once.
 
-    Each text travels with its source's index, not the source, so that a
-    second process is sent only the texts.
+    Interviews that follow one protocol ask the same questions ("Can you give
+    me an example?"), and the parse of a text does not depend on the texts
+    around it, so a repeat shares the first one's Doc (matching only reads
+    Docs). Only texts of up to `REPEATED_WORDS` words are remembered, which
+    bounds the memory: nearly every repeat is that short.
     """
-    texts = ((text, index) for index, source in enumerate(sources) for text in source.texts())
-    n_process = processes(sum(source.words for source in sources))
-    groups = groupby(nlp.pipe(texts, as_tuples=True, batch_size=BATCH_SIZE, n_process=n_process), key=itemgetter(1))
+    known: dict[str, Doc] = {}
     for source in sources:
-        yield source, ([doc for doc, _ in next(groups)[1]] if source.texts() else [])
+        texts = source.texts()
+        new = list(dict.fromkeys(text for text in texts if text not in known))
+        parsed = dict(zip(new, nlp.pipe(new, batch_size=BATCH_SIZE)))
+        known.update((text, doc) for text, doc in parsed.items() if len(text.split()) <= REPEATED_WORDS)
+        yield source, [parsed[text] if text in parsed else known[text] for text in texts]
 
 
 def _report(progress: Progress | None, done: int, total: int) -> None:
