@@ -28,7 +28,8 @@ from sqlalchemy import select
 from qualcode.errors import QualcodeError
 from qualcode.suggestions.matching import CodebookMatcher, Suggestion, trimmed, select_codes
 from qualcode.models import UNPLACED, Coding
-from qualcode.suggestions.nlp import Progress, load_pipeline, parse_sources, read_sources
+from qualcode.suggestions.nlp import Progress, load_pipeline, processes, read_sources
+from qualcode.suggestions.parallel import map_parsed
 from qualcode.analysis.overview import code_paths
 from qualcode.project import Project
 
@@ -43,6 +44,9 @@ TRAINING_ORIGINS = ("manual", "accepted")
 CODE_THRESHOLD = 0.5
 #: How many of a suggestion's strongest features are kept as its evidence.
 EVIDENCE_FEATURES = 3
+#: Fitting the models costs about as much as parsing this many times fewer words (training words x codes),
+#: so `processes` decides on two worker processes for training as it does for parsing.
+TRAINING_WORDS_PER_WORD = 10
 
 
 @dataclass
@@ -77,14 +81,25 @@ class Models:
     def probabilities(self, turns: list[Turn]) -> list[dict[str, float]]:
         if not turns or not self.classifiers:
             return [{} for _ in turns]
-        matrix = self.vectorizer.transform([turn.features for turn in turns])
+        return self._probabilities(self.vectorizer.transform([turn.features for turn in turns]))
+
+    def _probabilities(self, matrix) -> list[dict[str, float]]:
+        """Each row's probability per modelled code: one `predict_proba` per code for all rows at once."""
         columns = {path: model.predict_proba(matrix)[:, 1] for path, model in self.classifiers.items()}
-        return [{path: round(float(column[i]), 4) for path, column in columns.items()} for i in range(len(turns))]
+        return [{path: round(float(column[i]), 4) for path, column in columns.items()} for i in range(matrix.shape[0])]
 
     def predict(self, turns: list[Turn]) -> list[Prediction]:
-        """Each turn's likeliest theme and, within it, the deepest code scoring at least `CODE_THRESHOLD`."""
+        """Each turn's likeliest theme and, within it, the deepest code scoring at least `CODE_THRESHOLD`.
+
+        The turns are vectorised once, and the evidence read from the same rows.
+        """
+        if not turns or not self.classifiers:
+            return []
+        matrix = self.vectorizer.transform([turn.features for turn in turns]).tocsr()
+        names = self.vectorizer.get_feature_names_out()
+        coefficients: dict[str, object] = {}
         found = []
-        for turn, probabilities in zip(turns, self.probabilities(turns)):
+        for i, (turn, probabilities) in enumerate(zip(turns, self._probabilities(matrix))):
             themes = {path: p for path, p in probabilities.items() if "/" not in path}
             if not themes:
                 continue
@@ -92,18 +107,24 @@ class Models:
             inside = [path for path, p in probabilities.items()
                       if path.startswith(theme + "/") and p >= CODE_THRESHOLD]
             path = max(sorted(inside), key=lambda p: (p.count("/"), probabilities[p]), default=theme)
-            found.append(Prediction(turn, path, probabilities[path], probabilities, self.evidence(turn, path)))
+            if path not in coefficients:
+                coefficients[path] = self._coefficients(path)
+            row = slice(matrix.indptr[i], matrix.indptr[i + 1])
+            evidence = _strongest(names, matrix.indices[row], matrix.data[row], coefficients[path])
+            found.append(Prediction(turn, path, probabilities[path], probabilities, evidence))
         return found
 
-    def evidence(self, turn: Turn, path: str) -> list[str]:
-        """The turn's features that raise the code's score most (coefficient times weight)."""
+    def _coefficients(self, path: str):
+        """The code's model's coefficients, averaged over its calibrated folds."""
         model = self.classifiers[path]
-        row = self.vectorizer.transform([turn.features])
-        names = self.vectorizer.get_feature_names_out()
-        coefficients = sum(c.estimator.coef_[0] for c in model.calibrated_classifiers_) / len(model.calibrated_classifiers_)
-        weights = {names[j]: row[0, j] * coefficients[j] for j in row.nonzero()[1]}
-        strongest = sorted((w, n) for n, w in weights.items() if w > 0)[::-1][:EVIDENCE_FEATURES]
-        return [name for _, name in strongest]
+        return sum(c.estimator.coef_[0] for c in model.calibrated_classifiers_) / len(model.calibrated_classifiers_)
+
+
+def _strongest(names, columns, values, coefficients) -> list[str]:
+    """Of a row's features (`columns` with `values`), the `EVIDENCE_FEATURES` that raise the score most."""
+    weights = {names[j]: value * coefficients[j] for j, value in zip(columns, values)}
+    strongest = sorted((w, n) for n, w in weights.items() if w > 0)[::-1][:EVIDENCE_FEATURES]
+    return [name for _, name in strongest]
 
 
 def read_turns(project: Project, transcripts: list[str] | None = None, progress: Progress | None = None) -> list[Turn]:
@@ -124,12 +145,14 @@ def read_turns(project: Project, transcripts: list[str] | None = None, progress:
     for transcript, start, end, code_id in codings:
         coded[transcript].append((start, end, paths[code_id]))
     matcher = CodebookMatcher(load_pipeline(), patterned, paths) if patterned else None
+    described = lambda parsed: [  # noqa: E731 - run in the parsing processes
+        (*trimmed(parsed.source.text, passage.start, passage.end), _features(doc, matcher))
+        for passage, doc in zip(parsed.source.passages, parsed.docs)]
     turns = []
-    for parsed in parse_sources(project, sources, progress):
-        for passage, doc in zip(parsed.source.passages, parsed.docs):
-            start, end = trimmed(parsed.source.text, passage.start, passage.end)
-            turn = Turn(parsed.source.id, start, end, _features(doc, matcher))
-            for s, e, path in coded[parsed.source.id]:
+    for source, described_turns in zip(sources, map_parsed(project, sources, described, progress)):
+        for start, end, features in described_turns:
+            turn = Turn(source.id, start, end, features)
+            for s, e, path in coded[source.id]:
                 if s < end and start < e:
                     turn.coded = True
                     turn.labels.update(_with_ancestors(path))
@@ -160,9 +183,8 @@ def _label_counts(turns: list[Turn]) -> dict[str, int]:
 
 def train(turns: list[Turn]) -> Models:
     """Fit the vectoriser on the coded turns' features and a calibrated model per code with enough examples."""
-    from sklearn.calibration import CalibratedClassifierCV
+    from joblib import Parallel, delayed
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
 
     training = [turn for turn in turns if turn.coded]
     counts = _label_counts(training)
@@ -172,13 +194,19 @@ def train(turns: list[Turn]) -> Models:
         return Models(None, {}, too_few)
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, token_pattern=r"\S+", sublinear_tf=True)
     matrix = vectorizer.fit_transform([turn.features for turn in training])
-    classifiers = {}
-    for path in enough:
-        target = [path in turn.labels for turn in training]
-        model = CalibratedClassifierCV(LogisticRegression(max_iter=2000, class_weight="balanced"),
-                                       method="sigmoid", cv=3)
-        classifiers[path] = model.fit(matrix, target)
-    return Models(vectorizer, classifiers, too_few)
+    targets = [[path in turn.labels for turn in training] for path in enough]
+    jobs = processes(sum(len(turn.features.split()) for turn in training) * len(enough) // TRAINING_WORDS_PER_WORD)
+    fitted = Parallel(n_jobs=jobs)(delayed(_fit)(matrix, target) for target in targets)
+    return Models(vectorizer, dict(zip(enough, fitted)), too_few)
+
+
+def _fit(matrix, target: list[bool]):
+    """One code's calibrated model (in a worker process of joblib's where there are two)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
+    model = CalibratedClassifierCV(LogisticRegression(max_iter=2000, class_weight="balanced"), method="sigmoid", cv=3)
+    return model.fit(matrix, target)
 
 
 @dataclass
