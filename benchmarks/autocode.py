@@ -122,6 +122,25 @@ def baseline(project: Project, ids: list[str] | None) -> tuple[int, Times]:
     return words, times
 
 
+def ended_workers(result):
+    """`result`, once joblib's worker processes have ended, so that their CPU is counted."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
+    return result
+
+
+def capture(work) -> str:
+    """What `work()` prints."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        work()
+    return out.getvalue()
+
+
 def train_on_gold(project: Project, folder: Path) -> int:
     """The training locality's gold codings, loaded as a coder's manual codings; returns how many."""
     lines = (REPO / "transcripts" / "gold-codings.csv").read_text(encoding="utf-8").splitlines()
@@ -180,9 +199,10 @@ def main() -> None:
         words, base = baseline(project, ids)
         first, coded = timed("autocode, first run (parses)", lambda: autocode(project, ids))
         _, cached = timed("autocode, second run (cached parses)", lambda: autocode(project, ids))
+        quality = capture(lambda: report_quality(project, ids))  # before the gold coding is loaded as training
         trained = train_on_gold(project, Path(folder))
         learned, learning = timed(f"autocode --learn: learning ({trained:,} {TRAINING_LOCALITY} codings)",
-                                  lambda: learn(project, ids))
+                                  lambda: ended_workers(learn(project, ids)))
         show("import + autocode", imported + loaded + coded)
         show("import + autocode --learn", imported + loaded + coded + learning)
         print(f"\n{first.transcripts} transcripts, {first.words:,} words in participants' turns"
@@ -192,8 +212,7 @@ def main() -> None:
         print(f"autocode         {words / coded.wall:9,.0f} words/s wall {words / coded.cpu:9,.0f} words/s CPU")
         print(f"autocode / nlp.pipe time: x{coded.wall / base.wall:.3f} wall, x{coded.cpu / base.cpu:.3f} CPU")
         print(f"cached run / first run:   x{cached.wall / coded.wall:.3f} wall, x{cached.cpu / coded.cpu:.3f} CPU\n")
-        report_quality(project, ids)
-        print()
+        print(quality)
         report_startup(project)
 
 
