@@ -52,7 +52,8 @@ def load_pipeline(syntax: bool = False) -> Language:
     of 13,622 suggestions change (a sentence split differently), F1 stays
     0.853 (``benchmarks/autocode.py``). `syntax` keeps the parser, for the
     noun chunks of `qualcode.suggestions.inductive`. Either way the attribute rules are
-    answered from a memo (`qualcode.suggestions.attribute_rules`), with the same results.
+    answered from a memo (`qualcode.suggestions.attribute_rules`), with the same results;
+    without the parser, the lemmas too.
     """
     import importlib
 
