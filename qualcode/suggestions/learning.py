@@ -44,8 +44,8 @@ TRAINING_ORIGINS = ("manual", "accepted")
 CODE_THRESHOLD = 0.5
 #: How many of a suggestion's strongest features are kept as its evidence.
 EVIDENCE_FEATURES = 3
-#: Fitting the models costs about as much as parsing this many times fewer words (training words x codes),
-#: so `processes` decides on two worker processes for training as it does for parsing.
+#: Training words times codes, divided by this, is weighed like words to parse by `processes`: fitting is
+#: cheaper per word than parsing, and a second (joblib) process only pays for a bundled-corpus-sized training.
 TRAINING_WORDS_PER_WORD = 10
 
 
