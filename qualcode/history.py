@@ -232,6 +232,18 @@ def bulk_replaced(session: Session, table: Table, column: str | None, values: li
         recording.replaced(table, column, values, old, _digest(new))
 
 
+def run_inserted(session: Session, table: Table, rows: list[dict]) -> None:
+    """Record rows of the recorded change's own autocode run, inserted in bulk (the mapper events do not see
+    them): as for rows inserted one by one, undo deletes them by run, and the change points at what they point at."""
+    recording = session.info.get(_ACTIVE)
+    if recording is None:
+        return
+    for row in rows:
+        if row.get("run_id") != recording.change.id:
+            raise ValueError("run_inserted records only rows of the change's own run")
+        recording.inserted(table, row)
+
+
 @contextmanager
 def recorded(session: Session, coder: str, action: str, description: str, always: bool = False) -> Iterator[Change]:
     """Record every row change made in the block as one undoable `Change` by `coder` (yielded, with its id).

@@ -6,7 +6,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from qualcode import concurrency, history
@@ -139,12 +139,15 @@ def store_suggestions(
             continue
         if key not in best or s.score > best[key].score:
             best[key] = s
-    session.add_all(
-        Coding(transcript_id=s.transcript, start=s.start, end=s.end, code_id=s.code_id, coder=coder,
-               origin=origin, score=s.score, quote=texts[s.transcript][s.start : s.end], run_id=run_id,
-               evidence=json.dumps(list(s.evidence)) if s.evidence else None)
-        for s in best.values()
-    )
+    rows = [dict(transcript_id=s.transcript, start=s.start, end=s.end, code_id=s.code_id, coder=coder,
+                 origin=origin, score=s.score, quote=texts[s.transcript][s.start : s.end], run_id=run_id,
+                 evidence=json.dumps(list(s.evidence)) if s.evidence else None)
+            for s in best.values()]
+    if run_id is None:
+        session.add_all(Coding(**row) for row in rows)
+    elif rows:  # a run's suggestions, thousands at a time: one bulk INSERT, recorded as the run's (undo deletes by run)
+        session.execute(insert(Coding), rows)
+        history.run_inserted(session, Coding.__table__, rows)
 
 
 def _count_paths(found: list[Suggestion], paths: dict[int, str]) -> dict[str, int]:
