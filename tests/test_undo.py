@@ -375,3 +375,15 @@ def test_accepting_a_suggestion_holds_back_the_runs_undo_but_not_a_rerun_beside_
         undo(study, "autocode")
     assert undo(study, "ann").action == "accept"
     undo(study, "autocode")
+
+
+def test_rows_written_in_bulk_are_recorded_only_as_the_changes_own_run(project):
+    """`history.run_inserted` stands in for the mapper events only for the run's own rows (undo deletes by run)."""
+    with project.session() as session, history.recorded(session, "ann", "autocode", "a run") as run:
+        with pytest.raises(ValueError, match="own run"):
+            history.run_inserted(session, Coding.__table__, [{"transcript_id": "T", "code_id": 1, "run_id": None}])
+        history.run_inserted(session, Coding.__table__, [{"transcript_id": "T", "code_id": 1, "run_id": run.id}])
+    with project.session() as session:
+        change = session.get(Change, run.id)
+        assert change.inverse["ops"] == [{"op": "remove_run", "table": "codings", "run": run.id}]
+        assert {"transcripts:T", "codes:1"} <= set(change.inverse["refs"])
