@@ -41,7 +41,7 @@ from qualcode.coding.codebook import load_codebook_file  # noqa: E402
 from qualcode.config import SETTINGS_FILE  # noqa: E402
 from qualcode.ingest.corpus import import_paths  # noqa: E402
 from qualcode.suggestions.evaluation import read_gold  # noqa: E402
-from qualcode.suggestions.learning import Turn, read_turns, train  # noqa: E402
+from qualcode.suggestions.learning import MIN_SCORE, Turn, read_turns, train  # noqa: E402
 from qualcode.project import Project, init_project  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,7 +89,11 @@ def bundled(project: Project) -> None:
         learned = [getattr(predicted.get(id(turns[i])), "path", "").split("/")[0] == theme for i in held]
         patterns = [rules.get((turns[i].transcript, turns[i].start)) == theme for i in held]
         print(f"{theme:<12} {cohen_kappa_score(truth, learned):14.3f} {cohen_kappa_score(truth, patterns):15.3f}")
-    reliability([(p.score, p.path.split("/")[0] in themes[i]) for i in held if (p := predicted.get(id(turns[i])))])
+    scored = [(p.score, p.path.split("/")[0] in themes[i]) for i in held if (p := predicted.get(id(turns[i])))]
+    reliability(scored)
+    below = [ok for score, ok in scored if score < MIN_SCORE]
+    print(f"held back by the default floor (--min-score {MIN_SCORE}): {len(below)} of {len(scored)}, "
+          f"{sum(below)} of them right")
 
 
 def rule_themes(project: Project) -> dict[tuple[str, int], str]:

@@ -88,6 +88,19 @@ def test_learn_suggests_the_right_code_for_every_uncoded_turn(learned_project, r
     assert len(listed) == len(rows) and all(row["score"] > 0.5 and row["evidence"] for row in listed)
 
 
+def test_weak_learned_suggestions_are_held_back_and_counted(learned_project) -> None:
+    every = learn(learned_project, min_score=0.0)
+    assert every.held_back == 0 and learn(learned_project).held_back == 0  # the default floor, MIN_SCORE, keeps these
+    scores = sorted(p.score for p in every.predictions)
+    floor = scores[len(scores) // 2]
+    weak = learn(learned_project, min_score=floor)
+    assert weak.held_back == sum(s < floor for s in scores) > 0
+    assert weak.suggestions == len(scores) - weak.held_back
+    with learned_project.session() as session:
+        stored = session.scalars(select(Coding.score).where(Coding.coder == LEARNED)).all()
+    assert len(stored) == weak.suggestions and min(stored) >= floor
+
+
 def test_scores_are_probabilities_and_evidence_names_the_words(learned_project) -> None:
     turns = read_turns(learned_project)
     models = train(turns)
