@@ -1,6 +1,6 @@
 """How well `autocode --learn` does when trained on part of a coding: two figures, from two texts.
 
-Run with ``.venv/bin/python benchmarks/learned.py [--project DIR] [--seeds DIR]``.
+Run with ``.venv/bin/python benchmarks/learned.py [--project DIR]``.
 
 1. The bundled corpus: the gold coding of the Eastern locality's transcripts
    (about 20% of the corpus) is the training; on the other localities' turns,
@@ -10,8 +10,9 @@ Run with ``.venv/bin/python benchmarks/learned.py [--project DIR] [--seeds DIR]`
    kappa >= 0.6 for every theme. A reliability table follows: learned
    suggestions binned by score, with the share whose theme the gold coding
    has there (calibrated scores keep the two close).
-2. The book's block quotes (see ``book_quotes.py``): the development half with
-   the book's theme as training, accuracy of the learned theme on the test half.
+2. The book's block quotes: ``book_quotes.py`` prints that figure (the
+   development half with the book's theme as training, accuracy of the learned
+   theme on the test half) beside the pattern suggestions' own.
 
 ``--project DIR`` reuses (or creates) a project with the bundled corpus, so a
 second run reads its parse cache.
@@ -118,40 +119,16 @@ def reliability(scored: list[tuple[float, bool]]) -> None:
             print(f"{low:.1f}-{high:.1f}   {len(inside):11} {mean:10.3f} {sum(ok for _, ok in inside) / len(inside):11.3f}")
 
 
-def quotes(seeds: Path, folder: Path) -> None:
-    try:
-        book = book_quotes.find_book(seeds)
-    except book_quotes.SeedsMissing as exc:
-        print(f"book quotes: not run: {exc}")
-        return
-    found = book_quotes.extract_quotes(book.read_text(encoding="utf-8"))
-    book_quotes.write_transcripts(found, folder / "quotes")
-    project = init_project(folder / "project")
-    import_paths(project, [folder / "quotes"])
-    load_codebook_file(project, book_quotes.CODEBOOK, "benchmark")
-    by_id = {quote.id: quote for quote in found}
-    turns = read_turns(project)
-    for turn in turns:
-        quote = by_id[turn.transcript]
-        turn.labels, turn.coded = ({quote.theme}, True) if quote.half == "dev" else (set(), False)
-    models = train(turns)
-    test = [t for t in turns if not t.coded]
-    right = sum(p.path.split("/")[0] == by_id[p.turn.transcript].theme for p in models.predict(test))
-    print(f"\nbook quotes: trained on the development half ({sum(t.coded for t in turns)}), "
-          f"test half accuracy {right / len(test):.3f} ({right} of {len(test)}); too few examples: {models.too_few or 'none'}")
-    project.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, help="Project folder for the bundled corpus (reused if it exists).")
-    parser.add_argument("--seeds", type=Path, default=book_quotes.SEEDS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         project = open_corpus(args.project or Path(folder) / "bundled")
         bundled(project)
         project.close()
-        quotes(args.seeds, Path(folder))
+    print("\nbook quotes: see benchmarks/book_quotes.py, whose last line is autocode --learn trained on the "
+          "development half and measured on the test half")
 
 
 if __name__ == "__main__":
