@@ -10,6 +10,7 @@ coded `rare`, too few to model.
 from __future__ import annotations
 
 import csv
+import re
 import json
 from pathlib import Path
 
@@ -176,3 +177,18 @@ def test_tag_finds_the_evidence_words_in_the_turn(learned_project) -> None:
     suggestion = view.suggestions[0]
     shown = [view.text[s:e] for s, e in evidence_spans(view.text, suggestion.evidence)]
     assert suggestion.evidence and shown  # the learned suggestion's strongest words are found in the turn
+
+
+def test_autocode_learn_says_how_many_it_held_back(learned_project, run) -> None:
+    """Last in the module: it gives `inspection` a pattern, which `autocode` needs and the other tests do not."""
+    from qualcode.models import Code
+
+    with learned_project.session() as session:
+        session.scalars(select(Code).where(Code.name == "inspection")).one().patterns = {"lemmas": ["inspector"]}
+    done = run("autocode", "--learn", "--min-score", "0.99", "--project", str(learned_project.root))
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    held = re.search(r"(\d+) learned suggestions scoring under 0.99 held back", said)
+    with learned_project.session() as session:
+        stored = session.query(Coding).filter(Coding.coder == LEARNED).count()
+    assert held and int(held.group(1)) + stored == (INTERVIEWS - CODED) * 6, said
