@@ -82,7 +82,7 @@ def import_codings_file(files: list[str], coder: str, skip_unmatched: bool, dry_
 
     if len(files) != 1:
         raise terminal.abort("import --codings takes one .csv or .xlsx file", 2)
-    result = import_codings(open_project(project), Path(files[0]), coder, skip_unmatched, dry_run)
+    result = import_codings(open_project(project), Path(files[0]), coder, skip_unmatched=skip_unmatched, dry_run=dry_run)
     if as_json:
         terminal.json(result.as_json())
         return
