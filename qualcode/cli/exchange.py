@@ -18,7 +18,8 @@ def export_qdpx_cli(
     file: Annotated[Path, typer.Argument(help="The .qdpx file to write.", dir_okay=False)],
     project: ProjectOption = None,
 ) -> None:
-    """A REFI-QDA project for NVivo, ATLAS.ti, MAXQDA and QualCoder: transcripts, codes, codings, cases, memos."""
+    """A REFI-QDA project for NVivo, ATLAS.ti, MAXQDA and QualCoder: transcripts, codes, codings, cases, memos
+    (a coder in an open blind round: only the codings they may see)."""
     from qualcode.exchange.qdpx.writer import export_qdpx
 
     if file.suffix.lower() != ".qdpx":
