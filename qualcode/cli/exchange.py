@@ -123,7 +123,9 @@ def merge_cli(
     as_json: JsonOption = False,
     project: ProjectOption = None,
 ) -> None:
-    """Bring another copy's codings, memos and new codes in, matching transcripts by text and codes by path; one change."""
+    """Bring another copy's codings, memos, new codes and review decisions in; one change.
+
+    Transcripts are matched by text, codes by path, codings and decisions by transcript, span, code and coder(s)."""
     from qualcode.exchange.merging import merge
 
     report = merge(open_project(project), other, coder or default_coder(), dry_run)
