@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from qualcode.backups import backup
-from qualcode.coding.codebook import add_code
+from qualcode.coding.codebook import add_code, remove_code
 from qualcode.coding.consensus import CONSENSUS, keep, passages, recode
 from qualcode.coding.manual import add_memo, apply_codes, undo
 from qualcode.ingest.corpus import import_paths
@@ -167,6 +167,9 @@ def test_review_decisions_come_with_their_consensus_matched_like_the_codings(cop
     assert dict(other.kinds["resolutions"].unmatched) == {DECIDED_OTHERWISE: 2} and other.kinds["resolutions"].merged == 0
     assert {d[5] for d in decisions_of(here)} == {"keep"}
     assert ("resolutions", 2, 0, 0, 2, f"2: {DECIDED_OTHERWISE}") in other.rows()
+    remove_code(there, "networks/visits", "bea", force=True)  # a decision outlives its code, and says so
+    why = merge(here, there.root, "lead", dry_run=True).kinds["resolutions"].unmatched
+    assert why.pop(DECIDED_OTHERWISE) == 1 and [w.split(" (")[0] for w in why] == ["on a code removed there"]
 
 
 def test_a_transcript_imported_after_a_merge_brings_its_codings_at_the_next(tmp_path: Path, copies) -> None:

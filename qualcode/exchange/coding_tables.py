@@ -9,12 +9,12 @@ pseudonymised as every passage that leaves qualcode is, unless asked for raw;
 the identity key itself never leaves.
 
 Reading a table back places each row by its `start`/`end` offsets, or by its
-`lines` when it has no offsets. The smallest table it reads is
-`transcript,start,end,code`: the bundled corpus's gold codings, which the demo,
-the tests and the benchmarks load as one coder's coding the same way. Every row is checked before anything is
+`lines` when it has no offsets. Every row is checked before anything is
 written (a transcript or code that does not exist, with the closest one; a span
 outside the text; words that are not the text at that span), and the rows go in
-as one change that `qualcode undo` takes back.
+as one change that `qualcode undo` takes back. The smallest table it reads is
+`transcript,start,end,code`: the bundled corpus's gold codings, which the demo,
+the tests and the benchmarks load this same way as one coder's coding.
 """
 
 from __future__ import annotations

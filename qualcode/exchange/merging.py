@@ -262,7 +262,6 @@ class _Merger:
             return (target, None) if target in places[kind] else (None, f"on a {kind} not in this project ({target})")
         return None, f"on a {kind}, which qualcode keeps no memos on"
 
-
     def merge_resolutions(self) -> None:
         """The other copy's review decisions, matched by transcript, span, code and pair of coders."""
         tally = self.report.kinds["resolutions"]
@@ -270,8 +269,7 @@ class _Merger:
                    for r in self.session.scalars(select(Resolution))}
         for row in self.other.resolutions:
             tally.read += 1
-            if why := self._why_unmatched(row) or (None if row["code"] in self.code_ids else
-                                                   f"on a code removed there (code id {row['code_id']})"):
+            if why := self._why_decision_unmatched(row):
                 tally.unmatched[why] += 1
                 continue
             here = self.here[row["transcript_id"]]
@@ -287,6 +285,13 @@ class _Merger:
                 tally.already += 1
             else:
                 tally.unmatched[DECIDED_OTHERWISE] += 1
+
+    def _why_decision_unmatched(self, row: dict) -> str | None:
+        """Why a decision of the other copy has no place here: its passage's, as for a coding, or its code's (a
+        decision is kept after its code is removed)."""
+        if why := self._why_unmatched(row):
+            return why
+        return None if row["code"] in self.code_ids else f"on a code removed there (code id {row['code_id']})"
 
 
 def _question(transcript: str, start: int, end: int, code_id: int, coders: str) -> tuple:
