@@ -13,19 +13,20 @@ gold coding perturbed, seed 16). Then, in the first project:
 - the same merge again (everything already present), from a `.qdpx` export of
   the copy, and `undo` of the merge.
 
-A real run (2 cores shared with other helpers, load average about 7, hence wall far above CPU;
-182 transcripts, 13,524 gold codings, 12,137 of the second coder; the baseline was then the gold loader
-folded into `import_codings` since, which recorded nothing for undo):
+A real run (2 cores shared with other helpers, load average about 10, hence wall far above CPU;
+182 transcripts, 13,524 gold codings, 12,137 of the second coder):
 
-    baseline: load_codings_csv of the same codings        9.69s wall    2.67s CPU
-    merge (project folder)                               15.10s wall    4.34s CPU
+    baseline: import_codings of the same codings         12.50s wall    3.34s CPU
+    merge (project folder)                               14.90s wall    5.23s CPU
       codings: 25661 read, 12137 merged, 13524 already present, 0 unmatched
-    merge again                                           9.87s wall    2.84s CPU
+    merge again                                           8.65s wall    3.21s CPU
       codings: 25661 read, 0 merged, 25661 already present, 0 unmatched
-    merge again from a .qdpx export                      17.13s wall    4.68s CPU
+    merge again from a .qdpx export                      21.64s wall    5.29s CPU
       codings: 25661 read, 0 merged, 25661 already present, 0 unmatched
-    undo of the merge                                    19.42s wall    6.00s CPU
-    merge / baseline: 1.56
+    undo of the merge                                    19.97s wall    7.24s CPU
+    merge / baseline: 1.19
+
+(wall; in CPU the merge takes 1.57 times the baseline.)
 
 The merge reads every row of the other copy (transcripts' texts, hashed, and
 all its codings, not only the new ones) and records each new row for undo, as
