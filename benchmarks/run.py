@@ -165,7 +165,7 @@ def measure(run: Run, folder: Path, scale: int, database: str, url: str | None, 
     from benchmarks.queries import best_ms, queries
     from qualcode.privacy.anonymise import load_key
     from qualcode.coding.codebook import load_codebook_file
-    from qualcode.exchange.interchange import load_codings_csv
+    from qualcode.exchange.coding_tables import import_codings
     from qualcode.analysis.overview import corpus_stats
     from qualcode.project import Project
     from qualcode.reports.render import render_demo_reports
@@ -188,7 +188,7 @@ def measure(run: Run, folder: Path, scale: int, database: str, url: str | None, 
         seconds["autocode"] = autocode_rows(run, name, database, project, root, corpus, imported)
     else:
         run.add(name, database, "autocode", "not run", "left out of this run (--autocode-scales)")
-    load_codings_csv(project, corpus / "gold-codings.csv", "research-team", origin="manual")
+    import_codings(project, corpus / "gold-codings.csv", "research-team")
     seconds |= everyday(run, name, database, root, scale)
     for label, work in queries(project).items():
         run.add(name, database, f"library: {label}", f"{best_ms(work):,.0f} ms")

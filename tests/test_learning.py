@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from qualcode.coding.codebook import add_code
 from qualcode.ingest.corpus import import_paths
-from qualcode.exchange.interchange import load_codings_csv
+from qualcode.exchange.coding_tables import import_codings
 from qualcode.suggestions.learning import LEARNED, cross_validate, learn, read_turns, train
 from qualcode.models import Coding
 from qualcode.analysis.overview import code_paths
@@ -66,7 +66,7 @@ def learned_project(tmp_path_factory) -> Project:
         add_code(project, code, "test")
     with (folder / "gold.csv").open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([("transcript", "start", "end", "code"), *rows])
-    load_codings_csv(project, folder / "gold.csv", "ann", origin="manual")
+    import_codings(project, folder / "gold.csv", "ann")
     return project
 
 
