@@ -240,6 +240,7 @@ def _preload() -> None:
     from qualcode.analysis import overview, query, query_cooccur, query_text, query_where  # noqa: F401
     from qualcode.coding import codebook, manual as coding, memos  # noqa: F401
     from qualcode.ingest import turns  # noqa: F401
+    from qualcode.privacy import pseudonyms  # noqa: F401
     from qualcode.cli.root import click_command
 
     click_command()
