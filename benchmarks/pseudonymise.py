@@ -17,6 +17,16 @@ Two runs (2026-12-03 08:56 UTC, load average 9 on 2 cores; CPU seconds, which lo
     build                     0.35s       0.03s   12.5x
     find (whole corpus)       0.82s       0.93s    0.9x
 
+In a whole `query find equity` run in-process (1,037 passages, 202,999 characters;
+CPU seconds, 2026-12-03 08:50 UTC, load average 8): building the matcher 0.42 s on
+main, 0.05-0.07 s with the trie; building plus pseudonymising every passage 0.51 s
+on main, 0.19 s with the trie. Through the background worker (the installed script,
+main and this change alternating, 3 rounds each, median wall, load average 4.9,
+2026-12-03 09:12 UTC): `query find equity` 1.75 s on main, 1.36 s with the trie
+(1.28x); `query text academy` 1.80 s and 1.43 s (1.26x). Still over 0.3 s: what is
+left is the query itself (SQL and pandas, 0.24 s CPU), the fuzzy name check
+(rapidfuzz) and printing.
+
 The trie finds slower in a long text (a Python step per word that can start a
 form, against the regex engine's C loop), so a run breaks even at some
 2 to 4 million characters (the whole corpus): every everyday command pseudonymises far less.
