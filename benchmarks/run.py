@@ -401,7 +401,7 @@ def main() -> None:
         raise SystemExit(f"no console script at {QUALCODE}: run 'make install' first")
     server = postgres_server() if "postgresql" in databases else None
     plan = [(s, d) for s in scales for d in databases]
-    print(f"plan: {', '.join(f'scale {s} on {d}' for s, d in plan)}; {', '.join(sorted(sections - {'peer'}))};"
+    print(f"plan: {', '.join(f'scale {s} on {d}' for s, d in plan)}; {', '.join(sorted(sections - {'peer'})) or 'the import only'};"
           f" peer qc: {'yes' if peer_wanted else 'no'}")
     if args.dry_run:
         return
