@@ -432,6 +432,8 @@ def _capitalise(replacement: str) -> str:
 
 def _resolve(claims: list[tuple[int, _Owner]], placeholders: dict) -> _Owner:
     """Who a form stands for: the entries claiming it most directly; a neutral placeholder if they disagree."""
+    if len(claims) == 1:  # most forms: one entry's (this is the bulk of building the matcher)
+        return claims[0][1]
     best = min(rank for rank, _ in claims)
     owners = {owner for rank, owner in claims if rank == best}
     if len({o.replacement for o in owners}) == 1:
