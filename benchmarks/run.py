@@ -28,6 +28,13 @@ reports and peer (the import always), ``--scales 1`` only the bundled corpus,
 ``--databases sqlite`` only SQLite: e.g. ``--only everyday --scales 1
 --databases sqlite --no-peer`` takes a few minutes. ``--dry-run`` only checks the
 set-up and prints what would run.
+
+How long a full run takes (estimated from parts run on the shared machine,
+2026-12-03): on the bundled corpus some 7 minutes per database (autocode about
+3.5 of them), the peer qc some 6 minutes, and at scale 10 some 50 to 60 minutes
+per database (autocode of 6 million words about 35 of them): about 2 to 2.5
+hours in all on a quiet 2-core machine, 1.5 hours with ``--autocode-databases
+sqlite``.
 Wall times depend on how busy the machine is: results.md records its load.
 """
 
@@ -56,6 +63,8 @@ EVERYDAY_TARGET = {1: 0.3, 10: 1.0}
 #: Words of the sample spaCy's baseline parses (its words/s stands for the whole corpus).
 BASELINE_WORDS = 60_000
 REPEAT = 3
+#: Lines of a listing's first page.
+PAGE = 50
 #: What `--only` can pick; the import runs in any case (everything else needs the project).
 SECTIONS = ("autocode", "everyday", "library", "check", "reports", "peer")
 
@@ -325,6 +334,9 @@ def everyday(run: Run, name: str, database: str, root: Path, scale: int) -> dict
             timed[label].append(qualcode(*args, project=root))
     for label, args in reads.items():
         timed[label] = [qualcode(*args, project=root) for _ in range(REPEAT)]
+    # What issue 14 times for `codings`: its first page, as `| head` shows it (the listing stops when head has read).
+    first_page = f'"{QUALCODE}" codings --project "{root}" | head -n {PAGE}'
+    timed[f"codings, first {PAGE} lines"] = [command(["sh", "-c", first_page]) for _ in range(REPEAT)]
     times: dict[str, float] = {}
     target = EVERYDAY_TARGET.get(scale, 1.0)
     for label, runs in timed.items():
