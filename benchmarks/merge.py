@@ -6,29 +6,31 @@ coder 'gold'), copies its folder as a second coder's copy, and there adds the
 second coder's codings (`second_coder` of tests/test_agreement_bundled.py: the
 gold coding perturbed, seed 16). Then, in the first project:
 
-- baseline: `load_codings_csv` of the second coder's codings into a copy of it
-  (the plain bulk insert of a table of codings, checked, no matching);
+- baseline: `import_codings` of the second coder's codings into a copy of it
+  (a table of codings checked and inserted as one undoable change, no matching);
 - `merge` of the second coder's copy (its folder): every transcript matched,
   gold's codings already present, the second coder's merged, as one change;
 - the same merge again (everything already present), from a `.qdpx` export of
   the copy, and `undo` of the merge.
 
-A real run (2 cores shared with other helpers, load average about 7, hence wall far above CPU;
+A real run (2 cores shared with other helpers, load average about 10, hence wall far above CPU;
 182 transcripts, 13,524 gold codings, 12,137 of the second coder):
 
-    baseline: load_codings_csv of the same codings        9.69s wall    2.67s CPU
-    merge (project folder)                               15.10s wall    4.34s CPU
+    baseline: import_codings of the same codings         12.50s wall    3.34s CPU
+    merge (project folder)                               14.90s wall    5.23s CPU
       codings: 25661 read, 12137 merged, 13524 already present, 0 unmatched
-    merge again                                           9.87s wall    2.84s CPU
+    merge again                                           8.65s wall    3.21s CPU
       codings: 25661 read, 0 merged, 25661 already present, 0 unmatched
-    merge again from a .qdpx export                      17.13s wall    4.68s CPU
+    merge again from a .qdpx export                      21.64s wall    5.29s CPU
       codings: 25661 read, 0 merged, 25661 already present, 0 unmatched
-    undo of the merge                                    19.42s wall    6.00s CPU
-    merge / baseline: 1.56
+    undo of the merge                                    19.97s wall    7.24s CPU
+    merge / baseline: 1.19
+
+(wall; in CPU the merge takes 1.57 times the baseline.)
 
 The merge reads every row of the other copy (transcripts' texts, hashed, and
 all its codings, not only the new ones) and records each new row for undo, as
-an import does; the baseline records nothing per row beyond the insert.
+an import (the baseline) does.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.tables import project_with_transcripts  # noqa: E402
 from qualcode.coding.manual import undo  # noqa: E402
-from qualcode.exchange.interchange import load_codings_csv  # noqa: E402
+from qualcode.exchange.coding_tables import import_codings  # noqa: E402
 from qualcode.exchange.merging import merge  # noqa: E402
 from qualcode.project import Project  # noqa: E402
 from qualcode.exchange.qdpx.writer import export_qdpx  # noqa: E402
@@ -74,14 +76,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         here = project_with_transcripts(root / "here", codings=False)
-        load_codings_csv(here, GOLD, "gold", origin="manual")
+        import_codings(here, GOLD, "gold")
         second = second_coder(GOLD, root / "second.csv")
         there = copy_of(here, root / "there")
-        load_codings_csv(there, second, "second", origin="manual")
+        import_codings(there, second, "second")
         there.close()
         baseline_project = copy_of(here, root / "baseline")
-        _, baseline = timed("baseline: load_codings_csv of the same codings",
-                            lambda: load_codings_csv(baseline_project, second, "second", origin="manual"))
+        _, baseline = timed("baseline: import_codings of the same codings",
+                            lambda: import_codings(baseline_project, second, "second"))
         report, merged = timed("merge (project folder)", lambda: merge(here, there.root, "bench"))
         print(tally(report))
         report, _ = timed("merge again", lambda: merge(here, there.root, "bench"))

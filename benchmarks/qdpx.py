@@ -17,7 +17,7 @@ from pathlib import Path
 
 from qualcode.coding.codebook import load_codebook_file
 from qualcode.ingest.corpus import import_paths
-from qualcode.exchange.interchange import load_codings_csv
+from qualcode.exchange.coding_tables import import_codings
 from qualcode.project import init_project
 from qualcode.exchange.qdpx.importer import import_qdpx
 from qualcode.exchange.qdpx.writer import export_qdpx
@@ -38,9 +38,9 @@ def main() -> None:
         project = init_project(root / "coded")
         import_paths(project, [REPO / "transcripts"])
         load_codebook_file(project, REPO / "codebooks" / "hierarchy-markets-networks.yaml", "benchmark")
-        load_codings_csv(project, REPO / "transcripts" / "gold-codings.csv", "team", origin="manual")
+        import_codings(project, REPO / "transcripts" / "gold-codings.csv", "team")
         # A second coder with the same passages: the size of the demo project (its team and autocode, ~27k codings).
-        load_codings_csv(project, REPO / "transcripts" / "gold-codings.csv", "second", origin="accepted")
+        import_codings(project, REPO / "transcripts" / "gold-codings.csv", "second", origin="accepted")
         counts = timed("export qdpx (bundled coded project)", lambda: export_qdpx(project, root / "out.qdpx"))
         print(f"  {counts}; {(root / 'out.qdpx').stat().st_size / 1e6:.1f} MB")
         empty = init_project(root / "empty")

@@ -43,7 +43,7 @@ from pathlib import Path
 from qualcode.coding.codebook import load_codebook_file
 from qualcode.ingest.corpus import import_paths
 from qualcode.analysis.framework import framework
-from qualcode.exchange.interchange import load_codings_csv
+from qualcode.exchange.coding_tables import import_codings
 from qualcode.project import Project, init_project
 from qualcode.analysis.query import coded_segments, find
 from qualcode.analysis.query_matrix import matrix
@@ -61,7 +61,7 @@ def coded_project(folder: Path, scale: int) -> Project:
     started = time.perf_counter()
     import_paths(project, [corpus])
     load_codebook_file(project, REPO / "codebooks" / "hierarchy-markets-networks.yaml", "bench")
-    codings = load_codings_csv(project, corpus / "gold-codings.csv", "gold")
+    codings = import_codings(project, corpus / "gold-codings.csv", "gold", origin="accepted").added
     shutil.copy(corpus / "identity-key.csv", project.root / "identity-key.csv")
     print(f"scale {scale}: imported with {codings:,} codings in {time.perf_counter() - started:.1f}s")
     return project

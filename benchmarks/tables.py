@@ -46,7 +46,6 @@ from sqlalchemy import func, select
 from qualcode.coding.codebook import load_codebook_file
 from qualcode.exchange.coding_tables import export_codings, import_codings
 from qualcode.ingest.corpus import import_paths
-from qualcode.exchange.interchange import load_codings_csv
 from qualcode.models import Coding
 from qualcode.project import find_project, init_project
 
@@ -66,7 +65,7 @@ def project_with_transcripts(root: Path, codings: bool):
     import_paths(project, [REPO / "transcripts"])
     load_codebook_file(project, CODEBOOK, "benchmark")
     if codings:
-        load_codings_csv(project, REPO / "transcripts" / "gold-codings.csv", "team", origin="manual")
+        import_codings(project, REPO / "transcripts" / "gold-codings.csv", "team")
     return project
 
 

@@ -54,7 +54,7 @@ def _run(project: Project, transcripts: Path, reports: Path, codebook: Path, pro
     from qualcode.privacy.pseudonyms import load_key
     from qualcode.coding.codebook import load_codebook_file
     from qualcode.suggestions.evaluation import evaluate
-    from qualcode.exchange.interchange import load_codings_csv
+    from qualcode.exchange.coding_tables import import_codings
     from qualcode.reports.render import render_demo_reports
 
     announce("importing the transcripts")
@@ -68,7 +68,7 @@ def _run(project: Project, transcripts: Path, reports: Path, codebook: Path, pro
     autocode(project, progress=progress)
     result = DemoResult(corpus_stats(project), evaluate(project, transcripts / "gold-codings.csv"))
     announce("taking the team's coding")
-    load_codings_csv(project, transcripts / "gold-codings.csv", TEAM, origin="manual")
+    import_codings(project, transcripts / "gold-codings.csv", TEAM)
     announce("writing and checking the reports")
     reports.mkdir(parents=True, exist_ok=True)
     result.written = render_demo_reports(project, reports, progress=progress)

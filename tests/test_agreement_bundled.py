@@ -18,7 +18,7 @@ import pytest
 from qualcode.analysis.agreement import agreement
 from qualcode.coding.codebook import load_codebook_file
 from qualcode.ingest.corpus import import_paths
-from qualcode.exchange.interchange import load_codings_csv
+from qualcode.exchange.coding_tables import import_codings
 from qualcode.project import init_project
 from tests.conftest import REPO
 
@@ -55,8 +55,8 @@ def team(tmp_path_factory):
     project = init_project(root / "team")
     import_paths(project, [REPO / "transcripts"])
     load_codebook_file(project, REPO / "codebooks" / "hierarchy-markets-networks.yaml", "tester")
-    load_codings_csv(project, GOLD, "gold", origin="manual")
-    load_codings_csv(project, second_coder(GOLD, root / "second.csv"), "second", origin="manual")
+    import_codings(project, GOLD, "gold")
+    import_codings(project, second_coder(GOLD, root / "second.csv"), "second")
     return project
 
 

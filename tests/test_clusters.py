@@ -6,12 +6,15 @@ import pytest
 from sqlalchemy import select
 
 from qualcode import history
+from qualcode.coding.blind import visible
 from qualcode.coding.codebook import load_codebook_file
 from qualcode.coding.manual import apply_codes
+from qualcode.coding.rounds import add_coder, start_round
 from qualcode.ingest.corpus import import_paths
 from qualcode.suggestions.clusters import uncoded_passages
 from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding
+from qualcode.project import Project
 from qualcode.suggestions.autocode import autocode
 from qualcode.suggestions.nlp import parse_sources, read_sources
 from qualcode.suggestions.inductive import _coded_spans, create_candidate, suggest
@@ -101,7 +104,7 @@ def test_two_planted_topics_come_out_as_two_clusters(topics) -> None:
 def test_uncoded_passages_are_the_turns_no_coding_overlaps(topics) -> None:
     with topics.session() as session:
         sources = read_sources(session)
-        coded = _coded_spans(session)
+        coded = _coded_spans(session, visible(topics))
     uncoded = uncoded_passages(list(parse_sources(topics, sources)), coded)
     assert {(p.transcript, p.lines) for p in uncoded} >= SWIMMING | ROOF
     assert sum(map(len, coded.values())) > 5  # autocode covered other turns...
@@ -115,6 +118,21 @@ def test_a_coded_passage_leaves_the_clusters(topics) -> None:
     found = clusters(topics)
     assert not any(passages(c) & SWIMMING for c in found)  # two swimming passages are too few for a candidate
     assert any(passages(c) == ROOF for c in found)
+
+
+def test_in_a_blind_round_a_coders_clusters_leave_out_only_the_codings_they_may_see(topics) -> None:
+    apply_codes(topics, "EAS-S02-T1", ["in-vivo/swimming"], "ann", lines="7", new=True)
+    add_coder(topics, "bea", None, "lead")
+    start_round(topics, "r1", ["ann", "bea"], "lead", transcripts=["EAS-S01-T2", "EAS-S02-T1"])
+    seen = {}
+    for viewer in ("bea", "ann"):  # the lead, outside the round, sees what everyone sees in the test above
+        project = Project.open(topics.root)
+        project.viewer, heard = viewer, []
+        project.on_blind = heard.append
+        seen[viewer] = (any(passages(c) == SWIMMING for c in clusters(project)), heard)
+        project.close()
+    assert seen["bea"][0] and len(seen["bea"][1]) == 1 and "you (bea)" in seen["bea"][1][0]  # ann's coding hidden
+    assert not seen["ann"][0]  # her own coding takes a swimming passage out, as for anyone outside the round
 
 
 def test_clusters_can_be_fixed_in_number_or_left_out(topics) -> None:

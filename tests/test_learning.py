@@ -10,6 +10,7 @@ coded `rare`, too few to model.
 from __future__ import annotations
 
 import csv
+import re
 import json
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from sqlalchemy import select
 
 from qualcode.coding.codebook import add_code
 from qualcode.ingest.corpus import import_paths
-from qualcode.exchange.interchange import load_codings_csv
+from qualcode.exchange.coding_tables import import_codings
 from qualcode.suggestions.learning import LEARNED, cross_validate, learn, read_turns, train
 from qualcode.models import Coding
 from qualcode.analysis.overview import code_paths
@@ -65,7 +66,7 @@ def learned_project(tmp_path_factory) -> Project:
         add_code(project, code, "test")
     with (folder / "gold.csv").open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([("transcript", "start", "end", "code"), *rows])
-    load_codings_csv(project, folder / "gold.csv", "ann", origin="manual")
+    import_codings(project, folder / "gold.csv", "ann")
     return project
 
 
@@ -86,6 +87,19 @@ def test_learn_suggests_the_right_code_for_every_uncoded_turn(learned_project, r
         assert session.query(Coding).filter(Coding.coder == LEARNED).count() == len(rows)
     listed = json.loads(run("codings", "--coder", LEARNED, "--json", "--project", str(learned_project.root)).stdout)
     assert len(listed) == len(rows) and all(row["score"] > 0.5 and row["evidence"] for row in listed)
+
+
+def test_weak_learned_suggestions_are_held_back_and_counted(learned_project) -> None:
+    every = learn(learned_project, min_score=0.0)
+    assert every.held_back == 0 and learn(learned_project).held_back == 0  # the default floor, MIN_SCORE, keeps these
+    scores = sorted(p.score for p in every.predictions)
+    floor = scores[len(scores) // 2]
+    weak = learn(learned_project, min_score=floor)
+    assert weak.held_back == sum(s < floor for s in scores) > 0
+    assert weak.suggestions == len(scores) - weak.held_back
+    with learned_project.session() as session:
+        stored = session.scalars(select(Coding.score).where(Coding.coder == LEARNED)).all()
+    assert len(stored) == weak.suggestions and min(stored) >= floor
 
 
 def test_scores_are_probabilities_and_evidence_names_the_words(learned_project) -> None:
@@ -163,3 +177,18 @@ def test_tag_finds_the_evidence_words_in_the_turn(learned_project) -> None:
     suggestion = view.suggestions[0]
     shown = [view.text[s:e] for s, e in evidence_spans(view.text, suggestion.evidence)]
     assert suggestion.evidence and shown  # the learned suggestion's strongest words are found in the turn
+
+
+def test_autocode_learn_says_how_many_it_held_back(learned_project, run) -> None:
+    """Last in the module: it gives `inspection` a pattern, which `autocode` needs and the other tests do not."""
+    from qualcode.models import Code
+
+    with learned_project.session() as session:
+        session.scalars(select(Code).where(Code.name == "inspection")).one().patterns = {"lemmas": ["inspector"]}
+    done = run("autocode", "--learn", "--min-score", "0.99", "--project", str(learned_project.root))
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    held = re.search(r"(\d+) learned suggestions scoring under 0.99 held back", said)
+    with learned_project.session() as session:
+        stored = session.query(Coding).filter(Coding.coder == LEARNED).count()
+    assert held and int(held.group(1)) + stored == (INTERVIEWS - CODED) * 6, said

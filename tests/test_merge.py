@@ -15,12 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from qualcode.backups import backup
-from qualcode.coding.codebook import add_code
+from qualcode.coding.codebook import add_code, remove_code
+from qualcode.coding.consensus import CONSENSUS, keep, passages, recode
 from qualcode.coding.manual import add_memo, apply_codes, undo
 from qualcode.ingest.corpus import import_paths
 from qualcode.errors import QualcodeError
-from qualcode.exchange.merging import merge
-from qualcode.models import Code, Coding, Memo
+from qualcode.exchange.merging import DECIDED_OTHERWISE, merge
+from qualcode.models import Code, Coding, Memo, Resolution
 from qualcode.analysis.overview import code_paths
 from qualcode.project import Project, init_project
 from qualcode.exchange.qdpx.writer import export_qdpx
@@ -136,6 +137,41 @@ def test_merge_keeps_every_coding_and_says_why_of_each_it_cannot(copies) -> None
     assert (memo_tally.read, memo_tally.merged, memo_tally.already, sum(memo_tally.unmatched.values())) == (5, 4, 1, 0)
 
 
+def decisions_of(project: Project) -> set[tuple]:
+    with project.session() as session:
+        paths = code_paths(session)
+        return {(r.transcript_id, r.start, r.end, paths[r.code_id], r.coders, r.decision, r.kept, r.resolved_by)
+                for r in session.scalars(select(Resolution))}
+
+
+def test_review_decisions_come_with_their_consensus_matched_like_the_codings(copies) -> None:
+    here, there = copies
+    [disputed] = passages(there, ["tester", "bea"])  # EAS-S01-DH-v2 line 5: tester's networks, bea's networks/visits
+    keep(there, disputed, ["bea"], "cat")
+    first = merge(here, there.root, "lead").kinds["resolutions"]
+    assert (first.read, first.merged, first.already, dict(first.unmatched)) == (2, 2, 0, {})
+    assert decisions_of(here) == {("EAS-S01-DH", disputed.start, disputed.end, code, "bea,tester", "keep", "bea", "cat")
+                                  for code in ("networks", "networks/visits")}  # on the same text under its id here
+    assert ("EAS-S01-DH", THERE[3][1], "networks/visits", CONSENSUS, None) in codings_of(here)
+    resolved = {(p.transcript, p.start): p.resolution for p in passages(here, ["tester", "bea"])}
+    assert resolved[("EAS-S01-DH", disputed.start)]["kept"] == ["bea"]  # here, settled as it was there
+
+    undo(here, "lead")
+    assert decisions_of(here) == set()  # undo takes the decisions back with the merge
+    merge(here, there.root, "lead")
+    again = merge(here, there.root, "lead").kinds["resolutions"]
+    assert (again.merged, again.already) == (0, 2)
+    undo(there, "cat")  # there, the question decided again, otherwise: here's decision stands, and theirs is listed
+    recode(there, passages(there, ["tester", "bea"])[0], ["networks"], "cat")
+    other = merge(here, there.root, "lead")
+    assert dict(other.kinds["resolutions"].unmatched) == {DECIDED_OTHERWISE: 2} and other.kinds["resolutions"].merged == 0
+    assert {d[5] for d in decisions_of(here)} == {"keep"}
+    assert ("resolutions", 2, 0, 0, 2, f"2: {DECIDED_OTHERWISE}") in other.rows()
+    remove_code(there, "networks/visits", "bea", force=True)  # a decision outlives its code, and says so
+    why = merge(here, there.root, "lead", dry_run=True).kinds["resolutions"].unmatched
+    assert why.pop(DECIDED_OTHERWISE) == 1 and [w.split(" (")[0] for w in why] == ["on a code removed there"]
+
+
 def test_a_transcript_imported_after_a_merge_brings_its_codings_at_the_next(tmp_path: Path, copies) -> None:
     here, there = copies
     merge(here, there.root, "lead")
@@ -202,7 +238,7 @@ def test_merge_command(tmp_path: Path, run, copies) -> None:
     here, there = copies
     result = run("merge", str(there.root), "--coder", "lead", "--project", str(here.root))
     assert result.returncode == 0, result.stderr
-    assert "import it first" in result.stdout and "bea" in result.stdout
+    assert "import it first" in result.stdout and "bea" in result.stdout and "resolutions" in result.stdout
     assert "merged 2 codings" in result.stderr and "2 already present, 2 unmatched" in result.stderr
     missing = run("merge", str(tmp_path / "nowhere"), "--project", str(here.root), "--json")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr and "no such file" in missing.stderr

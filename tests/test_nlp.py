@@ -390,7 +390,7 @@ def test_codebook_patterns_and_corpus_statements_are_separate_sources() -> None:
     assert "samplecorpus" not in text and "statements_" not in text and "gold-codings" not in text
     # Nor does the suggester read them: its figures come from the codebook and the transcripts alone.
     for module in ("nlp.py", "tokenmatch.py"):
-        source = (REPO / "qualcode" / module).read_text(encoding="utf-8")
+        source = (REPO / "qualcode" / "suggestions" / module).read_text(encoding="utf-8")
         assert "samplecorpus" not in source and "gold-codings" not in source, module
 
 

@@ -119,7 +119,7 @@ def test_bad_value_names_sheet_row_field_and_the_setting_that_would_accept_it(ru
     result = run("import", str(folder), cwd=tmp_path / "study")
     assert result.returncode == 1
     assert (
-        f"participants.csv:4: role: 'Head of maths' is not a known staff role; did you mean 'Head of department'"
+        "participants.csv:4: role: 'Head of maths' is not a known staff role; did you mean 'Head of department'"
     ) in result.stderr
     assert ACCEPT.format("role") in result.stderr
     # Accepting it as the message says makes the import work.

@@ -97,7 +97,7 @@ def expected_words(transcript: str, coder: str) -> set[tuple[str, str, str, str]
 def test_export_validates_is_identical_twice_and_counts_code_points(tmp_path: Path) -> None:
     project = make_coded_project(tmp_path / "p", FIXTURES / "corpus")
     first, second = export_qdpx(project, tmp_path / "a.qdpx"), export_qdpx(project, tmp_path / "b.qdpx")
-    assert first["codings"] == 9 and first["cases"] == 9
+    assert first["codings"] == 9 and first["cases"] == 9 and second == first
     assert (tmp_path / "a.qdpx").read_bytes() == (tmp_path / "b.qdpx").read_bytes()
     archive = zipfile.ZipFile(tmp_path / "a.qdpx")
     qde = archive.read("project.qde")

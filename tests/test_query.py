@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from qualcode.errors import QualcodeError
-from qualcode.models import Code, Coding, Transcript, Turn
+from qualcode.models import Coding, Transcript, Turn
 from qualcode.analysis.overview import code_paths
 from qualcode.analysis.framework import framework
 from qualcode.analysis.query import COUNTED_ORIGINS, export_table, find, records

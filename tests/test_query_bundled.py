@@ -9,7 +9,7 @@ import pytest
 
 from qualcode.coding.codebook import load_codebook_file
 from qualcode.ingest.corpus import import_paths
-from qualcode.exchange.interchange import load_codings_csv
+from qualcode.exchange.coding_tables import import_codings
 from qualcode.project import init_project
 from qualcode.analysis.query_matrix import matrix
 from qualcode.reports.render import render_report
@@ -26,7 +26,7 @@ def study(tmp_path_factory):
     import_paths(project, [REPO / "transcripts"])
     load_codebook_file(project, REPO / "codebooks" / "hierarchy-markets-networks.yaml", "tester")
     shutil.copy(REPO / "transcripts" / "identity-key.csv", project.root / "identity-key.csv")
-    assert load_codings_csv(project, GOLD, "gold") == len(gold_spans())
+    assert import_codings(project, GOLD, "gold", origin="accepted").added == len(gold_spans())
     return project
 
 

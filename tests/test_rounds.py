@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
 from sqlalchemy import select
 
 from qualcode import db
 from qualcode.analysis.agreement import agreement
-from qualcode.coding.manual import apply_codes, codings_table, undo, uncode
+from qualcode.coding.manual import add_memo, apply_codes, codings_table, undo, uncode
 from qualcode.config import _git_user_name, default_coder
 from qualcode.errors import QualcodeError
-from qualcode.models import Coder, Coding
+from qualcode.exchange.qdpx import PROJECT_NS
+from qualcode.exchange.qdpx.writer import export_qdpx
+from qualcode.models import Coder, Coding, Memo
 from qualcode.analysis.overview import transcript_lines
 from qualcode.project import Project
 from qualcode.analysis.query import find
@@ -112,6 +116,34 @@ def test_a_round_hides_the_other_coders_codings_from_its_coders_only_until_it_is
     assert _views(_as(team, "bea")) == everything  # closed: bea sees what the lead sees
 
 
+def _qdpx(project: Project, path: Path) -> tuple[set[tuple[str, str]], str]:
+    """Export `project` as `.qdpx`: (transcript, coder) of each coding in it, and its `project.qde`."""
+    export_qdpx(project, path)
+    with zipfile.ZipFile(path) as archive:
+        qde = archive.read("project.qde").decode("utf-8")
+    root, ns = ET.fromstring(qde), {"q": PROJECT_NS}
+    users = {user.get("guid"): user.get("name") for user in root.iterfind(".//q:User", ns)}
+    return {(source.get("name"), users[selection.get("creatingUser")]) for source in root.iterfind(".//q:TextSource", ns)
+            for selection in source.iterfind("q:PlainTextSelection", ns)}, qde
+
+
+def test_a_round_coders_qdpx_export_holds_only_the_codings_and_memos_they_may_see(team, tmp_path):
+    with team.session() as session:
+        hidden = session.scalar(select(Coding.id).where(Coding.transcript_id == "EAS-S01-HT", Coding.coder == "tester"))
+        session.add(Memo(target_kind="coding", target_id=str(hidden), text="Kept apart by an older import.", author="tester"))
+    add_memo(team, "coding", str(hidden), "Tester's own reading, kept from bea.", "tester")
+    bea = _as(team, "bea")
+    seen, qde = _qdpx(bea, tmp_path / "bea.qdpx")
+    assert ("EAS-S01-HT", "bea") in seen and ("EAS-S01-DH", "tester") in seen  # hers, and off the round
+    assert ("EAS-S01-HT", "tester") not in seen and ("EAS-S02-HT", "tester") not in seen
+    assert "kept from bea" not in qde and "older import" not in qde  # the memos on a hidden coding are hidden with it
+    assert len(bea.heard) == 1 and "you (bea) see only your own codings" in bea.heard[0]
+    lead = _as(team, "lead")
+    everything, qde = _qdpx(lead, tmp_path / "lead.qdpx")
+    assert seen < everything and ("EAS-S02-HT", "tester") in everything and lead.heard == []
+    assert "kept from bea" in qde and "older import" in qde
+
+
 def test_a_round_coder_cannot_remove_a_colleagues_hidden_coding(team):
     bea = _as(team, "bea")
     with pytest.raises(QualcodeError, match="no codings to remove"):
@@ -189,6 +221,8 @@ def test_the_installed_script_hides_and_says_so_for_a_round_coder_only(copied, r
     seen = {(row["transcript"], row["coder"]) for row in json.loads(blind.stdout)}
     assert blind.returncode == 0 and "blind round 'r1' is open: on its 3 transcripts you (bea)" in blind.stderr
     assert seen == {("EAS-S01-HT", "bea"), ("EAS-S02-HT", "tester")}
+    exported = run("export", "qdpx", str(root / "bea.qdpx"), cwd=root, env={"QUALCODE_CODER": "bea"})
+    assert exported.returncode == 0 and exported.stderr.count("blind round 'r1' is open") == 1
     lead = run("codings", "--json", cwd=root, env={"QUALCODE_CODER": "lead"})
     assert lead.stderr == "" and len(json.loads(lead.stdout)) == 10
     assert run("round", "close", "r1", cwd=root, env={"QUALCODE_CODER": "lead"}).returncode == 0

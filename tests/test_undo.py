@@ -19,12 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, select, text
 
-from qualcode import history
 from qualcode.coding.codebook import add_code, load_codebook_file, merge_codes, move_code, remove_code, rename_code
 from qualcode.coding.manual import add_memo, apply_codes, change_history, review_suggestion, uncode, undo
 from qualcode.ingest.corpus import import_paths
 from qualcode.errors import QualcodeError
-from qualcode.models import Change, Code, Coding, Memo, Transcript
+from qualcode.models import Change, Code, Coding, Transcript
 from qualcode.analysis.overview import code_paths
 from qualcode.project import Project, init_project
 from tests.conftest import FIXTURES, REPO, table_rows

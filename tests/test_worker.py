@@ -202,3 +202,28 @@ def test_long_listings_go_through_the_pager_on_a_terminal(study, runtime, tmp_pa
     assert max(len(re.sub(r"\x1b\[[0-9;]*m", "", line)) for line in text.splitlines()) <= 100
     straight = in_terminal(study, runtime, ["codings", "--no-pager"], f"cat > {tmp_path / 'unused.txt'}", use_worker)
     assert "EAS-S02-HT" in straight and not (tmp_path / "unused.txt").exists()
+
+
+def worker_command(study: Path, runtime: Path, action: str):
+    return run_script(QUALCODE, "worker", action, cwd=study, env={"XDG_RUNTIME_DIR": str(runtime)})
+
+
+def test_worker_status_and_stop(study, runtime) -> None:
+    path = started(study, runtime)
+    pid = int(re.findall(r"^worker (\d+) serving$", path.with_suffix(".log").read_text(), re.MULTILINE)[-1])
+    status = worker_command(study, runtime, "status")
+    assert status.returncode == 0 and f"worker {pid} serves" in status.stdout and str(path) in status.stdout
+    stopped = worker_command(study, runtime, "stop")
+    assert stopped.returncode == 0 and f"stopped worker {pid}" in stopped.stderr
+    assert not path.exists()
+    for _ in range(100):  # the process has gone (reaped by init, as it was started detached)
+        if not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"worker {pid} still runs")
+    for action in ("status", "stop"):
+        result = worker_command(study, runtime, action)
+        assert result.returncode == 0 and "no worker runs" in result.stdout + result.stderr
+    # With none running, an everyday command still answers (in-process) and starts the next worker.
+    assert qualcode(study, runtime, "stats", "--json").returncode == 0

@@ -18,7 +18,8 @@ def export_qdpx_cli(
     file: Annotated[Path, typer.Argument(help="The .qdpx file to write.", dir_okay=False)],
     project: ProjectOption = None,
 ) -> None:
-    """A REFI-QDA project for NVivo, ATLAS.ti, MAXQDA and QualCoder: transcripts, codes, codings, cases, memos."""
+    """A REFI-QDA project for NVivo, ATLAS.ti, MAXQDA and QualCoder: transcripts, codes, codings, cases, memos
+    (a coder in an open blind round: only the codings they may see)."""
     from qualcode.exchange.qdpx.writer import export_qdpx
 
     if file.suffix.lower() != ".qdpx":
@@ -82,7 +83,7 @@ def import_codings_file(files: list[str], coder: str, skip_unmatched: bool, dry_
 
     if len(files) != 1:
         raise terminal.abort("import --codings takes one .csv or .xlsx file", 2)
-    result = import_codings(open_project(project), Path(files[0]), coder, skip_unmatched, dry_run)
+    result = import_codings(open_project(project), Path(files[0]), coder, skip_unmatched=skip_unmatched, dry_run=dry_run)
     if as_json:
         terminal.json(result.as_json())
         return
@@ -122,7 +123,9 @@ def merge_cli(
     as_json: JsonOption = False,
     project: ProjectOption = None,
 ) -> None:
-    """Bring another copy's codings, memos and new codes in, matching transcripts by text and codes by path; one change."""
+    """Bring another copy's codings, memos, new codes and review decisions in; one change.
+
+    Transcripts are matched by text, codes by path, codings and decisions by transcript, span, code and coder(s)."""
     from qualcode.exchange.merging import merge
 
     report = merge(open_project(project), other, coder or default_coder(), dry_run)

@@ -19,7 +19,7 @@ def autocode_cli(
     codes: Annotated[str | None, typer.Option("--codes", help="Only codes matching this path or glob (e.g. markets, 'markets/*').", autocompletion=complete_code_name)] = None,
     transcript: Annotated[list[str] | None, typer.Option("--transcript", help="Only this transcript (repeatable).")] = None,
     accept: Annotated[bool, typer.Option("--accept", help="Store the suggestions as accepted codings.")] = False,
-    min_score: Annotated[float, typer.Option("--min-score", min=0.0, max=1.0, help="Leave out passages scoring less (0-1).")] = 0.0,
+    min_score: Annotated[float | None, typer.Option("--min-score", min=0.0, max=1.0, help="Leave out passages scoring less (0-1; default 0 for pattern suggestions, 0.2 for learned ones).", show_default=False)] = None,
     coder: Annotated[str, typer.Option("--coder", help="Name the suggestions are stored under.")] = "autocode",
     learn: Annotated[bool, typer.Option("--learn", help="Also suggest from models trained on the manual and accepted codings (coder 'learned').")] = False,
     project: ProjectOption = None,
@@ -29,7 +29,7 @@ def autocode_cli(
 
     opened = open_project(project)
     with terminal.progress("autocode") as progress:
-        report = autocode(opened, transcript or None, codes, accept, min_score, coder, progress)
+        report = autocode(opened, transcript or None, codes, accept, min_score or 0.0, coder, progress)
     if learn:
         _learn(opened, transcript or None, min_score)
     rows = sorted(report.per_code.items())
@@ -43,13 +43,17 @@ def autocode_cli(
     warn_unread(opened, transcript, "suggested")
 
 
-def _learn(opened, transcripts: list[str] | None, min_score: float) -> None:
-    from qualcode.suggestions.learning import LEARNED, MIN_EXAMPLES, learn
+def _learn(opened, transcripts: list[str] | None, min_score: float | None) -> None:
+    from qualcode.suggestions.learning import LEARNED, MIN_EXAMPLES, MIN_SCORE, learn
 
+    floor = MIN_SCORE if min_score is None else min_score
     with terminal.progress("learn") as progress:
-        learned = learn(opened, transcripts, min_score, progress)
+        learned = learn(opened, transcripts, floor, progress)
     terminal.info(f"learned from {learned.trained_on} coded turns: {len(learned.modelled)} codes modelled; "
                   f"{learned.suggestions} uncoded turns suggested (coder '{LEARNED}')")
+    if learned.held_back:
+        terminal.info(f"{learned.held_back} learned suggestions scoring under {floor:g} held back "
+                      "(they are rarely right; '--min-score 0' keeps them)")
     if learned.too_few:
         listed = ", ".join(f"{path} ({n})" for path, n in learned.too_few.items())
         terminal.warn(f"not modelled, fewer than {MIN_EXAMPLES} coded turns (or too few without them): {listed}")

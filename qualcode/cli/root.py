@@ -32,6 +32,7 @@ from qualcode.cli.report import report_app
 from qualcode.cli.rounds import coders_app, round_app, rounds_cli
 from qualcode.cli.tag import tag_cli
 from qualcode.cli.samplecorpus import sample_corpus_cli
+from qualcode.cli.workers import worker_app
 
 app = new_app(help="qualcode: a terminal-first workbench for qualitative case-study research.")
 
@@ -88,6 +89,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(export_app, name="export")
 app.add_typer(key_app, name="key")
 app.add_typer(anonymise_app, name="anonymise")
+app.add_typer(worker_app, name="worker")
 
 
 @functools.cache

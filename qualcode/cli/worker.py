@@ -162,6 +162,46 @@ def code_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+def running() -> tuple[int, str] | None:
+    """The worker for the installed code, as (its process id, 0 if the system does not say; its socket), or None."""
+    path = socket_path()
+    if path is None:
+        return None
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)  # it answers with a child that sees no command and exits
+        uid, pid = _peer(probe)
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    return (pid, path) if uid == os.getuid() else None
+
+
+def stop(wait: float = 10.0) -> int | None:
+    """Stop the worker for the installed code, as its idle timeout would; its process id, or None if none ran."""
+    import signal
+    import time
+
+    found = running()
+    if found is None:
+        return None
+    pid, path = found
+    if not pid:
+        from qualcode.errors import QualcodeError
+
+        raise QualcodeError(f"this system does not say which process serves {path}; it stops by itself after "
+                            f"{idle_timeout():.0f} s without a command")
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return None
+    deadline = time.monotonic() + wait
+    while os.path.exists(path) and time.monotonic() < deadline:  # it removes its socket as it exits
+        time.sleep(0.05)
+    return pid
+
+
 def _start(path: str) -> None:
     """Start a worker for `path` in the background, detached from this terminal; it serves from the next command on."""
     import subprocess
@@ -197,7 +237,7 @@ def serve(path: str) -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop as when idle: the socket file goes too
     print(f"worker {os.getpid()} serving", flush=True)
     listener.listen(16)
-    listener.settimeout(min(_idle(), 30.0))
+    listener.settimeout(min(idle_timeout(), 30.0))
     children: set[int] = set()
     idle_since = _now()
     try:
@@ -208,11 +248,11 @@ def serve(path: str) -> None:
             except TimeoutError:
                 if children:
                     idle_since = _now()
-                elif _now() - idle_since > _idle() or code_hash() != started or not _still_ours(path, inode):
+                elif _now() - idle_since > idle_timeout() or code_hash() != started or not _still_ours(path, inode):
                     return
                 continue
             idle_since = _now()
-            if _peer_uid(connection) != os.getuid():
+            if _peer(connection)[0] != os.getuid():
                 connection.close()
                 continue
             pid = os.fork()
@@ -240,6 +280,7 @@ def _preload() -> None:
     from qualcode.analysis import overview, query, query_cooccur, query_text, query_where  # noqa: F401
     from qualcode.coding import codebook, manual as coding, memos  # noqa: F401
     from qualcode.ingest import turns  # noqa: F401
+    from qualcode.privacy import pseudonyms  # noqa: F401
     from qualcode.cli.root import click_command
 
     click_command()
@@ -332,14 +373,16 @@ def _ask_for_pager(connection: socket.socket, command: str) -> int:
     return fds[0]
 
 
-def _peer_uid(connection: socket.socket) -> int:
-    """The user at the other end of the socket (Linux); elsewhere the folder's 0700 mode is the guard."""
+def _peer(connection: socket.socket) -> tuple[int, int]:
+    """The user and the process at the other end of the socket (Linux); where the system does not say, ours and 0:
+    the folder's 0700 mode is the guard."""
     if not hasattr(socket, "SO_PEERCRED"):
-        return os.getuid()
+        return os.getuid(), 0
     import struct
 
     credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", credentials)[1]
+    pid, uid, _ = struct.unpack("3i", credentials)
+    return uid, pid
 
 
 def _left_behind(path: str) -> bool:
@@ -371,7 +414,7 @@ def _reap(children: set[int]) -> None:
             children.discard(pid)
 
 
-def _idle() -> float:
+def idle_timeout() -> float:
     return float(os.environ.get("QUALCODE_WORKER_IDLE", IDLE))
 
 

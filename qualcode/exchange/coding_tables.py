@@ -12,7 +12,9 @@ Reading a table back places each row by its `start`/`end` offsets, or by its
 `lines` when it has no offsets. Every row is checked before anything is
 written (a transcript or code that does not exist, with the closest one; a span
 outside the text; words that are not the text at that span), and the rows go in
-as one change that `qualcode undo` takes back.
+as one change that `qualcode undo` takes back. The smallest table it reads is
+`transcript,start,end,code`: the bundled corpus's gold codings, which the demo,
+the tests and the benchmarks load this same way as one coder's coding.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from qualcode import history
 from qualcode.coding.blind import visible
 from qualcode.coding.codebook import UnknownCode, find_code
 from qualcode.coding.manual import ORIGINS, lines_of, span_for_lines
+from qualcode.concurrency import retried
 from qualcode.errors import ImportFailed, Problem, QualcodeError
 from qualcode.models import UNPLACED, Coding, Participant, Transcript
 from qualcode.project import Project
@@ -139,26 +142,31 @@ class CodingsImport:
                 "unmatched": [{"row": p.line, "column": p.field, "message": p.message} for p in self.unmatched]}
 
 
-def import_codings(project: Project, path: Path, coder: str, skip_unmatched: bool = False,
+@retried
+def import_codings(project: Project, path: Path, coder: str, origin: str = "manual", skip_unmatched: bool = False,
                    dry_run: bool = False) -> CodingsImport:
     """Add every row of a codings table as a coding, all or nothing, as one change by `coder`.
 
-    A row's own `coder` is kept (else `coder`), so a team's codings keep who
-    made them; a coding already stored (same transcript, span, code and coder)
-    is counted, not doubled. With `skip_unmatched`, rows naming a transcript or
-    code the project lacks are left out and listed instead of refusing the file.
+    A row's own `coder` and `origin` are kept (else `coder` and `origin`), so a
+    team's codings keep who made them and a table without those columns (a gold
+    coding) is one coder's; a coding already stored (same transcript, span, code
+    and coder) is counted, not doubled, so loading a table twice adds nothing.
+    With `skip_unmatched`, rows naming a transcript or code the project lacks
+    are left out and listed instead of refusing the file.
     """
+    if origin not in ORIGINS:
+        raise QualcodeError(f"origin must be one of: {', '.join(ORIGINS)}")
     header, rows = read_table(path)
     result = CodingsImport(notes=_column_notes(path, header))
     with project.session() as session:
-        reader = _RowReader(session, path, coder, project)
-        placed = [(number, reader.coding(number, row)) for number, row in rows]
+        reader = _RowReader(session, path, coder, origin, project)
+        placed = [reader.coding(number, row) for number, row in rows]
         unmatched = [p for p in reader.problems if p.field in ("transcript", "code")] if skip_unmatched else []
         problems = [p for p in reader.problems if not (skip_unmatched and p.field in ("transcript", "code"))]
         if problems:
             raise ImportFailed(problems)
         result.unmatched = unmatched
-        new = _new_codings(session, [c for _, c in placed if c is not None], result)
+        new = _new_codings(session, [c for c in placed if c is not None], result)
         if not dry_run and new:
             with history.recorded(session, coder, "import", f"import {len(new)} codings from {path.name}"):
                 session.add_all(new)
@@ -196,9 +204,10 @@ def _new_codings(session: Session, codings: list[Coding], result: CodingsImport)
 class _RowReader:
     """Turns rows into codings, collecting one `Problem` per thing wrong (file, row, column, and a fix)."""
 
-    def __init__(self, session: Session, path: Path, coder: str, project: Project):
-        self.session, self.path, self.coder, self.project = session, path, coder, project
-        self.transcripts = {t.id: t for t in session.scalars(select(Transcript).options(selectinload(Transcript.turns)))}
+    def __init__(self, session: Session, path: Path, coder: str, origin: str, project: Project):
+        self.session, self.path, self.coder, self.origin, self.project = session, path, coder, origin, project
+        # A transcript's turns are loaded only for a row placed by its lines: a table of offsets needs none.
+        self.transcripts = {t.id: t for t in session.scalars(select(Transcript))}
         self.codes: dict[str, int | Problem] = {}
         self.problems: list[Problem] = []
         self._clean = None
@@ -206,7 +215,7 @@ class _RowReader:
     def coding(self, number: int, row: dict[str, str]) -> Coding | None:
         transcript = self._transcript(number, row.get("transcript", "").strip())
         code_id = self._code(number, row.get("code", "").strip())
-        origin = row.get("origin", "").strip().lower() or "manual"
+        origin = row.get("origin", "").strip().lower() or self.origin
         if origin not in ORIGINS:
             return self._fail(number, "origin", f"'{origin}' is not an origin; use one of {', '.join(ORIGINS)}")
         if transcript is None or code_id is None:

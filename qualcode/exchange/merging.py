@@ -1,4 +1,4 @@
-"""`qualcode merge`: another copy's codings, memos and new codes brought into this project, none dropped unsaid.
+"""`qualcode merge`: another copy's codings, memos, new codes and review decisions brought in, none dropped unsaid.
 
 A team that codes in separate copies (each coder on a laptop, or one in
 NVivo) brings the work together here. What is matched, and how:
@@ -18,7 +18,13 @@ NVivo) brings the work together here. What is matched, and how:
 - a coding by transcript, span, code and coder: one present already (the
   unique index of migration 0009) is counted as already present;
 - a memo by what it annotates and its text; a memo on a coding travels with
-  the coding (put on the coding here if that one has none).
+  the coding (put on the coding here if that one has none);
+- a resolution of two coders' disagreement (`tag --review`,
+  `qualcode.coding.consensus`) like a coding: by transcript, span, code and
+  the pair of coders. The same decision here is already present; another
+  decision here on the same question is kept, and theirs is listed as
+  unmatched with why (its consensus codings come in with the codings, to
+  compare). The consensus codings are codings of the coder `consensus`.
 
 It is all or nothing, in one transaction, recorded as one change that
 `qualcode undo` takes back; merging the same copy again adds nothing.
@@ -36,13 +42,16 @@ from sqlalchemy import select
 from qualcode import concurrency, history
 from qualcode.coding.codebook import ensure_code
 from qualcode.errors import QualcodeError
-from qualcode.models import UNPLACED, Code, Coding, Locality, Memo, School, Transcript
+from qualcode.models import UNPLACED, Code, Coding, Locality, Memo, Resolution, School, Transcript
 from qualcode.exchange.other_copy import CODE_FIELDS, OtherCopy, read_other
 from qualcode.analysis.overview import code_paths
 from qualcode.project import Project
 from qualcode.ingest.transcript import normalise_newlines
 
-KINDS = ("codes", "codings", "memos")
+KINDS = ("codes", "codings", "memos", "resolutions")
+#: Why a review decision there is not brought in when this project decided the same question otherwise.
+DECIDED_OTHERWISE = ("decided otherwise here: this project's decision is kept (the consensus codings there came in"
+                     " with the codings; 'qualcode codings --coder consensus' lists both)")
 
 
 @dataclass
@@ -106,8 +115,8 @@ def merge(project: Project, source: Path, coder: str, dry_run: bool = False) -> 
 
 
 class _Merger:
-    """One merge in one session: transcripts matched first, then codes, codings and memos in that order, since
-    each may point at the one before."""
+    """One merge in one session: transcripts matched first, then codes, codings, memos and resolutions in that
+    order, since each may point at the ones before."""
 
     def __init__(self, session, other: OtherCopy, report: MergeReport):
         self.session, self.other, self.report = session, other, report
@@ -122,6 +131,7 @@ class _Merger:
         self.merge_codes()
         self.merge_codings()
         self.merge_memos()
+        self.merge_resolutions()
 
     def match_transcripts(self) -> None:
         by_key: dict[str, str] = {}
@@ -251,6 +261,42 @@ class _Merger:
         if kind in places:
             return (target, None) if target in places[kind] else (None, f"on a {kind} not in this project ({target})")
         return None, f"on a {kind}, which qualcode keeps no memos on"
+
+    def merge_resolutions(self) -> None:
+        """The other copy's review decisions, matched by transcript, span, code and pair of coders."""
+        tally = self.report.kinds["resolutions"]
+        present = {_question(r.transcript_id, r.start, r.end, r.code_id, r.coders): (r.decision, r.kept)
+                   for r in self.session.scalars(select(Resolution))}
+        for row in self.other.resolutions:
+            tally.read += 1
+            if why := self._why_decision_unmatched(row):
+                tally.unmatched[why] += 1
+                continue
+            here = self.here[row["transcript_id"]]
+            question = _question(here, row["start"], row["end"], self.code_ids[row["code"]], row["coders"])
+            made = (row["decision"], row["kept"])
+            if question not in present:
+                present[question] = made
+                self.session.add(Resolution(transcript_id=here, start=row["start"], end=row["end"], code_id=question[3],
+                                            coders=row["coders"], decision=row["decision"], kept=row["kept"],
+                                            resolved_by=row["resolved_by"], created_at=row["created_at"]))
+                tally.merged += 1
+            elif present[question] == made:
+                tally.already += 1
+            else:
+                tally.unmatched[DECIDED_OTHERWISE] += 1
+
+    def _why_decision_unmatched(self, row: dict) -> str | None:
+        """Why a decision of the other copy has no place here: its passage's, as for a coding, or its code's (a
+        decision is kept after its code is removed)."""
+        if why := self._why_unmatched(row):
+            return why
+        return None if row["code"] in self.code_ids else f"on a code removed there (code id {row['code_id']})"
+
+
+def _question(transcript: str, start: int, end: int, code_id: int, coders: str) -> tuple:
+    """What a review decision answers: this pair's disagreement about this code on this passage."""
+    return transcript, start, end, code_id, coders
 
 
 def _coding_key(coding: Coding) -> tuple:

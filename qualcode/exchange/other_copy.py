@@ -1,8 +1,8 @@
 """Another copy of a project, read for `qualcode merge`: a coder's own project, a backup of one, or a `.qdpx`.
 
 Whatever it is read from, it comes out as the same plain rows (`OtherCopy`):
-transcripts with their text, codes by path, codings and memos naming their
-transcript and code by id and path, so that the merge itself has one way to
+transcripts with their text, codes by path, codings, memos and resolutions of
+disagreements naming their transcript and code by id and path, so that the merge itself has one way to
 match them. A qualcode project or backup is read through `backups.BackupSource`
 (a SQLite file is copied first, so the other copy is never changed; an older
 one is brought to this schema on the copy); a `.qdpx` through the REFI-QDA
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from qualcode.config import SETTINGS_FILE
 from qualcode.errors import QualcodeError
-from qualcode.models import Code, Coding, Memo, Transcript, utcnow
+from qualcode.models import Code, Coding, Memo, Resolution, Transcript, utcnow
 
 #: The code columns a merge brings along with a new code (besides its place in the tree); a .qdpx has no patterns.
 CODE_FIELDS = ("title", "definition", "include", "exclude", "example", "colour", "patterns")
@@ -38,6 +38,9 @@ class OtherCopy:
     codings: list[dict] = field(default_factory=list)
     #: Memo rows; a memo on a code names it by path.
     memos: list[dict] = field(default_factory=list)
+    #: Resolution rows (`tag --review`'s decisions) with `code` (a path, None for a code removed there) for `code_id`;
+    #: a .qdpx has none.
+    resolutions: list[dict] = field(default_factory=list)
     #: Codings the source holds that cannot be read as codings (a .qdpx's zero-length selection): why -> how many.
     unreadable: Counter = field(default_factory=Counter)
     #: The database this copy is, when it is a project's own (to refuse merging a project into itself).
@@ -127,6 +130,9 @@ def _from_rows(rows_of, source: str) -> OtherCopy:
         if row["target_kind"] == "code" and target is not None and target.isdigit() and int(target) in codes:
             target = path(int(target))
         copy.memos.append({**row, "target_id": target, "created_at": _when(row["created_at"])})
+    for row in rows_of(Resolution.__table__):
+        code = path(row["code_id"]) if row["code_id"] in codes else None
+        copy.resolutions.append({**row, "code": code, "created_at": _when(row["created_at"])})
     return copy
 
 

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -280,7 +281,7 @@ class _Match:
 
 
 class Matcher:
-    """Every form of every key entry in one compiled regex (a trie, so the longest form wins), plus fuzzy words.
+    """Every form of every key entry in an index by first word (the longest form written wins), plus fuzzy words.
 
     A form shared by several entries (two Mr Naylors) resolves to the entry
     that lists it most directly: its name, then its listed variants, then
@@ -307,35 +308,34 @@ class Matcher:
                         claims[f"the {spelling.lower()}"].append((rank, owner))
         self.owners = {form: _resolve(found, placeholders) for form, found in claims.items()}
         self.exact_case = {f.lower(): f for e in entries for f in e.forms() if len(f) <= 4 and not any(c.islower() for c in f)}
-        self.pattern = _compile(self.owners)
+        self.forms = _FormIndex(self.owners)
         self._single_words = _by_initial([f for f in self.owners if " " not in f and len(f) >= 5])
         self._pairs = _by_initial([f for f in self.owners if f.count(" ") == 1 and not f.startswith("the ") and len(f) >= 8])
         self._fuzzy_cache: dict[str, tuple[str, float] | None] = {}
 
     def matches(self, text: str, fuzzy: bool = True, any_case: bool = False) -> list[_Match]:
         """Every name in `text`, in order; `any_case` drops the case rules (to recognise a candidate as known)."""
-        found = [m for m in (self._exact(match, any_case) for match in self.pattern.finditer(text)) if m]
+        found = [m for m in (self._exact(text, span, any_case) for span in self.forms.spans(text)) if m]
         if fuzzy:
             found += self._fuzzy(text, found)
         return sorted(found, key=lambda m: m.start)
 
-    def _exact(self, match: re.Match, any_case: bool) -> _Match | None:
-        """A match of the compiled key, or None if its case rules it out.
+    def _exact(self, text: str, span: _Span, any_case: bool) -> _Match | None:
+        """A form found in `text`, or None if its case rules it out.
 
-        Every form is also compiled with 'the' before it, so that the longest
+        Every form is also indexed with 'the' before it, so that the longest
         form wins ('the Diocese of Kelbury' over 'the diocese'); the article
         stays in the text unless the replacement brings its own ('[the MAT]').
         """
-        name = match.group("name")
-        owner = self.owners[_normal(name)]
-        start, end = match.span("name")
+        form, start, end, after = span
+        name, owner = text[start:end], self.owners[form]
         article = re.match(r"the\s+", name, re.IGNORECASE)
         core = name[article.end():] if article else name
         if not any_case and not self._case_fits(core):
             return None
         if article and not _starts_with_article(owner.replacement):
             start, name = start + article.end(), core
-        possessive = match.group("pos") or ""
+        possessive = text[end:after]
         if possessive in ("'", "’") and not name.lower().endswith("s"):
             possessive = ""
         return _Match(start, end + len(possessive), owner, 100.0, possessive)
@@ -432,6 +432,8 @@ def _capitalise(replacement: str) -> str:
 
 def _resolve(claims: list[tuple[int, _Owner]], placeholders: dict) -> _Owner:
     """Who a form stands for: the entries claiming it most directly; a neutral placeholder if they disagree."""
+    if len(claims) == 1:  # most forms: one entry's (this is the bulk of building the matcher)
+        return claims[0][1]
     best = min(rank for rank, _ in claims)
     owners = {owner for rank, owner in claims if rank == best}
     if len({o.replacement for o in owners}) == 1:
@@ -441,29 +443,94 @@ def _resolve(claims: list[tuple[int, _Owner]], placeholders: dict) -> _Owner:
     return _Owner(re.sub(r"\s*\{n\}", "", template), kind)
 
 
-def _compile(forms: Iterable[str]) -> re.Pattern:
-    trie = _trie_pattern(forms)
-    return re.compile(rf"(?<![\w])(?P<name>{trie})(?P<pos>['’]s?)?(?![\w])", re.IGNORECASE)
+#: A form found in a text: the form (a key of `Matcher.owners`), its start and end, and the end of a possessive after it.
+_Span = tuple[str, int, int, int]
 
 
-def _trie_pattern(words: Iterable[str]) -> str:
-    """One regex for many words, sharing prefixes, longer continuations tried before a word ends."""
-    trie: dict = {}
-    for word in words:
-        node = trie
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return _node_pattern(trie) or "(?!)"
+class _FormIndex:
+    """The key's forms in a trie of words, found in a text as one regex of them all would find them.
+
+    Such a regex (thousands of forms) takes Python seconds to compile, in
+    every process that pseudonymises; this index builds in milliseconds. From
+    left to right, at each start of a word: the longest form written there
+    (in any case, any white space where the form has a space) and not followed
+    by a letter or digit, with an apostrophe or 's after it; the next search
+    starts after it. Case is compared as the regex module's IGNORECASE does.
+    """
+
+    def __init__(self, forms: Iterable[str]):
+        self._root = _Words({}, {})
+        for form in sorted(forms):  # of forms alike once folded (a long s), the first as a regex would try it
+            node, *words, last = [self._root, *_fold(form).split()]
+            for word in words:
+                node = node.deeper.setdefault(word, _Words({}, {}))
+            node.ends.setdefault(last, form)
+        #: How the forms begin (a first word's letters and digits, or its first character): most words of a text don't.
+        self._starts = {_START.match(word).group() for word in (*self._root.deeper, *self._root.ends)}
+
+    def spans(self, text: str) -> Iterable[_Span]:
+        low, position = _fold(text), 0
+        starts = self._starts.intersection(_START.findall(low))
+        for start in _START.finditer(low) if starts else ():
+            if start[0] in starts and start.start() >= position and (found := _longest(self._root, low, start.start())):
+                form, end = found
+                possessive = _POSSESSIVE.match(low, end)
+                position = possessive.end() if possessive else end
+                yield form, start.start(), end, position
 
 
-def _node_pattern(node: dict) -> str:
-    branches = [(r"\s+" if char == " " else re.escape(char)) + _node_pattern(child)
-                for char, child in sorted(node.items()) if char]
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    return f"(?:{body})?" if "" in node else body
+class _Words(NamedTuple):
+    """A node of the trie: the words that continue a form from here, and the last words of forms ending here."""
+
+    deeper: dict[str, _Words]
+    ends: dict[str, str]
+
+
+def _longest(node: _Words, low: str, at: int) -> tuple[str, int] | None:
+    """The longest form from `node` written in `low` from `at`, not followed by a letter or digit: (form, end).
+
+    A form's word must be all of the text's word when more follow, and may end
+    where a character that is not a letter or digit does ('hollis' in "hollis's")."""
+    word = _RUN.match(low, at)
+    if word is None:
+        return None
+    word = word.group()
+    if (child := node.deeper.get(word)) is not None and (spaces := _SPACES.match(low, at + len(word))):
+        if found := _longest(child, low, spaces.end()):
+            return found
+    if (form := node.ends.get(word)) is not None:
+        return form, at + len(word)
+    for cut in sorted((m.start() for m in _NON_WORD.finditer(word, 1)), reverse=True) if not word.isalnum() else ():
+        if (form := node.ends.get(word[:cut])) is not None:
+            return form, at + cut
+    return None
+
+
+#: Where a form can start: a word or another character that is not white space, neither just after a letter or digit.
+_START = re.compile(r"(?<!\w)(?:\w+|\S)")
+_RUN = re.compile(r"\S+")
+_NON_WORD = re.compile(r"\W")
+_SPACES = re.compile(r"\s+")
+_POSSESSIVE = re.compile(r"['’]s?(?!\w)")
+
+
+def _case_folds() -> dict[int, str]:
+    """Letters IGNORECASE takes for one another beyond upper and lower case (long s for s, dotless i for i)."""
+    from re import _casefix
+
+    return {char: chr(min(others)) for char, others in _casefix._EXTRA_CASES.items() if min(others) < char}
+
+
+_FOLDS = _case_folds()
+_FOLDABLE = re.compile("[%s]" % "".join(map(chr, _FOLDS)))
+
+
+def _fold(text: str) -> str:
+    """`text` in the case IGNORECASE compares, one character for each (so offsets stay those of `text`)."""
+    low = text.lower()
+    if len(low) != len(text):  # 'İ' lowers to two characters; IGNORECASE takes it as 'i'
+        low = "".join(char.lower()[0] for char in text)
+    return low.translate(_FOLDS) if _FOLDABLE.search(low) else low
 
 
 def _by_initial(forms: list[str]) -> dict[str, list[str]]:

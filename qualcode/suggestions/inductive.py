@@ -20,7 +20,10 @@ ranked within each group by their keyness there against the rest of the corpus
 A fourth kind, ``cluster``, is a group of passages no coding covers yet
 (`qualcode.suggestions.clusters`: TF-IDF, LSA and k-means), labelled by its top lemmas;
 clusters follow the phrases, largest first, in the overall list (not ``by``
-group). `create_candidate` turns either kind into an inductive code.
+group). `create_candidate` turns either kind into an inductive code. In an open
+blind round a coder's "uncoded" means uncoded by what they may see
+(`qualcode.coding.blind`): where colleagues coded the round's transcripts does
+not shape their clusters.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from qualcode import history
 from qualcode.suggestions.autocode import AUTOCODER, store_suggestions
+from qualcode.coding.blind import visible
 from qualcode.suggestions.clusters import LABEL_SEPARATOR, Cluster, cluster_passages, uncoded_passages
 from qualcode.coding.codebook import ensure_code, path_of
 from qualcode.coding.manual import lines_of
@@ -96,7 +100,7 @@ def suggest(
     with project.session() as session:
         sources = read_sources(session)
         covered = _codebook_words(session)
-        coded = _coded_spans(session) if by is None and clusters != 0 else {}
+        coded = _coded_spans(session, visible(project)) if by is None and clusters != 0 else {}
     parsed = list(parse_sources(project, sources, progress, syntax=True))
     tallies = _tally(parsed)
     wanted = {
@@ -113,10 +117,10 @@ def suggest(
     return found
 
 
-def _coded_spans(session) -> dict[str, list[tuple[int, int]]]:
-    """Every coded span, whatever its origin, by transcript."""
+def _coded_spans(session, seen: ColumnElement[bool]) -> dict[str, list[tuple[int, int]]]:
+    """Every coded span the coder may `see` (`qualcode.coding.blind.visible`), whatever its origin, by transcript."""
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for transcript, start, end in session.execute(select(Coding.transcript_id, Coding.start, Coding.end)):
+    for transcript, start, end in session.execute(select(Coding.transcript_id, Coding.start, Coding.end).where(seen)):
         spans[transcript].append((start, end))
     return spans
 
@@ -306,7 +310,7 @@ def create_candidate(project: Project, phrase: str, code_path: str, coder: str, 
     maybe_cluster = LABEL_SEPARATOR in phrase
     with project.session() as session:
         sources = read_sources(session)
-        coded = _coded_spans(session) if maybe_cluster else {}
+        coded = _coded_spans(session, visible(project)) if maybe_cluster else {}
     parsed = list(parse_sources(project, sources, syntax=True))
     if maybe_cluster:
         cluster = next((c for c in _clusters(parsed, coded, clusters) if c.label == phrase), None)

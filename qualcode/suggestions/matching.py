@@ -162,13 +162,8 @@ class CodebookMatcher:
         """The code to suggest for a turn and its score, `own` being the turn's own words (see the module docstring)."""
         if not evidence:
             return None
-        themes: dict[str, dict[Hit, float]] = defaultdict(dict)
-        said: dict[str, dict[Hit, float]] = defaultdict(dict)
-        for code_id, weights in evidence.items():
-            _merge(themes[self.theme(code_id)], weights)
-        for code_id, weights in own.items():
-            _merge(said[self.theme(code_id)], weights)
-        theme = max(sorted(themes), key=lambda t: (_total(themes[t]), _total(said[t])))
+        themes, said = self.theme_totals(evidence), self.theme_totals(own)
+        theme = max(sorted(themes), key=lambda t: (themes[t], said.get(t, 0.0)))
         implied = {a for code_id in evidence for a in self.ancestors[code_id]}
         pooled = {
             code_id: self._strength(evidence, code_id)
@@ -178,6 +173,13 @@ class CodebookMatcher:
         best = max(sorted(pooled, key=self.paths.__getitem__),
                    key=lambda c: (pooled[c], _total(self._support(own, c))))
         return best, round(1 - math.exp(-pooled[best]), 4)
+
+    def theme_totals(self, evidence: Evidence) -> dict[str, float]:
+        """Each theme's evidence over all its codes (child codes roll up; a hit counts once per theme)."""
+        themes: dict[str, dict[Hit, float]] = defaultdict(dict)
+        for code_id, weights in evidence.items():
+            _merge(themes[self.theme(code_id)], weights)
+        return {theme: _total(weights) for theme, weights in themes.items()}
 
     def evidence_words(self, evidence: Evidence, code_id: int) -> tuple[str, ...]:
         """The words that counted for a code (its own hits and its ancestors'), strongest first."""

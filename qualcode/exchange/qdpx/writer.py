@@ -5,7 +5,9 @@ text sources stored as `sources/<guid>.txt`; `project.qde` is validated
 against `Project.xsd` before the file is left on disk. Every GUID is derived
 from what the object is (a transcript's id, a coding's span, code and coder),
 so two exports of the same project are byte for byte the same. Only what
-qualcode stores is written: never the identity key.
+qualcode stores is written: never the identity key. A coder in an open blind
+round exports what they may see (`qualcode.coding.blind`): on the round's
+transcripts their own codings only, and no memo on a colleague's.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from collections import defaultdict
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from sqlalchemy import select
+from sqlalchemy import not_, select
 from sqlalchemy.orm import Session, selectinload
 
 from qualcode import __version__
+from qualcode.coding.blind import Blind, blind, shown
 from qualcode.coding.codebook import to_codebook
 from qualcode.errors import QualcodeError
 from qualcode.models import Code, Coding, Locality, Memo, Participant, Partnership, School, Transcript
@@ -51,8 +54,9 @@ def timestamp(value: dt.datetime | None) -> str | None:
 def export_qdpx(project: Project, path: Path) -> dict[str, int]:
     """Write the project to `path`; return how many of each thing were written."""
     book = to_codebook(project)
+    found = blind(project)
     with project.session(commit=False) as session:
-        root, sources, counts = _project_element(session, book, project.root.name)
+        root, sources, counts = _project_element(session, book, project.root.name, found)
     qde = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     _validate(path, qde)
     tmp = path.with_name(path.name + ".tmp")
@@ -81,15 +85,20 @@ def _validate(path: Path, qde: bytes) -> None:
         raise QualcodeError(f"{path}: project.qde does not validate against Project.xsd (line {error.line}): {error.message}")
 
 
-def _project_element(session: Session, book, name: str) -> tuple[ET.Element, list[tuple[str, str]], dict[str, int]]:
+def _project_element(session: Session, book, name: str,
+                     found: Blind | None) -> tuple[ET.Element, list[tuple[str, str]], dict[str, int]]:
+    """The `.qde` tree, its sources' texts and the counts; `found`: the blind round the exporter codes in, if any."""
     ET.register_namespace("", PROJECT_NS)
     root = ET.Element(q("Project"), {"name": name, "origin": f"qualcode {__version__}"})
     paths = code_paths(session)
     codes = {code.id: code for code in session.scalars(select(Code))}
+    seen = shown(found)
+    hidden = set(map(str, session.scalars(select(Coding.id).where(not_(seen))))) if found else set()
     # In time order to the second (as a `.qde` keeps times), then by content: the same order after a round trip.
-    memos = sorted(session.scalars(select(Memo)), key=lambda m: (timestamp(m.created_at), _memo_guid(m, paths)))
+    memos = sorted((m for m in session.scalars(select(Memo)) if not (m.target_kind == "coding" and m.target_id in hidden)),
+                   key=lambda m: (timestamp(m.created_at), _memo_guid(m, paths)))
     transcripts = list(session.scalars(
-        select(Transcript).options(selectinload(Transcript.codings), selectinload(Transcript.participant))
+        select(Transcript).options(selectinload(Transcript.codings.and_(seen)), selectinload(Transcript.participant))
         .order_by(Transcript.id)
     ))
     notes_on = _notes_by_target(memos, transcripts, paths)
