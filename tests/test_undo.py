@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, select, text
 
+from qualcode import history
 from qualcode.coding.codebook import add_code, load_codebook_file, merge_codes, move_code, remove_code, rename_code
 from qualcode.coding.manual import add_memo, apply_codes, change_history, review_suggestion, uncode, undo
 from qualcode.ingest.corpus import import_paths
