@@ -30,16 +30,21 @@ average is printed with each run.
 Recorded runs are at the end of this docstring.
 
 Recorded 2026-12-03, bundled corpus (182 transcripts, 605,581 words parsed),
-SQLite, 2 cores shared with other work, load average 4-5 during the run:
+SQLite, 2 cores shared with other work (load average 2.3-2.7 during the run,
+a test run of another helper's beside it):
 
-    import the corpus                 3.6 s wall    2.4 s CPU
-    spaCy nlp.pipe, stock (baseline) 114.7 s wall  85.6 s CPU (7,073 words/s CPU)
-    autocode, first run              55.0 s wall   54.2 s CPU (5.2 own + 49.1 workers) ~29.7 s quiet
-    autocode, cached parses          14.6 s wall   14.0 s CPU
-    learning (3,215 EAS codings)     35.8 s wall   35.0 s CPU (11.0 own + 24.0 workers) ~23.0 s quiet
-    import + autocode                59.6 s wall   57.3 s CPU                          ~32.7 s quiet
-    import + autocode --learn        95.4 s wall   92.3 s CPU                          ~55.7 s quiet
-    autocode / nlp.pipe: x0.480 wall, x0.634 CPU; F1 0.851 (held out 0.852)
+    import the corpus                  2.6 s wall    2.6 s CPU
+    spaCy nlp.pipe, stock (baseline)  98.9 s wall   89.6 s CPU (6,760 words/s CPU)
+    autocode, first run               44.1 s wall   56.8 s CPU (3.1 own + 53.6 workers) ~29.9 s quiet
+    autocode, cached parses            9.6 s wall   12.0 s CPU
+    learning (3,215 EAS codings)      26.1 s wall   30.6 s CPU (8.6 own + 22.0 workers) ~19.6 s quiet
+    import + autocode                 47.7 s wall   60.0 s CPU                          ~33.2 s quiet
+    import + autocode --learn         73.8 s wall   90.6 s CPU                          ~52.8 s quiet
+    autocode / nlp.pipe: x0.446 wall, x0.634 CPU; F1 0.851 (held out 0.852), as before the changes
+
+An earlier run at load 4-5 (before the bulk INSERT of a run's suggestions):
+import + autocode 59.6 s wall, 57.3 s CPU, ~32.7 s quiet; with --learn 95.4 s
+wall, 92.3 s CPU, ~55.7 s quiet.
 
 The same day, before these changes (spaCy's n_process=2, ruler and lemmatizer
 per token, evidence recomputed per learned suggestion), through the installed
