@@ -73,7 +73,7 @@ from pathlib import Path
 from qualcode.coding.codebook import load_codebook_file
 from qualcode.ingest.corpus import import_paths
 from qualcode.suggestions.autocode import autocode
-from qualcode.exchange.interchange import load_codings_csv
+from qualcode.exchange.coding_tables import import_codings
 from qualcode.suggestions.evaluation import evaluate
 from qualcode.suggestions.learning import learn
 from qualcode.suggestions.nlp import BATCH_SIZE, PIPELINE, load_pipeline, read_sources
@@ -173,7 +173,7 @@ def train_on_gold(project: Project, folder: Path) -> int:
     lines = (REPO / "transcripts" / "gold-codings.csv").read_text(encoding="utf-8").splitlines()
     training = folder / "training.csv"
     training.write_text("\n".join([lines[0], *(line for line in lines[1:] if line.startswith(TRAINING_LOCALITY))]) + "\n")
-    return load_codings_csv(project, training, "gold", origin="manual")
+    return import_codings(project, training, "gold").added
 
 
 def startup(args: list[str], runs: int = 5) -> float:

@@ -42,7 +42,8 @@ from queries import best_ms, coded_project  # noqa: E402
 from qualcode.coding.manual import codings_table  # noqa: E402
 from qualcode.models import Coding, Transcript  # noqa: E402
 from qualcode.analysis.overview import transcript_lines  # noqa: E402
-from qualcode.analysis.query import find, matrix  # noqa: E402
+from qualcode.analysis.query import find  # noqa: E402
+from qualcode.analysis.query_matrix import matrix  # noqa: E402
 from qualcode.coding.rounds import start_round  # noqa: E402
 
 
