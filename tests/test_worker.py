@@ -86,15 +86,30 @@ def socket_for(runtime: Path) -> Path:
             os.environ["XDG_RUNTIME_DIR"] = saved
 
 
+def workers_for(path: Path) -> list[int]:
+    """The worker processes started for `path`: serving, or still loading (a start an earlier test set off)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"qualcode.cli.worker" in args and str(path).encode() in args:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
 def started(study: Path, runtime: Path) -> Path:
-    """Run a command (it starts the worker) and wait for the worker's socket."""
+    """Run a command (it starts the worker) and wait for the worker's socket, and for it to be the only worker.
+
+    A worker still loading from an earlier command would otherwise bind the socket again after a `stop`."""
     qualcode(study, runtime, "stats")
     path = socket_for(runtime)
     for _ in range(600):
-        if path.exists():
+        if path.exists() and len(workers_for(path)) == 1:
             return path
         time.sleep(0.1)
-    raise AssertionError(f"no worker socket at {path}; log: {path.with_suffix('.log').read_text()}")
+    raise AssertionError(f"no single worker at {path} ({workers_for(path)}); log: {path.with_suffix('.log').read_text()}")
 
 
 def served(path: Path) -> list[str]:

@@ -232,9 +232,7 @@ def serve(path: str) -> None:
         return  # another worker was quicker
     os.chmod(path, 0o600)
     inode = os.stat(path).st_ino
-    import signal
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop as when idle: the socket file goes too
+    stopping = _on_sigterm(listener)
     print(f"worker {os.getpid()} serving", flush=True)
     listener.listen(16)
     listener.settimeout(min(idle_timeout(), 30.0))
@@ -243,6 +241,8 @@ def serve(path: str) -> None:
     try:
         while True:
             _reap(children)
+            if stopping:
+                return
             try:
                 connection, _ = listener.accept()
             except TimeoutError:
@@ -251,6 +251,10 @@ def serve(path: str) -> None:
                 elif _now() - idle_since > idle_timeout() or code_hash() != started or not _still_ours(path, inode):
                     return
                 continue
+            except OSError:
+                if stopping:
+                    return  # `worker stop`: the handler shut the listener down
+                raise
             idle_since = _now()
             if _peer(connection)[0] != os.getuid():
                 connection.close()
@@ -265,6 +269,28 @@ def serve(path: str) -> None:
         if _still_ours(path, inode):
             os.unlink(path)
         listener.close()
+
+
+def _on_sigterm(listener: socket.socket) -> list[bool]:
+    """Stop as when idle on SIGTERM (`qualcode worker stop`): the flag it returns is set and accept() wakes.
+
+    The handler raises nothing: a signal that lands inside os.fork()'s at-fork hooks would have its exception
+    swallowed there, and the worker would go on serving. A forked child before it resets SIGTERM just dies."""
+    import signal
+
+    server, stopping = os.getpid(), []
+
+    def stop(*_) -> None:
+        if os.getpid() != server:
+            os._exit(128 + signal.SIGTERM)
+        stopping.append(True)
+        try:
+            listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    signal.signal(signal.SIGTERM, stop)
+    return stopping
 
 
 def _preload() -> None:
