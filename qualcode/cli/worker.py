@@ -25,6 +25,7 @@ the standard library's light modules.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -198,7 +199,10 @@ def stop(wait: float = 10.0) -> int | None:
         return None
     deadline = time.monotonic() + wait
     while os.path.exists(path) and time.monotonic() < deadline:  # it removes its socket as it exits
-        time.sleep(0.05)
+        time.sleep(0.2)
+        if _left_behind(path):  # it no longer listens: a socket file it did not remove is in the next one's way
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
     return pid
 
 
