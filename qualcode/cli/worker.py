@@ -236,7 +236,7 @@ def serve(path: str) -> None:
         return  # another worker was quicker
     os.chmod(path, 0o600)
     inode = os.stat(path).st_ino
-    stopping = _on_sigterm(listener)
+    stopping = _on_sigterm()
     print(f"worker {os.getpid()} serving", flush=True)
     listener.listen(16)
     listener.settimeout(min(idle_timeout(), 30.0))
@@ -255,10 +255,6 @@ def serve(path: str) -> None:
                 elif _now() - idle_since > idle_timeout() or code_hash() != started or not _still_ours(path, inode):
                     return
                 continue
-            except OSError:
-                if stopping:
-                    return  # `worker stop`: the handler shut the listener down
-                raise
             idle_since = _now()
             if _peer(connection)[0] != os.getuid():
                 connection.close()
@@ -275,11 +271,12 @@ def serve(path: str) -> None:
         listener.close()
 
 
-def _on_sigterm(listener: socket.socket) -> list[bool]:
-    """Stop as when idle on SIGTERM (`qualcode worker stop`): the flag it returns is set and accept() wakes.
+def _on_sigterm() -> list[bool]:
+    """Stop as when idle on SIGTERM (`qualcode worker stop`): set the flag it returns and leave the loop.
 
-    The handler raises nothing: a signal that lands inside os.fork()'s at-fork hooks would have its exception
-    swallowed there, and the worker would go on serving. A forked child before it resets SIGTERM just dies."""
+    The handler raises SystemExit, which wakes accept() (shutting an AF_UNIX listener down does not); but a signal
+    that lands inside os.fork()'s at-fork hooks has its exception swallowed there, so the loop checks the flag too.
+    A forked child that gets it before it resets SIGTERM just dies."""
     import signal
 
     server, stopping = os.getpid(), []
@@ -288,10 +285,7 @@ def _on_sigterm(listener: socket.socket) -> list[bool]:
         if os.getpid() != server:
             os._exit(128 + signal.SIGTERM)
         stopping.append(True)
-        try:
-            listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        sys.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
     return stopping
