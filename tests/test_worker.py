@@ -38,6 +38,8 @@ EVERYDAY = [
     (["query", "text", "pupil*"], None),
     (["query", "framework", "--by", "participant"], None),
     (["show", "NOPE-01"], None),  # an error prints the same too
+    (["--help"], None),
+    (["query", "find", "--help"], None),
 ]
 
 

@@ -64,7 +64,9 @@ def _wanted(argv: list[str]) -> bool:
     if os.environ.get("QUALCODE_WORKER", "1") == "0" or not hasattr(socket, "AF_UNIX") or not hasattr(os, "fork"):
         return False
     command = next((arg for arg in argv if not arg.startswith("-")), None)
-    return command in SERVED and not INTERACTIVE & set(argv)
+    # `qualcode --help` too: drawing the help is the slowest thing a run without a command does.
+    wanted = command in SERVED or argv[:1] == ["--help"]
+    return wanted and not INTERACTIVE & set(argv)
 
 
 def _converse(client: socket.socket, argv: list[str]) -> int | None:
@@ -331,7 +333,7 @@ def _child(connection: socket.socket) -> None:
         request = json.loads(message)
         # The log (our stdout until we take the caller's): which command, never its arguments (they hold memos).
         log = os.dup(1)
-        os.write(log, f"{os.getpid()}: {' '.join(a for a in request['argv'] if a in SERVED)}\n".encode())
+        os.write(log, f"{os.getpid()}: {' '.join(a for a in request['argv'] if a in SERVED or a == '--help')}\n".encode())
         _adopt(request, fds)
         from qualcode.cli import pager
 
