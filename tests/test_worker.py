@@ -244,3 +244,11 @@ def test_worker_status_and_stop(study, runtime) -> None:
         assert result.returncode == 0 and "no worker runs" in result.stdout + result.stderr
     # With none running, an everyday command still answers (in-process) and starts the next worker.
     assert qualcode(study, runtime, "stats", "--json").returncode == 0
+
+
+def test_what_the_worker_preloads_exists() -> None:
+    """A module renamed or moved must not make the worker fail to start (every command would then run in-process)."""
+    import importlib
+
+    for name in worker.PRELOADED:
+        assert importlib.import_module(name).__name__ == name
