@@ -65,6 +65,8 @@ BASELINE_WORDS = 60_000
 REPEAT = 3
 #: Lines of a listing's first page.
 PAGE = 50
+#: The long listings: timed whole and to their first screen (`PAGE` lines).
+LISTINGS = ("codings", "query find", "query text")
 #: What `--only` can pick; the import runs in any case (everything else needs the project).
 SECTIONS = ("autocode", "everyday", "library", "check", "reports", "peer")
 
@@ -334,18 +336,22 @@ def everyday(run: Run, name: str, database: str, root: Path, scale: int) -> dict
             timed[label].append(qualcode(*args, project=root))
     for label, args in reads.items():
         timed[label] = [qualcode(*args, project=root) for _ in range(REPEAT)]
-    # What issue 14 times for `codings`: its first page, as `| head` shows it (the listing stops when head has read).
-    first_page = f'"{QUALCODE}" codings --project "{root}" | head -n {PAGE}'
-    timed[f"codings, first {PAGE} lines"] = [command(["sh", "-c", first_page]) for _ in range(REPEAT)]
+    # What issue 14 times for the long listings: their first screen, as `| head` shows it (the listing stops when
+    # head has read); the whole listing's row says how long all of it takes.
+    for label in LISTINGS:
+        first_page = " ".join(f'"{arg}"' for arg in [QUALCODE, *reads[label], "--project", root]) + f" | head -n {PAGE}"
+        timed[f"{label}, first {PAGE} lines"] = [command(["sh", "-c", first_page]) for _ in range(REPEAT)]
     times: dict[str, float] = {}
     target = EVERYDAY_TARGET.get(scale, 1.0)
     for label, runs in timed.items():
         fastest = min(runs, key=lambda run: run.wall)
         times[label] = fastest.wall
         verdict = "ok" if fastest.wall <= target else f"over the {target} s target"
+        if label in LISTINGS:
+            verdict = f"the whole listing, piped; the {target} s target is for its first screen (below)"
         run.add(name, database, f"qualcode {label}", f"{fastest.wall:.2f} s",
                 f"{verdict}; CPU {fastest.cpu:.2f} s, peak {fastest.rss_mb:,.0f} MB"
-                + ("" if label == "--help" or served_by is None else " (client; served by the worker)"))
+                + ("" if served_by is None else " (client; served by the worker)"))
         run.peak_rss = max(run.peak_rss, *(r.rss_mb for r in runs))
     if served_by is not None:
         run.add(name, database, "the background worker's peak memory", f"{worker_peak_mb(served_by):,.0f} MB",
