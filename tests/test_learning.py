@@ -179,6 +179,18 @@ def test_tag_finds_the_evidence_words_in_the_turn(learned_project) -> None:
     assert suggestion.evidence and shown  # the learned suggestion's strongest words are found in the turn
 
 
+def test_autocode_learn_needs_no_patterns(learned_project, run) -> None:
+    """A codebook made in the terminal has no patterns: --learn still suggests; without it, autocode says why not."""
+    root = ["--project", str(learned_project.root)]
+    refused = run("autocode", *root)
+    assert refused.returncode == 1 and "no codes have patterns" in refused.stderr
+    done = run("autocode", "--learn", "--min-score", "0", *root)
+    assert done.returncode == 0, done.stderr
+    assert "no code has patterns: suggesting from the learned models only" in done.stderr
+    with learned_project.session() as session:
+        assert session.query(Coding).filter(Coding.coder == LEARNED).count() == (INTERVIEWS - CODED) * 6
+
+
 def test_autocode_learn_says_how_many_it_held_back(learned_project, run) -> None:
     """Last in the module: it gives `inspection` a pattern, which `autocode` needs and the other tests do not."""
     from qualcode.models import Code

@@ -25,13 +25,24 @@ def autocode_cli(
     project: ProjectOption = None,
 ) -> None:
     """Suggest codes for passages from the codebook's patterns (replaces this coder's earlier suggestions)."""
-    from qualcode.suggestions.autocode import autocode
+    from qualcode.suggestions.matching import has_patterns
 
     opened = open_project(project)
-    with terminal.progress("autocode") as progress:
-        report = autocode(opened, transcript or None, codes, accept, min_score or 0.0, coder, progress)
+    if learn and not has_patterns(opened):
+        terminal.info("no code has patterns: suggesting from the learned models only")
+    else:
+        _from_patterns(opened, transcript or None, codes, accept, min_score or 0.0, coder)
     if learn:
         _learn(opened, transcript or None, min_score)
+    warn_unread(opened, transcript, "suggested")
+
+
+def _from_patterns(opened, transcripts: list[str] | None, codes: str | None, accept: bool, min_score: float,
+                   coder: str) -> None:
+    from qualcode.suggestions.autocode import autocode
+
+    with terminal.progress("autocode") as progress:
+        report = autocode(opened, transcripts, codes, accept, min_score, coder, progress)
     rows = sorted(report.per_code.items())
     if rows:
         terminal.table(f"{report.suggestions} {report.origin} codings", ["code", "passages"], rows)
@@ -40,7 +51,6 @@ def autocode_cli(
         f"({report.words:,} words; {report.parsed} parsed, {report.cached} from the cache; "
         f"{report.replaced} earlier suggestions replaced)"
     )
-    warn_unread(opened, transcript, "suggested")
 
 
 def _learn(opened, transcripts: list[str] | None, min_score: float | None) -> None:

@@ -260,6 +260,12 @@ def _ancestor_paths(path: str) -> list[str]:
     return ["/".join(parts[:n]) for n in range(1, len(parts))]
 
 
+def has_patterns(project) -> bool:
+    """Whether any code has patterns: a codebook made by hand in the terminal or a .qdpx may have none."""
+    with project.session() as session:
+        return any(patterns for patterns in session.scalars(select(Code.patterns)))
+
+
 def select_codes(session: Session, pattern: str | None) -> dict[int, dict]:
     """Codes with patterns whose path matches `pattern` (a glob, or a path standing for its subtree)."""
     paths = code_paths(session)
