@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from qualcode import history
 from qualcode.ingest import focusgroups
@@ -166,15 +167,18 @@ def store(session: Session, readings: dict[str, Reading], mapped: dict[str, dict
     mapped = mapped or {}
 
     def replace() -> None:
-        session.execute(delete(Turn).where(Turn.transcript_id.in_(list(readings))))
+        # Through the connection (Core executemany), not the ORM's bulk insert, which handles row by row.
+        connection = session.connection()
+        connection.execute(delete(Turn.__table__).where(Turn.transcript_id.in_(list(readings))))
         rows = [row for transcript_id, reading in readings.items()
                 for row in turn_rows(transcript_id, reading, mapped.get(transcript_id))]
         if rows:
-            session.execute(insert(Turn), rows)
+            connection.execute(insert(Turn.__table__), rows)
 
     history.bulk_replaced(session, Turn.__table__, "transcript_id", list(readings), replace)
+    # Transcripts loaded in this session hold stale turns; one not loaded has nothing to forget.
     for transcript_id in readings:
-        if (transcript := session.get(Transcript, transcript_id)) is not None:
+        if (transcript := session.identity_map.get(identity_key(Transcript, transcript_id))) is not None:
             session.expire(transcript, ["turns"])
 
 
