@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from rapidfuzz import process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -403,8 +404,6 @@ def _check_references(
 
     def check(value: str | None, known: list[str], noun: str, where: Located, name: str) -> None:
         if value and value not in known:
-            from rapidfuzz import process  # only for a hint, when an id is unknown
-
             match = process.extractOne(value, known, score_cutoff=70)
             hint = f"; did you mean '{match[0]}'?" if match else ""
             validator.fail(where, name, f"'{value}' is not a known {noun}{hint}")
