@@ -207,13 +207,21 @@ def _bulk_where(table: Table, column: str | None, values: list):
 
 
 def _bulk_rows(session: Session, table: Table, column: str | None, values: list) -> list[dict]:
+    """The rows as dicts, read through the connection (tens of thousands of turns: no ORM result per row)."""
     query = select(table).where(_bulk_where(table, column, values)).order_by(*table.primary_key.columns)
-    return [dict(row) for row in session.execute(query).mappings()]
+    result = session.connection().execute(query)
+    names = list(result.keys())
+    return [dict(zip(names, row)) for row in result]
 
 
 def _digest(rows: list[dict]) -> str:
-    encoded = [{k: _encode(v) for k, v in row.items()} for row in rows]
-    return hashlib.sha256(json.dumps(encoded, sort_keys=True, default=str).encode()).hexdigest()
+    """A hash of the rows, each value as `_encode` writes it (json calls `_jsonable` only for the dates)."""
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=_jsonable).encode()).hexdigest()
+
+
+def _jsonable(value: object) -> object:
+    """A value json cannot write: a date as `_encode` writes it, anything else as text."""
+    return _encode(value) if isinstance(value, dt.date) else str(value)
 
 
 def bulk_replaced(session: Session, table: Table, column: str | None, values: list, write: Callable[[], None]) -> None:

@@ -61,3 +61,10 @@ def test_a_command_leaves_the_sqlite_database_closed(coded) -> None:
     )
     assert failed.returncode == 1 and "there is no line 99" in failed.stderr
     assert not (folder / "qualcode.db-wal").exists()
+
+
+def test_a_piped_import_loads_no_table_renderer_or_progress_bar(project, corpus) -> None:
+    """Into a pipe, the speakers read are plain rows and there is no progress bar to draw."""
+    modules = imported(project, "import", str(corpus))
+    assert "qualcode.ingest.corpus" in modules
+    assert not {"rich.table", "rich.progress"} & modules

@@ -152,7 +152,10 @@ class Terminal:
 
     @contextmanager
     def progress(self, description: str) -> Iterator:
-        """Yield a `(done, total)` callback that drives a progress bar on stderr."""
+        """Yield a `(done, total)` callback that drives a progress bar on stderr (none, and no rich.progress, in a pipe)."""
+        if not self.err.is_terminal:
+            yield lambda done, total: None
+            return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         bar = Progress(
@@ -162,7 +165,6 @@ class Terminal:
             TimeRemainingColumn(),
             console=self.err,
             transient=True,
-            disable=not self.err.is_terminal,
         )
         task = bar.add_task(description, total=None)
         with bar:

@@ -123,8 +123,9 @@ def print_speakers(summaries) -> None:
          f"{len(s.warnings)} warning{'s' if len(s.warnings) != 1 else ''}" if s.warnings else "")
         for s in summaries
     ]
-    if rows:
-        terminal.table("speakers read (label, turns)", ["transcript", "interviewer", "participant", "notes", ""], rows)
+    if rows:  # a row per transcript, so a listing: plain rows when piped, not a table built whole
+        terminal.listing("speakers read (label, turns)", ["transcript", "interviewer", "participant", "notes", ""], rows,
+                         paged=False)
 
 
 def _reparse(ids: list[str], dry_run: bool, as_json: bool, coder: str, project) -> None:

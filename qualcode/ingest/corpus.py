@@ -445,14 +445,28 @@ def _write(
     history.bulk_replaced(session, partnership_members, None, [], lambda: _store_partnerships(session, partnerships, schools))
     ids = [i.record.transcript_id for i in interviews]
     stored = {t.id: t for t in session.scalars(select(Transcript).where(Transcript.id.in_(ids)))}
-    added: dict[str, Participant] = {}
+    people = {i.record.participant_id for i in interviews} | {v.participant_id for i in interviews for v in i.record.voices}
+    held = _Held({s.id: s for s in session.scalars(select(School))},
+                 {p.id: p for p in session.scalars(select(Participant).where(Participant.id.in_(people)))})
     with session.no_autoflush:
         texts_changed = [
-            i for i in interviews if _store_interview(session, i, stored.get(i.record.transcript_id), added, report)
+            i for i in interviews if _store_interview(session, i, stored.get(i.record.transcript_id), held, report)
         ]
     session.flush()
     turns.store(session, {i.record.transcript_id: i.reading for i in texts_changed},
                 {i.record.transcript_id: focusgroups.speaker_map(i.record.voices) for i in texts_changed})
+
+
+@dataclass
+class _Held:
+    """The schools and participants of an import's interviews, by id, held while it stores them.
+
+    The session's identity map keeps a clean row only while something else refers to it, so `session.get`
+    would load a school again (a query each time) for every interview at it.
+    """
+
+    schools: dict[str, School]
+    participants: dict[str, Participant]
 
 
 def _store_school(session: Session, record: SchoolRecord) -> None:
@@ -496,15 +510,16 @@ def _store_partnership(session: Session, record: PartnershipRecord) -> None:
 
 
 def _store_interview(
-    session: Session, interview: _Interview, transcript: Transcript | None, added: dict[str, Participant], report: ImportReport
+    session: Session, interview: _Interview, transcript: Transcript | None, held: _Held, report: ImportReport
 ) -> bool:
     """Store the participant and transcript; True if its turns need storing (a new or changed text, or a new reading)."""
     record = interview.record
-    school = session.get(School, record.school_id) if record.school_id else None
-    _store_participant(session, record.participant_id, record.role, record.informant_kind, record, school, added)
+    school = held.schools.get(record.school_id) if record.school_id else None
+    people = held.participants
+    _store_participant(session, record.participant_id, record.role, record.informant_kind, record, school, people)
     for voice in record.voices:  # a focus group's other speakers, at the transcript's school
         if voice.defined and voice.participant_id != record.participant_id:
-            _store_participant(session, voice.participant_id, voice.role, voice.informant_kind, record, school, added)
+            _store_participant(session, voice.participant_id, voice.role, voice.informant_kind, record, school, people)
 
     parsed = interview.parsed
     if transcript is None:
@@ -528,15 +543,14 @@ def _store_interview(
 
 def _store_participant(
     session: Session, participant_id: str, role: str | None, informant_kind: str | None,
-    record: InterviewRecord, school: School | None, added: dict[str, Participant],
+    record: InterviewRecord, school: School | None, people: dict[str, Participant],
 ) -> None:
     """A participant of `record`'s interview, with its role or kind, at the interview's school or locality.
 
-    A participant new in this import is pending, not yet in the session's identity map, so `get`
-    would not find them for their second interview: `added` remembers them.
+    `people` holds the stored participants the import names, and takes in those it adds (a pending
+    participant is not in the session's identity map, so `get` would not find them for a second interview).
     """
-    participant = added.get(participant_id) or session.get(Participant, participant_id)
-    participant = added[participant_id] = participant or Participant(id=participant_id)
+    participant = people[participant_id] = people.get(participant_id) or Participant(id=participant_id)
     participant.role, participant.informant_kind = role, informant_kind
     participant.school_id = record.school_id
     participant.locality_name = school.locality_name if school else record.locality

@@ -27,6 +27,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 
 INTERVIEWER = "interviewer"
 PARTICIPANT = "participant"
@@ -85,6 +86,9 @@ def _one_pattern(forms) -> tuple[re.Pattern, dict[str, tuple[str, str, list[str]
 
 
 _LABEL_LINE, _FORM_GROUPS = _one_pattern(LABEL_FORMS)
+#: The same after a line break: a search for a pattern that starts with a literal character jumps from one to
+#: the next, where '^' is tried at every character (no match spans lines, so the matches are the same).
+_LABEL_AFTER_BREAK = re.compile("\n" + _LABEL_LINE.pattern.removeprefix("^"), re.MULTILINE)
 _NAME_WORD = re.compile(r"(?:[A-Z][\w'’.\-]*|\d{1,3}|de|van|von|der|den|da|di|du|le|la|bin|al|\(.*\))$")
 
 
@@ -213,7 +217,8 @@ def _candidates(text: str) -> list[_Candidate]:
     """Every line that has the shape of a speaker label, whoever it names."""
     found = []
     size = len(text)
-    for match in _LABEL_LINE.finditer(text):
+    first = _LABEL_LINE.match(text)
+    for match in chain([first] if first else [], _LABEL_AFTER_BREAK.finditer(text, first.end() if first else 0)):
         form, label_group, time_groups = _FORM_GROUPS[match.lastgroup]
         label = match.group(label_group).strip()
         if label:
@@ -221,7 +226,7 @@ def _candidates(text: str) -> list[_Candidate]:
             end = match.end()
             # Every form swallows the blanks after its label: words follow unless the line ends there.
             words = end < size and text[end] != "\n"
-            found.append(_Candidate(match.start(), label, label_key(label), form, _seconds(time), end, words))
+            found.append(_Candidate(match.start(match.lastgroup), label, label_key(label), form, _seconds(time), end, words))
     return found
 
 

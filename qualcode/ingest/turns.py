@@ -15,12 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from qualcode import history
 from qualcode.ingest import focusgroups
 from qualcode.config import default_coder
+from qualcode.db import insert_rows
 from qualcode.errors import Problem, QualcodeError
 from qualcode.models import Coding, Participant, Transcript, Turn
 from qualcode.ingest.speakers import PARTICIPANT, Reading, SpeakerRules, label_key, read_speakers
@@ -166,15 +168,16 @@ def store(session: Session, readings: dict[str, Reading], mapped: dict[str, dict
     mapped = mapped or {}
 
     def replace() -> None:
-        session.execute(delete(Turn).where(Turn.transcript_id.in_(list(readings))))
-        rows = [row for transcript_id, reading in readings.items()
-                for row in turn_rows(transcript_id, reading, mapped.get(transcript_id))]
-        if rows:
-            session.execute(insert(Turn), rows)
+        # Through the connection to the driver, not the ORM's bulk insert, which handles row by row.
+        connection = session.connection()
+        connection.execute(delete(Turn.__table__).where(Turn.transcript_id.in_(list(readings))))
+        insert_rows(connection, Turn.__table__, [row for transcript_id, reading in readings.items()
+                                                 for row in turn_rows(transcript_id, reading, mapped.get(transcript_id))])
 
     history.bulk_replaced(session, Turn.__table__, "transcript_id", list(readings), replace)
+    # Transcripts loaded in this session hold stale turns; one not loaded has nothing to forget.
     for transcript_id in readings:
-        if (transcript := session.get(Transcript, transcript_id)) is not None:
+        if (transcript := session.identity_map.get(identity_key(Transcript, transcript_id))) is not None:
             session.expire(transcript, ["turns"])
 
 
