@@ -38,6 +38,8 @@ EVERYDAY = [
     (["query", "text", "pupil*"], None),
     (["query", "framework", "--by", "participant"], None),
     (["show", "NOPE-01"], None),  # an error prints the same too
+    (["import", "extra"], ["undo"]),
+    (["import", "corpus", "--dry-run"], None),
     (["--help"], None),
     (["query", "find", "--help"], None),
 ]
@@ -51,6 +53,9 @@ def study(tmp_path_factory, request) -> Path:
     import shutil
 
     shutil.copytree(FIXTURES / "corpus", root / "corpus")
+    (root / "extra").mkdir()  # an interview the coded project does not hold yet
+    text = (FIXTURES / "corpus" / "national" / "NAT-I01.md").read_text(encoding="utf-8")
+    (root / "extra" / "NAT-I09.md").write_text(text.replace("id: NAT-I01", "id: NAT-I09"), encoding="utf-8")
     make_coded_project(root / "coded", root / "corpus").close()
     return root
 
@@ -132,7 +137,7 @@ def test_every_everyday_command_prints_the_same_with_and_without_the_worker(stud
         assert outputs[0] == outputs[1], args
         assert outputs[0][1] or outputs[0][2], args
     # The worker ran each of them (and the undos), not the command line in-process.
-    assert len(served(path)) - before == len(EVERYDAY) + 2
+    assert len(served(path)) - before == len(EVERYDAY) + sum(1 for _, restore in EVERYDAY if restore)
 
 
 def test_a_worker_for_other_code_is_never_used(study, runtime) -> None:

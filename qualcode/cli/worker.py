@@ -31,9 +31,9 @@ import os
 import socket
 import sys
 
-#: Top-level commands the worker serves: the everyday loop of coding and looking.
+#: Top-level commands the worker serves: the everyday loop of coding and looking, and adding transcripts.
 SERVED = frozenset({"code", "uncode", "memo", "memos", "undo", "history", "show", "transcripts", "stats", "codings",
-                    "codebook", "query"})
+                    "codebook", "query", "import"})
 #: Options that hand the terminal to another program (an editor): those runs stay in-process.
 INTERACTIVE = frozenset({"--edit"})
 IDLE = 600.0
@@ -310,7 +310,8 @@ PRELOADED = (
     "typer.rich_utils", "sqlalchemy.dialects.sqlite", "qualcode.project", "qualcode.analysis.framework",
     "qualcode.analysis.overview", "qualcode.analysis.pooling", "qualcode.analysis.query",
     "qualcode.analysis.query_cooccur", "qualcode.analysis.query_text", "qualcode.analysis.query_where",
-    "qualcode.coding.codebook", "qualcode.coding.manual", "qualcode.coding.memos", "qualcode.ingest.turns",
+    "qualcode.coding.codebook", "qualcode.coding.manual", "qualcode.coding.memos", "qualcode.ingest.corpus",
+    "qualcode.ingest.turns",
     "qualcode.privacy.anonymise", "qualcode.privacy.pseudonyms",
 )
 
