@@ -58,18 +58,10 @@ class Terminal:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
     def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]], **kwargs) -> None:
-        # Imported here, like Progress below: commands that only print a message start faster.
-        from rich.table import Table
-        from rich.text import Text
+        """rich's table of `rows` under `columns`, as plain text (see qualcode.cli._tables for how it is drawn fast)."""
+        from qualcode.cli._tables import Table
 
-        widths = kwargs.pop("widths", None) or [None] * len(columns)
-        table = Table(title=title, title_justify="left", **kwargs)
-        for column, width in zip(columns, widths):
-            table.add_column(column, overflow="fold", width=width)
-        for row in rows:
-            # Text, not markup: '[inaudible]' in a transcript is words, not a style tag.
-            table.add_row(*(Text(_cell(value)) for value in row))
-        self.out.print(table)
+        self.out.print(Table(title, columns, [[_cell(value) for value in row] for row in rows], title_justify="left", **kwargs))
 
     def listing(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], records: Iterable[dict] | None = None,
                 paged: bool = True, **kwargs) -> None:
