@@ -10,10 +10,11 @@ from io import StringIO
 import pytest
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from qualcode.cli._console import _cell, _fixed_widths
+from qualcode.cli._console import Terminal, _cell, _fixed_widths
 from qualcode.cli._tables import Table, _Layout
 
 VALUES = ["", None, math.nan, 0, 17, 3.25, -1.5e-7, "EAS-I01", "[inaudible]", "[bold]not bold[/]", "[/]", "\\[x]",
@@ -136,3 +137,24 @@ def test_markup_in_a_heading_is_left_to_rich():
     console = Console(file=StringIO(), width=80, force_terminal=True)
     assert _Layout.of(table, console, console.options) is None
     assert "\x1b[1m" in printed(table, 80, force_terminal=True, color_system="standard")
+
+
+MESSAGES = ["EAS-I01: 'RSC interviewee' in Eastern fits 1 person; that row may identify it: use --coarsen",
+            "interviews/a.docx:12: no speaker label [inaudible]", "a :smile: here", "back\\slash \\[x]", "tab\there",
+            "two\nlines", "日本語 — «ok»", "", "trailing  ", "x" * 300, "ends with a backslash\\", "C:\\path:12:3"]
+
+
+@pytest.mark.parametrize("console", CONSOLES)
+def test_warnings_and_errors_print_as_rich_prints_them(console):
+    """Messages are written straight to stderr where that gives rich's bytes: the same text, coloured as rich
+    colours it on a terminal, plain when piped; rich still prints those it would change (markup, :emoji:, tabs)."""
+    terminal = Terminal()
+    terminal.__dict__["err"] = Console(file=StringIO(), highlight=False, soft_wrap=True, width=80, **console)
+    reference = Console(file=StringIO(), highlight=False, soft_wrap=True, width=80, **console)
+    for message in MESSAGES:
+        terminal.warn(message)
+        terminal.error(message)
+        reference.print(f"[yellow]warning:[/] {escape(message)}")
+        reference.print(f"[red]error:[/] {escape(message)}")
+    assert terminal.err.file.getvalue() == reference.file.getvalue()
+    assert "_labels" in terminal.__dict__  # the plain messages were written straight out

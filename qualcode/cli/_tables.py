@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 _OWN_OPTIONS = frozenset({"box", "show_edge", "show_header", "padding", "title_justify"})
 
 #: Characters rich removes, expands or measures as nothing: a cell with one is left to rich.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class Table:
@@ -95,7 +95,7 @@ class _Layout:
         if set(table.options) - _OWN_OPTIONS or not columns or any(len(row) != len(columns) for row in rows):
             return None
         top, right, bottom, left = Padding.unpack(table.options.get("padding", (0, 1)))
-        if top or bottom or _CONTROL.search("".join("".join(row) for row in rows)):
+        if top or bottom or CONTROL.search("".join("".join(row) for row in rows)):
             return None
         headers = _headers(console, options, columns) if table.options.get("show_header", True) else None
         if headers is None and table.options.get("show_header", True):
@@ -174,7 +174,7 @@ def _headers(console: Console, options: ConsoleOptions, columns: list[str]) -> l
     headers = []
     for column in columns:
         text = console.render_str(column, highlight=False, markup=options.markup)
-        if text.spans or text.style or _CONTROL.search(text.plain):
+        if text.spans or text.style or CONTROL.search(text.plain):
             return None
         headers.append(text.plain)
     return headers
