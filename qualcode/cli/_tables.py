@@ -69,7 +69,6 @@ class _Layout:
     def __init__(self, table: Table, console: Console, options: ConsoleOptions, headers: list[str] | None,
                  contents: list[int], padding: tuple[int, int]) -> None:
         from rich import box as boxes
-        from rich.segment import Segment
 
         box = table.options.get("box", boxes.HEAVY_HEAD)
         if box is not None:
@@ -83,7 +82,6 @@ class _Layout:
         self.widths = [width + self.left + self.right for width in contents]
         self.table_width = sum(self.widths) + _border_width(table)
         self.header_style = console.get_style("table.header")
-        self.Segment = Segment
 
     @classmethod
     def of(cls, table: Table, console: Console, options: ConsoleOptions) -> _Layout | None:
@@ -97,8 +95,9 @@ class _Layout:
         top, right, bottom, left = Padding.unpack(table.options.get("padding", (0, 1)))
         if top or bottom or CONTROL.search("".join("".join(row) for row in rows)):
             return None
-        headers = _headers(console, options, columns) if table.options.get("show_header", True) else None
-        if headers is None and table.options.get("show_header", True):
+        show_header = table.options.get("show_header", True)
+        headers = _headers(console, options, columns) if show_header else None
+        if show_header and headers is None:
             return None
         contents = []
         for index, fixed in enumerate(table.widths):
@@ -117,8 +116,9 @@ class _Layout:
         """The table's segments, line by line. Borders and body cells carry no style (rich gives them none),
         so a body line is one segment; header cells are styled as rich styles them, padding apart from words."""
         from rich.cells import cell_len
+        from rich.segment import Segment
 
-        Segment, box, edge = self.Segment, self.box, self.edge
+        box, edge = self.box, self.edge
         if edge:
             yield Segment(box.get_top(self.widths) + "\n")
         count = len(rows) + (self.headers is not None)
@@ -148,12 +148,13 @@ class _Layout:
             characters = box.foot_left, box.foot_vertical, box.foot_right
         else:
             characters = box.mid_left, box.mid_vertical, box.mid_right
-        return (characters[0], characters[1], characters[2]) if self.edge else ("", characters[1], "")
+        return characters if self.edge else ("", characters[1], "")
 
     def _header_line(self, characters: tuple[str, str, str]) -> Iterator:
         from rich.cells import cell_len
+        from rich.segment import Segment
 
-        Segment, style = self.Segment, self.header_style
+        style = self.header_style
         start, divider, end = characters
         if start:
             yield Segment(start)
