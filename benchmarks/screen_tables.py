@@ -1,16 +1,22 @@
 """Drawing a table on screen: qualcode's quick layout (qualcode/cli/_tables.py) against rich's Table.
 
 Run with ``.venv/bin/python benchmarks/screen_tables.py [PROJECT] [ROUNDS]``. With PROJECT (a project
-`qualcode demo --project PROJECT` made) the table is the one `qualcode transcripts` prints (183 rows × 10
+`qualcode demo --project PROJECT` made) the table is the one `qualcode transcripts` prints (182 rows × 10
 columns on the demo project); without, a table of the same shape made up here. Both ways print the same table
 into a console 160 columns wide (as piped output is) and on a colour terminal, best of ROUNDS (default 5) in this
 process; the script checks that they print the same bytes and gives the ratio.
 
-A real run (2 cores shared with other work, load average ~3; the demo project):
+A real run (2 cores shared with other work, load average ~5, so read the ratio more than the seconds;
+the demo project, 2026-12-03 11:42 UTC):
 
-    table of 183 rows x 10 columns
-    piped          rich Table   0.184s   quick layout   0.0026s   70.9x   same bytes: True
-    terminal       rich Table   0.196s   quick layout   0.0028s   69.7x   same bytes: True
+    table of 182 rows x 10 columns
+    piped          rich Table   0.617s   quick layout  0.0104s   59.4x   same bytes: True
+    terminal       rich Table   0.686s   quick layout  0.0104s   66.2x   same bytes: True
+
+Through the worker (a child of the warm worker, output to /dev/null, best of 5, the child's CPU seconds,
+main's code against this one in the same minutes): `transcripts` 0.44 → 0.11 s CPU, `query framework --by
+participant` 0.66 → 0.40 s (its table and its 141 warnings; the rest is the query), `query matrix` 0.19 →
+0.13 s, `codebook show` 0.13 → 0.12 s, `query cooccur` 0.33 → 0.34 s (a table of 25 rows: its time is the query).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Tables on screen: the bytes rich's Table prints, without its general layout where a table does not need it.
 
 rich's Table measures, pads and wraps every cell as a renderable of its own, ~30 µs a cell at each step: a quarter
-of a second for the 183 × 10 table of `qualcode transcripts`, most of the command. Nearly every table qualcode
+of a second for the 182 × 10 table of `qualcode transcripts`, most of the command. Nearly every table qualcode
 prints has one line of plain text a cell and fits the screen; its layout is then arithmetic: each column as wide
 as its widest cell, the cells padded and joined with the box's characters. `Table` does that arithmetic and hands
 anything else (a cell that must fold, a line break in a value, a table wider than the screen, a style it does not
