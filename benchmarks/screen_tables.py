@@ -47,7 +47,7 @@ def made_up_rows() -> tuple[list[str], list[list[str]]]:
     columns = ["transcript", "who", "school", "locality", "phase", "school type", "ofsted", "kind", "words", "codings"]
     rows = [[f"EAS-S{i:02}-{i % 7}", "Headteacher" if i % 3 else "RSC (informant)", f"EAS-S{i:02}", "Eastern",
              "Primary", "Academy converter", "Requires improvement" if i % 4 else "", "interview", str(3000 + 17 * i),
-             str(40 + i % 90)] for i in range(183)]
+             str(40 + i % 90)] for i in range(182)]
     return columns, rows
 
 
