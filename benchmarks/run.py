@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import resource
 import shutil
 import subprocess
@@ -206,11 +207,15 @@ def measure(run: Run, folder: Path, scale: int, database: str, url: str | None, 
     corpus = corpus_folder(folder, scale)
     root = folder / f"project-{scale}-{database}"
     qualcode("init", str(root), *(["--database", url] if url else []))
+    served = start_worker(root) is not None  # as on a machine where qualcode was used in the last ten minutes
     imported = qualcode("import", str(corpus), project=root)
+    if served and (usage := served_usage(root, "import")) is not None:
+        imported.rss_mb, imported.cpu = usage
     project = Project.open(root)
     words = corpus_stats(project)["words"]
     run.add(name, database, "import", f"{words / imported.wall:,.0f} words/s",
-            f"{imported.wall:.1f} s, CPU {imported.cpu:.1f} s, {words:,} words, peak {imported.rss_mb:,.0f} MB")
+            f"{imported.wall:.1f} s, CPU {imported.cpu:.1f} s, {words:,} words, peak {imported.rss_mb:,.0f} MB"
+            + (" (served by the worker: its child's CPU and peak)" if served else ""))
     key = load_key(project)
     key.import_csv(corpus / "identity-key.csv")
     key.save()
@@ -370,6 +375,18 @@ def start_worker(root: Path) -> int | None:
         time.sleep(0.1)
     print("  the background worker did not start: the everyday commands run in-process")
     return None
+
+
+def served_usage(root: Path, label: str) -> tuple[float, float] | None:
+    """The peak RSS (MB; pages shared with the worker included) and CPU seconds of the worker's child that last ran
+    `label`, from the worker's log, where the worker notes them as it collects the child: at its next command."""
+    from qualcode.cli import worker
+
+    qualcode("stats", project=root)
+    log = Path(worker.socket_path()[: -len(".sock")] + ".log").read_text()
+    children = re.findall(rf"^(\d+): {re.escape(label)}$", log, re.MULTILINE)
+    done = children and re.search(rf"^done {children[-1]}: peak (\d+) MB, CPU ([\d.]+) s$", log, re.MULTILINE)
+    return (float(done[1]), float(done[2])) if done else None
 
 
 def worker_peak_mb(pid: int) -> float:

@@ -456,10 +456,13 @@ def _still_ours(path: str, inode: int) -> bool:
 
 
 def _reap(children: set[int]) -> None:
+    """Collect the children that have finished, logging what each used (its peak counts pages shared with us)."""
     for pid in list(children):
-        done, _ = os.waitpid(pid, os.WNOHANG)
+        done, _, usage = os.wait4(pid, os.WNOHANG)
         if done:
             children.discard(pid)
+            print(f"done {pid}: peak {usage.ru_maxrss / 1024:.0f} MB, CPU {usage.ru_utime + usage.ru_stime:.2f} s",
+                  flush=True)
 
 
 def idle_timeout() -> float:
