@@ -163,17 +163,24 @@ def code_table(project: Project) -> pd.DataFrame:
     """Every code in tree order with its counts of codings, transcripts and schools (own codings only)."""
     with project.session() as session:
         paths = code_paths(session)
+        # Counted per transcript first (on the codings' code index), then joined: a few thousand rows to join, not
+        # every coding (0.49 -> 0.23 s at sample-corpus scale 10).
+        per_transcript = (
+            select(Coding.code_id, Coding.transcript_id, func.count().label("codings"))
+            .where(visible(project))
+            .group_by(Coding.code_id, Coding.transcript_id)
+            .subquery()
+        )
         counts = session.execute(
             select(
-                Coding.code_id,
-                func.count(Coding.id),
-                func.count(func.distinct(Coding.transcript_id)),
+                per_transcript.c.code_id,
+                func.sum(per_transcript.c.codings),
+                func.count(),
                 func.count(func.distinct(Participant.school_id)),
             )
-            .join(Transcript, Coding.transcript_id == Transcript.id)
+            .join(Transcript, per_transcript.c.transcript_id == Transcript.id)
             .join(Participant, Transcript.participant_id == Participant.id)
-            .where(visible(project))
-            .group_by(Coding.code_id)
+            .group_by(per_transcript.c.code_id)
         ).all()
         by_code = {code_id: (n, t, s) for code_id, n, t, s in counts}
         codes = session.scalars(select(Code)).all()
