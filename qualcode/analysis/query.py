@@ -254,46 +254,46 @@ def find(
     groups = split_names(codes)
     if mode not in MODES or not groups or (mode != "or" and len(groups) < 2):
         raise QualcodeError("give codes, and at least two for --and / --not")
-    frames = [coded_segments(project, group, where, origins).assign(group=i) for i, group in enumerate(groups)]
+    frames = [coded_segments(project, group, where, origins) for group in groups]
     kept = _combine(frames, mode)
-    texts = TextStore.load(project, kept["transcript"])
+    texts = TextStore.load(project, [passage["transcript"] for passage in kept])
     clean = (lambda s: s) if raw else pseudonymiser(project)
-    rows = [_passage_row(row, texts, context, clean) for row in kept.itertuples()]
+    rows = [_passage_row(passage, texts, context, clean) for passage in kept]
     return pd.DataFrame(rows, columns=PASSAGE_COLUMNS)
 
 
 PASSAGE_COLUMNS = ["transcript", "lines", "start", "end", "codes", "locality", "school", "participant",
                    "attribution", "before", "text", "after", "important"]
+_PASSAGE_FIELDS = ["segment", "transcript", "start", "end", "code", "important", "locality", "school", "participant"]
 
 
-def _combine(frames: list[pd.DataFrame], mode: str) -> pd.DataFrame:
-    """One row per passage (span), its codes joined, kept by the and/or/not rule."""
-    import pandas as pd
-
-    everything = pd.concat(frames, ignore_index=True)
+def _combine(frames: list[pd.DataFrame], mode: str) -> list[dict]:
+    """One passage per span, in transcript and span order, its codes joined, kept by the and/or/not rule.
+    In plain Python: a few thousand rows, for which a groupby with a Python aggregate costs more."""
+    rows = [list(frame[_PASSAGE_FIELDS].itertuples(index=False)) for frame in frames]
     if mode == "or":
-        chosen = everything
+        chosen = [row for group in rows for row in group]
     else:
-        first, others = frames[0], _spans_by_transcript(frames[1:])
-        meets = [[_overlaps(spans, r.transcript, r.start, r.end) for spans in others] for r in first.itertuples()]
-        kept = set(first.loc[[all(m) if mode == "and" else not any(m) for m in meets], "segment"])
+        others = _spans_by_transcript(rows[1:])
+        meets = {r.segment: [_overlaps(spans, r.transcript, r.start, r.end) for spans in others] for r in rows[0]}
+        kept = {segment for segment, met in meets.items() if (all(met) if mode == "and" else not any(met))}
         # With --and the passage's other codes (on the very same span) are listed too.
-        chosen = (everything if mode == "and" else first)
-        chosen = chosen[chosen["segment"].isin(kept)]
-    if chosen.empty:
-        return chosen.assign(codes=[])
-    codes = chosen.groupby("segment")["code"].agg(lambda c: ", ".join(sorted(set(c))))
-    important = chosen.groupby("segment")["important"].any()
-    passages = chosen.drop_duplicates("segment").set_index("segment")
-    passages["codes"], passages["important"] = codes, important
-    return passages.reset_index().sort_values(["transcript", "start", "end"])
+        chosen = [row for group in (rows if mode == "and" else rows[:1]) for row in group if row.segment in kept]
+    passages: dict[str, dict] = {}
+    for row in chosen:
+        passage = passages.setdefault(row.segment, {**row._asdict(), "codes": set(), "important": False})
+        passage["codes"].add(row.code)
+        passage["important"] = passage["important"] or bool(row.important)
+    for passage in passages.values():
+        passage["codes"] = ", ".join(sorted(passage["codes"]))
+    return sorted(passages.values(), key=lambda p: (p["transcript"], p["start"], p["end"]))
 
 
-def _spans_by_transcript(frames: list[pd.DataFrame]) -> list[dict[str, list[tuple[int, int]]]]:
+def _spans_by_transcript(groups: list[list]) -> list[dict[str, list[tuple[int, int]]]]:
     result = []
-    for frame in frames:
+    for group in groups:
         spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for row in frame.itertuples():
+        for row in group:
             spans[row.transcript].append((row.start, row.end))
         result.append(spans)
     return result
@@ -308,17 +308,17 @@ def one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def _passage_row(row, texts: TextStore, context: int, clean: Callable[[str], str]) -> dict:
-    body = texts.texts[row.transcript]
-    before = body[max(0, row.start - context) : row.start] if context else ""
-    after = body[row.end : row.end + context] if context else ""
+def _passage_row(passage: dict, texts: TextStore, context: int, clean: Callable[[str], str]) -> dict:
+    transcript, start, end = passage["transcript"], passage["start"], passage["end"]
+    body = texts.texts[transcript]
+    before = body[max(0, start - context) : start] if context else ""
+    after = body[end : end + context] if context else ""
     return {
-        "transcript": row.transcript, "lines": texts.lines(row.transcript, row.start, row.end),
-        "start": row.start, "end": row.end, "codes": row.codes, "locality": row.locality,
-        "school": row.school, "participant": row.participant,
-        "attribution": texts.attribution(row.transcript, row.start, row.end),
-        "before": clean(one_line(before)), "text": clean(body[row.start : row.end]), "after": clean(one_line(after)),
-        "important": bool(row.important),
+        "transcript": transcript, "lines": texts.lines(transcript, start, end), "start": start, "end": end,
+        "codes": passage["codes"], "locality": passage["locality"], "school": passage["school"],
+        "participant": passage["participant"], "attribution": texts.attribution(transcript, start, end),
+        "before": clean(one_line(before)), "text": clean(body[start:end]), "after": clean(one_line(after)),
+        "important": passage["important"],
     }
 
 
@@ -392,7 +392,10 @@ def as_rows(table: pd.DataFrame) -> tuple[list[str], list[list[object]]]:
 
 def pseudonymiser(project: Project) -> Callable[[str], str]:
     """Text -> text with every identity-key name replaced: the one door by which words leave the tool."""
+    from functools import cache
+
     from qualcode.privacy.pseudonyms import project_key
 
     key = project_key(project)
-    return lambda passage: key.pseudonymise(passage)[0]
+    # Each distinct text once: passages' contexts overlap, and an empty context is every passage's.
+    return cache(lambda passage: key.pseudonymise(passage)[0])

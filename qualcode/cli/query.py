@@ -115,9 +115,10 @@ def cooccur_cli(
     """Which codes come up together: counts and Jaccard similarity for every pair."""
     from qualcode.analysis.query_cooccur import cooccur
 
-    table = cooccur(open_project(project), codes, within, near)
+    opened = open_project(project)
+    table = cooccur(opened, codes, within, near)
     _show(table.head(top) if top else table, f"codes together within a {within}", as_json, csv, xlsx)
-    warn_unplaced(open_project(project))
+    warn_unplaced(opened)
 
 
 @query_app.command("find")
@@ -142,12 +143,13 @@ def find_cli(
     if mode_and and mode_not:
         raise terminal.abort("choose --and or --not, not both")
     mode = "and" if mode_and else "not" if mode_not else "or"
+    opened = open_project(project)
 
     def search():
-        return find(open_project(project), codes, mode, _where(where), context, raw)
+        return find(opened, codes, mode, _where(where), context, raw)
 
     _show_found(raw, search, as_json, jsonl, csv, xlsx, lambda table: _show_passages(table, not no_pager))
-    warn_unplaced(open_project(project), "found")
+    warn_unplaced(opened, "found")
 
 
 def _show_passages(table, paged: bool) -> None:
@@ -178,12 +180,14 @@ def text_cli(
     """Keyword in context over what participants said (on a terminal, through the pager)."""
     from qualcode.analysis.query_text import text_search
 
+    opened = open_project(project)
+
     def search():
         with terminal.progress("parsing") as progress:
-            return text_search(open_project(project), pattern, lemma, fuzzy, _where(where), context, raw, progress)
+            return text_search(opened, pattern, lemma, fuzzy, _where(where), context, raw, progress)
 
     _show_found(raw, search, as_json, jsonl, csv, xlsx, lambda table: _show_matches(table, not no_pager))
-    warn_unread(open_project(project))
+    warn_unread(opened)
 
 
 def _show_matches(table, paged: bool) -> None:
@@ -209,10 +213,10 @@ def framework_cli(
     """A framework matrix: cases × themes (the top-level codes unless --codes names others)."""
     from qualcode.analysis.framework import framework
 
+    opened = open_project(project)
     warnings: list[str] = []
-    table = framework(open_project(project), by, codes, "passages" if passages else "count", _where(where), raw, coarsen,
-                      warnings)
+    table = framework(opened, by, codes, "passages" if passages else "count", _where(where), raw, coarsen, warnings)
     for warning in warnings:
         terminal.warn(warning)
     _show(table, f"{by} × theme", as_json, csv, xlsx)
-    warn_unplaced(open_project(project))
+    warn_unplaced(opened)
