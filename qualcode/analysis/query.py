@@ -140,11 +140,12 @@ def coded_segments(
     with project.engine.connect() as connection:
         frame = pd.read_sql(query, connection)
     frame["code"] = frame.pop("code_id").map(counted)
-    frame = frame.explode("code").dropna(subset=["code"])
     if words:
         frame["words"] = frame.pop("quote").str.split().str.len().fillna(0).astype(int)
-    frame["segment"] = frame["transcript"] + ":" + frame["start"].astype(str) + "-" + frame["end"].astype(str)
+    frame["segment"] = [f"{t}:{s}-{e}" for t, s, e in zip(*(frame[c].tolist() for c in ("transcript", "start", "end")))]
+    # Metadata first, then a row per code: rolled up, a coding is several rows, each looked up alike.
     frame = by_speaker(project, frame.merge(transcript_meta(project), on="transcript", how="left"))
+    frame = frame.explode("code", ignore_index=True).dropna(subset=["code"])
     return apply_where(project, frame, where)
 
 
@@ -157,7 +158,7 @@ def focus_groups(project: Project) -> set[str]:
 def by_speaker(project: Project, frame: pd.DataFrame) -> pd.DataFrame:
     """A focus group's rows describe the speaker whose turn they are in, not the transcript's participant."""
     with project.engine.connect() as connection:
-        voices = Voices.load(connection, set(frame["transcript"]))
+        voices = Voices.load(connection, frame["transcript"].unique().tolist())
         if not voices:
             return frame
         people = {row.participant: row._asdict() for row in connection.execute(
@@ -334,7 +335,7 @@ def participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, l
     )
     turns: dict[str, list[tuple[int, int]]] = defaultdict(list)
     with project.engine.connect() as connection:
-        for transcript, start, end in connection.execute(query):
+        for transcript, start, end in connection.execute(query).all():
             if transcript in transcript_ids:
                 turns[transcript].append((start, end))
     return turns
