@@ -473,12 +473,12 @@ class _FormIndex:
     def spans(self, text: str) -> Iterable[_Span]:
         low, position = _fold(text), 0
         starts = self._starts.intersection(_START.findall(low))
-        for start in _START.finditer(low) if starts else ():
-            if start[0] in starts and start.start() >= position and (found := _longest(self._root, low, start.start())):
+        for at in [start.start() for start in _START.finditer(low) if start[0] in starts] if starts else ():
+            if at >= position and (found := _longest(self._root, low, at)):
                 form, end = found
                 possessive = _POSSESSIVE.match(low, end)
                 position = possessive.end() if possessive else end
-                yield form, start.start(), end, position
+                yield form, at, end, position
 
 
 class _Words(NamedTuple):
