@@ -17,7 +17,7 @@ import csv
 import fnmatch
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -234,7 +234,15 @@ class TextStore:
         return self.voice_lines[speaker] if speaker else self.attributions[transcript]
 
 
-def find(
+def find(project: Project, codes: str | Iterable[str], *args, **kwargs) -> pd.DataFrame:
+    """`find_passages` (the same arguments) as one table of `PASSAGE_COLUMNS`."""
+    import pandas as pd
+
+    _, passages = find_passages(project, codes, *args, **kwargs)
+    return pd.DataFrame(list(passages), columns=PASSAGE_COLUMNS)
+
+
+def find_passages(
     project: Project,
     codes: str | Iterable[str],
     mode: str = "or",
@@ -242,16 +250,15 @@ def find(
     context: int = 0,
     raw: bool = False,
     origins: tuple[str, ...] = COUNTED_ORIGINS,
-) -> pd.DataFrame:
-    """Coded passages, with their metadata and attribution line.
+) -> tuple[int, Iterator[dict]]:
+    """Coded passages, with their metadata and attribution line, as rows (`PASSAGE_COLUMNS`): how many, and
+    each pseudonymised as it is taken, so a listing's first screen waits only for its own rows.
 
     ``or``: passages coded with any of the codes; ``and``: passages of the
     first code that overlap a passage of every other; ``not``: passages of the
     first code that overlap none of the others. Each code includes its
     children. `context` adds that many characters before and after.
     """
-    import pandas as pd
-
     groups = split_names(codes)
     if mode not in MODES or not groups or (mode != "or" and len(groups) < 2):
         raise QualcodeError("give codes, and at least two for --and / --not")
@@ -259,8 +266,7 @@ def find(
     kept = _combine(frames, mode)
     texts = TextStore.load(project, [passage["transcript"] for passage in kept])
     clean = (lambda s: s) if raw else pseudonymiser(project)
-    rows = [_passage_row(passage, texts, context, clean) for passage in kept]
-    return pd.DataFrame(rows, columns=PASSAGE_COLUMNS)
+    return len(kept), (_passage_row(passage, texts, context, clean) for passage in kept)
 
 
 PASSAGE_COLUMNS = ["transcript", "lines", "start", "end", "codes", "locality", "school", "participant",
