@@ -82,6 +82,7 @@ time, user + system, beside them), main (4d27ae1) -> branch fastqueries:
     query framework --by participant          0.86 -> 0.79 s      0.60 -> 0.60 s
     query cooccur                             0.37 -> 0.27 s      0.37 -> 0.18 s
     codings (all 27,148 codings)              7.64 -> 1.17 s      5.47 -> 0.63 s
+    query find ..., first 50 lines piped      1.10 -> 0.64 s  (rows now pseudonymised as printed)
 
 `codings` had computed a transcript's line starts again for every coding and read
 each through the ORM; `cooccur`'s segment pairs are sought on the span index
