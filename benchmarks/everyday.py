@@ -71,18 +71,19 @@ run; each command runs in a fresh process), `codings` reading 27,146 codings
 through the ORM after its first screen.
 
 The commands' own work, as the worker's child runs it (imports preloaded; the demo
-project, output to /dev/null, best of 3; 2026-12-03 11:50 UTC, load average 3.6 to
-4.8 on 2 cores, so the wall times are about twice a quiet machine's; the child's CPU
-time, user + system, beside them), main (4d27ae1) -> branch fastqueries:
+project, output piped to /dev/null, best of 3), main (4d27ae1) -> branch fastqueries,
+on a quiet machine (2026-12-03 12:07 UTC, load average 0.2 to 0.8) and, for the CPU
+time of the child (user + system), at load 3.6 to 4.8 a few minutes earlier:
 
-    command                                wall main -> now     CPU main -> now
-    query find hierarchy/accountability       1.73 -> 0.95 s      0.59 -> 0.50 s
-    query find .../accountability/inspection  1.00 -> 0.45 s      0.45 -> 0.37 s
-    query text "pecking order"                0.56 -> 0.51 s      0.39 -> 0.41 s
-    query framework --by participant          0.86 -> 0.79 s      0.60 -> 0.60 s
-    query cooccur                             0.37 -> 0.27 s      0.37 -> 0.18 s
-    codings (all 27,148 codings)              7.64 -> 1.17 s      5.47 -> 0.63 s
-    query find ..., first 50 lines piped      1.10 -> 0.64 s  (rows now pseudonymised as printed)
+    command                                  wall, quiet          CPU, loaded
+    query find hierarchy/accountability      0.70 -> 0.50 s      0.59 -> 0.50 s
+      first 50 lines                         0.49 -> 0.31 s
+    query find .../accountability/inspection 0.53 -> 0.38 s      0.45 -> 0.37 s
+    query text "pecking order"               0.46 -> 0.40 s      0.39 -> 0.41 s
+      first 50 lines                         0.39 -> 0.37 s
+    query framework --by participant         0.55 -> 0.52 s      0.60 -> 0.60 s
+    query cooccur                            0.35 -> 0.19 s      0.37 -> 0.18 s
+    codings (all 27,148 codings)             5.00 -> 0.74 s      5.47 -> 0.63 s
 
 `codings` had computed a transcript's line starts again for every coding and read
 each through the ORM; `cooccur`'s segment pairs are sought on the span index
