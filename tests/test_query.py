@@ -143,6 +143,21 @@ def test_find_pseudonymises_and_gives_context(coded):
     assert "Year 7" in raw["text"].iloc[0]
 
 
+def test_find_pseudonymises_each_passage_as_if_alone(coded):
+    """Each distinct text is pseudonymised once (contexts overlap, empty ones repeat): every row still reads
+    as its own words put through the key, and texts never get one another's."""
+    from qualcode.analysis.query import pseudonymiser
+    from qualcode.privacy.pseudonyms import load_key
+
+    key = load_key(coded)
+    raw, clean = find(coded, "markets,networks", context=60, raw=True), find(coded, "markets,networks", context=60)
+    for column in ("before", "text", "after"):
+        assert clean[column].tolist() == [key.pseudonymise(text)[0] for text in raw[column]]
+    assert any("Year 7" in text for text in raw["text"]) and not any("Year 7" in text for text in clean["text"])
+    texts = ["the Year 7 intake", "", "Year 7", "the Year 7 intake", "no names here", ""]
+    assert [pseudonymiser(coded)(text) for text in texts] == [key.pseudonymise(text)[0] for text in texts]
+
+
 def test_text_search_by_word_wildcard_and_fuzzy(coded):
     hits = text_search(coded, "pupil*")
     assert hits[["transcript", "match"]].values.tolist() == [["EAS-S02-HT", "pupils"]]
@@ -288,13 +303,14 @@ def _brute_force(project, within: str, near: int) -> dict[tuple[int, int], tuple
 
 @settings(max_examples=30, deadline=None)
 @given(data=st.data(), within_near=st.sampled_from([("segment", 0), ("segment", 1), ("segment", 50), ("turn", 0),
-                                                    ("transcript", 0)]))
-def test_cooccurrence_equals_brute_force(scratch, data, within_near):
+                                                    ("transcript", 0)]), coarse=st.booleans())
+def test_cooccurrence_equals_brute_force(scratch, data, within_near, coarse):
+    """`coarse` spans often start together: the segment query finds each pair from the one starting first."""
     within, near = within_near
     with scratch.session() as session:
         ids = {path: i for i, path in code_paths(session).items()}
         texts = dict(session.execute(select(Transcript.id, Transcript.text)).all())
-    _replace_codings(scratch, data.draw(random_codings(texts, sorted(ids.values())), label="codings"))
+    _replace_codings(scratch, data.draw(random_codings(texts, sorted(ids.values()), coarse), label="codings"))
     table = cooccur(scratch, within=within, near=near)
     got = {(ids[r.code_a], ids[r.code_b]): (r.count, r.jaccard) for r in table.itertuples()}
     assert got == _brute_force(scratch, within, near)

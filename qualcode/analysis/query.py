@@ -17,7 +17,7 @@ import csv
 import fnmatch
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -140,11 +140,12 @@ def coded_segments(
     with project.engine.connect() as connection:
         frame = pd.read_sql(query, connection)
     frame["code"] = frame.pop("code_id").map(counted)
-    frame = frame.explode("code").dropna(subset=["code"])
     if words:
         frame["words"] = frame.pop("quote").str.split().str.len().fillna(0).astype(int)
-    frame["segment"] = frame["transcript"] + ":" + frame["start"].astype(str) + "-" + frame["end"].astype(str)
+    frame["segment"] = [f"{t}:{s}-{e}" for t, s, e in zip(*(frame[c].tolist() for c in ("transcript", "start", "end")))]
+    # Metadata first, then a row per code: rolled up, a coding is several rows, each looked up alike.
     frame = by_speaker(project, frame.merge(transcript_meta(project), on="transcript", how="left"))
+    frame = frame.explode("code", ignore_index=True).dropna(subset=["code"])
     return apply_where(project, frame, where)
 
 
@@ -157,7 +158,7 @@ def focus_groups(project: Project) -> set[str]:
 def by_speaker(project: Project, frame: pd.DataFrame) -> pd.DataFrame:
     """A focus group's rows describe the speaker whose turn they are in, not the transcript's participant."""
     with project.engine.connect() as connection:
-        voices = Voices.load(connection, set(frame["transcript"]))
+        voices = Voices.load(connection, frame["transcript"].unique().tolist())
         if not voices:
             return frame
         people = {row.participant: row._asdict() for row in connection.execute(
@@ -233,7 +234,15 @@ class TextStore:
         return self.voice_lines[speaker] if speaker else self.attributions[transcript]
 
 
-def find(
+def find(project: Project, codes: str | Iterable[str], *args, **kwargs) -> pd.DataFrame:
+    """`find_passages` (the same arguments) as one table of `PASSAGE_COLUMNS`."""
+    import pandas as pd
+
+    _, passages = find_passages(project, codes, *args, **kwargs)
+    return pd.DataFrame(list(passages), columns=PASSAGE_COLUMNS)
+
+
+def find_passages(
     project: Project,
     codes: str | Iterable[str],
     mode: str = "or",
@@ -241,59 +250,57 @@ def find(
     context: int = 0,
     raw: bool = False,
     origins: tuple[str, ...] = COUNTED_ORIGINS,
-) -> pd.DataFrame:
-    """Coded passages, with their metadata and attribution line.
+) -> tuple[int, Iterator[dict]]:
+    """Coded passages, with their metadata and attribution line, as rows (`PASSAGE_COLUMNS`): how many, and
+    each pseudonymised as it is taken, so a listing's first screen waits only for its own rows.
 
     ``or``: passages coded with any of the codes; ``and``: passages of the
     first code that overlap a passage of every other; ``not``: passages of the
     first code that overlap none of the others. Each code includes its
     children. `context` adds that many characters before and after.
     """
-    import pandas as pd
-
     groups = split_names(codes)
     if mode not in MODES or not groups or (mode != "or" and len(groups) < 2):
         raise QualcodeError("give codes, and at least two for --and / --not")
-    frames = [coded_segments(project, group, where, origins).assign(group=i) for i, group in enumerate(groups)]
+    frames = [coded_segments(project, group, where, origins) for group in groups]
     kept = _combine(frames, mode)
-    texts = TextStore.load(project, kept["transcript"])
+    texts = TextStore.load(project, [passage["transcript"] for passage in kept])
     clean = (lambda s: s) if raw else pseudonymiser(project)
-    rows = [_passage_row(row, texts, context, clean) for row in kept.itertuples()]
-    return pd.DataFrame(rows, columns=PASSAGE_COLUMNS)
+    return len(kept), (_passage_row(passage, texts, context, clean) for passage in kept)
 
 
 PASSAGE_COLUMNS = ["transcript", "lines", "start", "end", "codes", "locality", "school", "participant",
                    "attribution", "before", "text", "after", "important"]
+_PASSAGE_FIELDS = ["segment", "transcript", "start", "end", "code", "important", "locality", "school", "participant"]
 
 
-def _combine(frames: list[pd.DataFrame], mode: str) -> pd.DataFrame:
-    """One row per passage (span), its codes joined, kept by the and/or/not rule."""
-    import pandas as pd
-
-    everything = pd.concat(frames, ignore_index=True)
+def _combine(frames: list[pd.DataFrame], mode: str) -> list[dict]:
+    """One passage per span, in transcript and span order, its codes joined, kept by the and/or/not rule.
+    In plain Python: a few thousand rows, for which a groupby with a Python aggregate costs more."""
+    rows = [list(frame[_PASSAGE_FIELDS].itertuples(index=False)) for frame in frames]
     if mode == "or":
-        chosen = everything
+        chosen = [row for group in rows for row in group]
     else:
-        first, others = frames[0], _spans_by_transcript(frames[1:])
-        meets = [[_overlaps(spans, r.transcript, r.start, r.end) for spans in others] for r in first.itertuples()]
-        kept = set(first.loc[[all(m) if mode == "and" else not any(m) for m in meets], "segment"])
+        others = _spans_by_transcript(rows[1:])
+        meets = {r.segment: [_overlaps(spans, r.transcript, r.start, r.end) for spans in others] for r in rows[0]}
+        kept = {segment for segment, met in meets.items() if (all(met) if mode == "and" else not any(met))}
         # With --and the passage's other codes (on the very same span) are listed too.
-        chosen = (everything if mode == "and" else first)
-        chosen = chosen[chosen["segment"].isin(kept)]
-    if chosen.empty:
-        return chosen.assign(codes=[])
-    codes = chosen.groupby("segment")["code"].agg(lambda c: ", ".join(sorted(set(c))))
-    important = chosen.groupby("segment")["important"].any()
-    passages = chosen.drop_duplicates("segment").set_index("segment")
-    passages["codes"], passages["important"] = codes, important
-    return passages.reset_index().sort_values(["transcript", "start", "end"])
+        chosen = [row for group in (rows if mode == "and" else rows[:1]) for row in group if row.segment in kept]
+    passages: dict[str, dict] = {}
+    for row in chosen:
+        passage = passages.setdefault(row.segment, {**row._asdict(), "codes": set(), "important": False})
+        passage["codes"].add(row.code)
+        passage["important"] = passage["important"] or bool(row.important)
+    for passage in passages.values():
+        passage["codes"] = ", ".join(sorted(passage["codes"]))
+    return sorted(passages.values(), key=lambda p: (p["transcript"], p["start"], p["end"]))
 
 
-def _spans_by_transcript(frames: list[pd.DataFrame]) -> list[dict[str, list[tuple[int, int]]]]:
+def _spans_by_transcript(groups: list[list]) -> list[dict[str, list[tuple[int, int]]]]:
     result = []
-    for frame in frames:
+    for group in groups:
         spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for row in frame.itertuples():
+        for row in group:
             spans[row.transcript].append((row.start, row.end))
         result.append(spans)
     return result
@@ -308,17 +315,17 @@ def one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def _passage_row(row, texts: TextStore, context: int, clean: Callable[[str], str]) -> dict:
-    body = texts.texts[row.transcript]
-    before = body[max(0, row.start - context) : row.start] if context else ""
-    after = body[row.end : row.end + context] if context else ""
+def _passage_row(passage: dict, texts: TextStore, context: int, clean: Callable[[str], str]) -> dict:
+    transcript, start, end = passage["transcript"], passage["start"], passage["end"]
+    body = texts.texts[transcript]
+    before = body[max(0, start - context) : start] if context else ""
+    after = body[end : end + context] if context else ""
     return {
-        "transcript": row.transcript, "lines": texts.lines(row.transcript, row.start, row.end),
-        "start": row.start, "end": row.end, "codes": row.codes, "locality": row.locality,
-        "school": row.school, "participant": row.participant,
-        "attribution": texts.attribution(row.transcript, row.start, row.end),
-        "before": clean(one_line(before)), "text": clean(body[row.start : row.end]), "after": clean(one_line(after)),
-        "important": bool(row.important),
+        "transcript": transcript, "lines": texts.lines(transcript, start, end), "start": start, "end": end,
+        "codes": passage["codes"], "locality": passage["locality"], "school": passage["school"],
+        "participant": passage["participant"], "attribution": texts.attribution(transcript, start, end),
+        "before": clean(one_line(before)), "text": clean(body[start:end]), "after": clean(one_line(after)),
+        "important": passage["important"],
     }
 
 
@@ -334,7 +341,7 @@ def participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, l
     )
     turns: dict[str, list[tuple[int, int]]] = defaultdict(list)
     with project.engine.connect() as connection:
-        for transcript, start, end in connection.execute(query):
+        for transcript, start, end in connection.execute(query).all():
             if transcript in transcript_ids:
                 turns[transcript].append((start, end))
     return turns
@@ -392,7 +399,10 @@ def as_rows(table: pd.DataFrame) -> tuple[list[str], list[list[object]]]:
 
 def pseudonymiser(project: Project) -> Callable[[str], str]:
     """Text -> text with every identity-key name replaced: the one door by which words leave the tool."""
+    from functools import cache
+
     from qualcode.privacy.pseudonyms import project_key
 
     key = project_key(project)
-    return lambda passage: key.pseudonymise(passage)[0]
+    # Each distinct text once: passages' contexts overlap, and an empty context is every passage's.
+    return cache(lambda passage: key.pseudonymise(passage)[0])

@@ -41,9 +41,18 @@ _UNITS_SQL = {
         "FROM codings c WHERE {filter}"
     ),
 }
+#: The pairs of codings of two different codes in one unit, each pair once: (x code, x unit, y code, y unit).
 _PAIRS_SQL = {
-    "shared": "a.unit = b.unit",
-    "segment": 'a.transcript_id = b.transcript_id AND a.start < b."end" + :near AND b.start < a."end" + :near',
+    "shared": "SELECT a.code_id, a.unit, b.code_id, b.unit FROM u a JOIN u b ON a.unit = b.unit AND a.code_id < b.code_id",
+    # Codings that overlap (or lie within :near characters), found from the one that starts first (on a tie, the
+    # lower code) by a seek on the (transcript, start) index for those starting before it ends, rather than by
+    # comparing every two codings of a transcript; `+y.code_id` keeps SQLite off the code's index for that seek.
+    "segment": (
+        "SELECT x.code_id, x.unit, y.code_id, y.id FROM u x JOIN codings y ON y.transcript_id = x.transcript_id "
+        'AND y.start >= x.start AND y.start < x."end" + :near AND x.start < y."end" + :near '
+        "AND (y.start > x.start OR y.code_id > x.code_id) AND y.code_id <> x.code_id "
+        "WHERE +y.code_id IN :codes AND y.origin IN :origins AND y.anchor <> '{unplaced}'{hidden}"
+    ),
 }
 
 
@@ -68,7 +77,8 @@ def cooccur(
         raise QualcodeError(f"--within must be one of: {', '.join(WITHIN)}")
     chosen = select_codes(project, codes)
     hidden, blind_parameters = visible_sql(project)
-    statement = text(_cooccur_sql(within, hidden)).bindparams(
+    hidden_y, _ = visible_sql(project, "y")
+    statement = text(_cooccur_sql(within, hidden, hidden_y)).bindparams(
         *(bindparam(name, expanding=True) for name in EXPANDING if name in {"codes", "origins", *blind_parameters})
     )
     parameters = {"codes": list(chosen) or [-1], "origins": list(origins), "near": near, **blind_parameters}
@@ -86,19 +96,23 @@ def cooccur(
     return frame.reset_index(drop=True)
 
 
-def _cooccur_sql(within: str, hidden: str = "") -> str:
-    """`hidden`: the blind round's condition on `c` (`qualcode.coding.blind.visible_sql`), if any."""
+def _cooccur_sql(within: str, hidden: str = "", hidden_y: str = "") -> str:
+    """`hidden`, `hidden_y`: the blind round's condition on `c` and on `y` (`qualcode.coding.blind.visible_sql`), if any."""
     units = _UNITS_SQL[within].format(
         filter=f"c.code_id IN :codes AND c.origin IN :origins AND c.anchor <> '{UNPLACED}'{hidden}")
-    joined = _PAIRS_SQL["segment" if within == "segment" else "shared"]
+    pairs = _PAIRS_SQL["segment" if within == "segment" else "shared"].format(unplaced=UNPLACED, hidden=hidden_y)
     return f"""
         WITH u AS ({units}),
         n AS (SELECT code_id, COUNT(*) AS n FROM u GROUP BY code_id),
+        f (xc, xu, yc, yu) AS ({pairs}),
+        o AS (
+            SELECT CASE WHEN xc < yc THEN xc ELSE yc END AS a, CASE WHEN xc < yc THEN xu ELSE yu END AS au,
+                   CASE WHEN xc < yc THEN yc ELSE xc END AS b, CASE WHEN xc < yc THEN yu ELSE xu END AS bu
+            FROM f
+        ),
         p AS (
-            SELECT a.code_id AS a, b.code_id AS b, COUNT(*) AS together,
-                   COUNT(DISTINCT a.unit) + COUNT(DISTINCT b.unit) AS met
-            FROM u a JOIN u b ON {joined} AND a.code_id < b.code_id
-            GROUP BY a.code_id, b.code_id
+            SELECT a, b, COUNT(*) AS together, COUNT(DISTINCT au) + COUNT(DISTINCT bu) AS met
+            FROM o GROUP BY a, b
         )
         SELECT p.a, p.b, p.together, p.met, na.n, nb.n
         FROM p JOIN n na ON na.code_id = p.a JOIN n nb ON nb.code_id = p.b

@@ -8,7 +8,7 @@ filters (`qualcode.analysis.query_where`) pick the interviews first.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
@@ -31,7 +31,15 @@ KWIC_COLUMNS = ["transcript", "line", "start", "end", "locality", "school", "par
 FUZZY_CUTOFF = 85
 
 
-def text_search(
+def text_search(project: Project, pattern: str, *args, **kwargs) -> pd.DataFrame:
+    """`text_matches` (the same arguments) as one table of `KWIC_COLUMNS`."""
+    import pandas as pd
+
+    _, matches = text_matches(project, pattern, *args, **kwargs)
+    return pd.DataFrame(list(matches), columns=KWIC_COLUMNS)
+
+
+def text_matches(
     project: Project,
     pattern: str,
     lemma: bool = False,
@@ -40,8 +48,10 @@ def text_search(
     context: int = 40,
     raw: bool = False,
     progress: Callable[[int, int], None] | None = None,
-) -> pd.DataFrame:
-    """Keyword in context over what participants said (interviewer turns and notes excluded).
+) -> tuple[int, Iterator[dict]]:
+    """Keyword in context over what participants said (interviewer turns and notes excluded), as rows
+    (`KWIC_COLUMNS`): how many, and each pseudonymised as it is taken, so a listing's first screen waits
+    only for its own rows.
 
     By words (``*`` matches the rest of a word), by lemma (``school`` finds
     ``schools``, ``go`` finds ``went``; spaCy) or fuzzily (words within
@@ -66,8 +76,7 @@ def text_search(
     hits = apply_where(project, by_speaker(project, hits.merge(meta, on="transcript", how="left")), where)
     texts = TextStore.load(project, set(hits["transcript"]))
     clean = (lambda s: s) if raw else pseudonymiser(project)
-    rows = [_kwic_row(hit, texts, context, clean) for hit in hits.itertuples()]
-    return pd.DataFrame(rows, columns=KWIC_COLUMNS)
+    return len(hits), (_kwic_row(hit, texts, context, clean) for hit in hits.itertuples())
 
 
 def _participant_passages(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int, str]]]:

@@ -46,13 +46,17 @@ def _show(table, title: str, as_json: bool, csv: Path | None, xlsx: Path | None,
 def _show_found(raw: bool, search, as_json: bool, jsonl: bool, csv: Path | None, xlsx: Path | None, on_screen) -> None:
     """`find` and `text`: warn first if the words are raw, run `search()`, show its rows (see `_show`):
     with --jsonl one record a line, else as `on_screen(table)` lists them."""
-    if raw:
-        terminal.warn("--raw: names are not pseudonymised; do not share this output")
+    _warn_raw(raw)
     if jsonl:
         from qualcode.analysis.query import records
 
         on_screen = lambda table: terminal.listing("", [], [], records=records(table))  # noqa: E731
     _show(search(), "", as_json, csv, xlsx, on_screen)
+
+
+def _warn_raw(raw: bool) -> None:
+    if raw:
+        terminal.warn("--raw: names are not pseudonymised; do not share this output")
 
 
 def _where(items: list[str] | None) -> dict[str, str]:
@@ -115,9 +119,10 @@ def cooccur_cli(
     """Which codes come up together: counts and Jaccard similarity for every pair."""
     from qualcode.analysis.query_cooccur import cooccur
 
-    table = cooccur(open_project(project), codes, within, near)
+    opened = open_project(project)
+    table = cooccur(opened, codes, within, near)
     _show(table.head(top) if top else table, f"codes together within a {within}", as_json, csv, xlsx)
-    warn_unplaced(open_project(project))
+    warn_unplaced(opened)
 
 
 @query_app.command("find")
@@ -137,26 +142,30 @@ def find_cli(
 ) -> None:
     """Coded passages (any of the CODES by default) with their metadata and attribution lines (on a terminal,
     through the pager)."""
-    from qualcode.analysis.query import find
+    from qualcode.analysis.query import find, find_passages
 
     if mode_and and mode_not:
         raise terminal.abort("choose --and or --not, not both")
     mode = "and" if mode_and else "not" if mode_not else "or"
+    opened = open_project(project)
+    if as_json or jsonl or csv or xlsx:
+        def search():
+            return find(opened, codes, mode, _where(where), context, raw)
 
-    def search():
-        return find(open_project(project), codes, mode, _where(where), context, raw)
+        _show_found(raw, search, as_json, jsonl, csv, xlsx,
+                    lambda table: _list_passages(len(table), table.to_dict("records"), not no_pager))
+    else:  # only the listing: each passage pseudonymised as it is printed
+        _warn_raw(raw)
+        _list_passages(*find_passages(opened, codes, mode, _where(where), context, raw), not no_pager)
+    warn_unplaced(opened, "found")
 
-    _show_found(raw, search, as_json, jsonl, csv, xlsx, lambda table: _show_passages(table, not no_pager))
-    warn_unplaced(open_project(project), "found")
 
-
-def _show_passages(table, paged: bool) -> None:
-    from qualcode.analysis.query import as_rows
-
-    _, rows = as_rows(table[["transcript", "lines", "codes", "attribution", "before", "text", "after"]])
-    passages = ((t, lines, codes, f"{before}[{text}]{after}" if before or after else text, attribution)
-                for t, lines, codes, attribution, before, text, after in rows)
-    terminal.listing(f"{len(table)} passages", ["transcript", "lines", "codes", "passage", "attribution"], passages,
+def _list_passages(count: int, found, paged: bool) -> None:
+    """`found`: rows with `PASSAGE_COLUMNS` (`qualcode.analysis.query.find_passages`), read as they are printed."""
+    passages = ((p["transcript"], p["lines"], p["codes"],
+                 f"{p['before']}[{p['text']}]{p['after']}" if p["before"] or p["after"] else p["text"], p["attribution"])
+                for p in found)
+    terminal.listing(f"{count} passages", ["transcript", "lines", "codes", "passage", "attribution"], passages,
                      paged=paged)
 
 
@@ -176,21 +185,28 @@ def text_cli(
     project: ProjectOption = None,
 ) -> None:
     """Keyword in context over what participants said (on a terminal, through the pager)."""
-    from qualcode.analysis.query_text import text_search
+    from qualcode.analysis.query_text import text_matches, text_search
 
-    def search():
+    opened = open_project(project)
+    if as_json or jsonl or csv or xlsx:
+        def search():
+            with terminal.progress("parsing") as progress:
+                return text_search(opened, pattern, lemma, fuzzy, _where(where), context, raw, progress)
+
+        _show_found(raw, search, as_json, jsonl, csv, xlsx,
+                    lambda table: _list_matches(len(table), table.to_dict("records"), not no_pager))
+    else:  # only the listing: each match pseudonymised as it is printed
+        _warn_raw(raw)
         with terminal.progress("parsing") as progress:
-            return text_search(open_project(project), pattern, lemma, fuzzy, _where(where), context, raw, progress)
+            count, found = text_matches(opened, pattern, lemma, fuzzy, _where(where), context, raw, progress)
+        _list_matches(count, found, not no_pager)
+    warn_unread(opened)
 
-    _show_found(raw, search, as_json, jsonl, csv, xlsx, lambda table: _show_matches(table, not no_pager))
-    warn_unread(open_project(project))
 
-
-def _show_matches(table, paged: bool) -> None:
-    from qualcode.analysis.query import as_rows
-
-    columns, rows = as_rows(table[["transcript", "line", "left", "match", "right"]])
-    terminal.listing(f"{len(rows)} matches", columns, rows, paged=paged)
+def _list_matches(count: int, found, paged: bool) -> None:
+    """`found`: rows with `KWIC_COLUMNS` (`qualcode.analysis.query_text.text_matches`), read as they are printed."""
+    columns = ["transcript", "line", "left", "match", "right"]
+    terminal.listing(f"{count} matches", columns, ([match[c] for c in columns] for match in found), paged=paged)
 
 
 @query_app.command("framework")
@@ -209,10 +225,10 @@ def framework_cli(
     """A framework matrix: cases × themes (the top-level codes unless --codes names others)."""
     from qualcode.analysis.framework import framework
 
+    opened = open_project(project)
     warnings: list[str] = []
-    table = framework(open_project(project), by, codes, "passages" if passages else "count", _where(where), raw, coarsen,
-                      warnings)
+    table = framework(opened, by, codes, "passages" if passages else "count", _where(where), raw, coarsen, warnings)
     for warning in warnings:
         terminal.warn(warning)
     _show(table, f"{by} × theme", as_json, csv, xlsx)
-    warn_unplaced(open_project(project))
+    warn_unplaced(opened)

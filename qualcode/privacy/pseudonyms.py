@@ -295,19 +295,21 @@ class Matcher:
         never = set(settings.get("not_initials", []))
         placeholders = settings.get("placeholders", {})
         claims: dict[str, list[tuple[int, _Owner]]] = defaultdict(list)
+        self.exact_case = {}
         for entry in entries:
             owner = _Owner(entry.replacement, entry.kind)
-            listed = entry.listed_forms()
-            for form in entry.forms() if derive else listed:
+            listed, forms = entry.listed_forms(), entry.forms()
+            self.exact_case.update((f.lower(), f) for f in forms if len(f) <= 4 and not any(c.islower() for c in f))
+            for form in forms if derive else listed:
                 if form in never:
                     continue
                 rank = 0 if form == entry.name else 1 if form in listed else 2
+                article = _starts_with_article(form)
                 for spelling in {form, form.replace("'", "’")}:
                     claims[spelling.lower()].append((rank, owner))
-                    if not _starts_with_article(form):
+                    if not article:
                         claims[f"the {spelling.lower()}"].append((rank, owner))
         self.owners = {form: _resolve(found, placeholders) for form, found in claims.items()}
-        self.exact_case = {f.lower(): f for e in entries for f in e.forms() if len(f) <= 4 and not any(c.islower() for c in f)}
         self.forms = _FormIndex(self.owners)
         self._single_words = _by_initial([f for f in self.owners if " " not in f and len(f) >= 5])
         self._pairs = _by_initial([f for f in self.owners if f.count(" ") == 1 and not f.startswith("the ") and len(f) >= 8])
@@ -471,12 +473,12 @@ class _FormIndex:
     def spans(self, text: str) -> Iterable[_Span]:
         low, position = _fold(text), 0
         starts = self._starts.intersection(_START.findall(low))
-        for start in _START.finditer(low) if starts else ():
-            if start[0] in starts and start.start() >= position and (found := _longest(self._root, low, start.start())):
+        for at in [start.start() for start in _START.finditer(low) if start[0] in starts] if starts else ():
+            if at >= position and (found := _longest(self._root, low, at)):
                 form, end = found
                 possessive = _POSSESSIVE.match(low, end)
                 position = possessive.end() if possessive else end
-                yield form, start.start(), end, position
+                yield form, at, end, position
 
 
 class _Words(NamedTuple):
