@@ -406,8 +406,8 @@ def write_results(run: Run, header: list[str], peer: list[str], path: Path, part
     lines += [f"| {r.corpus} | {r.database} | {r.what} | {r.value} | {r.note} |" for r in run.rows]
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     lines += ["", "A command's peak RSS and CPU seconds are its own (it runs as the child of a fresh small process)."
-              " A command the background worker serves runs in a child of the worker: its figures are the client's;"
-              " the worker's own peak is its row.",
+              " A command the background worker serves runs in a child of the worker: its figures are the client's"
+              " (the import's are the worker's child's, from the worker's log); the worker's own peak is its row.",
               "", f"Peak memory (RSS): {max(run.peak_rss, own):,.0f} MB"
               f" (largest command {run.peak_rss:,.0f} MB; this process, with the library steps, {own:,.0f} MB).", ""]
     lines += peer

@@ -138,6 +138,8 @@ def test_every_everyday_command_prints_the_same_with_and_without_the_worker(stud
         assert outputs[0][1] or outputs[0][2], args
     # The worker ran each of them (and the undos), not the command line in-process.
     assert len(served(path)) - before == len(EVERYDAY) + sum(1 for _, restore in EVERYDAY if restore)
+    # Each child's own peak memory and CPU are logged as it is collected (make bench reads them for the import).
+    assert re.search(r"^done \d+: peak \d+ MB, CPU \d+\.\d\d s$", path.with_suffix(".log").read_text(), re.MULTILINE)
 
 
 def test_a_worker_for_other_code_is_never_used(study, runtime) -> None:
