@@ -52,6 +52,17 @@ def test_a_repeated_text_is_parsed_once_and_parsed_as_alone(project) -> None:
     docs = next(iter(parse_sources(project, [source]))).docs
     assert docs[0] is docs[1]  # one parse, shared
     assert (docs[0].to_array(ATTRS) == load_pipeline()("Can you give me an example?").to_array(ATTRS)).all()
+def test_a_text_in_two_transcripts_is_remembered_for_the_third(project) -> None:
+    """Across transcripts a parse is kept once a text comes again: most short texts never do, and keeping every
+    one grew to gigabytes on a large corpus."""
+    question = "Can you give me an example?"
+    sources = [Source(f"R{n}", str(n) * 64, f"{question}\nAnswer {n}.", [Passage(0, len(question))])
+               for n in range(1, 4)]
+    first, second, third = (parsed.docs[0] for parsed in parse_sources(project, sources))
+    assert third is second and second is not first
+    assert (first.to_array(ATTRS) == third.to_array(ATTRS)).all()
+
+
 def test_the_default_pipeline_splits_sentences_without_the_parser() -> None:
     pipeline = load_pipeline()
     assert "parser" not in pipeline.pipe_names and "senter" in pipeline.pipe_names
