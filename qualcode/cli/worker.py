@@ -311,8 +311,7 @@ PRELOADED = (
     "qualcode.analysis.overview", "qualcode.analysis.pooling", "qualcode.analysis.query",
     "qualcode.analysis.query_cooccur", "qualcode.analysis.query_text", "qualcode.analysis.query_where",
     "qualcode.coding.codebook", "qualcode.coding.manual", "qualcode.coding.memos", "qualcode.ingest.corpus",
-    "qualcode.ingest.turns",
-    "qualcode.privacy.anonymise", "qualcode.privacy.pseudonyms",
+    "qualcode.ingest.turns", "qualcode.privacy.anonymise", "qualcode.privacy.pseudonyms",
 )
 
 
