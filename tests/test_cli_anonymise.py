@@ -35,6 +35,16 @@ def test_key_import_list_and_add(run, study: Path):
     assert "real names" in run("key", "list", cwd=study).stderr
 
 
+def test_key_add_says_when_not_initials_keep_a_persons_initials_out(run, study: Path):
+    """'RI' (Requires Improvement) is never taken for initials: the researcher is told which person that leaves
+    unguarded, by replacement, never by name; someone whose initials are not in the list is not mentioned."""
+    added = run("key", "add", "Rhiannon Iqbal", "--kind", "person", "--replacement", "[the deputy]", cwd=study)
+    said = " ".join(added.stderr.split())
+    assert added.returncode == 0 and "warning: [the deputy]: 'RI' is in [anonymise] not_initials" in said
+    assert "Rhiannon" not in added.stderr
+    assert "not_initials" not in run("key", "add", "Tamsin Orme", "--kind", "person", cwd=study).stderr
+
+
 def test_key_add_refuses_an_unknown_kind(run, study: Path):
     failed = run("key", "add", "Oak", "--kind", "tree", cwd=study)
     assert failed.returncode == 1 and "'tree' is not a kind of name" in failed.stderr

@@ -5,13 +5,18 @@ they are how the researcher manages the key. Everything else prints
 replacements, offsets and counts.
 """
 
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from qualcode.cli._console import terminal
 from qualcode.cli._util import JsonOption, ProjectOption, new_app, open_project
+
+if TYPE_CHECKING:
+    from qualcode.privacy.pseudonyms import IdentityKey, KeyEntry
 
 key_app = new_app(help="The identity key: real names and what replaces them (identity-key.csv, owner-only, git-ignored).")
 anonymise_app = new_app(help="Find names in the corpus and write pseudonymised copies of it.")
@@ -34,6 +39,16 @@ def key_add_cli(
     entry = key.add(name, kind, variant or [], replacement)
     key.save()
     terminal.info(f"key: {len(key)} entries; this {kind} is replaced by {entry.replacement}")
+    _warn_left_out(key, [entry])
+
+
+def _warn_left_out(key: IdentityKey, entries: list[KeyEntry] | None = None) -> None:
+    """Say which forms of the key `[anonymise] not_initials` keeps out, by replacement (never the real name)."""
+    for entry, forms in key.left_out(entries):
+        shown = ", ".join(f"'{form}'" for form in forms)
+        terminal.warn(f"{entry.replacement}: {shown} {'is' if len(forms) == 1 else 'are'} in [anonymise] not_initials in qualcode.toml, so written in a "
+                      "transcript it is neither replaced nor reported as a leak; if people write it for this "
+                      f"{entry.kind}, remove it from not_initials")
 
 
 @key_app.command("list")
@@ -62,6 +77,7 @@ def key_import_cli(
     rows = key.import_csv(file)
     key.save()
     terminal.info(f"read {rows} rows; the key has {len(key)} entries")
+    _warn_left_out(key)
 
 
 @anonymise_app.command("scan")

@@ -104,6 +104,13 @@ class IdentityKey:
         self._matcher = None
         return entry
 
+    def left_out(self, entries: Iterable[KeyEntry] | None = None) -> list[tuple[KeyEntry, list[str]]]:
+        """Entries with forms `[anonymise] not_initials` keeps out of matching (their initials are an abbreviation
+        of the field, such as RI), and those forms: written in a transcript, they are neither replaced nor reported."""
+        never = set(self.settings.get("not_initials", []))
+        found = [(entry, sorted(never.intersection(entry.forms()))) for entry in (self.entries if entries is None else entries)]
+        return [(entry, forms) for entry, forms in found if forms]
+
     def _placeholder(self, kind: str) -> str:
         template = self.settings.get("placeholders", {}).get(kind, f"[{kind} {{n}}]")
         taken = {e.replacement for e in self.entries}
