@@ -206,17 +206,29 @@ def _bulk_where(table: Table, column: str | None, values: list):
     return table.c[column].in_(values) if column else true()
 
 
-def _bulk_rows(session: Session, table: Table, column: str | None, values: list) -> list[dict]:
-    """The rows as dicts, read through the connection (tens of thousands of turns: no ORM result per row)."""
+def _bulk_rows(session: Session, table: Table, column: str | None, values: list) -> tuple[list[str], list[tuple]]:
+    """The rows' column names and values, read through the connection (tens of thousands of turns: no ORM
+    result, and no dict, per row)."""
     query = select(table).where(_bulk_where(table, column, values)).order_by(*table.primary_key.columns)
     result = session.connection().execute(query)
-    names = list(result.keys())
-    return [dict(zip(names, row)) for row in result]
+    return list(result.keys()), [tuple(row) for row in result]
 
 
-def _digest(rows: list[dict]) -> str:
-    """A hash of the rows, each value as `_encode` writes it (json calls `_jsonable` only for the dates)."""
-    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=_jsonable).encode()).hexdigest()
+#: Marks a digest `_digest` writes; one without it is `_digest_v1`'s, as changes recorded before it carry.
+_DIGEST_SCHEME = "v2:"
+
+
+def _digest(names: list[str], rows: list[tuple]) -> str:
+    """A hash of the rows as the lists of values they are, under their column names (json calls `_jsonable`
+    only for the dates): a third of the time of a dict per row, `_digest_v1`, at an import's 25,000 turns."""
+    text = json.dumps([names, rows], default=_jsonable)
+    return _DIGEST_SCHEME + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _digest_v1(names: list[str], rows: list[tuple]) -> str:
+    """The digest changes recorded before `_DIGEST_SCHEME` carry: of a dict per row, keys sorted."""
+    text = json.dumps([dict(zip(names, row)) for row in rows], sort_keys=True, default=_jsonable)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _jsonable(value: object) -> object:
@@ -232,12 +244,12 @@ def bulk_replaced(session: Session, table: Table, column: str | None, values: li
         write()
         return
     session.flush()
-    old = _bulk_rows(session, table, column, values)
+    names, old = _bulk_rows(session, table, column, values)
     write()
     session.flush()
-    new = _bulk_rows(session, table, column, values)
+    new = _bulk_rows(session, table, column, values)[1]
     if new != old:
-        recording.replaced(table, column, values, old, _digest(new))
+        recording.replaced(table, column, values, [dict(zip(names, row)) for row in old], _digest(names, new))
 
 
 def run_inserted(session: Session, table: Table, rows: list[dict]) -> None:
@@ -395,7 +407,8 @@ def _refuse_if_changed_since(session: Session, change: Change) -> None:
 
 
 def _refuse_if_replaced_since(session: Session, table: Table, op: dict, change: Change) -> None:
-    if _digest(_bulk_rows(session, table, op["column"], op["values"])) != op["after"]:
+    digest = _digest if op["after"].startswith(_DIGEST_SCHEME) else _digest_v1
+    if digest(*_bulk_rows(session, table, op["column"], op["values"])) != op["after"]:
         what = f"the {table.name} of {', '.join(map(str, op['values'][:3]))}" if op["column"] else f"the {table.name}"
         raise QualcodeError(
             f"cannot undo {describe(change)}: {what} are no longer as that change left them;"

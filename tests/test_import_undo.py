@@ -83,6 +83,37 @@ def test_undo_refuses_turns_changed_since_by_something_unrecorded(coded):
         undo(coded, "ann")
 
 
+def _as_recorded_before_digest_v2(project) -> None:
+    """Give the last change's bulk replacements the digest changes recorded before `_DIGEST_SCHEME` carry."""
+    from qualcode.history import _bulk_rows, _digest_v1
+    from qualcode.models import Base, Change
+
+    with project.session() as session:
+        change = session.scalars(select(Change).order_by(Change.id.desc())).first()
+        inverse = json.loads(json.dumps(change.inverse))
+        for op in (op for op in inverse["ops"] if op["op"] == "replace"):
+            assert op["after"].startswith("v2:")
+            op["after"] = _digest_v1(*_bulk_rows(session, Base.metadata.tables[op["table"]], op["column"], op["values"]))
+        change.inverse = inverse
+
+
+@pytest.mark.parametrize("edited_since", [False, True])
+def test_a_reparse_recorded_with_the_earlier_digest_is_undone_or_refused_as_before(coded, edited_since):
+    with coded.session() as session:
+        session.execute(delete(Turn).where(Turn.transcript_id == "EAS-S01-HT"))
+    before = without_changes(coded)
+    reparse(coded, ["EAS-S01-HT"], coder="ann")
+    _as_recorded_before_digest_v2(coded)
+    if not edited_since:
+        undo(coded, "ann")
+        assert without_changes(coded) == before
+        return
+    with coded.session() as session:
+        session.get(Turn, session.scalar(select(Turn.id).where(Turn.transcript_id == "EAS-S01-HT"))).end += 1
+    with pytest.raises(QualcodeError, match="turns of EAS-S01-HT are no longer as that change left them"):
+        undo(coded, "ann")
+
+
 def test_import_history_and_undo_from_the_command_line(tmp_path: Path, corpus: Path, run):
     assert run("init", "study").returncode == 0
     folder, ann = tmp_path / "study", {"QUALCODE_CODER": "ann"}
