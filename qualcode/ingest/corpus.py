@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from rapidfuzz import process
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from qualcode import concurrency, history, snapshots
 from qualcode.ingest import anchoring, focusgroups, reimport, turns
@@ -439,15 +439,16 @@ def _write(
     localities |= {i.record.locality for i in interviews}
     for name in sorted(filter(None, localities)):
         session.merge(Locality(name=name))
+    held = _Held({s.id: s for s in session.scalars(select(School).options(selectinload(School.designations)))}, {})
     for record in schools.values():
-        _store_school(session, record)
+        held.schools[record.id] = _store_school(session, record, held.schools.get(record.id))
     session.flush()
-    history.bulk_replaced(session, partnership_members, None, [], lambda: _store_partnerships(session, partnerships, schools))
+    history.bulk_replaced(session, partnership_members, None, [],
+                          lambda: _store_partnerships(session, partnerships, schools, held.schools))
     ids = [i.record.transcript_id for i in interviews]
     stored = {t.id: t for t in session.scalars(select(Transcript).where(Transcript.id.in_(ids)))}
     people = {i.record.participant_id for i in interviews} | {v.participant_id for i in interviews for v in i.record.voices}
-    held = _Held({s.id: s for s in session.scalars(select(School))},
-                 {p.id: p for p in session.scalars(select(Participant).where(Participant.id.in_(people)))})
+    held.participants = {p.id: p for p in session.scalars(select(Participant).where(Participant.id.in_(people)))}
     with session.no_autoflush:
         texts_changed = [
             i for i in interviews if _store_interview(session, i, stored.get(i.record.transcript_id), held, report)
@@ -459,18 +460,19 @@ def _write(
 
 @dataclass
 class _Held:
-    """The schools and participants of an import's interviews, by id, held while it stores them.
+    """The schools (every one stored) and the participants of an import's interviews, by id, held while it stores them.
 
     The session's identity map keeps a clean row only while something else refers to it, so `session.get`
-    would load a school again (a query each time) for every interview at it.
+    would load a school again (a query each time) for every interview at it, and for every partnership it is in.
     """
 
     schools: dict[str, School]
     participants: dict[str, Participant]
 
 
-def _store_school(session: Session, record: SchoolRecord) -> None:
-    school = session.get(School, record.id) or School(id=record.id)
+def _store_school(session: Session, record: SchoolRecord, school: School | None) -> School:
+    """The school as `record` describes it: `school` (stored before, its designations loaded) updated, or a new one."""
+    school = school or School(id=record.id)
     school.locality_name = record.locality
     school.phase = record.phase
     school.school_type = record.school_type
@@ -482,31 +484,37 @@ def _store_school(session: Session, record: SchoolRecord) -> None:
     have = {d.designation for d in school.designations}
     school.designations += [SchoolDesignation(designation=d) for d in sorted(wanted - have)]
     session.add(school)
+    return school
 
 
 def _store_partnerships(
-    session: Session, partnerships: dict[str, PartnershipRecord], schools: dict[str, SchoolRecord]
+    session: Session, partnerships: dict[str, PartnershipRecord], schools: dict[str, SchoolRecord],
+    held: dict[str, School],
 ) -> None:
-    """The partnerships and their members (written through a relationship, so recorded as a bulk change)."""
+    """The partnerships and their members (written through a relationship, so recorded as a bulk change);
+    `held`: every school stored, by id."""
+    stored = {p.id: p for p in session.scalars(select(Partnership).options(selectinload(Partnership.members)))}
     for record in partnerships.values():
-        _store_partnership(session, record)
+        stored[record.id] = _store_partnership(session, record, stored.get(record.id), held)
     for record in schools.values():
-        school = session.get(School, record.id)
+        school = held[record.id]
         for pid in record.partnerships:
-            partnership = session.get(Partnership, pid)
+            partnership = stored[pid]
             if school not in partnership.members:
                 partnership.members.append(school)
     session.flush()
 
 
-def _store_partnership(session: Session, record: PartnershipRecord) -> None:
-    partnership = session.get(Partnership, record.id) or Partnership(id=record.id)
+def _store_partnership(session: Session, record: PartnershipRecord, partnership: Partnership | None,
+                       held: dict[str, School]) -> Partnership:
+    partnership = partnership or Partnership(id=record.id)
     partnership.kind = record.kind
     partnership.locality_name = record.locality
     partnership.lead_school_id = record.lead
-    members = [session.get(School, member) for member in record.members]
+    members = [held[member] for member in record.members]
     partnership.members = list(dict.fromkeys([*partnership.members, *members]))
     session.add(partnership)
+    return partnership
 
 
 def _store_interview(
