@@ -57,7 +57,7 @@ def make_engine(url: str) -> Engine:
 
     sqlite = make_url(url).get_backend_name() == "sqlite"
     try:
-        engine = create_engine(url, connect_args={"timeout": SQLITE_TIMEOUT} if sqlite else {})
+        engine = create_engine(url, **({"connect_args": {"timeout": SQLITE_TIMEOUT}} if sqlite else _server_options(url)))
     except NoSuchModuleError:
         raise QualcodeError(f"{_shown(url)}: unknown kind of database; use sqlite:/// or postgresql+psycopg://") from None
     except ImportError as exc:
@@ -65,6 +65,14 @@ def make_engine(url: str) -> Engine:
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _server_options(url: str) -> dict:
+    """What SQLAlchemy's psycopg dialects need not do on connecting: look up hstore's type (three more round
+    trips on the first connection of each command), a type qualcode never uses."""
+    parsed = make_url(url)
+    psycopg = parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("psycopg", "psycopg2")
+    return {"use_native_hstore": False} if psycopg else {}
 
 
 def _alembic_config(connection):
@@ -122,10 +130,19 @@ def _foreign_keys(connection, on: bool) -> None:
 
 
 def _stored_revision(engine: Engine) -> str | None:
+    """The revision alembic recorded, or None if it recorded none (a new database, or one older than alembic).
+
+    Asked with one statement, as every command asks it: only when that fails does it look for the table."""
+    from sqlalchemy.exc import DBAPIError
+
     with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
+        try:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except DBAPIError:
+            connection.rollback()  # PostgreSQL refuses any statement in a transaction that failed
+            if inspect(connection).has_table("alembic_version"):
+                raise
             return None
-        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def current_revision(engine: Engine) -> str | None:
