@@ -179,4 +179,6 @@ def test_an_empty_or_older_database_on_postgres_is_noticed(tmp_path: Path, pg_ur
     project.close()
     reopened = Project.open(tmp_path / "study")
     assert db.current_revision(reopened.engine) == db.SCHEMA_REVISION
+    with reopened.session() as session:  # JIT compiling would cost more than qualcode's queries (`db._no_jit`)
+        assert session.execute(text("SHOW jit")).scalar() == "off"
     reopened.close()
