@@ -7,13 +7,14 @@ walking up from the working directory, the way git finds its repository.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -36,6 +37,8 @@ class Project:
     on_blind: Callable[[str], None] | None = None
     #: The blind-round messages told already: each is said once per command.
     told: set[str] = field(default_factory=set)
+    #: Each thread's open sessions, innermost last: `connection` reads through them rather than open another.
+    _open: threading.local = field(default_factory=threading.local, repr=False, compare=False)
 
     @classmethod
     def open(cls, root: Path, create: bool = False) -> Project:
@@ -74,9 +77,31 @@ class Project:
     def session(self, commit: bool = True) -> Iterator[Session]:
         """A session in one transaction: committed on success (unless `commit` is false), rolled back on any error."""
         with Session(self.engine, expire_on_commit=False) as session, session.begin() as transaction:
-            yield session
+            opened = self._sessions()
+            opened.append(session)
+            try:
+                yield session
+            finally:
+                opened.pop()
             if not commit:
                 transaction.rollback()
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A connection to read with: the innermost open session's, if this thread has one, else a new one.
+
+        A read made while a session is open (which codings a blind round hides) would otherwise open a second
+        connection to the server, a new backend and a login on PostgreSQL, for one small query."""
+        if opened := self._sessions():
+            yield opened[-1].connection()
+            return
+        with self.engine.connect() as connection:
+            yield connection
+
+    def _sessions(self) -> list[Session]:
+        if not hasattr(self._open, "sessions"):
+            self._open.sessions = []
+        return self._open.sessions
 
 
 def init_project(directory: Path, database_url: str | None = None) -> Project:

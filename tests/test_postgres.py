@@ -126,3 +126,59 @@ def test_codings_are_read_one_by_one_on_postgres(tmp_path: Path, corpus: Path, p
     rows = list(rows)
     assert count == 2 and [row["transcript"] for row in rows] == ["EAS-S01-HT", "EAS-S02-HT"]
     assert all(row["text"] and row["lines"] == "3" for row in rows)
+
+
+def test_an_everyday_command_uses_one_server_connection_and_few_statements(tmp_path: Path, corpus: Path, pg_url: str):
+    """Each connection is a server process and a login, each statement a round trip: `stats` and `show` (with the
+    blind-round check they make inside their session) open one connection and send no more statements than they
+    need. A count, not a timing: a new lazy load or a second connection fails it on any machine."""
+    import sqlalchemy.pool
+    from sqlalchemy import Engine, event
+
+    from qualcode.analysis.overview import transcript_lines
+    from qualcode.project import Project
+    from tests.coded_fixture import make_coded_project
+
+    make_coded_project(tmp_path / "pg", corpus, database_url=pg_url).close()
+    counts = {"connections": 0, "statements": 0}
+
+    def connected(*_) -> None:
+        counts["connections"] += 1
+
+    def executed(*_) -> None:
+        counts["statements"] += 1
+
+    event.listen(sqlalchemy.pool.Pool, "connect", connected)
+    event.listen(Engine, "before_cursor_execute", executed)
+    try:
+        for command, most in ((corpus_stats, 6), (lambda p: transcript_lines(p, "EAS-S01-HT"), 7)):
+            counts.update(connections=0, statements=0)
+            project = Project.open(tmp_path / "pg")
+            command(project)
+            project.close()
+            assert counts["connections"] == 1 and counts["statements"] <= most, counts
+    finally:
+        event.remove(sqlalchemy.pool.Pool, "connect", connected)
+        event.remove(Engine, "before_cursor_execute", executed)
+
+
+def test_an_empty_or_older_database_on_postgres_is_noticed(tmp_path: Path, pg_url: str):
+    """The schema check reads the revision in one statement; when that fails (no table: PostgreSQL then refuses
+    the transaction) it still tells an empty database from one to upgrade, and an older schema is upgraded."""
+    from alembic import command
+
+    from qualcode import db
+    from qualcode.errors import NoDatabase
+    from qualcode.project import Project
+
+    with pytest.raises(NoDatabase):
+        db.connect(pg_url)
+    project = init_project(tmp_path / "study", database_url=pg_url)
+    with project.engine.begin() as connection:
+        command.downgrade(db._alembic_config(connection), "0011")
+    project.close()
+    reopened = Project.open(tmp_path / "study")
+    assert db.current_revision(reopened.engine) == db.SCHEMA_REVISION
+    with reopened.session() as session:  # JIT compiling would cost more than qualcode's queries (`db._no_jit`)
+        assert session.execute(text("SHOW jit")).scalar() == "off"
+    reopened.close()

@@ -73,7 +73,7 @@ def blind_for(connection: Connection | Session, viewer: str | None = None) -> Bl
 
 def blind(project: Project, viewer: str | None = None) -> Blind | None:
     """`blind_for` the project's viewer, said once per project through `project.on_blind` when it hides anything."""
-    with project.engine.connect() as connection:
+    with project.connection() as connection:
         found = blind_for(connection, viewer or project.viewer)
     if found is not None and project.on_blind is not None and found.notice not in project.told:
         project.told.add(found.notice)
