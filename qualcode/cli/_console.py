@@ -119,12 +119,16 @@ class Terminal:
         """Whether every row went out (not if the reader went away first)."""
         if title:
             self.info(title)
-        write = self.out.file.write
+        file = self.out.file
         with self._quiet_when_closed():
             if header:
-                write("\t".join(columns) + "\n")
-            for row in rows:
-                write("\t".join(_plain(value) for value in row) + "\n")
+                file.write("\t".join(columns) + "\n")
+            for n, row in enumerate(rows):
+                file.write("\t".join(_plain(value) for value in row) + "\n")
+                if n < CHUNK:
+                    # The first screen goes out row by row, as the rows may still be being found; and a reader that
+                    # has had enough (`| head`) stops the search at the next row, not a buffer's worth later.
+                    file.flush()
             return True
         return False
 
