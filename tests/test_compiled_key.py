@@ -63,3 +63,15 @@ def test_an_unreadable_or_foreign_file_is_ignored_and_replaced(keyed, content):
     matcher = compiled_matcher(keyed)
     assert matcher.pseudonymise(_texts()[0]) == load_key(keyed).matcher().pseudonymise(_texts()[0])
     assert compiled_key._read(path, compiled_key._stamp(keyed)) is not None
+
+
+def test_a_key_that_cannot_be_read_is_reported_as_before(keyed):
+    from qualcode.errors import ImportFailed
+    from qualcode.privacy.pseudonyms import KEY_FILE
+
+    key = keyed.root / KEY_FILE
+    key.unlink()
+    key.mkdir()  # unreadable as a file, whoever runs the test (root reads a 0000 file)
+    with pytest.raises(ImportFailed) as failed:
+        compiled_matcher(keyed)
+    assert "cannot read the key" in str(failed.value.problems[0]) and KEY_FILE in str(failed.value.problems[0])

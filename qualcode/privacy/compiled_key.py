@@ -32,7 +32,10 @@ _COMPILED: dict[str, Matcher] = {}
 def compiled_matcher(project: Project) -> Matcher:
     """The project's identity key compiled for matching: from memory, from the compiled file if its stamp
     matches, else compiled from the key (which raises on a damaged key) and saved for the next command."""
-    stamp = _stamp(project)
+    try:
+        stamp = _stamp(project)
+    except OSError:  # a key it cannot read: compiling says so, naming the file
+        return project_key(project).matcher()
     if stamp in _COMPILED:
         return _COMPILED[stamp]
     path = project.root / COMPILED_FILE
