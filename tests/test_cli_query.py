@@ -66,7 +66,10 @@ def test_find(run, coded):
 
 def test_text(run, coded):
     result = run("query", "text", "pupil*", "--project", str(coded.root))
-    assert result.returncode == 0 and "1 matches" in result.stderr
+    # How many comes after the rows (it is known only once they are found), as the last line on stderr.
+    assert result.returncode == 0 and result.stderr.splitlines()[-1] == "1 matches"
+    several = run("query", "text", "the", "--project", str(coded.root))
+    assert several.stderr.splitlines()[-1] == f"{len(several.stdout.splitlines()) - 1} matches" != "1 matches"
     # Piped, the rows are plain: a tab-separated header and one line per match.
     assert result.stdout.splitlines()[0] == "transcript\tline\tleft\tmatch\tright"
     assert result.stdout.splitlines()[1].split("\t")[:4] == ["EAS-S02-HT", "4", "the school down the road. We lost forty ", "pupils"]

@@ -158,3 +158,40 @@ def test_warnings_and_errors_print_as_rich_prints_them(console):
         reference.print(f"[red]error:[/] {escape(message)}")
     assert terminal.err.file.getvalue() == reference.file.getvalue()
     assert "_labels" in terminal.__dict__  # the plain messages were written straight out
+
+
+@pytest.mark.parametrize("terminal_like", [False, True])
+def test_a_listing_prints_each_row_before_it_reads_the_next_and_its_footer_after_them(terminal_like, capsys):
+    """The rows may still be being found: the first is out before the second is asked for (piped: through the
+    pipe at once, not when a buffer fills; on a terminal: in the first chunk), and the footer, asked for once
+    every row is out, counts them all."""
+    import os
+    import select
+
+    reader, writer = os.pipe()
+    term = Terminal()
+    term.__dict__["out"] = Console(file=StringIO() if terminal_like else open(writer, "w", encoding="utf-8"),
+                                   width=100, force_terminal=terminal_like, highlight=False, soft_wrap=False)
+    read = []
+
+    def rows():
+        for n in range(150):
+            if n == 1 and not terminal_like:  # what a reader at the other end of the pipe has got by now
+                assert select.select([reader], [], [], 0)[0] and b"EAS-000\t0\n" in os.read(reader, 65536)
+            if n == 101 and terminal_like:
+                assert "EAS-099" in term.out.file.getvalue()  # the first chunk went out before row 101 was found
+            read.append(n)
+            yield [f"EAS-{n:03}", n]
+
+    term.listing("", ["transcript", "n"], rows(), paged=False, footer=lambda: f"{len(read)} rows")
+    messages = capsys.readouterr().err
+    if terminal_like:
+        shown = term.out.file.getvalue()
+        assert shown.rstrip().splitlines()[-1] == "\x1b[3m150 rows\x1b[0m" and "EAS-149" in shown
+    else:
+        term.out.file.close()
+        rest = b""
+        while chunk := os.read(reader, 65536):
+            rest += chunk
+        assert messages == "150 rows\n" and rest.decode().splitlines()[-1] == "EAS-149\t149"
+    os.close(reader)

@@ -14,10 +14,10 @@ from qualcode.errors import QualcodeError
 from qualcode.models import Coding, Transcript, Turn
 from qualcode.analysis.overview import code_paths
 from qualcode.analysis.framework import framework
-from qualcode.analysis.query import COUNTED_ORIGINS, export_table, find, records
+from qualcode.analysis.query import COUNTED_ORIGINS, export_table, find, growing_batches, records
 from qualcode.analysis.query_matrix import matrix
 from qualcode.analysis.query_cooccur import cooccur
-from qualcode.analysis.query_text import text_search
+from qualcode.analysis.query_text import text_matches, text_search
 from qualcode.analysis.query_where import parse_where
 from tests.coded_fixture import CODINGS, change_codings, counted_spans, make_coded_project, tallies, words
 from tests.conftest import FIXTURES
@@ -166,6 +166,24 @@ def test_text_search_by_word_wildcard_and_fuzzy(coded):
     assert text_search(coded, "competition").empty
     assert text_search(coded, "partnerships", where={"locality": "National"})["transcript"].tolist() == ["NAT-I01"]
     assert text_search(coded, "partnerships", where={"locality": "Eastern"}).empty
+
+
+def test_growing_batches_cover_every_item_in_order_in_runs_that_double():
+    items = list(range(1000))
+    runs = list(growing_batches(items, first=4, most=256))
+    assert [len(run) for run in runs] == [4, 8, 16, 32, 64, 128, 256, 256, 236]
+    assert [item for run in runs for item in run] == items and list(growing_batches([])) == []
+
+
+def test_text_matches_are_found_as_they_are_read_and_bad_arguments_fail_before_the_first(coded):
+    found = text_matches(coded, "partnership*")
+    assert not isinstance(found, (list, tuple)) and iter(found) is found  # nothing searched until read
+    rows = list(found)
+    assert [row["transcript"] for row in rows] == text_search(coded, "partnership*")["transcript"].tolist()
+    assert len(rows) >= 1 and next(found, None) is None
+    for bad in (dict(lemma=True, fuzzy=True), dict(pattern=" ")):
+        with pytest.raises(QualcodeError):
+            text_matches(coded, **{"pattern": "x", **bad})  # raised by the call itself, not by reading rows
 
 
 def test_text_search_by_lemma(coded):

@@ -19,6 +19,8 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -264,9 +266,27 @@ def find_passages(
         raise QualcodeError("give codes, and at least two for --and / --not")
     frames = [coded_segments(project, group, where, origins) for group in groups]
     kept = _combine(frames, mode)
-    texts = TextStore.load(project, [passage["transcript"] for passage in kept])
     clean = (lambda s: s) if raw else pseudonymiser(project)
-    return len(kept), (_passage_row(passage, texts, context, clean) for passage in kept)
+    return len(kept), _passage_rows(project, kept, context, clean)
+
+
+def _passage_rows(project: Project, kept: list[dict], context: int, clean: Callable[[str], str]) -> Iterator[dict]:
+    """The rows of `kept` (in transcript order), their transcripts' texts read a few transcripts at a time."""
+    by_transcript = {transcript: list(passages) for transcript, passages in groupby(kept, itemgetter("transcript"))}
+    for batch in growing_batches(list(by_transcript)):
+        texts = TextStore.load(project, batch)
+        for transcript in batch:
+            for passage in by_transcript[transcript]:
+                yield _passage_row(passage, texts, context, clean)
+
+
+def growing_batches(items: list, first: int = 4, most: int = 256) -> Iterator[list]:
+    """`items` in runs of `first`, then twice as many each time up to `most`: a listing's first rows wait only
+    for the first run's queries, and the whole listing makes only a few more queries than reading all at once."""
+    at, size = 0, first
+    while at < len(items):
+        yield items[at : at + size]
+        at, size = at + size, min(2 * size, most)
 
 
 PASSAGE_COLUMNS = ["transcript", "lines", "start", "end", "codes", "locality", "school", "participant",
@@ -336,14 +356,13 @@ def participant_turns(project: Project, transcript_ids: set[str]) -> dict[str, l
     """transcript -> (start, end) of each turn of the participant's (not the interviewer's or notes), in order."""
     query = (
         select(Turn.transcript_id, Turn.start, Turn.end)
-        .where(Turn.role == PARTICIPANT)
+        .where(Turn.role == PARTICIPANT, Turn.transcript_id.in_(sorted(transcript_ids)))
         .order_by(Turn.transcript_id, Turn.start)
     )
     turns: dict[str, list[tuple[int, int]]] = defaultdict(list)
     with project.engine.connect() as connection:
         for transcript, start, end in connection.execute(query).all():
-            if transcript in transcript_ids:
-                turns[transcript].append((start, end))
+            turns[transcript].append((start, end))
     return turns
 
 
@@ -401,8 +420,8 @@ def pseudonymiser(project: Project) -> Callable[[str], str]:
     """Text -> text with every identity-key name replaced: the one door by which words leave the tool."""
     from functools import cache
 
-    from qualcode.privacy.pseudonyms import project_key
+    from qualcode.privacy.compiled_key import compiled_matcher
 
-    key = project_key(project)
+    matcher = compiled_matcher(project)
     # Each distinct text once: passages' contexts overlap, and an empty context is every passage's.
-    return cache(lambda passage: key.pseudonymise(passage)[0])
+    return cache(lambda passage: matcher.pseudonymise(passage)[0])

@@ -8,6 +8,7 @@ filters (`qualcode.analysis.query_where`) pick the interviews first.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,8 @@ from qualcode.errors import QualcodeError
 from qualcode.models import Transcript
 from qualcode.project import Project
 from qualcode.analysis.query import (
-    TextStore, by_speaker, focus_groups, one_line, participant_turns, pseudonymiser, transcript_meta,
+    TextStore, by_speaker, focus_groups, growing_batches, one_line, participant_turns, pseudonymiser,
+    transcript_meta,
 )
 from qualcode.analysis.query_where import Where, apply_where
 
@@ -35,8 +37,7 @@ def text_search(project: Project, pattern: str, *args, **kwargs) -> pd.DataFrame
     """`text_matches` (the same arguments) as one table of `KWIC_COLUMNS`."""
     import pandas as pd
 
-    _, matches = text_matches(project, pattern, *args, **kwargs)
-    return pd.DataFrame(list(matches), columns=KWIC_COLUMNS)
+    return pd.DataFrame(list(text_matches(project, pattern, *args, **kwargs)), columns=KWIC_COLUMNS)
 
 
 def text_matches(
@@ -48,35 +49,58 @@ def text_matches(
     context: int = 40,
     raw: bool = False,
     progress: Callable[[int, int], None] | None = None,
-) -> tuple[int, Iterator[dict]]:
+) -> Iterator[dict]:
     """Keyword in context over what participants said (interviewer turns and notes excluded), as rows
-    (`KWIC_COLUMNS`): how many, and each pseudonymised as it is taken, so a listing's first screen waits
-    only for its own rows.
+    (`KWIC_COLUMNS`) in transcript order, found and pseudonymised a few transcripts at a time, so a
+    listing's first screen waits only for the first transcripts' (how many there are is known at the end).
 
     By words (``*`` matches the rest of a word), by lemma (``school`` finds
     ``schools``, ``go`` finds ``went``; spaCy) or fuzzily (words within
     `FUZZY_CUTOFF` rapidfuzz ratio of each pattern word, for misspellings).
+    Bad arguments raise here, before the first row.
     """
-    import pandas as pd
-
     if lemma and fuzzy:
         raise QualcodeError("choose --lemma or --fuzzy, not both")
     if not pattern.split():
         raise QualcodeError("give a word or phrase to search for")
     meta = transcript_meta(project)
     # A focus group is searched whatever its participant: `where` then applies to each hit's own speaker.
-    searched = set(apply_where(project, meta, where)["transcript"]) | focus_groups(project)
-    passages = _participant_passages(project, searched)
-    if lemma:
-        hits = _lemma_hits(project, pattern, sorted(passages), progress)
-    else:
-        regex = _fuzzy_regex(pattern, passages) if fuzzy else _word_regex(pattern)
-        hits = _regex_hits(regex, passages)
-    hits = pd.DataFrame(sorted(hits), columns=["transcript", "start", "end"])
-    hits = apply_where(project, by_speaker(project, hits.merge(meta, on="transcript", how="left")), where)
-    texts = TextStore.load(project, set(hits["transcript"]))
+    searched = sorted(set(apply_where(project, meta, where)["transcript"]) | focus_groups(project))
+    hits_in = _hit_finder(project, pattern, lemma, fuzzy, searched, progress)
     clean = (lambda s: s) if raw else pseudonymiser(project)
-    return len(hits), (_kwic_row(hit, texts, context, clean) for hit in hits.itertuples())
+    return _kwic_rows(project, searched, hits_in, meta, where, context, clean)
+
+
+def _hit_finder(project: Project, pattern: str, lemma: bool, fuzzy: bool, searched: list[str],
+                progress) -> Callable[[list[str]], list[tuple[str, int, int]]]:
+    """Transcripts -> the (transcript, start, end) of their hits. The words' regex reads each run of transcripts
+    as it is asked for; a lemma search parses every transcript first (with `progress`), and a fuzzy one reads
+    every passage first, as the pattern's near words are those of the whole corpus."""
+    if lemma:
+        found: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        for hit in _lemma_hits(project, pattern, sorted(participant_turns(project, set(searched))), progress):
+            found[hit[0]].append(hit)
+        return lambda batch: [hit for transcript in batch for hit in found.get(transcript, [])]
+    if fuzzy:
+        passages = _participant_passages(project, set(searched))
+        regex = _fuzzy_regex(pattern, passages)
+        return lambda batch: _regex_hits(regex, {t: passages[t] for t in batch if t in passages})
+    regex = _word_regex(pattern)
+    return lambda batch: _regex_hits(regex, _participant_passages(project, set(batch)))
+
+
+def _kwic_rows(project: Project, searched: list[str], hits_in, meta: pd.DataFrame, where: Where | None,
+               context: int, clean: Callable[[str], str]) -> Iterator[dict]:
+    """Each run of transcripts' hits, with their speaker's metadata, kept by `where` and made rows."""
+    import pandas as pd
+
+    for batch in growing_batches(searched):
+        hits = pd.DataFrame(sorted(hits_in(batch)), columns=["transcript", "start", "end"])
+        if hits.empty:
+            continue
+        hits = apply_where(project, by_speaker(project, hits.merge(meta, on="transcript", how="left")), where)
+        texts = TextStore.load(project, set(hits["transcript"]))
+        yield from (_kwic_row(hit, texts, context, clean) for hit in hits.itertuples())
 
 
 def _participant_passages(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int, str]]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -93,32 +93,44 @@ class Terminal:
         self.out.print(Table(title, columns, [[_cell(value) for value in row] for row in rows], title_justify="left", **kwargs))
 
     def listing(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], records: Iterable[dict] | None = None,
-                paged: bool = True, **kwargs) -> None:
+                paged: bool = True, footer: Callable[[], str] | None = None, **kwargs) -> None:
         """A long listing, printed as it comes: never one table of thousands of rows before the first.
 
         On a terminal: tables of `CHUNK` rows with the first chunk's column widths, through the
-        pager if `paged`. Piped: `title` on stderr, then a tab-separated header and rows (tabs and
-        line breaks in a value become spaces), or, if `records` is given, one JSON object per line."""
+        pager if `paged`, then the line `footer()` gives once the rows are out (what is known only
+        then, such as how many there were). Piped: `title` on stderr, then a tab-separated header and
+        rows (tabs and line breaks in a value become spaces), then `footer()` on stderr; or, if
+        `records` is given, one JSON object per line."""
         if records is not None:
             with self._quiet_when_closed():
                 for record in records:
                     self.out.file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
             return
         if not self.out.is_terminal:
-            self._plain_rows(title, columns, rows, kwargs.get("show_header", True))
+            if self._plain_rows(title, columns, rows, kwargs.get("show_header", True)) and footer is not None:
+                self.info(footer())
             return
         with self.paged(paged), self._quiet_when_closed():
             self._chunked_tables(title, columns, rows, **kwargs)
+            if footer is not None:
+                self.out.print(footer(), markup=False, style="italic")
 
-    def _plain_rows(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], header: bool) -> None:
+    def _plain_rows(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], header: bool) -> bool:
+        """Whether every row went out (not if the reader went away first)."""
         if title:
             self.info(title)
-        write = self.out.file.write
+        file = self.out.file
         with self._quiet_when_closed():
             if header:
-                write("\t".join(columns) + "\n")
-            for row in rows:
-                write("\t".join(_plain(value) for value in row) + "\n")
+                file.write("\t".join(columns) + "\n")
+            for n, row in enumerate(rows):
+                file.write("\t".join(_plain(value) for value in row) + "\n")
+                if n < CHUNK:
+                    # The first screen goes out row by row, as the rows may still be being found; and a reader that
+                    # has had enough (`| head`) stops the search at the next row, not a buffer's worth later.
+                    file.flush()
+            return True
+        return False
 
     def _chunked_tables(self, title: str, columns: Sequence[str], rows: Iterable[Sequence[object]], **kwargs) -> None:
         from itertools import islice

@@ -184,7 +184,8 @@ def text_cli(
     no_pager: NoPagerOption = False,
     project: ProjectOption = None,
 ) -> None:
-    """Keyword in context over what participants said (on a terminal, through the pager)."""
+    """Keyword in context over what participants said (on a terminal, through the pager), found as it is printed:
+    how many comes after the rows."""
     from qualcode.analysis.query_text import text_matches, text_search
 
     opened = open_project(project)
@@ -194,19 +195,27 @@ def text_cli(
                 return text_search(opened, pattern, lemma, fuzzy, _where(where), context, raw, progress)
 
         _show_found(raw, search, as_json, jsonl, csv, xlsx,
-                    lambda table: _list_matches(len(table), table.to_dict("records"), not no_pager))
-    else:  # only the listing: each match pseudonymised as it is printed
+                    lambda table: _list_matches(table.to_dict("records"), not no_pager))
+    else:  # only the listing: each match found and pseudonymised as it is printed
         _warn_raw(raw)
         with terminal.progress("parsing") as progress:
-            count, found = text_matches(opened, pattern, lemma, fuzzy, _where(where), context, raw, progress)
-        _list_matches(count, found, not no_pager)
+            found = text_matches(opened, pattern, lemma, fuzzy, _where(where), context, raw, progress)
+        _list_matches(found, not no_pager)
     warn_unread(opened)
 
 
-def _list_matches(count: int, found, paged: bool) -> None:
-    """`found`: rows with `KWIC_COLUMNS` (`qualcode.analysis.query_text.text_matches`), read as they are printed."""
+def _list_matches(found, paged: bool) -> None:
+    """`found`: rows with `KWIC_COLUMNS` (`qualcode.analysis.query_text.text_matches`), read as they are printed;
+    how many there were comes after them, as only then is it known."""
     columns = ["transcript", "line", "left", "match", "right"]
-    terminal.listing(f"{count} matches", columns, ([match[c] for c in columns] for match in found), paged=paged)
+    count = 0
+
+    def rows():
+        nonlocal count
+        for count, match in enumerate(found, 1):  # the footer reads `count`
+            yield [match[c] for c in columns]
+
+    terminal.listing("", columns, rows(), paged=paged, footer=lambda: f"{count} matches")
 
 
 @query_app.command("framework")
