@@ -75,3 +75,12 @@ def test_a_key_that_cannot_be_read_is_reported_as_before(keyed):
     with pytest.raises(ImportFailed) as failed:
         compiled_matcher(keyed)
     assert "cannot read the key" in str(failed.value.problems[0]) and KEY_FILE in str(failed.value.problems[0])
+
+
+def test_once_the_key_is_destroyed_its_compiled_copy_goes_with_the_next_command(keyed):
+    compiled_matcher(keyed)
+    assert (keyed.root / COMPILED_FILE).exists()
+    (keyed.root / "identity-key.csv").unlink()
+    compiled_key._COMPILED.clear()
+    assert not compiled_matcher(keyed).owners  # no key: nothing to replace
+    assert not (keyed.root / COMPILED_FILE).exists()

@@ -9,11 +9,14 @@ folder. It is data, never code (no pickle: a project folder may be shared),
 and it is used only while its stamp matches: the key's bytes, the
 ``[anonymise]`` settings and the matching code's source, so a changed key,
 setting or qualcode never matches with a stale compilation. A file that cannot
-be read or written is no error: the key is then compiled as before.
+be read or written is no error: the key is then compiled as before. Once the
+key file is gone (destroyed, as an ethics approval may require), the next
+command that pseudonymises deletes the compiled copy too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -32,13 +35,17 @@ _COMPILED: dict[str, Matcher] = {}
 def compiled_matcher(project: Project) -> Matcher:
     """The project's identity key compiled for matching: from memory, from the compiled file if its stamp
     matches, else compiled from the key (which raises on a damaged key) and saved for the next command."""
+    path = project.root / COMPILED_FILE
+    if not (project.root / KEY_FILE).exists():  # no key, or one destroyed: no copy of its names may stay behind
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        return project_key(project).matcher()
     try:
         stamp = _stamp(project)
     except OSError:  # a key it cannot read: compiling says so, naming the file
         return project_key(project).matcher()
     if stamp in _COMPILED:
         return _COMPILED[stamp]
-    path = project.root / COMPILED_FILE
     matcher = _read(path, stamp)
     if matcher is None:
         matcher = project_key(project).matcher()
