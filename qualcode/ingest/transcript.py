@@ -10,7 +10,6 @@ use; line numbers shown to people are 1-based lines of `text`.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 from itertools import accumulate
 from pathlib import Path
