@@ -29,6 +29,9 @@ code and transcript (28,075 rows at scale 10) instead of the 135,399 codings;
 a rolled-up matrix still counts from the codings' covering index (a span
 coded with a code and its child is one segment of the parent), and so does
 a matrix of words or of designations and partnerships (counted in pandas).
+The framework's count cells are the rolled-up matrix's numbers summed per
+school or participant (same query); before that they were counted from the
+baseline's frame.
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ def queries(project: Project) -> dict[str, Callable[[], object]]:
         "find rsc OR la-role": lambda: find(project, "rsc,la-role", mode="or"),
         "text 'pecking order'": lambda: text_search(project, "pecking order"),
         "framework school × theme": lambda: framework(project, by="school"),
+        "framework participant × theme": lambda: framework(project, by="participant"),
     }
 
 
