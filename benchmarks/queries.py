@@ -29,6 +29,26 @@ code and transcript (28,075 rows at scale 10) instead of the 135,399 codings;
 a rolled-up matrix still counts from the codings' covering index (a span
 coded with a code and its child is one segment of the parent), and so does
 a matrix of words or of designations and partnerships (counted in pandas).
+The framework's count cells are the rolled-up matrix's numbers summed per
+school or participant (same query); before that they were counted from the
+baseline's frame. `query framework` as the worker's child runs it
+(/tmp/prof/time.py: imports preloaded, output to /dev/null, best of 3), main
+(6af6b18) -> branch fastframework, 2026-12-03 14:30 UTC, before and after run
+alternately, 2 cores at load average 4.7 to 6 (the seconds are inflated by
+the load, read the ratios; the same commands took 0.34 s, 0.47 s and 2.19 s
+before on a quieter machine):
+
+    demo project, SQLite                       0.54 -> 0.27 s  (x2.0)
+      --by participant                         0.79 -> 0.36 s  (x2.2)
+    demo project, PostgreSQL                   0.61 -> 0.17 s  (x3.7)
+      --by participant                         0.57 -> 0.26 s  (x2.2)
+    scale 10, SQLite                           3.26 -> 0.90 s  (x3.6)
+      --by participant                         3.21 -> 1.00 s  (x3.2)
+
+What is left is mostly the one SQL query (~50 ms on the demo project, ~0.4-0.6 s
+at scale 10 under that load: 135,399 codings through the span index, each
+rolled up to its theme and counted once per span) and, by participant, the
+small-cell check over every participant (`small_cells`, ~0.2 s at scale 10).
 """
 
 from __future__ import annotations
@@ -86,6 +106,7 @@ def queries(project: Project) -> dict[str, Callable[[], object]]:
         "find rsc OR la-role": lambda: find(project, "rsc,la-role", mode="or"),
         "text 'pecking order'": lambda: text_search(project, "pecking order"),
         "framework school × theme": lambda: framework(project, by="school"),
+        "framework participant × theme": lambda: framework(project, by="participant"),
     }
 
 

@@ -15,6 +15,7 @@ from qualcode.ingest.corpus import import_paths
 from qualcode.errors import ImportFailed
 from qualcode.models import Participant
 from qualcode.project import init_project
+from qualcode.analysis.framework import framework
 from qualcode.analysis.query import find
 from qualcode.analysis.query_matrix import matrix
 from qualcode.analysis.query_text import text_search
@@ -85,6 +86,17 @@ def test_a_matrix_by_role_counts_each_speaker_under_their_role(study):
         eastern = session.scalar(select(func.count()).where(Participant.locality_name == "Eastern"))
     shares = matrix(study, "networks", by="locality", unit="participants", percent="column")
     assert shares.loc["networks", "Eastern"] == round(100 * 3 / eastern, 1)  # the speakers are in the denominator too
+
+
+def test_a_framework_counts_each_speaker_as_their_own_case(study):
+    people = framework(study, by="participant", codes="networks,markets")
+    assert {case: people.loc[case].to_dict() for case in ("EAS-S01-T1", "EAS-S01-T2")} == {
+        "EAS-S01-T1": {"networks": 1, "markets": 1}, "EAS-S01-T2": {"networks": 1, "markets": 0}}
+    assert people.loc["EAS-S01-HT", "networks"] == 1
+    # a school's count (in SQL) is its speakers' together; a filter on their role keeps only their passages
+    assert framework(study, codes="networks,markets").loc["EAS-S01"].to_dict() == {"networks": 3, "markets": 1}
+    teachers = framework(study, codes="networks,markets", where={"role": "Teacher"})
+    assert teachers.loc["EAS-S01"].to_dict() == {"networks": 1, "markets": 1}
 
 
 def test_the_command_line_shows_the_map_and_check_knows_who_said_what(study, run):

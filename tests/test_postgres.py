@@ -83,7 +83,8 @@ def test_cli_with_qualcode_db_pointing_at_postgres(run, tmp_path: Path, corpus: 
 
 
 def test_queries_count_the_same_on_postgres(tmp_path: Path, corpus: Path, pg_url: str):
-    """The matrix and co-occurrence SQL (CTEs, MATERIALIZED, integer arithmetic) gives SQLite's answers."""
+    """The matrix, framework and co-occurrence SQL (CTEs, MATERIALIZED, integer arithmetic) gives SQLite's answers."""
+    from qualcode.analysis.framework import framework
     from qualcode.analysis.query_matrix import matrix
     from qualcode.analysis.query_cooccur import cooccur
     from tests.coded_fixture import make_coded_project
@@ -94,6 +95,8 @@ def test_queries_count_the_same_on_postgres(tmp_path: Path, corpus: Path, pg_url
                              ("role", "participants", False), ("locality", "transcripts", True)]:
         assert matrix(pg, by=by, unit=unit, rollup=rollup).equals(matrix(lite, by=by, unit=unit, rollup=rollup))
     assert matrix(pg, where={"ofsted": "Good"}).equals(matrix(lite, where={"ofsted": "Good"}))
+    for by, coarsen in [("school", False), ("participant", False), ("participant", True)]:
+        assert framework(pg, by, coarsen=coarsen).equals(framework(lite, by, coarsen=coarsen))
     for within in ("segment", "turn", "transcript"):
         assert cooccur(pg, within=within, near=20).equals(cooccur(lite, within=within, near=20))
 

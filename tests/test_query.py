@@ -358,6 +358,31 @@ def test_counting_in_sql_agrees_with_counting_in_pandas(scratch, data, by, unit,
     assert in_sql.to_dict() == {key: n for key, n in in_pandas.to_dict().items() if n}
 
 
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), by=st.sampled_from(["school", "participant"]),
+       codes=st.sampled_from([None, "markets,markets/competition", "networks/tsa,markets"]),
+       where=st.sampled_from([None, {"locality": "Eastern"}, parse_where(["phase!=secondary"]),
+                              parse_where(["role=Headteacher,Principal"])]), coarsen=st.booleans())
+def test_framework_counts_in_sql_agree_with_counting_codings(scratch, data, by, codes, where, coarsen):
+    """The framework's count cells from the database's per-transcript counts against `coded_segments` counted
+    in pandas, on random codings where a span is often coded with a code and its parent (one segment of the
+    parent), repeated (one segment) or only suggested (none): the same cells, the same small rows warned
+    about, pooled alike with `coarsen`."""
+    from qualcode.analysis.framework import _themes, coding_cells, count_cells
+
+    with scratch.session() as session:
+        texts = dict(session.execute(select(Transcript.id, Transcript.text)).all())
+        ids = sorted(code_paths(session))
+    _replace_codings(scratch, data.draw(random_codings(texts, ids, coarse=True), label="codings"))
+    themes = _themes(scratch, codes)
+    paths = [path for _, path in themes]
+    in_sql, sql_warnings = count_cells(scratch, dict(themes), by, where, coarsen)
+    in_pandas, pandas_warnings = coding_cells(scratch, paths, by, where, coarsen)
+    assert in_sql.reindex(columns=paths, fill_value=0).to_dict(orient="index") == \
+        in_pandas.reindex(columns=paths, fill_value=0).to_dict(orient="index")
+    assert sql_warnings == pandas_warnings
+
+
 def test_small_cell_warnings_on_a_single_school_or_person_in_a_locality(coded):
     from qualcode.analysis.query_matrix import small_cell_warnings
 

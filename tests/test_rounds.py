@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from qualcode import db
 from qualcode.analysis.agreement import agreement
+from qualcode.analysis.framework import framework
 from qualcode.coding.manual import add_memo, apply_codes, codings_table, undo, uncode
 from qualcode.config import _git_user_name, default_coder
 from qualcode.errors import QualcodeError
@@ -82,6 +83,7 @@ def _views(project: Project) -> dict[str, object]:
         "show line 8": lines[8],
         "find": sorted(set(zip(found["transcript"], found["codes"]))),
         "matrix": matrix(project, "markets,networks", by="phase").to_dict(),
+        "framework": framework(project, by="participant").to_dict(orient="index"),
         "cooccur": len(cooccur(project, "markets,networks")),
         "tag": sorted((c.code, c.coder) for c in view.codes),
         "tag notice": view.blind,
@@ -98,6 +100,8 @@ def test_a_round_hides_the_other_coders_codings_from_its_coders_only_until_it_is
     # Counted in SQL, not from the tallies (which count everyone's): bea's markets, tester's networks off the round.
     assert seen["matrix"]["primary"] == {"markets": 1, "markets/competition": 0, "networks": 1, "networks/tsa": 0}
     assert "secondary" not in seen["matrix"]  # EAS-S02's codings are all tester's
+    assert seen["framework"] == {"EAS-S01-DH": {"markets": 0, "networks": 1}, "EAS-S01-HT": {"markets": 1, "networks": 0},
+                                 "NAT-I01": {"markets": 0, "networks": 1}}
     assert seen["cooccur"] == 0  # tester's markets + networks/tsa pair on EAS-S01-HT is hidden
     assert seen["tag"] == [("markets", "bea")] and "blind round 'r1'" in seen["tag notice"]
     assert len(bea.heard) == 1 and "you (bea) see only your own codings" in bea.heard[0]  # said once per command

@@ -13,6 +13,16 @@ the pool holds (a pool of one hides less than it seems); `query matrix
 --coarsen` pools its columns the same way (`qualcode.analysis.pooling`). Passages keep their
 transcript and line tags, as a coarsened quote keeps its id, so they stay
 traceable.
+
+Counts are worked out in one of two ways, to the same numbers. Mostly in the
+database (`qualcode.analysis.query_matrix.sql_count_rows`): distinct coded
+spans per theme and transcript, summed per case, a few hundred rows however
+many codings there are, so the command answers at once. A segment belongs to
+one transcript, so a pool's count is the sum of its cases'. From
+`coded_segments`, a row per coding, where SQL cannot tell: by participant, or
+filtered by role, when a focus group's turns name their speakers (each coding
+counts for the one who speaks); a `--where` on a list field (designation,
+partnership); and passages, which need each coding's span.
 """
 
 from __future__ import annotations
@@ -25,7 +35,8 @@ from qualcode.coding.codebook import find_code
 from qualcode.errors import QualcodeError
 from qualcode.analysis.overview import code_paths
 from qualcode.project import Project
-from qualcode.analysis.query import TextStore, coded_segments, pseudonymiser, split_names
+from qualcode.analysis.query import COUNTED_ORIGINS, TextStore, coded_segments, pseudonymiser, split_names
+from qualcode.analysis.query_matrix import sql_count_rows, sql_countable
 from qualcode.analysis.query_where import Where
 
 if TYPE_CHECKING:
@@ -56,23 +67,21 @@ def framework(
         raise QualcodeError(f"--by must be one of: {', '.join(CASES)}")
     if cells not in ("count", "passages"):
         raise QualcodeError("--cells must be count or passages")
-    theme_paths = _theme_paths(project, codes)
-    frame = coded_segments(project, theme_paths, where, rollup=True)
-    frame = frame[frame["code"].isin(theme_paths)].dropna(subset=[by])
-    frame, found = small_rows(project, frame, by, coarsen)
+    themes = _themes(project, codes)
+    theme_paths = [path for _, path in themes]
+    if cells == "count" and sql_countable(project, {by, *(where or {})}):
+        table, found = count_cells(project, dict(themes), by, where, coarsen)
+    else:
+        table, found = coding_cells(project, theme_paths, by, where, coarsen, cells, raw)
     if warnings is not None:
         warnings.extend(found)
-    if cells == "count":
-        table = frame.groupby([by, "code"])["segment"].nunique().unstack("code", fill_value=0)
-    else:
-        table = _passage_cells(project, frame, by, raw)
     table = table.reindex(columns=theme_paths, fill_value=0 if cells == "count" else "")
     table.index.name = by
     return table.sort_index()
 
 
 def small_rows(project: Project, frame: pd.DataFrame, by: str, coarsen: bool) -> tuple[pd.DataFrame, list[str]]:
-    """The rows of `frame` (codings) under their case, or with `coarsen` the small cells' under their pool; and
+    """The rows of `frame` (codings, or counts per case) under their case, or with `coarsen` the small cells' under their pool; and
     a warning for each small cell, as a quote bank gives (with `coarsen`: the pool, and how many cases it holds)."""
     from qualcode.privacy.anonymise import small_cells, small_school_cells
     from qualcode.analysis.pooling import pooled_warning, pools, unpooled_warnings
@@ -87,13 +96,32 @@ def small_rows(project: Project, frame: pd.DataFrame, by: str, coarsen: bool) ->
             [pooled_warning(cell, [pooled[cell.participant]], size) for cell in small])
 
 
-def _theme_paths(project: Project, codes: str | Iterable[str] | None) -> list[str]:
-    """The paths of the codes named, or of the top-level codes."""
+def count_cells(project: Project, themes: dict[int, str], by: str, where: Where | None,
+                coarsen: bool) -> tuple[pd.DataFrame, list[str]]:
+    """The count cells, from the per-transcript counts in the database (`sql_count_rows`), and `small_rows`'
+    warnings: cases × `themes` (code id -> path), only those of the cases with a coded passage."""
+    frame = sql_count_rows(project, themes, [by], "segments", True, where, COUNTED_ORIGINS).dropna(subset=[by])
+    frame, found = small_rows(project, frame.astype({"n": int}), by, coarsen)
+    return frame.groupby([by, "code"])["n"].sum().unstack("code", fill_value=0), found
+
+
+def coding_cells(project: Project, theme_paths: list[str], by: str, where: Where | None, coarsen: bool,
+                 cells: str = "count", raw: bool = False) -> tuple[pd.DataFrame, list[str]]:
+    """`count_cells`, or the passages, from `coded_segments`: a row per coding, each a focus group's speaker's."""
+    frame = coded_segments(project, theme_paths, where, rollup=True)
+    frame, found = small_rows(project, frame[frame["code"].isin(theme_paths)].dropna(subset=[by]), by, coarsen)
+    if cells == "count":
+        return frame.groupby([by, "code"])["segment"].nunique().unstack("code", fill_value=0), found
+    return _passage_cells(project, frame, by, raw), found
+
+
+def _themes(project: Project, codes: str | Iterable[str] | None) -> list[tuple[int, str]]:
+    """The ids and paths of the codes named, or of the top-level codes (in path order)."""
     with project.session() as session:
         paths = code_paths(session)
         if not codes:
-            return sorted(p for p in paths.values() if "/" not in p)
-        return [paths[find_code(session, name).id] for name in split_names(codes)]
+            return sorted(((i, p) for i, p in paths.items() if "/" not in p), key=lambda theme: theme[1])
+        return [(code.id, paths[code.id]) for code in (find_code(session, name) for name in split_names(codes))]
 
 
 def _passage_cells(project: Project, frame: pd.DataFrame, by: str, raw: bool) -> pd.DataFrame:

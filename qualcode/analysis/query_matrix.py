@@ -66,9 +66,7 @@ def matrix(
     if pools:
         counts = _frame_counts(coded_segments(project, codes, where, origins, rollup, words=unit == "words"), by, unit, pools)
         return _table(counts, chosen, ["column"], percent, lambda: _column_totals(project, codes, by, unit, where, origins, pools))
-    # Counted per transcript in SQL, a focus group's codings would all count for its first speaker.
-    per_speaker = (unit == "participants" or (set(by) | set(where or {})) & set(SPEAKER_COLUMNS)) and focus_groups(project)
-    if unit != "words" and not (set(by) | set(where or {})) & set(LIST_FIELDS) and not per_speaker:
+    if sql_countable(project, set(by) | set(where or {}), unit):
         counts = _sql_counts(project, chosen, by, unit, rollup, where, origins)
     else:
         counts = _frame_counts(coded_segments(project, codes, where, origins, rollup, words=unit == "words"), by, unit)
@@ -189,9 +187,31 @@ _SQL_UNITS = {"segments": "SUM(pt.n)", "transcripts": "COUNT(*)", "participants"
               "schools": "COUNT(DISTINCT m.school)"}
 
 
+def sql_countable(project: Project, fields: set[str], unit: str = "segments") -> bool:
+    """Whether `sql_count_rows` counts what `coded_segments` would when grouping or filtering by `fields`.
+
+    Not words (counted from each coding's quote), nor a list field (a row per
+    value), nor a focus group's speakers: counted per transcript in SQL, a
+    focus group's codings would all count for the transcript's participant.
+    """
+    if unit == "words" or fields & set(LIST_FIELDS):
+        return False
+    return not ((unit == "participants" or fields & set(SPEAKER_COLUMNS)) and focus_groups(project))
+
+
 def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: str, rollup: bool,
                 where: Where | None, origins: tuple[str, ...]) -> pd.Series:
-    """The same counts as `_frame_counts`, grouped in the database: one query, nothing per coding in Python.
+    """The same counts as `_frame_counts`, grouped in the database (`sql_count_rows`), a field with no value
+    as MISSING."""
+    frame = sql_count_rows(project, chosen, by, unit, rollup, where, origins)
+    frame[by] = frame[by].fillna(MISSING)
+    return frame.groupby(["code", *by])["n"].sum()
+
+
+def sql_count_rows(project: Project, chosen: dict[int, str], by: list[str], unit: str, rollup: bool,
+                   where: Where | None, origins: tuple[str, ...]) -> pd.DataFrame:
+    """Rows of code path, the `by` values (None where there is none) and the count `n` (above 0), counted in the
+    database: one query, nothing per coding in Python. `by` may also name the participant and school ids.
 
     Distinct spans are counted per code and transcript first (`_per_transcript`);
     only then are those (far fewer) rows joined to the transcripts' metadata,
@@ -202,7 +222,7 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
     targets = _targets(set(chosen.values()), rollup)
     pairs = [(code_id, target) for code_id, path in _all_paths(project).items() for target in targets(path)]
     if not pairs:
-        return pd.Series(dtype=int)
+        return pd.DataFrame(columns=["code", *by, "n"])
     ids = {path: code_id for code_id, path in chosen.items()}
     parameters: dict[str, object] = {"codes": sorted({code_id for code_id, _ in pairs})}
     targets_cte = ""
@@ -224,15 +244,15 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
         clause, values = sql_filter(_SQL_FIELDS[field], wanted, f"w{n}")
         filters.append(clause)
         parameters.update(values)
-    fields = sorted(set(by))
+    columns = ["tr.id AS transcript_id", "p.id AS participant", "s.id AS school",
+               *(f"{_SQL_FIELDS[f]} AS {f}" for f in sorted(set(by) - {"participant", "school"}))]
     # MATERIALIZED (SQLite 3.35, PostgreSQL 12) reads the metadata of every transcript once
     # instead of looking it up for each code in each transcript.
     statement = text(f"""
         WITH {targets_cte}
         pt AS ({_per_transcript(rollup, tallied, hidden)}),
         m AS MATERIALIZED (
-            SELECT tr.id AS transcript_id, p.id AS participant, s.id AS school,
-                   {", ".join(f"{_SQL_FIELDS[f]} AS {f}" for f in fields)}
+            SELECT {", ".join(columns)}
             FROM transcripts tr
             JOIN participants p ON p.id = tr.participant_id
             LEFT JOIN schools s ON s.id = p.school_id
@@ -245,9 +265,7 @@ def _sql_counts(project: Project, chosen: dict[int, str], by: list[str], unit: s
     with project.engine.connect() as connection:
         frame = pd.DataFrame([tuple(row) for row in connection.execute(statement, parameters)], columns=["code", *by, "n"])
     frame["code"] = frame["code"].map(chosen)
-    frame[by] = frame[by].fillna(MISSING)
-    frame = frame[frame["n"] > 0]
-    return frame.groupby(["code", *by])["n"].sum()
+    return frame[frame["n"] > 0]
 
 
 #: The parameters of the matrix's SQL that are lists.
