@@ -109,15 +109,41 @@ class Corpus:
         self.sources = {t.id: _Source(t, fold(t.text), t.participant) for t in transcripts}
         self.known_ids = _known_ids(transcripts)
         self.index: dict[str, set[str]] = defaultdict(set)
+        pairs = []
         for transcript_id, source in self.sources.items():
-            for word in set(_WORD.findall(source.folded)):
+            said = _WORD.findall(source.folded)
+            for word in set(said):
                 self.index[word].add(transcript_id)
+            pairs.append(WordPairs.of(said))
+        self.pairs = WordPairs(list(self.sources), pairs)
+
+    def rarest(self, words: list[str]) -> list[str]:
+        """The quote's (at most eight) rarest words the corpus holds: the ones that rank transcripts."""
+        return sorted({w for w in words if w in self.index}, key=lambda w: len(self.index[w]))[:8]
 
     def candidates(self, words: list[str]) -> list[str]:
         """Transcripts ranked by how many of the quote's rarest words they hold."""
-        known = sorted({w for w in words if w in self.index}, key=lambda w: len(self.index[w]))[:8]
+        known = self.rarest(words)
         votes = Counter(t for word in known for t in self.index[word])
         return [transcript_id for transcript_id, _ in votes.most_common()]
+
+    def ranked(self, found: set[str], known: list[str]) -> list[str]:
+        """`found` in the order `candidates` gives them (votes, then first met), without counting every transcript.
+
+        Ranking the corpus costs a count over the rarest words' transcripts
+        (tens of thousands at scale); only the few that hold the quote need
+        it. Ties keep `Counter.most_common`'s order: the word, then the place
+        in its set, where a transcript was first met.
+        """
+        first: dict[str, tuple[int, int]] = {}
+        for number, word in enumerate(known):
+            for place, transcript_id in enumerate(self.index[word]):
+                if transcript_id in found and transcript_id not in first:
+                    first[transcript_id] = (number, place)
+            if len(first) == len(found):
+                break
+        votes = {t: sum(t in self.index[word] for word in known) for t in first}
+        return sorted(first, key=lambda t: (-votes[t], first[t]))
 
     def holding(self, fragments: list[str]) -> set[str] | None:
         """Transcripts that hold every inner word of `fragments`, the only places they can all be; None if no word tells.
@@ -134,22 +160,43 @@ class Corpus:
 
         The same words can be said in more than one interview; all exact
         matches are returned so the truth check can ask whether any of their
-        speakers fits the attribution.
+        speakers fits the attribution, ranked as `candidates` ranks them.
         """
         fragments = fragments_of(quote)
         if not fragments:
             return []
-        ranked = self.candidates([w for fragment in fragments for w in _WORD.findall(fragment)])
-        order = ([hint] if hint in self.sources else []) + [t for t in ranked if t != hint]
+        words = [w for fragment in fragments for w in _WORD.findall(fragment)]
         # The pieces between omissions are in any transcript that holds the quote, so are their words.
         holding = self.holding(fragments[1:] or fragments)
+        if holding is None:
+            return self._locate_anywhere(fragments, words, hint)
+        known = self.rarest(words)
+        exact = {}
+        pairs = self.pairs.holding(fragments[1:] or fragments)
+        for transcript_id in holding if pairs is None else pairs & holding:  # searched as before: the hint, and transcripts holding a rare word
+            if transcript_id == hint or any(transcript_id in self.index[word] for word in known):
+                found = _in_order(self.sources[transcript_id].folded, fragments)
+                if found is not None:
+                    exact[transcript_id] = Match(transcript_id, found[0], found[1], 100.0, True)
+        if exact:
+            order = ([hint] if hint in exact else []) + self.ranked(set(exact) - {hint}, known)
+            return [exact[t] for t in order]
+        return self._inexact(fragments, self._order(words, hint))
+
+    def _locate_anywhere(self, fragments: list[str], words: list[str], hint: str | None) -> list[Match]:
+        """`locate` for a quote with no inner word to narrow the search: every ranked transcript is searched."""
         exact = []
-        for transcript_id in (t for t in order if holding is None or t in holding):
+        for transcript_id in self._order(words, hint):
             found = _in_order(self.sources[transcript_id].folded, fragments)
             if found is not None:
                 exact.append(Match(transcript_id, found[0], found[1], 100.0, True))
-        if exact:
-            return exact
+        return exact or self._inexact(fragments, self._order(words, hint))
+
+    def _order(self, words: list[str], hint: str | None) -> list[str]:
+        ranked = self.candidates(words)
+        return ([hint] if hint in self.sources else []) + [t for t in ranked if t != hint]
+
+    def _inexact(self, fragments: list[str], order: list[str]) -> list[Match]:
         fuzzy = self._fuzzy(" ".join(fragments[1:]) or fragments[0], order[:5])
         return [fuzzy] if fuzzy else []
 
@@ -206,6 +253,59 @@ class Corpus:
         return " ".join(self.sources[match.transcript_id].transcript.text[match.start : match.end].split())
 
 
+class WordPairs:
+    """Which transcripts hold each pair of adjacent words, to narrow a quote's search to the few that can hold it.
+
+    Single words narrow little where interviews share their vocabulary (at
+    scale, most quotes' words are in a tenth of the transcripts, the quote
+    itself in few of them); pairs narrow far more. Pairs are kept by their
+    hash, sorted, with the transcript that holds each: memory grows with the
+    corpus's words, not with the number of pairs times transcripts. Two
+    pairs sharing a hash only let a transcript through to the exact search.
+    """
+
+    def __init__(self, names: list[str], hashes: list):
+        """`hashes`: each transcript's (of `names`) `of` its words."""
+        import numpy as np
+
+        self.names = names
+        owners = np.repeat(np.arange(len(names), dtype=np.int32), [len(h) for h in hashes])
+        hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.int64)
+        order = np.argsort(hashes)
+        self.keys, self.owners = hashes[order], owners[order]
+
+    @staticmethod
+    def of(said: list[str]):
+        """The distinct hashes of a text's pairs of adjacent words (its words as `_WORD` finds them)."""
+        import numpy as np
+
+        hashes = np.sort(np.fromiter(map(hash, zip(said, said[1:])), dtype=np.int64, count=max(len(said) - 1, 0)))
+        return hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))] if len(hashes) else hashes
+
+    def holding(self, fragments: list[str]) -> set[str] | None:
+        """Transcripts holding the rarest pairs of inner words of `fragments` (a superset of those holding
+        the fragments); None if no fragment has two inner words.
+
+        Inner words are whole in the source and nothing but spaces and
+        punctuation lies between them there, so they are a pair in it too.
+        """
+        import numpy as np
+
+        pairs = {hash(pair) for fragment in fragments
+                 for inner in [_WORD.findall(fragment)[1:-1]] for pair in zip(inner, inner[1:])}
+        if not pairs:
+            return None
+        wanted = np.fromiter(pairs, dtype=np.int64, count=len(pairs))
+        low, high = np.searchsorted(self.keys, wanted, "left"), np.searchsorted(self.keys, wanted, "right")
+        rarest = np.argsort(high - low, kind="stable")[:RAREST_PAIRS]
+        found = set.intersection(*(set(self.owners[low[i] : high[i]].tolist()) for i in rarest))
+        return {self.names[number] for number in found}
+
+
+#: How many of a quote's pairs narrow its search: the rarest few leave little for the rest to remove.
+RAREST_PAIRS = 4
+
+
 def fold(text: str) -> str:
     """Lower case and plain quotes, dashes and spaces, one character for one (str.replace is fast on 40 MB)."""
     text = text.lower()
@@ -250,7 +350,7 @@ def _in_order(text: str, fragments: list[str]) -> tuple[int, int] | None:
     found = text.find(whole)
     if found != -1:
         return found, found + len(whole)
-    if not pieces:
+    if not pieces or pieces == [whole]:  # one piece, the whole: not there either
         return None
     start = text.find(pieces[0])
     while start != -1:
@@ -358,12 +458,13 @@ def _speaker_fitting(settings, reading, said: list[tuple[Match, Participant]]) -
 def _leaks(project: Project, document: Document, corpus: Corpus) -> list[Finding]:
     """Any identity-key name, or a near spelling of one, anywhere in the report (qualcode's ids aside)."""
     try:
-        from qualcode.privacy.pseudonyms import leaks
+        from qualcode.privacy.pseudonyms import leaks, project_key
     except ImportError:  # anonymisation not installed in this build
         return []
     findings = []
+    key = project_key(project)  # read once: a report has thousands of lines
     for number, line in enumerate(document.lines, start=1):
-        for leak in leaks(project, corpus.mask_ids(line)):
+        for leak in leaks(project, corpus.mask_ids(line), key):
             findings.append(Finding(str(document.path), number, "leak", "error",
                                     f"'{leak.text}' is a name in the identity key ({leak.entry_kind})", leak.text))
     return findings
