@@ -21,7 +21,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from itertools import groupby
+from itertools import accumulate, groupby
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -155,6 +155,11 @@ class Corpus:
         sets = sorted((self.index.get(word, set()) for word in words), key=len)
         return set.intersection(*sets) if sets else None
 
+    def _holding_words(self, fragments: list[str], among: set[str]) -> set[str]:
+        """`holding` among a few transcripts: each asked for the words, not the words' sets intersected."""
+        words = {word for fragment in fragments for word in _WORD.findall(fragment)[1:-1]}
+        return {t for t in among if all(t in self.index.get(word, ()) for word in words)}
+
     def locate(self, quote: str, hint: str | None = None) -> list[Match]:
         """Every transcript holding all the quote's fragments in order (`hint` first), else the best fuzzy passage.
 
@@ -167,13 +172,14 @@ class Corpus:
             return []
         words = [w for fragment in fragments for w in _WORD.findall(fragment)]
         # The pieces between omissions are in any transcript that holds the quote, so are their words.
-        holding = self.holding(fragments[1:] or fragments)
+        pieces = fragments[1:] or fragments
+        pairs = self.pairs.holding(pieces)
+        holding = self.holding(pieces) if pairs is None else self._holding_words(pieces, pairs)
         if holding is None:
             return self._locate_anywhere(fragments, words, hint)
         known = self.rarest(words)
         exact = {}
-        pairs = self.pairs.holding(fragments[1:] or fragments)
-        for transcript_id in holding if pairs is None else pairs & holding:  # searched as before: the hint, and transcripts holding a rare word
+        for transcript_id in holding:  # searched as before: the hint, and transcripts holding a rare word
             if transcript_id == hint or any(transcript_id in self.index[word] for word in known):
                 found = _in_order(self.sources[transcript_id].folded, fragments)
                 if found is not None:
@@ -375,14 +381,15 @@ def check_report(project: Project, path: Path, fmt: str | None = None, corpus: C
     document = read_document(path, fmt)
     corpus = corpus or Corpus(project)
     result = CheckResult(quotes=len(document.quotes))
+    lines = _Lines(project.settings)
     for quote in document.quotes:
-        result.findings += _check_quote(project, corpus, document, quote)
+        result.findings += _check_quote(project, corpus, document, quote, lines)
     result.findings += _leaks(project, document, corpus)
     result.findings.sort(key=lambda f: (f.line, f.check))
     return result
 
 
-def _check_quote(project: Project, corpus: Corpus, document: Document, quote: Quote) -> list[Finding]:
+def _check_quote(project: Project, corpus: Corpus, document: Document, quote: Quote, lines: _Lines) -> list[Finding]:
     file = str(document.path)
     matches = corpus.locate(quote.text, quote.source)
     best = matches[0] if matches else None
@@ -409,22 +416,45 @@ def _check_quote(project: Project, corpus: Corpus, document: Document, quote: Qu
         return findings
     if quote.attribution is None:
         return findings + _unattributed(file, quote)
-    return findings + _check_attribution(project, file, quote, said)
+    return findings + _check_attribution(project, file, quote, said, lines)
 
 
 def _unattributed(file: str, quote: Quote) -> list[Finding]:
     return [Finding(file, quote.line, "format", "error", "quote has no attribution line after it")]
 
 
-def _check_attribution(project: Project, file: str, quote: Quote, said: list[tuple[Match, Participant]]) -> list[Finding]:
-    """Format against the project's template; truth against whoever said the words (any of them, if several did)."""
-    from qualcode.privacy.anonymise import coarsen
+class _Lines:
+    """A report's attribution lines read, and its speakers' coarser lines, each once: a bank repeats them."""
 
+    def __init__(self, settings):
+        self.settings = settings
+        self._read: dict[str, attribution.Reading | None] = {}
+        self._coarse: dict[str, str] = {}
+
+    def read(self, written: str):
+        """`attribution.read` of a line (its reading is shared: treat it as read-only)."""
+        if written not in self._read:
+            self._read[written] = attribution.read(self.settings, written)
+        return self._read[written]
+
+    def coarse(self, participant: Participant) -> str:
+        """The line `--coarsen` gives the participant."""
+        from qualcode.privacy.anonymise import coarsen
+
+        if participant.id not in self._coarse:
+            speaker = coarsen(attribution.speaker_for(participant), self.settings)
+            self._coarse[participant.id] = attribution.render(self.settings, speaker)
+        return self._coarse[participant.id]
+
+
+def _check_attribution(project: Project, file: str, quote: Quote, said: list[tuple[Match, Participant]],
+                       lines: _Lines) -> list[Finding]:
+    """Format against the project's template; truth against whoever said the words (any of them, if several did)."""
     settings = project.settings
     line, written = quote.attribution_line, quote.attribution
-    if any(written == attribution.render(settings, coarsen(attribution.speaker_for(p), settings)) for _, p in said):
+    if any(written == lines.coarse(p) for _, p in said):
         return []  # the coarser line `--coarsen` gives a small cell: true, and in the format
-    reading = attribution.read(settings, written)
+    reading = lines.read(written)
     match, participant = _speaker_fitting(settings, reading, said)
     truth = attribution.speaker_for(participant)
     if reading is None:
@@ -458,16 +488,39 @@ def _speaker_fitting(settings, reading, said: list[tuple[Match, Participant]]) -
 def _leaks(project: Project, document: Document, corpus: Corpus) -> list[Finding]:
     """Any identity-key name, or a near spelling of one, anywhere in the report (qualcode's ids aside)."""
     try:
-        from qualcode.privacy.pseudonyms import leaks, project_key
+        from qualcode.privacy.pseudonyms import project_key
     except ImportError:  # anonymisation not installed in this build
         return []
     findings = []
     key = project_key(project)  # read once: a report has thousands of lines
-    for number, line in enumerate(document.lines, start=1):
-        for leak in leaks(project, corpus.mask_ids(line), key):
-            findings.append(Finding(str(document.path), number, "leak", "error",
+    for first in range(0, len(document.lines), LEAK_LINES):
+        for number, leak in line_leaks(project, key, corpus, document.lines[first : first + LEAK_LINES]):
+            findings.append(Finding(str(document.path), first + number, "leak", "error",
                                     f"'{leak.text}' is a name in the identity key ({leak.entry_kind})", leak.text))
     return findings
+
+
+#: How many of a report's lines are matched against the key at once (a search for a title before a
+#: misspelt name reads back from the start of the text, so the text is kept short).
+LEAK_LINES = 200
+#: Joins lines for the key: neither a letter, a digit, white space nor an apostrophe, so no name, title,
+#: possessive or id reads across it, and every line's first word starts a word as it does alone.
+_LINE_BREAK = "\x00"
+
+
+def line_leaks(project: Project, key, corpus: Corpus, lines: list[str]) -> list[tuple[int, object]]:
+    """(line number from 1, `Leak`) of each name in `lines`, exactly as matching each line alone finds them.
+
+    One match over the lines joined by `_LINE_BREAK` instead of one per line:
+    a report has hundreds of thousands of lines, most without a name.
+    """
+    from qualcode.privacy.pseudonyms import leaks
+
+    if any(_LINE_BREAK in line for line in lines):  # never in a report qualcode writes
+        return [(number, leak) for number, line in enumerate(lines, start=1)
+                for leak in leaks(project, corpus.mask_ids(line), key)]
+    starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+    return [(bisect_right(starts, leak.start), leak) for leak in leaks(project, corpus.mask_ids(_LINE_BREAK.join(lines)), key)]
 
 
 def _short(text: str, limit: int = 100) -> str:
