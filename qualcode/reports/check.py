@@ -155,11 +155,6 @@ class Corpus:
         sets = sorted((self.index.get(word, set()) for word in words), key=len)
         return set.intersection(*sets) if sets else None
 
-    def _holding_words(self, fragments: list[str], among: set[str]) -> set[str]:
-        """`holding` among a few transcripts: each asked for the words, not the words' sets intersected."""
-        words = {word for fragment in fragments for word in _WORD.findall(fragment)[1:-1]}
-        return {t for t in among if all(t in self.index.get(word, ()) for word in words)}
-
     def locate(self, quote: str, hint: str | None = None) -> list[Match]:
         """Every transcript holding all the quote's fragments in order (`hint` first), else the best fuzzy passage.
 
@@ -173,8 +168,10 @@ class Corpus:
         words = [w for fragment in fragments for w in _WORD.findall(fragment)]
         # The pieces between omissions are in any transcript that holds the quote, so are their words.
         pieces = fragments[1:] or fragments
-        pairs = self.pairs.holding(pieces)
-        holding = self.holding(pieces) if pairs is None else self._holding_words(pieces, pairs)
+        # A transcript holding the pieces holds their inner pairs, hence their inner words: `holding` can only
+        # leave out transcripts the search would not find them in.
+        holding = self.pairs.holding(pieces)
+        holding = self.holding(pieces) if holding is None else holding
         if holding is None:
             return self._locate_anywhere(fragments, words, hint)
         known = self.rarest(words)
@@ -277,7 +274,7 @@ class WordPairs:
         self.names = names
         owners = np.repeat(np.arange(len(names), dtype=np.int32), [len(h) for h in hashes])
         hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.int64)
-        order = np.argsort(hashes)
+        order = np.argsort(hashes, kind="stable")  # each pair's transcripts in order, as `intersect1d` wants them
         self.keys, self.owners = hashes[order], owners[order]
 
     @staticmethod
@@ -301,11 +298,13 @@ class WordPairs:
                  for inner in [_WORD.findall(fragment)[1:-1]] for pair in zip(inner, inner[1:])}
         if not pairs:
             return None
-        wanted = np.fromiter(pairs, dtype=np.int64, count=len(pairs))
+        wanted = np.sort(np.fromiter(pairs, dtype=np.int64, count=len(pairs)))  # sorted, each search starts near the last
         low, high = np.searchsorted(self.keys, wanted, "left"), np.searchsorted(self.keys, wanted, "right")
         rarest = np.argsort(high - low, kind="stable")[:RAREST_PAIRS]
-        found = set.intersection(*(set(self.owners[low[i] : high[i]].tolist()) for i in rarest))
-        return {self.names[number] for number in found}
+        found = self.owners[low[rarest[0]] : high[rarest[0]]]
+        for i in rarest[1:]:
+            found = np.intersect1d(found, self.owners[low[i] : high[i]], assume_unique=True)
+        return {self.names[number] for number in found.tolist()}
 
 
 #: How many of a quote's pairs narrow its search: the rarest few leave little for the rest to remove.
