@@ -9,9 +9,11 @@ Four checks per quote (see `reportfiles` for how quotes are found):
 - **truth**: the person who said them has metadata that renders to the line;
 - **leak**: no name from the identity key appears anywhere in the report.
 
-Matching is narrowed first: an inverted index from words to transcripts picks
-the few transcripts that hold a quote's rarest words, and only those are
-searched (exactly, then fuzzily).
+Matching is narrowed first: an index of adjacent word pairs (`WordPairs`)
+picks the few transcripts that can hold a quote, and only those are searched
+exactly; an inverted index from words to transcripts ranks them, and picks the
+transcripts a quote found nowhere is compared with fuzzily. A report's lines
+are matched against the identity key a chunk at a time (`line_leaks`).
 """
 
 from __future__ import annotations
