@@ -9,9 +9,11 @@ Four checks per quote (see `reportfiles` for how quotes are found):
 - **truth**: the person who said them has metadata that renders to the line;
 - **leak**: no name from the identity key appears anywhere in the report.
 
-Matching is narrowed first: an inverted index from words to transcripts picks
-the few transcripts that hold a quote's rarest words, and only those are
-searched (exactly, then fuzzily).
+Matching is narrowed first: an index of adjacent word pairs (`WordPairs`)
+picks the few transcripts that can hold a quote, and only those are searched
+exactly; an inverted index from words to transcripts ranks them, and picks the
+transcripts a quote found nowhere is compared with fuzzily. A report's lines
+are matched against the identity key a chunk at a time (`line_leaks`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
-from itertools import groupby
+from itertools import accumulate, groupby
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -109,15 +111,41 @@ class Corpus:
         self.sources = {t.id: _Source(t, fold(t.text), t.participant) for t in transcripts}
         self.known_ids = _known_ids(transcripts)
         self.index: dict[str, set[str]] = defaultdict(set)
+        pairs = []
         for transcript_id, source in self.sources.items():
-            for word in set(_WORD.findall(source.folded)):
+            said = _WORD.findall(source.folded)
+            for word in set(said):
                 self.index[word].add(transcript_id)
+            pairs.append(WordPairs.of(said))
+        self.pairs = WordPairs(list(self.sources), pairs)
+
+    def rarest(self, words: list[str]) -> list[str]:
+        """The quote's (at most eight) rarest words the corpus holds: the ones that rank transcripts."""
+        return sorted({w for w in words if w in self.index}, key=lambda w: len(self.index[w]))[:8]
 
     def candidates(self, words: list[str]) -> list[str]:
         """Transcripts ranked by how many of the quote's rarest words they hold."""
-        known = sorted({w for w in words if w in self.index}, key=lambda w: len(self.index[w]))[:8]
+        known = self.rarest(words)
         votes = Counter(t for word in known for t in self.index[word])
         return [transcript_id for transcript_id, _ in votes.most_common()]
+
+    def ranked(self, found: set[str], known: list[str]) -> list[str]:
+        """`found` in the order `candidates` gives them (votes, then first met), without counting every transcript.
+
+        Ranking the corpus costs a count over the rarest words' transcripts
+        (tens of thousands at scale); only the few that hold the quote need
+        it. Ties keep `Counter.most_common`'s order: the word, then the place
+        in its set, where a transcript was first met.
+        """
+        first: dict[str, tuple[int, int]] = {}
+        for number, word in enumerate(known):
+            for place, transcript_id in enumerate(self.index[word]):
+                if transcript_id in found and transcript_id not in first:
+                    first[transcript_id] = (number, place)
+            if len(first) == len(found):
+                break
+        votes = {t: sum(t in self.index[word] for word in known) for t in first}
+        return sorted(first, key=lambda t: (-votes[t], first[t]))
 
     def holding(self, fragments: list[str]) -> set[str] | None:
         """Transcripts that hold every inner word of `fragments`, the only places they can all be; None if no word tells.
@@ -134,22 +162,46 @@ class Corpus:
 
         The same words can be said in more than one interview; all exact
         matches are returned so the truth check can ask whether any of their
-        speakers fits the attribution.
+        speakers fits the attribution, ranked as `candidates` ranks them.
         """
         fragments = fragments_of(quote)
         if not fragments:
             return []
-        ranked = self.candidates([w for fragment in fragments for w in _WORD.findall(fragment)])
-        order = ([hint] if hint in self.sources else []) + [t for t in ranked if t != hint]
+        words = [w for fragment in fragments for w in _WORD.findall(fragment)]
         # The pieces between omissions are in any transcript that holds the quote, so are their words.
-        holding = self.holding(fragments[1:] or fragments)
+        pieces = fragments[1:] or fragments
+        # A transcript holding the pieces holds their inner pairs, hence their inner words: `holding` can only
+        # leave out transcripts the search would not find them in.
+        holding = self.pairs.holding(pieces)
+        holding = self.holding(pieces) if holding is None else holding
+        if holding is None:
+            return self._locate_anywhere(fragments, words, hint)
+        known = self.rarest(words)
+        exact = {}
+        for transcript_id in holding:  # searched as before: the hint, and transcripts holding a rare word
+            if transcript_id == hint or any(transcript_id in self.index[word] for word in known):
+                found = _in_order(self.sources[transcript_id].folded, fragments)
+                if found is not None:
+                    exact[transcript_id] = Match(transcript_id, found[0], found[1], 100.0, True)
+        if exact:
+            order = ([hint] if hint in exact else []) + self.ranked(set(exact) - {hint}, known)
+            return [exact[t] for t in order]
+        return self._inexact(fragments, self._order(words, hint))
+
+    def _locate_anywhere(self, fragments: list[str], words: list[str], hint: str | None) -> list[Match]:
+        """`locate` for a quote with no inner word to narrow the search: every ranked transcript is searched."""
         exact = []
-        for transcript_id in (t for t in order if holding is None or t in holding):
+        for transcript_id in self._order(words, hint):
             found = _in_order(self.sources[transcript_id].folded, fragments)
             if found is not None:
                 exact.append(Match(transcript_id, found[0], found[1], 100.0, True))
-        if exact:
-            return exact
+        return exact or self._inexact(fragments, self._order(words, hint))
+
+    def _order(self, words: list[str], hint: str | None) -> list[str]:
+        ranked = self.candidates(words)
+        return ([hint] if hint in self.sources else []) + [t for t in ranked if t != hint]
+
+    def _inexact(self, fragments: list[str], order: list[str]) -> list[Match]:
         fuzzy = self._fuzzy(" ".join(fragments[1:]) or fragments[0], order[:5])
         return [fuzzy] if fuzzy else []
 
@@ -206,6 +258,61 @@ class Corpus:
         return " ".join(self.sources[match.transcript_id].transcript.text[match.start : match.end].split())
 
 
+class WordPairs:
+    """Which transcripts hold each pair of adjacent words, to narrow a quote's search to the few that can hold it.
+
+    Single words narrow little where interviews share their vocabulary (at
+    scale, most quotes' words are in a tenth of the transcripts, the quote
+    itself in few of them); pairs narrow far more. Pairs are kept by their
+    hash, sorted, with the transcript that holds each: memory grows with the
+    corpus's words, not with the number of pairs times transcripts. Two
+    pairs sharing a hash only let a transcript through to the exact search.
+    """
+
+    def __init__(self, names: list[str], hashes: list):
+        """`hashes`: each transcript's (of `names`) `of` its words."""
+        import numpy as np
+
+        self.names = names
+        owners = np.repeat(np.arange(len(names), dtype=np.int32), [len(h) for h in hashes])
+        hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.int64)
+        order = np.argsort(hashes, kind="stable")  # each pair's transcripts in order, as `intersect1d` wants them
+        self.keys, self.owners = hashes[order], owners[order]
+
+    @staticmethod
+    def of(said: list[str]):
+        """The distinct hashes of a text's pairs of adjacent words (its words as `_WORD` finds them)."""
+        import numpy as np
+
+        hashes = np.sort(np.fromiter(map(hash, zip(said, said[1:])), dtype=np.int64, count=max(len(said) - 1, 0)))
+        return hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))] if len(hashes) else hashes
+
+    def holding(self, fragments: list[str]) -> set[str] | None:
+        """Transcripts holding the rarest pairs of inner words of `fragments` (a superset of those holding
+        the fragments); None if no fragment has two inner words.
+
+        Inner words are whole in the source and nothing but spaces and
+        punctuation lies between them there, so they are a pair in it too.
+        """
+        import numpy as np
+
+        pairs = {hash(pair) for fragment in fragments
+                 for inner in [_WORD.findall(fragment)[1:-1]] for pair in zip(inner, inner[1:])}
+        if not pairs:
+            return None
+        wanted = np.sort(np.fromiter(pairs, dtype=np.int64, count=len(pairs)))  # sorted, each search starts near the last
+        low, high = np.searchsorted(self.keys, wanted, "left"), np.searchsorted(self.keys, wanted, "right")
+        rarest = np.argsort(high - low, kind="stable")[:RAREST_PAIRS]
+        found = self.owners[low[rarest[0]] : high[rarest[0]]]
+        for i in rarest[1:]:
+            found = np.intersect1d(found, self.owners[low[i] : high[i]], assume_unique=True)
+        return {self.names[number] for number in found.tolist()}
+
+
+#: How many of a quote's pairs narrow its search: the rarest few leave little for the rest to remove.
+RAREST_PAIRS = 4
+
+
 def fold(text: str) -> str:
     """Lower case and plain quotes, dashes and spaces, one character for one (str.replace is fast on 40 MB)."""
     text = text.lower()
@@ -250,7 +357,7 @@ def _in_order(text: str, fragments: list[str]) -> tuple[int, int] | None:
     found = text.find(whole)
     if found != -1:
         return found, found + len(whole)
-    if not pieces:
+    if not pieces or pieces == [whole]:  # one piece, the whole: not there either
         return None
     start = text.find(pieces[0])
     while start != -1:
@@ -275,14 +382,15 @@ def check_report(project: Project, path: Path, fmt: str | None = None, corpus: C
     document = read_document(path, fmt)
     corpus = corpus or Corpus(project)
     result = CheckResult(quotes=len(document.quotes))
+    lines = _Lines(project.settings)
     for quote in document.quotes:
-        result.findings += _check_quote(project, corpus, document, quote)
+        result.findings += _check_quote(project, corpus, document, quote, lines)
     result.findings += _leaks(project, document, corpus)
     result.findings.sort(key=lambda f: (f.line, f.check))
     return result
 
 
-def _check_quote(project: Project, corpus: Corpus, document: Document, quote: Quote) -> list[Finding]:
+def _check_quote(project: Project, corpus: Corpus, document: Document, quote: Quote, lines: _Lines) -> list[Finding]:
     file = str(document.path)
     matches = corpus.locate(quote.text, quote.source)
     best = matches[0] if matches else None
@@ -309,22 +417,45 @@ def _check_quote(project: Project, corpus: Corpus, document: Document, quote: Qu
         return findings
     if quote.attribution is None:
         return findings + _unattributed(file, quote)
-    return findings + _check_attribution(project, file, quote, said)
+    return findings + _check_attribution(project, file, quote, said, lines)
 
 
 def _unattributed(file: str, quote: Quote) -> list[Finding]:
     return [Finding(file, quote.line, "format", "error", "quote has no attribution line after it")]
 
 
-def _check_attribution(project: Project, file: str, quote: Quote, said: list[tuple[Match, Participant]]) -> list[Finding]:
-    """Format against the project's template; truth against whoever said the words (any of them, if several did)."""
-    from qualcode.privacy.anonymise import coarsen
+class _Lines:
+    """A report's attribution lines read, and its speakers' coarser lines, each once: a bank repeats them."""
 
+    def __init__(self, settings):
+        self.settings = settings
+        self._read: dict[str, attribution.Reading | None] = {}
+        self._coarse: dict[str, str] = {}
+
+    def read(self, written: str):
+        """`attribution.read` of a line (its reading is shared: treat it as read-only)."""
+        if written not in self._read:
+            self._read[written] = attribution.read(self.settings, written)
+        return self._read[written]
+
+    def coarse(self, participant: Participant) -> str:
+        """The line `--coarsen` gives the participant."""
+        from qualcode.privacy.anonymise import coarsen
+
+        if participant.id not in self._coarse:
+            speaker = coarsen(attribution.speaker_for(participant), self.settings)
+            self._coarse[participant.id] = attribution.render(self.settings, speaker)
+        return self._coarse[participant.id]
+
+
+def _check_attribution(project: Project, file: str, quote: Quote, said: list[tuple[Match, Participant]],
+                       lines: _Lines) -> list[Finding]:
+    """Format against the project's template; truth against whoever said the words (any of them, if several did)."""
     settings = project.settings
     line, written = quote.attribution_line, quote.attribution
-    if any(written == attribution.render(settings, coarsen(attribution.speaker_for(p), settings)) for _, p in said):
+    if any(written == lines.coarse(p) for _, p in said):
         return []  # the coarser line `--coarsen` gives a small cell: true, and in the format
-    reading = attribution.read(settings, written)
+    reading = lines.read(written)
     match, participant = _speaker_fitting(settings, reading, said)
     truth = attribution.speaker_for(participant)
     if reading is None:
@@ -358,15 +489,39 @@ def _speaker_fitting(settings, reading, said: list[tuple[Match, Participant]]) -
 def _leaks(project: Project, document: Document, corpus: Corpus) -> list[Finding]:
     """Any identity-key name, or a near spelling of one, anywhere in the report (qualcode's ids aside)."""
     try:
-        from qualcode.privacy.pseudonyms import leaks
+        from qualcode.privacy.pseudonyms import project_key
     except ImportError:  # anonymisation not installed in this build
         return []
     findings = []
-    for number, line in enumerate(document.lines, start=1):
-        for leak in leaks(project, corpus.mask_ids(line)):
-            findings.append(Finding(str(document.path), number, "leak", "error",
+    key = project_key(project)  # read once: a report has thousands of lines
+    for first in range(0, len(document.lines), LEAK_LINES):
+        for number, leak in line_leaks(project, key, corpus, document.lines[first : first + LEAK_LINES]):
+            findings.append(Finding(str(document.path), first + number, "leak", "error",
                                     f"'{leak.text}' is a name in the identity key ({leak.entry_kind})", leak.text))
     return findings
+
+
+#: How many of a report's lines are matched against the key at once (a search for a title before a
+#: misspelt name reads back from the start of the text, so the text is kept short).
+LEAK_LINES = 200
+#: Joins lines for the key: neither a letter, a digit, white space nor an apostrophe, so no name, title,
+#: possessive or id reads across it, and every line's first word starts a word as it does alone.
+_LINE_BREAK = "\x00"
+
+
+def line_leaks(project: Project, key, corpus: Corpus, lines: list[str]) -> list[tuple[int, object]]:
+    """(line number from 1, `Leak`) of each name in `lines`, exactly as matching each line alone finds them.
+
+    One match over the lines joined by `_LINE_BREAK` instead of one per line:
+    a report has hundreds of thousands of lines, most without a name.
+    """
+    from qualcode.privacy.pseudonyms import leaks
+
+    if any(_LINE_BREAK in line for line in lines):  # never in a report qualcode writes
+        return [(number, leak) for number, line in enumerate(lines, start=1)
+                for leak in leaks(project, corpus.mask_ids(line), key)]
+    starts = list(accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+    return [(bisect_right(starts, leak.start), leak) for leak in leaks(project, corpus.mask_ids(_LINE_BREAK.join(lines)), key)]
 
 
 def _short(text: str, limit: int = 100) -> str:
