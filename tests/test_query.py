@@ -186,6 +186,21 @@ def test_text_matches_are_found_as_they_are_read_and_bad_arguments_fail_before_t
             text_matches(coded, **{"pattern": "x", **bad})  # raised by the call itself, not by reading rows
 
 
+@pytest.mark.parametrize("pattern", ["partnership*", "the local", "school", "we", "zzz nowhere"])
+def test_text_search_skips_only_transcripts_without_a_hit_in_any_turn(coded, pattern):
+    from qualcode.analysis.query_text import _participant_passages, _regex_hits, _word_regex
+
+    with coded.session() as session:
+        everything = set(session.scalars(select(Transcript.id)))
+    regex = _word_regex(pattern)
+    every_turn = _regex_hits(regex, _participant_passages(coded, everything))
+    assert _regex_hits(regex, _participant_passages(coded, everything, _word_regex(pattern, bounded=False))) == every_turn
+    # A turn's words are searched on their own: a word char just before the turn cannot hide a hit in it.
+    text = "xSchool leaders"
+    assert _word_regex("school").search(text[1:]) and not _word_regex("school").search(text)
+    assert _word_regex("school", bounded=False).search(text)
+
+
 def test_text_search_by_lemma(coded):
     pytest.importorskip("qualcode.suggestions.nlp")
     hits = text_search(coded, "pupil", lemma=True)

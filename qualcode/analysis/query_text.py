@@ -85,8 +85,8 @@ def _hit_finder(project: Project, pattern: str, lemma: bool, fuzzy: bool, search
         passages = _participant_passages(project, set(searched))
         regex = _fuzzy_regex(pattern, passages)
         return lambda batch: _regex_hits(regex, {t: passages[t] for t in batch if t in passages})
-    regex = _word_regex(pattern)
-    return lambda batch: _regex_hits(regex, _participant_passages(project, set(batch)))
+    regex, anywhere = _word_regex(pattern), _word_regex(pattern, bounded=False)
+    return lambda batch: _regex_hits(regex, _participant_passages(project, set(batch), anywhere))
 
 
 def _kwic_rows(project: Project, searched: list[str], hits_in, meta: pd.DataFrame, where: Where | None,
@@ -103,19 +103,27 @@ def _kwic_rows(project: Project, searched: list[str], hits_in, meta: pd.DataFram
         yield from (_kwic_row(hit, texts, context, clean) for hit in hits.itertuples())
 
 
-def _participant_passages(project: Project, transcript_ids: set[str]) -> dict[str, list[tuple[int, int, str]]]:
-    """transcript -> (start, end, text) of each participant turn."""
+def _participant_passages(project: Project, transcript_ids: set[str],
+                          somewhere: re.Pattern | None = None) -> dict[str, list[tuple[int, int, str]]]:
+    """transcript -> (start, end, text) of each participant turn; with `somewhere`, only of the transcripts
+    whose whole text it matches (one search in C instead of one per turn: most transcripts lack a phrase)."""
     with project.engine.connect() as connection:
         texts = dict(connection.execute(select(Transcript.id, Transcript.text).where(Transcript.id.in_(transcript_ids))).all())
+    if somewhere is not None:
+        texts = {transcript: body for transcript, body in texts.items() if somewhere.search(body)}
+        transcript_ids = set(texts)
     return {
         transcript: [(start, end, texts[transcript][start:end]) for start, end in spans]
         for transcript, spans in participant_turns(project, transcript_ids).items()
     }
 
 
-def _word_regex(pattern: str) -> re.Pattern:
+def _word_regex(pattern: str, bounded: bool = True) -> re.Pattern:
+    """The pattern's words, `*` the rest of a word, whitespace between; `bounded`: whole words only. Unbounded,
+    it matches wherever a turn's text does, whatever is either side of the turn: a sure test for a transcript."""
     words = [re.escape(word).replace(r"\*", r"\w*") for word in pattern.split()]
-    return re.compile(r"\b" + r"\s+".join(words) + r"\b", re.IGNORECASE)
+    edge = r"\b" if bounded else ""
+    return re.compile(edge + r"\s+".join(words) + edge, re.IGNORECASE)
 
 
 def _fuzzy_regex(pattern: str, passages: dict[str, list[tuple[int, int, str]]]) -> re.Pattern:
