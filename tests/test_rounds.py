@@ -131,6 +131,28 @@ def _qdpx(project: Project, path: Path) -> tuple[set[tuple[str, str]], str]:
             for selection in source.iterfind("q:PlainTextSelection", ns)}, qde
 
 
+def test_what_autocode_learn_trains_on_in_a_round_is_what_its_coder_may_see(team):
+    from qualcode.suggestions.learning import read_turns
+
+    def labels(viewer: str) -> set[str]:
+        return {label for turn in read_turns(_as(team, viewer), [BEAS[0]]) for label in turn.labels}
+
+    everyone = labels("lead")  # not in the round: tester's codings and bea's
+    assert BEAS[2] in everyone and everyone - {BEAS[2]}
+    assert labels("bea") == {BEAS[2]}  # only her own on a round transcript
+    assert labels("tester") and labels("tester") <= _own_labels(team, "tester")
+
+
+def _own_labels(project: Project, coder: str) -> set[str]:
+    """The codes (with their ancestors) of `coder`'s codings on the first transcript of BEAS."""
+    from qualcode.analysis.overview import code_paths
+
+    with project.session() as session:
+        paths = code_paths(session)
+        own = session.scalars(select(Coding.code_id).where(Coding.coder == coder, Coding.transcript_id == BEAS[0]))
+        return {"/".join(paths[c].split("/")[:n]) for c in own for n in range(1, paths[c].count("/") + 2)}
+
+
 def test_a_round_coders_qdpx_export_holds_only_the_codings_and_memos_they_may_see(team, tmp_path):
     with team.session() as session:
         hidden = session.scalar(select(Coding.id).where(Coding.transcript_id == "EAS-S01-HT", Coding.coder == "tester"))

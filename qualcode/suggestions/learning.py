@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from qualcode.coding.blind import visible
 from qualcode.errors import QualcodeError
 from qualcode.suggestions.matching import CodebookMatcher, Suggestion, trimmed, select_codes
 from qualcode.models import UNPLACED, Coding
@@ -132,7 +133,8 @@ def _strongest(names, columns, values, coefficients) -> list[str]:
 
 
 def read_turns(project: Project, transcripts: list[str] | None = None, progress: Progress | None = None) -> list[Turn]:
-    """Every participant turn of `transcripts` (default all) with its features and its training codes."""
+    """Every participant turn of `transcripts` (default all) with its features and its training codes: in a blind
+    round, only the codings its coder may see, so what is learned cannot pass on a colleague's hidden coding."""
     with project.session() as session:
         sources = read_sources(session, transcripts)
         paths = code_paths(session)
@@ -143,7 +145,7 @@ def read_turns(project: Project, transcripts: list[str] | None = None, progress:
         codings = session.execute(
             select(Coding.transcript_id, Coding.start, Coding.end, Coding.code_id).where(
                 Coding.origin.in_(TRAINING_ORIGINS), Coding.anchor != UNPLACED,
-                Coding.transcript_id.in_([s.id for s in sources]))
+                Coding.transcript_id.in_([s.id for s in sources]), visible(project))
         ).all()
     coded: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for transcript, start, end, code_id in codings:
