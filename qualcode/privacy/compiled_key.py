@@ -56,9 +56,9 @@ def compiled_matcher(project: Project) -> Matcher:
 
 
 def _stamp(project: Project) -> str:
-    """What the compilation depends on: the key file, the settings and the code that compiles and matches."""
-    key = project.root / KEY_FILE
-    digest = hashlib.sha256(key.read_bytes() if key.exists() else b"no key")
+    """What the compilation depends on: the key file (there is one: `compiled_matcher` asks first), the settings
+    and the code that compiles and matches."""
+    digest = hashlib.sha256((project.root / KEY_FILE).read_bytes())
     digest.update(json.dumps(anonymise_settings(project), sort_keys=True, default=str).encode())
     digest.update(Path(pseudonyms.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
