@@ -190,12 +190,12 @@ class Corpus:
 
     def _locate_anywhere(self, fragments: list[str], words: list[str], hint: str | None) -> list[Match]:
         """`locate` for a quote with no inner word to narrow the search: every ranked transcript is searched."""
-        exact = []
-        for transcript_id in self._order(words, hint):
+        exact, order = [], self._order(words, hint)
+        for transcript_id in order:
             found = _in_order(self.sources[transcript_id].folded, fragments)
             if found is not None:
                 exact.append(Match(transcript_id, found[0], found[1], 100.0, True))
-        return exact or self._inexact(fragments, self._order(words, hint))
+        return exact or self._inexact(fragments, order)
 
     def _order(self, words: list[str], hint: str | None) -> list[str]:
         ranked = self.candidates(words)
