@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from itertools import accumulate, compress
 import os
 import re
 from collections import defaultdict
@@ -483,8 +482,8 @@ class _FormIndex:
         # Where each word and other character starts, summed in C (a Python step for each word of every passage
         # was most of the time a listing spends pseudonymising): the pieces alternate, white space, then a start.
         pieces = _STARTS.split(low)
-        words, offsets = pieces[1::2], list(accumulate(map(len, pieces)))[::2]
-        for at in compress(offsets, map(self._starts.__contains__, words)):
+        words, offsets = pieces[1::2], list(itertools.accumulate(map(len, pieces)))[::2]
+        for at in itertools.compress(offsets, map(self._starts.__contains__, words)):
             if at >= position and (found := _longest(self._root, low, at)):
                 form, end = found
                 possessive = _POSSESSIVE.match(low, end)
@@ -523,7 +522,7 @@ def _longest(node: _Words, low: str, at: int) -> tuple[str, int] | None:
 _START = re.compile(r"(?<!\w)(?:\w+|\S)")
 
 #: The same, cutting a text into the white space between those and those: the starts' offsets are then sums.
-_STARTS = re.compile(r"((?<!\w)(?:\w+|\S))")
+_STARTS = re.compile(f"({_START.pattern})")
 _RUN = re.compile(r"\S+")
 _NON_WORD = re.compile(r"\W")
 _SPACES = re.compile(r"\s+")
