@@ -74,6 +74,12 @@ def test_each_speakers_passages_carry_their_own_metadata_and_line(study):
     assert list(assistants["participant"]) == ["EAS-S01-T2"]
     [hit] = text_search(study, "competition", raw=True).itertuples()
     assert (hit.participant, hit.attribution) == ("EAS-S01-T1", LINES["EAS-S01-T1"])
+    # a filter on role keeps each focus-group hit by its own speaker's role, not the transcript's participant's
+    def trust_said_by(role: str) -> list[str]:
+        found = text_search(study, "trust", where={"role": role}, raw=True).query("transcript == 'EAS-S01-FG'")
+        return list(found["participant"])
+
+    assert trust_said_by("Teaching assistant") == ["EAS-S01-T2"] and trust_said_by("Teacher") == []
 
 
 def test_a_matrix_by_role_counts_each_speaker_under_their_role(study):

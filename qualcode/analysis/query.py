@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from qualcode.reports.attribution import render, speaker_for
+from qualcode.reports.attribution import render, speaker_from
 from qualcode.coding.blind import visible
 from qualcode.coding.codebook import find_code
 from qualcode.coding.manual import lines_of
@@ -220,19 +219,22 @@ class TextStore:
 
     @classmethod
     def load(cls, project: Project, transcript_ids: Iterable[str]) -> TextStore:
+        """Read as rows, not ORM objects: a listing loads a few transcripts at a time, and each load's objects
+        (transcripts, participants, schools, in three queries) cost a first screen more than its rows."""
         wanted = sorted(set(transcript_ids))
-        with project.session() as session:
-            transcripts = session.scalars(
-                select(Transcript).where(Transcript.id.in_(wanted))
-                .options(selectinload(Transcript.participant).selectinload(Participant.school))
-            ).all()
-            texts = {t.id: t.text for t in transcripts}
-            attributions = {t.id: render(project.settings, speaker_for(t.participant)) for t in transcripts}
-            voices = Voices.load(session.connection(), wanted)
-            voice_lines = {p.id: render(project.settings, speaker_for(p)) for p in session.scalars(
-                select(Participant).where(Participant.id.in_(voices.participants))
-                .options(selectinload(Participant.school)))}
-        return cls(texts, {tid: line_starts(body) for tid, body in texts.items()}, attributions, voices, voice_lines)
+        transcripts = (select(Transcript.id, Transcript.text, *_SPEAKER_COLUMNS)
+                       .join(Participant, Transcript.participant_id == Participant.id)
+                       .outerjoin(School, Participant.school_id == School.id).where(Transcript.id.in_(wanted)))
+        with project.engine.connect() as connection:
+            rows = connection.execute(transcripts).all()
+            voices = Voices.load(connection, wanted)
+            speakers = connection.execute(
+                select(Participant.id, *_SPEAKER_COLUMNS).outerjoin(School, Participant.school_id == School.id)
+                .where(Participant.id.in_(sorted(voices.participants)))).all() if voices else []
+        texts = {row.id: row.text for row in rows}
+        return cls(texts, {tid: line_starts(body) for tid, body in texts.items()},
+                   {row.id: _attribution(project, row) for row in rows}, voices,
+                   {row.id: _attribution(project, row) for row in speakers})
 
     def lines(self, transcript: str, start: int, end: int) -> str:
         return lines_of(self.texts[transcript], start, end, self.starts[transcript])
@@ -241,6 +243,17 @@ class TextStore:
         """The attribution line of whoever speaks there: a focus group's speaker, else the participant."""
         speaker = self.voices.at(transcript, start, end)
         return self.voice_lines[speaker] if speaker else self.attributions[transcript]
+
+
+#: A participant's columns that their attribution line states, with their school's (none for an informant).
+_SPEAKER_COLUMNS = (Participant.is_system_informant, Participant.informant_kind, Participant.role,
+                    School.id.label("school_id"), School.phase, School.school_type, School.ofsted, School.federation)
+
+
+def _attribution(project: Project, row) -> str:
+    """The attribution line of a row with `_SPEAKER_COLUMNS`."""
+    school = row if row.school_id is not None else None
+    return render(project.settings, speaker_from(row.is_system_informant, row.informant_kind, row.role, school))
 
 
 def find(project: Project, codes: str | Iterable[str], *args, **kwargs) -> pd.DataFrame:

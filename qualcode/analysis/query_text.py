@@ -64,11 +64,13 @@ def text_matches(
     if not pattern.split():
         raise QualcodeError("give a word or phrase to search for")
     meta = transcript_meta(project)
+    groups = focus_groups(project)
     # A focus group is searched whatever its participant: `where` then applies to each hit's own speaker.
-    searched = sorted(set(apply_where(project, meta, where)["transcript"]) | focus_groups(project))
+    searched = sorted(set(apply_where(project, meta, where)["transcript"]) | groups)
     hits_in = _hit_finder(project, pattern, lemma, fuzzy, searched, progress)
     clean = (lambda s: s) if raw else pseudonymiser(project)
-    return _kwic_rows(project, searched, hits_in, meta, where, context, clean)
+    speakers = _Speakers(project, meta, where, groups)
+    return _kwic_rows(project, searched, hits_in, speakers, context, clean)
 
 
 def _hit_finder(project: Project, pattern: str, lemma: bool, fuzzy: bool, searched: list[str],
@@ -89,18 +91,50 @@ def _hit_finder(project: Project, pattern: str, lemma: bool, fuzzy: bool, search
     return lambda batch: _regex_hits(regex, _participant_passages(project, set(batch), anywhere))
 
 
-def _kwic_rows(project: Project, searched: list[str], hits_in, meta: pd.DataFrame, where: Where | None,
-               context: int, clean: Callable[[str], str]) -> Iterator[dict]:
+def _kwic_rows(project: Project, searched: list[str], hits_in, speakers: _Speakers, context: int,
+               clean: Callable[[str], str]) -> Iterator[dict]:
     """Each run of transcripts' hits, with their speaker's metadata, kept by `where` and made rows."""
-    import pandas as pd
-
     for batch in growing_batches(searched):
-        hits = pd.DataFrame(sorted(hits_in(batch)), columns=["transcript", "start", "end"])
-        if hits.empty:
-            continue
-        hits = apply_where(project, by_speaker(project, hits.merge(meta, on="transcript", how="left")), where)
-        texts = TextStore.load(project, set(hits["transcript"]))
-        yield from (_kwic_row(hit, texts, context, clean) for hit in hits.itertuples())
+        hits = speakers.kept(sorted(hits_in(batch)))
+        if hits:
+            texts = TextStore.load(project, {hit[0] for hit in hits})
+            yield from (_kwic_row(hit, texts, context, clean) for hit in hits)
+
+
+class _Speakers:
+    """Whose words each hit is: (transcript, start, end, locality, school, participant).
+
+    `where` has already chosen the transcripts searched by their participant, so
+    a hit's metadata is its transcript's; only a focus group's hits, each its
+    own speaker's (`by_speaker`), are looked up and kept by `where` one by one.
+    """
+
+    def __init__(self, project: Project, meta: pd.DataFrame, where: Where | None, groups: set[str]):
+        self.project, self.meta, self.where, self.groups = project, meta, where, groups
+        self.people = dict(zip(meta["transcript"], zip(*(meta[c].tolist() for c in _SPEAKER_FIELDS))))
+
+    def kept(self, hits: list[tuple[str, int, int]]) -> list[tuple]:
+        spoken = self._in_focus_groups([hit for hit in hits if hit[0] in self.groups])
+        rows = []
+        for hit in hits:
+            if hit[0] not in self.groups:
+                rows.append((*hit, *self.people[hit[0]]))
+            elif hit in spoken:
+                rows.append(spoken[hit])
+        return rows
+
+    def _in_focus_groups(self, hits: list[tuple[str, int, int]]) -> dict[tuple, tuple]:
+        if not hits:
+            return {}
+        import pandas as pd
+
+        frame = pd.DataFrame(hits, columns=["transcript", "start", "end"]).merge(self.meta, on="transcript", how="left")
+        frame = apply_where(self.project, by_speaker(self.project, frame), self.where)
+        rows = zip(*(frame[c].tolist() for c in ("transcript", "start", "end", *_SPEAKER_FIELDS)))
+        return {row[:3]: row for row in rows}
+
+
+_SPEAKER_FIELDS = ("locality", "school", "participant")
 
 
 def _participant_passages(project: Project, transcript_ids: set[str],
@@ -163,13 +197,13 @@ def _lemma_hits(project: Project, pattern: str, transcript_ids: list[str], progr
     return hits
 
 
-def _kwic_row(hit, texts: TextStore, context: int, clean: Callable[[str], str]) -> dict:
-    transcript, start, end = hit.transcript, hit.start, hit.end
+def _kwic_row(hit: tuple, texts: TextStore, context: int, clean: Callable[[str], str]) -> dict:
+    transcript, start, end, locality, school, participant = hit
     body = texts.texts[transcript]
     return {
         "transcript": transcript, "line": texts.lines(transcript, start, end).split("-")[0],
-        "start": start, "end": end, "locality": hit.locality, "school": hit.school,
-        "participant": hit.participant, "attribution": texts.attribution(transcript, start, end),
+        "start": start, "end": end, "locality": locality, "school": school,
+        "participant": participant, "attribution": texts.attribution(transcript, start, end),
         "left": clean(one_line(body[max(0, start - context) : start])), "match": clean(body[start:end]),
         "right": clean(one_line(body[end : end + context])),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -191,17 +192,23 @@ def text_cli(
     opened = open_project(project)
     if as_json or jsonl or csv or xlsx:
         def search():
-            with terminal.progress("parsing") as progress:
+            with _parsing(lemma) as progress:
                 return text_search(opened, pattern, lemma, fuzzy, _where(where), context, raw, progress)
 
         _show_found(raw, search, as_json, jsonl, csv, xlsx,
                     lambda table: _list_matches(table.to_dict("records"), not no_pager))
     else:  # only the listing: each match found and pseudonymised as it is printed
         _warn_raw(raw)
-        with terminal.progress("parsing") as progress:
+        with _parsing(lemma) as progress:
             found = text_matches(opened, pattern, lemma, fuzzy, _where(where), context, raw, progress)
         _list_matches(found, not no_pager)
     warn_unread(opened)
+
+
+def _parsing(lemma: bool):
+    """A progress bar for a lemma search, which parses the corpus first; a words or fuzzy search has none to show
+    (a bar drawn for the moment its first rows take would only flicker)."""
+    return terminal.progress("parsing") if lemma else nullcontext()
 
 
 def _list_matches(found, paged: bool) -> None:

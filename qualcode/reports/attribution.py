@@ -39,11 +39,17 @@ class Speaker:
 
 def speaker_for(participant) -> Speaker:
     """The `Speaker` of a stored `Participant` (with its school)."""
-    school = participant.school
-    if participant.is_system_informant:
-        return Speaker(informant_kind=participant.informant_kind)
+    return speaker_from(participant.is_system_informant, participant.informant_kind, participant.role,
+                        participant.school)
+
+
+def speaker_from(informant: bool, informant_kind: str | None, role: str | None, school) -> Speaker:
+    """The `Speaker` of a participant's columns; `school` is anything with a school's phase, school_type, ofsted
+    and federation (a `School`, or a row of them read without the ORM), or None."""
+    if informant:
+        return Speaker(informant_kind=informant_kind)
     return Speaker(
-        role=participant.role,
+        role=role,
         phase=school.phase if school else None,
         school_type=school.school_type if school else None,
         ofsted=school.ofsted if school else None,
