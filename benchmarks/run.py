@@ -1,6 +1,9 @@
 """One benchmark run, one table: what `make bench` writes to benchmarks/results.md.
 
-Run with ``.venv/bin/python benchmarks/run.py`` (``make bench``): on the bundled
+``make bench`` installs qualcode as a user installs it, a wheel, into a venv of its
+own (``.venv-bench``: the editable install ``make install`` makes starts every
+command through setuptools' import hook) and runs this script there; any venv
+with qualcode installed runs it (results.md says how qualcode was installed). On the bundled
 corpus (``transcripts/``) and on ``qualcode sample-corpus --scale 10``, on SQLite
 and on PostgreSQL (the server ``bash .ci/postgres.sh`` starts; skipped, with a
 line saying so, when there is none), it times
@@ -35,7 +38,10 @@ How long a full run takes (estimated from parts run on the shared machine,
 per database (autocode of 6 million words about 35 of them): about 2 to 2.5
 hours in all on a quiet 2-core machine, 1.5 hours with ``--autocode-databases
 sqlite``.
-Wall times depend on how busy the machine is: results.md records its load.
+Wall times depend on how busy the machine is: results.md records its load, and
+the everyday commands and the peer's operations are timed only once the machine has
+settled (`settle`: disk writes flushed, the cores idle), as autocode and qc's
+install leave it busy for a while.
 """
 
 from __future__ import annotations
@@ -147,10 +153,45 @@ def machine() -> list[str]:
         f"- machine: {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} {platform.release()}",
         f"- load average at start: {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
         " (other work on the same cores makes wall times longer)",
-        f"- Python {platform.python_version()}, qualcode {__version__}, spaCy {spacy.__version__},"
+        f"- Python {platform.python_version()}, qualcode {__version__} ({installed_as()}), spaCy {spacy.__version__},"
         f" SQLite {__import__('sqlite3').sqlite_version}",
         f"- run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
     ]
+
+
+def installed_as() -> str:
+    """How the console script's qualcode is installed: `make bench` installs a wheel, as a user would; an editable
+    install starts every command through setuptools' import hook, some 25 ms on this machine."""
+    found = subprocess.run([str(Path(sys.executable).parent / "python"), "-I", "-c",
+                            "import importlib.metadata as m; print(m.distribution('qualcode').read_text('direct_url.json') or '')"],
+                           capture_output=True, text=True).stdout
+    return "an editable install: each command pays setuptools' import hook" if '"editable": true' in found else "installed as a wheel"
+
+
+def settle(most: float = 90.0) -> float:
+    """Wait until the machine is quiet, or `most` seconds: written data flushed to disk and, over one second, the
+    cores at least 90% idle. Autocode leaves gigabytes of page cache to write back and busy cores behind it, which
+    made the everyday commands timed right after it slower than the same commands a minute later. The seconds waited."""
+    started = time.perf_counter()
+    os.sync()
+    while time.perf_counter() - started < most and _idle_share() < 0.9:
+        pass
+    return time.perf_counter() - started
+
+
+def _idle_share(seconds: float = 1.0) -> float:
+    """The share of the cores' time spent idle over the next `seconds` (/proc/stat; 1.0 where there is none)."""
+    def sample() -> list[int]:
+        stat = Path("/proc/stat")
+        return [int(x) for x in stat.read_text().split("\n", 1)[0].split()[1:]] if stat.exists() else []
+
+    before = sample()
+    time.sleep(seconds)
+    after = sample()
+    if not before:
+        return 1.0
+    spent = [b - a for a, b in zip(before, after)]
+    return spent[3] / max(sum(spent), 1)
 
 
 def postgres_server() -> str | None:
@@ -336,6 +377,7 @@ def everyday(run: Run, name: str, database: str, root: Path, scale: int) -> dict
     }
     timed: dict[str, list[Timed]] = {label: [] for label in [*changes, *reads]}
     served_by = start_worker(root)
+    waited = settle()
     for _ in range(REPEAT):
         for label, args in changes.items():
             timed[label].append(qualcode(*args, project=root))
@@ -358,6 +400,8 @@ def everyday(run: Run, name: str, database: str, root: Path, scale: int) -> dict
                 f"{verdict}; CPU {fastest.cpu:.2f} s, peak {fastest.rss_mb:,.0f} MB"
                 + ("" if served_by is None else " (client; served by the worker)"))
         run.peak_rss = max(run.peak_rss, *(r.rss_mb for r in runs))
+    run.add(name, database, "waited for the machine to settle", f"{waited:.0f} s",
+            "before the commands above: disk writes flushed, the cores 90% idle over a second (at most 90 s)")
     if served_by is not None:
         run.add(name, database, "the background worker's peak memory", f"{worker_peak_mb(served_by):,.0f} MB",
                 "it serves the commands above, each in a child it forks")
