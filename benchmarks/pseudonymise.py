@@ -39,7 +39,8 @@ import sys
 import time
 from pathlib import Path
 
-from qualcode.privacy.pseudonyms import IdentityKey, Matcher, _FormIndex
+from qualcode.privacy.name_index import FormIndex
+from qualcode.privacy.pseudonyms import IdentityKey, Matcher
 
 
 def one_regex(forms: list[str]) -> re.Pattern:
@@ -73,7 +74,7 @@ def main() -> None:
     key.import_csv(folder / "identity-key.csv")
     texts = [path.read_text(encoding="utf-8") for path in sorted(folder.rglob("*.md"))]
     matcher = Matcher(key.entries, key.settings)
-    trie_build, index = cpu(lambda: _FormIndex(matcher.owners))
+    trie_build, index = cpu(lambda: FormIndex.of(matcher.owners))
     regex_build, pattern = cpu(lambda: one_regex(list(matcher.owners)))
     regex_find, by_regex = cpu(lambda: [[m.span("name") for m in pattern.finditer(t)] for t in texts])
     trie_find, by_trie = cpu(lambda: [[(s, e) for _, s, e, _ in index.spans(t)] for t in texts])
