@@ -34,13 +34,19 @@ form, against the regex engine's C loop), so a run breaks even at some
 
 from __future__ import annotations
 
+import csv
+import itertools
 import re
 import sys
 import time
 from pathlib import Path
 
-from qualcode.privacy.name_index import FormIndex
+from qualcode.ingest.transcript import parse_text_file
+from qualcode.privacy.name_index import FormIndex, Words
 from qualcode.privacy.pseudonyms import IdentityKey, Matcher
+
+#: The code whose passages (and its sub-codes') `query find` lists in the second table.
+FIND_CODE = "hierarchy/accountability"
 
 
 def one_regex(forms: list[str]) -> re.Pattern:
@@ -60,6 +66,53 @@ def _branches(node: dict) -> str:
         return ""
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
     return f"(?:{body})?" if "" in node else body
+
+
+class BeforeIndex(FormIndex):
+    """The index as it found forms until 2026-12-03 16:15 (the baseline of the second table, and the reference
+    tests/test_pseudonymise_fast.py compares with): a regex cut every word and other character out of the text, each
+    a Python object, and a deeper node of the trie was tried after every word that continues a form (after every
+    'the'). The text was also searched for the letters IGNORECASE folds further, ASCII or not (not counted here)."""
+
+    def _candidates(self, low: str):
+        pieces = _STARTS.split(low)  # white space, then a start, alternating
+        words, offsets = pieces[1::2], list(itertools.accumulate(map(len, pieces)))[::2]
+        return itertools.compress(offsets, map(self.starts.__contains__, words))
+
+    def _next_word(self, node: Words, low: str, at: int) -> int | None:
+        spaces = _SPACES.match(low, at)
+        return spaces.end() if spaces else None
+
+
+class Before(Matcher):
+    """`Matcher` as it was until 2026-12-03 16:15: `BeforeIndex`, and fuzzy scans that tried their lookbehind at every
+    character (their group 'word' renamed 'rest', as `Matcher._fuzzy` now reads it)."""
+
+    word_scan = re.compile(r"(?<![\w'’])(?P<rest>[A-Z][a-z][\w]{3,})(?P<pos>['’]s)?(?![\w])")
+    pair_scan = re.compile(r"(?<![\w'’])(?=(?P<rest>[A-Z][\w.]+ [A-Z][a-z]\w+)(?P<pos>['’]s)?(?![\w]))")
+
+    @classmethod
+    def of(cls, matcher: Matcher) -> Before:
+        before = cls.__new__(cls)
+        before.__dict__.update(matcher.__dict__, _fuzzy_cache={})
+        before.forms = BeforeIndex(matcher.forms.root, matcher.forms.starts)
+        return before
+
+
+_STARTS = re.compile(r"((?<!\w)(?:\w+|\S))")
+_SPACES = re.compile(r"\s+")
+
+
+def find_passages(folder: Path, code: str = FIND_CODE) -> list[str]:
+    """The passages `query find CODE` lists on the bundled corpus, from its gold codings, each once (the listing
+    pseudonymises each distinct text once)."""
+    with open(folder / "gold-codings.csv", encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["code"] == code or row["code"].startswith(code + "/")]
+    texts = {row["transcript"]: None for row in rows}
+    for path in folder.rglob("*.md"):
+        if path.stem in texts:
+            texts[path.stem] = parse_text_file(path).text
+    return list(dict.fromkeys(texts[row["transcript"]][int(row["start"]) : int(row["end"])] for row in rows))
 
 
 def cpu(step) -> tuple[float, object]:
@@ -83,6 +136,29 @@ def main() -> None:
     print(f"{'step':<20} {'one regex':>10} {'word trie':>11} {'ratio':>7}")
     for step, old, new in (("build", regex_build, trie_build), ("find (whole corpus)", regex_find, trie_find)):
         print(f"{step:<20} {old:9.2f}s {new:10.2f}s {old / new:6.1f}x")
+    compare_find(folder, matcher)
+
+
+def compare_find(folder: Path, matcher: Matcher, rounds: int = 15) -> None:
+    """Before and after on the passages `query find` pseudonymises: CPU seconds, best of `rounds`, taken in turn."""
+    passages = find_passages(folder)
+    before = Before.of(matcher)
+    steps = {
+        "find forms": (lambda m: [list(m.forms.spans(p)) for p in passages]),
+        "fuzzy words": (lambda m: [m._fuzzy(p, []) for p in passages]),
+        "pseudonymise": (lambda m: [m.pseudonymise(p) for p in passages]),
+    }
+    same = [before.pseudonymise(p) for p in passages] == [matcher.pseudonymise(p) for p in passages]
+    print(f"\n`query find {FIND_CODE}`: {len(passages):,} distinct passages, {sum(map(len, passages)):,} characters; "
+          f"same output: {'yes' if same else 'NO'}")
+    print(f"{'step':<20} {'before':>10} {'after':>11} {'ratio':>7}")
+    for step, run in steps.items():
+        times = {before: [], matcher: []}
+        for _ in range(rounds):
+            for which, taken in times.items():
+                taken.append(cpu(lambda: run(which))[0])  # noqa: B023 (run now)
+        old, new = min(times[before]), min(times[matcher])
+        print(f"{step:<20} {old * 1000:8.1f}ms {new * 1000:9.1f}ms {old / new:6.1f}x")
 
 
 if __name__ == "__main__":

@@ -89,14 +89,13 @@ class FormIndex:
 
         A form's word must be all of the text's word when more follow, and may
         end where a character that is not a letter or digit does ('hollis' in
-        "hollis's"); a deeper node is tried only if the next word begins one of its forms."""
+        "hollis's")."""
         run = _RUN.match(low, at)
         if run is None:
             return None
         word = run.group()
-        if (child := node.deeper.get(word)) is not None and (after := _NEXT.match(low, run.end())):
-            later = self._later.get(id(child)) or self._later.setdefault(id(child), _first_words(child))
-            if after.group(1) in later and (found := self._longest(child, low, after.start(1))):
+        if (child := node.deeper.get(word)) is not None and (after := self._next_word(child, low, run.end())):
+            if found := self._longest(child, low, after):
                 return found
         if (form := node.ends.get(word)) is not None:
             return form, run.end()
@@ -104,6 +103,14 @@ class FormIndex:
             if (form := node.ends.get(word[:cut])) is not None:
                 return form, at + cut
         return None
+
+    def _next_word(self, node: Words, low: str, at: int) -> int | None:
+        """Where the word after white space from `at` starts, if it can begin a form from `node`."""
+        after = _NEXT.match(low, at)
+        if after is None:
+            return None
+        later = self._later.get(id(node)) or self._later.setdefault(id(node), _first_words(node))
+        return after.start(1) if after.group(1) in later else None
 
 
 def _first_words(node: Words) -> set[str]:

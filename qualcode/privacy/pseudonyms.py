@@ -287,6 +287,13 @@ class _Match:
     possessive: str = ""
 
 
+#: A capitalised word of five letters or more, not just after a letter, digit or apostrophe; the capital first, so that
+#: the regex engine skips to the next capital in C (a lookbehind first is a try at every character).
+_WORD = re.compile(r"[A-Z](?<![\w'’].)(?P<rest>[a-z]\w{3,})(?P<pos>['’]s)?(?!\w)")
+#: Every pair of adjacent capitalised words, overlapping ('A B C' gives 'A B' and 'B C'): only their first capital is taken.
+_PAIR = re.compile(r"[A-Z](?<![\w'’].)(?=(?P<rest>[\w.]+ [A-Z][a-z]\w+)(?P<pos>['’]s)?(?!\w))")
+
+
 class Matcher:
     """Every form of every key entry in an index by first word (the longest form written wins), plus fuzzy words.
 
@@ -296,6 +303,10 @@ class Matcher:
     the kind's unnumbered placeholder (``[person]``) is used, so no one is
     given someone else's pseudonym.
     """
+
+    #: Where `_fuzzy` looks for misspelt names of two words and of one: a match starts at the first capital and its
+    #: group 'rest' ends with the words.
+    pair_scan, word_scan = _PAIR, _WORD
 
     def __init__(self, entries: list[KeyEntry], settings: dict, derive: bool = True):
         self.threshold = float(settings.get("fuzzy_threshold", 90))
@@ -365,7 +376,7 @@ class Matcher:
         """
         taken = [(m.start, m.end) for m in exact]
         found = []
-        for pattern, pool in ((_PAIR, self._pairs), (_WORD, self._single_words)):
+        for pattern, pool in ((self.pair_scan, self._pairs), (self.word_scan, self._single_words)):
             for word in pattern.finditer(text):
                 start, end = word.start(), word.end("rest")
                 if any(s < end and start < e for s, e in taken):
@@ -399,11 +410,6 @@ class Matcher:
         return "".join(pieces), replacements
 
 
-#: A capitalised word of five letters or more, not just after a letter, digit or apostrophe; the capital first, so that
-#: the regex engine skips to the next capital in C (a lookbehind first is a try at every character).
-_WORD = re.compile(r"[A-Z](?<![\w'’].)(?P<rest>[a-z]\w{3,})(?P<pos>['’]s)?(?!\w)")
-#: Every pair of adjacent capitalised words, overlapping ('A B C' gives 'A B' and 'B C'): only their first capital is taken.
-_PAIR = re.compile(r"[A-Z](?<![\w'’].)(?=(?P<rest>[\w.]+ [A-Z][a-z]\w+)(?P<pos>['’]s)?(?!\w))")
 _TITLE_BEFORE = re.compile(r"\b(?:%s)\.?\s+$" % "|".join(TITLES))
 _THE = re.compile(r"the\s+", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
