@@ -42,7 +42,7 @@ turn: finding the key's forms, scanning for misspelt names (their regexes now be
 with the capital, so the engine skips to the next one in C), and all of
 `Matcher.pseudonymise`. `Before` keeps today's case check and IGNORECASE fold (the old
 fold also searched every ASCII text for the letters it folds: some 3 ms more here), so
-the ratio is if anything low. Two runs, 2026-12-03 16:39 and 16:45 UTC (load average 2.5):
+the ratio is if anything low. Two runs, 2026-12-03 16:31 and 16:45 UTC (load average 2.5 to 3.5):
 
     `query find hierarchy/accountability`: 1,311 distinct passages, 282,054 characters; same output: yes
     step                     before       after   ratio

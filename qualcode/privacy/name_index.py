@@ -136,8 +136,9 @@ def _letters_or_not(error: UnicodeEncodeError) -> tuple[str, int]:
 
 
 codecs.register_error("qualcode.letters_or_not", _letters_or_not)
-#: Bytes to themselves if `\w` takes them (letters, digits, '_': `str.isalnum` or '_' is the same test), else to a space.
-_WORDS_ONLY = bytes(byte if chr(byte).isalnum() or byte == ord("_") else ord(" ") for byte in range(256))
+#: ASCII bytes to themselves if `\w` takes them (letters, digits, '_': `str.isalnum` or '_' is the same test), else
+#: to a space; an encoded copy holds no others.
+_WORDS_ONLY = bytes(byte if byte < 128 and (chr(byte).isalnum() or byte == ord("_")) else ord(" ") for byte in range(256))
 
 
 def _ascii_words(text: str) -> bytes:
