@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import heapq
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
@@ -39,6 +40,9 @@ class FormIndex:
         self._later: dict[int, set[str]] = {}
         #: The words forms begin with as `_ascii_words` writes them, and that with a space either side.
         self._spaced = {word: b" " + word + b" " for word in map(_ascii_words, starts) if word.strip()}
+        #: Of those words, the ones that begin no form by themselves, with what must follow them for one to start
+        #: there: a character of a longer first word ('a' in 'a.b.'), or white space and a word that continues a form.
+        self._follows = _follows(root, starts)
         marks = sorted(start for start in starts if not _WORD.fullmatch(start))
         #: Forms that begin with a character that is not a letter or digit ('(Hollis)'): where such a one can start.
         self._marks = re.compile(r"(?<!\w)[%s]" % "".join(map(re.escape, marks))) if marks else None
@@ -72,17 +76,24 @@ class FormIndex:
         passage was most of the time a listing spent pseudonymising.
         """
         words = _ascii_words(f" {low} ")
-        found = self._word_starts(words)
+        found = self._word_starts(words, low)
         if self._marks is None:
             return found
         return heapq.merge(found, (mark.start() for mark in self._marks.finditer(low)))
 
-    def _word_starts(self, words: bytes) -> Iterator[int]:
+    def _word_starts(self, words: bytes, low: str) -> Iterator[int]:
         at = 0
         for word in filter(self._spaced.__contains__, words.split(b" ")):
             at = words.find(self._spaced[word], at)  # the space before the word: in the text, where it starts
-            yield at
-            at += len(word) + 1  # the space after it, which can be the one before the next
+            end = at + len(word)
+            if (follows := self._follows.get(word)) is None or self._followed(low, end, *follows):
+                yield at
+            at = end + 1  # the space after it, which can be the one before the next
+
+    def _followed(self, low: str, end: int, characters: frozenset[str], node: Words | None) -> bool:
+        """Whether what follows a word that begins no form by itself can continue one (most often it can't:
+        the word after 'the' begins no name)."""
+        return low[end : end + 1] in characters or (node is not None and self._next_word(node, low, end) is not None)
 
     def _longest(self, node: Words, low: str, at: int) -> tuple[str, int] | None:
         """The longest form from `node` written in `low` from `at`, not followed by a letter or digit: (form, end).
@@ -111,6 +122,20 @@ class FormIndex:
             return None
         later = self._later.get(id(node)) or self._later.setdefault(id(node), _first_words(node))
         return after.start(1) if after.group(1) in later else None
+
+
+def _follows(root: Words, starts: set[str]) -> dict[bytes, tuple[frozenset[str], Words | None]]:
+    """`FormIndex._follows`: for each word of `starts` no form is by itself (and no other start is written as in
+    `_ascii_words`), the characters that follow it in longer first words, and the node of forms it is the first word of."""
+    written: dict[bytes, list[str]] = defaultdict(list)
+    for start in starts:
+        written[_ascii_words(start)].append(start)
+    longer: dict[str, set[str]] = defaultdict(set)
+    for word in (*root.deeper, *root.ends):
+        if (first := _START.match(word).group()) != word:
+            longer[first].add(word[len(first)])
+    return {ascii: (frozenset(longer[word]), root.deeper.get(word)) for ascii, (word, *others) in written.items()
+            if not others and word not in root.ends and _WORD.fullmatch(word)}
 
 
 def _first_words(node: Words) -> set[str]:
