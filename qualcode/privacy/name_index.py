@@ -38,11 +38,11 @@ class FormIndex:
         self.starts = starts
         #: The same for the forms' later words, by the id of the node they continue: most words after 'the' continue none.
         self._later: dict[int, set[str]] = {}
-        #: The words forms begin with as `_ascii_words` writes them, and that with a space either side.
-        self._spaced = {word: b" " + word + b" " for word in map(_ascii_words, starts) if word.strip()}
-        #: Of those words, the ones that begin no form by themselves, with what must follow them for one to start
-        #: there: a character of a longer first word ('a' in 'a.b.'), or white space and a word that continues a form.
-        self._follows = _follows(root, starts)
+        #: The words forms begin with as `_ascii_words` writes them: that with a space either side, and for a word that
+        #: begins no form by itself, what must follow it for one to start there: a character of a longer first word
+        #: ('a' in 'a.b.'), or white space and a word that continues a form from its node ('the').
+        follows = _follows(root, starts)
+        self._spaced = {word: (b" " + word + b" ", follows.get(word)) for word in map(_ascii_words, starts) if word.strip()}
         marks = sorted(start for start in starts if not _WORD.fullmatch(start))
         #: Forms that begin with a character that is not a letter or digit ('(Hollis)'): where such a one can start.
         self._marks = re.compile(r"(?<!\w)[%s]" % "".join(map(re.escape, marks))) if marks else None
@@ -84,16 +84,14 @@ class FormIndex:
     def _word_starts(self, words: bytes, low: str) -> Iterator[int]:
         at = 0
         for word in filter(self._spaced.__contains__, words.split(b" ")):
-            at = words.find(self._spaced[word], at)  # the space before the word: in the text, where it starts
+            spaced, follows = self._spaced[word]
+            at = words.find(spaced, at)  # the space before the word: in the text, where it starts
             end = at + len(word)
-            if (follows := self._follows.get(word)) is None or self._followed(low, end, *follows):
+            # Most often nothing can follow: the word after 'the' begins no name, a letter is no initial.
+            if follows is None or low[end : end + 1] in follows[0] or (
+                    follows[1] is not None and self._next_word(follows[1], low, end) is not None):
                 yield at
             at = end + 1  # the space after it, which can be the one before the next
-
-    def _followed(self, low: str, end: int, characters: frozenset[str], node: Words | None) -> bool:
-        """Whether what follows a word that begins no form by itself can continue one (most often it can't:
-        the word after 'the' begins no name)."""
-        return low[end : end + 1] in characters or (node is not None and self._next_word(node, low, end) is not None)
 
     def _longest(self, node: Words, low: str, at: int) -> tuple[str, int] | None:
         """The longest form from `node` written in `low` from `at`, not followed by a letter or digit: (form, end).
@@ -125,8 +123,8 @@ class FormIndex:
 
 
 def _follows(root: Words, starts: set[str]) -> dict[bytes, tuple[frozenset[str], Words | None]]:
-    """`FormIndex._follows`: for each word of `starts` no form is by itself (and no other start is written as in
-    `_ascii_words`), the characters that follow it in longer first words, and the node of forms it is the first word of."""
+    """For each word of `starts` that no form is by itself (and that no other start is written as by `_ascii_words`),
+    by how `_ascii_words` writes it: the characters that follow it in longer first words, and its node of forms."""
     written: dict[bytes, list[str]] = defaultdict(list)
     for start in starts:
         written[_ascii_words(start)].append(start)
