@@ -28,12 +28,15 @@ left is the query itself (SQL and pandas, 0.24 s CPU), the fuzzy name check
 (rapidfuzz) and printing.
 
 The trie used to find slower in a long text (a Python step for every word, against
-the regex engine's C loop). Since 2026-12-03 16:30 it finds each word that can begin
-a form in an ASCII copy of the text, in C, and tries the trie only there; a run of
-the same script at 16:45 (load average 2.5):
+the regex engine's C loop). Since 2026-12-03 17:00 it finds each word that can begin
+a form in an ASCII copy of the text, in C, and tries the trie only there, and only
+where what follows can continue a form (after 'the', a word that begins one; after a
+letter, the dot of an initial). Two runs of this script, 16:53 UTC (load average 2.7):
 
-    build                     0.34s       0.03s   13.5x
-    find (whole corpus)       0.82s       0.60s    1.4x
+    build                     0.35s       0.03s   12.5x
+    find (whole corpus)       0.86s       0.54s    1.6x
+    build                     0.34s       0.02s   14.3x
+    find (whole corpus)       0.83s       0.49s    1.7x
 
 The second table is that change on the passages `query find hierarchy/accountability`
 pseudonymises (from the corpus's gold codings: those its listing of the bundled
@@ -42,20 +45,21 @@ turn: finding the key's forms, scanning for misspelt names (their regexes now be
 with the capital, so the engine skips to the next one in C), and all of
 `Matcher.pseudonymise`. `Before` keeps today's case check and IGNORECASE fold (the old
 fold also searched every ASCII text for the letters it folds: some 3 ms more here), so
-the ratio is if anything low. Two runs, 2026-12-03 16:31 and 16:45 UTC (load average 2.5 to 3.5):
+the ratio is if anything low. The same two runs:
 
     `query find hierarchy/accountability`: 1,311 distinct passages, 282,054 characters; same output: yes
     step                     before       after   ratio
-    find forms               55.3ms      31.8ms    1.7x
-    fuzzy words              30.5ms      13.5ms    2.3x
-    pseudonymise            143.7ms      82.0ms    1.8x
-    find forms               79.7ms      45.6ms    1.7x
-    fuzzy words              37.7ms      18.0ms    2.1x
-    pseudonymise            133.7ms      77.9ms    1.7x
+    find forms               80.4ms      36.2ms    2.2x
+    fuzzy words              36.8ms      16.6ms    2.2x
+    pseudonymise             85.6ms      46.1ms    1.9x
+    find forms               64.5ms      26.6ms    2.4x
+    fuzzy words              38.5ms      18.0ms    2.1x
+    pseudonymise             96.3ms      55.4ms    1.7x
 
 What is left, per passage: a few microseconds of fixed cost (11 ms for 1,312 passages
-of two letters each), then mostly one Python step for each word that can begin a form
-('the' begins every form's 'the' form; single letters begin initials).
+of two letters each), the two regex scans for misspelt names (some 5 ms each), the
+case check of forms found ('we' is someone's initials, 'WE') and a Python step for
+each word that can begin a form.
 """
 
 from __future__ import annotations
