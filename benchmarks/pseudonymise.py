@@ -56,6 +56,13 @@ the ratio is if anything low. The same two runs:
     fuzzy words              38.5ms      18.0ms    2.1x
     pseudonymise             96.3ms      55.4ms    1.7x
 
+The whole command as the worker's child runs it (the same fork and preload, output to
+/dev/null, best of 3), main's matcher and this one alternating, 5 rounds, 2026-12-03
+16:58 UTC, load average 2.9: `query find hierarchy/accountability` 0.43, 0.40, 0.54,
+0.61, 0.69 s with main's, 0.39, 0.39, 0.48, 0.56, 0.52 s with this one (medians 0.54
+and 0.48 s); its output is byte-identical, piped and on a terminal, and so is
+`anonymise export`'s (all 182 transcripts).
+
 What is left, per passage: a few microseconds of fixed cost (11 ms for 1,312 passages
 of two letters each), the two regex scans for misspelt names (some 5 ms each), the
 case check of forms found ('we' is someone's initials, 'WE') and a Python step for
