@@ -148,7 +148,6 @@ _RUN = re.compile(r"\S+")
 #: The white space after a word and how the next word begins (as `_START` takes it).
 _NEXT = re.compile(r"\s+(\w+|\S)")
 _NON_WORD = re.compile(r"\W")
-_SPACES = re.compile(r"\s+")
 _POSSESSIVE = re.compile(r"['’]s?(?!\w)")
 
 
