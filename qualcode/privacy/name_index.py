@@ -130,7 +130,7 @@ def _follows(root: Words, starts: set[str]) -> dict[bytes, tuple[frozenset[str],
         written[_ascii_words(start)].append(start)
     longer: dict[str, set[str]] = defaultdict(set)
     for word in (*root.deeper, *root.ends):
-        if (first := _START.match(word).group()) != word:
+        if not word.isalnum() and (first := _START.match(word).group()) != word:
             longer[first].add(word[len(first)])
     return {ascii: (frozenset(longer[word]), root.deeper.get(word)) for ascii, (word, *others) in written.items()
             if not others and word not in root.ends and _WORD.fullmatch(word)}
