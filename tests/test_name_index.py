@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from qualcode.privacy.pseudonyms import _FormIndex
+from qualcode.privacy.name_index import FormIndex
 
 FORMS = ["hollis", "mrs hollis", "mrs h.", "the diocese", "the diocese of kelbury", "diocese", "o'brien",
          "st. mary's", "oak", "oak primary", "smith"]
@@ -33,9 +33,9 @@ def regex_spans(text: str) -> list[tuple[str, int, int, int]]:
     "",
 ])
 def test_trie_finds_what_one_regex_finds(text: str) -> None:
-    assert list(_FormIndex(FORMS).spans(text)) == regex_spans(text)
+    assert list(FormIndex.of(FORMS).spans(text)) == regex_spans(text)
 
 
 def test_trie_finds_names_in_order_without_overlap() -> None:
-    spans = list(_FormIndex(FORMS).spans("the diocese of kelbury and mrs hollis"))
+    spans = list(FormIndex.of(FORMS).spans("the diocese of kelbury and mrs hollis"))
     assert [(form, start) for form, start, _, _ in spans] == [("the diocese of kelbury", 0), ("mrs hollis", 27)]

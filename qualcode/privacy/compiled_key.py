@@ -22,8 +22,9 @@ import json
 import os
 from pathlib import Path
 
-from qualcode.privacy import pseudonyms
-from qualcode.privacy.pseudonyms import KEY_FILE, Matcher, _FormIndex, _Owner, _Words, anonymise_settings, project_key
+from qualcode.privacy import name_index, pseudonyms
+from qualcode.privacy.name_index import FormIndex, Words
+from qualcode.privacy.pseudonyms import KEY_FILE, Matcher, _Owner, anonymise_settings, project_key
 from qualcode.project import Project
 
 COMPILED_FILE = Path(".qualcode") / "identity-key.compiled.json"
@@ -60,7 +61,8 @@ def _stamp(project: Project) -> str:
     and the code that compiles and matches."""
     digest = hashlib.sha256((project.root / KEY_FILE).read_bytes())
     digest.update(json.dumps(anonymise_settings(project), sort_keys=True, default=str).encode())
-    digest.update(Path(pseudonyms.__file__).read_bytes())
+    for module in (pseudonyms, name_index):
+        digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()
 
@@ -93,7 +95,7 @@ def _state(stamp: str, matcher: Matcher) -> dict:
         "stamp": stamp, "threshold": matcher.threshold, "exact_case": matcher.exact_case,
         "owners": [[owner.replacement, owner.kind] for owner in owners],
         "forms": {form: number[owner] for form, owner in matcher.owners.items()},
-        "trie": _node(matcher.forms._root), "starts": sorted(matcher.forms._starts),
+        "trie": _node(matcher.forms.root), "starts": sorted(matcher.forms.starts),
         "single_words": matcher._single_words, "pairs": matcher._pairs,
     }
 
@@ -103,17 +105,16 @@ def _from_state(state: dict) -> Matcher:
     owners = [_Owner(replacement, kind) for replacement, kind in state["owners"]]
     matcher.threshold, matcher.exact_case = state["threshold"], state["exact_case"]
     matcher.owners = {form: owners[n] for form, n in state["forms"].items()}
-    matcher.forms = _FormIndex.__new__(_FormIndex)
-    matcher.forms._root, matcher.forms._starts = _words(state["trie"]), set(state["starts"])
+    matcher.forms = FormIndex(_words(state["trie"]), set(state["starts"]))
     matcher._single_words, matcher._pairs = state["single_words"], state["pairs"]
     matcher._fuzzy_cache = {}
     return matcher
 
 
-def _node(node: _Words) -> list:
+def _node(node: Words) -> list:
     return [{word: _node(child) for word, child in node.deeper.items()}, node.ends]
 
 
-def _words(node: list) -> _Words:
+def _words(node: list) -> Words:
     deeper, ends = node
-    return _Words({word: _words(child) for word, child in deeper.items()}, ends)
+    return Words({word: _words(child) for word, child in deeper.items()}, ends)

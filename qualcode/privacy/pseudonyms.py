@@ -20,11 +20,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
 from qualcode.errors import ImportFailed, Problem, QualcodeError
+from qualcode.privacy.name_index import FormIndex, Span
 from qualcode.project import Project, ignore_private_files
 
 KEY_FILE = "identity-key.csv"
@@ -287,6 +287,13 @@ class _Match:
     possessive: str = ""
 
 
+#: A capitalised word of five letters or more, not just after a letter, digit or apostrophe; the capital first, so that
+#: the regex engine skips to the next capital in C (a lookbehind first is a try at every character).
+_WORD = re.compile(r"[A-Z](?<![\w'’].)(?P<rest>[a-z]\w{3,})(?P<pos>['’]s)?(?!\w)")
+#: Every pair of adjacent capitalised words, overlapping ('A B C' gives 'A B' and 'B C'): only their first capital is taken.
+_PAIR = re.compile(r"[A-Z](?<![\w'’].)(?=(?P<rest>[\w.]+ [A-Z][a-z]\w+)(?P<pos>['’]s)?(?!\w))")
+
+
 class Matcher:
     """Every form of every key entry in an index by first word (the longest form written wins), plus fuzzy words.
 
@@ -296,6 +303,10 @@ class Matcher:
     the kind's unnumbered placeholder (``[person]``) is used, so no one is
     given someone else's pseudonym.
     """
+
+    #: Where `_fuzzy` looks for misspelt names of two words and of one: a match starts at the first capital and its
+    #: group 'rest' ends with the words.
+    pair_scan, word_scan = _PAIR, _WORD
 
     def __init__(self, entries: list[KeyEntry], settings: dict, derive: bool = True):
         self.threshold = float(settings.get("fuzzy_threshold", 90))
@@ -317,7 +328,7 @@ class Matcher:
                     if not article:
                         claims[f"the {spelling.lower()}"].append((rank, owner))
         self.owners = {form: _resolve(found, placeholders) for form, found in claims.items()}
-        self.forms = _FormIndex(self.owners)
+        self.forms = FormIndex.of(self.owners)
         self._single_words = _by_initial([f for f in self.owners if " " not in f and len(f) >= 5])
         self._pairs = _by_initial([f for f in self.owners if f.count(" ") == 1 and not f.startswith("the ") and len(f) >= 8])
         self._fuzzy_cache: dict[str, tuple[str, float] | None] = {}
@@ -329,7 +340,7 @@ class Matcher:
             found += self._fuzzy(text, found)
         return sorted(found, key=lambda m: m.start)
 
-    def _exact(self, text: str, span: _Span, any_case: bool) -> _Match | None:
+    def _exact(self, text: str, span: Span, any_case: bool) -> _Match | None:
         """A form found in `text`, or None if its case rules it out.
 
         Every form is also indexed with 'the' before it, so that the longest
@@ -338,7 +349,7 @@ class Matcher:
         """
         form, start, end, after = span
         name, owner = text[start:end], self.owners[form]
-        article = re.match(r"the\s+", name, re.IGNORECASE)
+        article = _THE.match(name)
         core = name[article.end():] if article else name
         if not any_case and not self._case_fits(core):
             return None
@@ -365,12 +376,12 @@ class Matcher:
         """
         taken = [(m.start, m.end) for m in exact]
         found = []
-        for pattern, pool in ((_PAIR, self._pairs), (_WORD, self._single_words)):
+        for pattern, pool in ((self.pair_scan, self._pairs), (self.word_scan, self._single_words)):
             for word in pattern.finditer(text):
-                start, end = word.span("word")
+                start, end = word.start(), word.end("rest")
                 if any(s < end and start < e for s, e in taken):
                     continue
-                best = self._closest(word.group("word").lower(), pool)
+                best = self._closest(text[start:end].lower(), pool)
                 if best is None:
                     continue
                 title = _TITLE_BEFORE.search(text, 0, start)
@@ -399,14 +410,13 @@ class Matcher:
         return "".join(pieces), replacements
 
 
-_WORD = re.compile(r"(?<![\w'’])(?P<word>[A-Z][a-z][\w]{3,})(?P<pos>['’]s)?(?![\w])")
-#: Every pair of adjacent capitalised words, overlapping ('A B C' gives 'A B' and 'B C').
-_PAIR = re.compile(r"(?<![\w'’])(?=(?P<word>[A-Z][\w.]+ [A-Z][a-z]\w+)(?P<pos>['’]s)?(?![\w]))")
 _TITLE_BEFORE = re.compile(r"\b(?:%s)\.?\s+$" % "|".join(TITLES))
+_THE = re.compile(r"the\s+", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
 
 
 def _normal(form: str) -> str:
-    return re.sub(r"\s+", " ", form.lower())
+    return _SPACES.sub(" ", form.lower())
 
 
 def _starts_with_article(text: str) -> bool:
@@ -450,102 +460,6 @@ def _resolve(claims: list[tuple[int, _Owner]], placeholders: dict) -> _Owner:
     kind = sorted(o.kind for o in owners)[0]
     template = placeholders.get(kind, f"[{kind} {{n}}]")
     return _Owner(re.sub(r"\s*\{n\}", "", template), kind)
-
-
-#: A form found in a text: the form (a key of `Matcher.owners`), its start and end, and the end of a possessive after it.
-_Span = tuple[str, int, int, int]
-
-
-class _FormIndex:
-    """The key's forms in a trie of words, found in a text as one regex of them all would find them.
-
-    Such a regex (thousands of forms) takes Python seconds to compile, in
-    every process that pseudonymises; this index builds in milliseconds. From
-    left to right, at each start of a word: the longest form written there
-    (in any case, any white space where the form has a space) and not followed
-    by a letter or digit, with an apostrophe or 's after it; the next search
-    starts after it. Case is compared as the regex module's IGNORECASE does.
-    """
-
-    def __init__(self, forms: Iterable[str]):
-        self._root = _Words({}, {})
-        for form in sorted(forms):  # of forms alike once folded (a long s), the first as a regex would try it
-            node, *words, last = [self._root, *_fold(form).split()]
-            for word in words:
-                node = node.deeper.setdefault(word, _Words({}, {}))
-            node.ends.setdefault(last, form)
-        #: How the forms begin (a first word's letters and digits, or its first character): most words of a text don't.
-        self._starts = {_START.match(word).group() for word in (*self._root.deeper, *self._root.ends)}
-
-    def spans(self, text: str) -> Iterable[_Span]:
-        low, position = _fold(text), 0
-        # Where each word and other character starts, summed in C (a Python step for each word of every passage
-        # was most of the time a listing spends pseudonymising): the pieces alternate, white space, then a start.
-        pieces = _STARTS.split(low)
-        words, offsets = pieces[1::2], list(itertools.accumulate(map(len, pieces)))[::2]
-        for at in itertools.compress(offsets, map(self._starts.__contains__, words)):
-            if at >= position and (found := _longest(self._root, low, at)):
-                form, end = found
-                possessive = _POSSESSIVE.match(low, end)
-                position = possessive.end() if possessive else end
-                yield form, at, end, position
-
-
-class _Words(NamedTuple):
-    """A node of the trie: the words that continue a form from here, and the last words of forms ending here."""
-
-    deeper: dict[str, _Words]
-    ends: dict[str, str]
-
-
-def _longest(node: _Words, low: str, at: int) -> tuple[str, int] | None:
-    """The longest form from `node` written in `low` from `at`, not followed by a letter or digit: (form, end).
-
-    A form's word must be all of the text's word when more follow, and may end
-    where a character that is not a letter or digit does ('hollis' in "hollis's")."""
-    word = _RUN.match(low, at)
-    if word is None:
-        return None
-    word = word.group()
-    if (child := node.deeper.get(word)) is not None and (spaces := _SPACES.match(low, at + len(word))):
-        if found := _longest(child, low, spaces.end()):
-            return found
-    if (form := node.ends.get(word)) is not None:
-        return form, at + len(word)
-    for cut in sorted((m.start() for m in _NON_WORD.finditer(word, 1)), reverse=True) if not word.isalnum() else ():
-        if (form := node.ends.get(word[:cut])) is not None:
-            return form, at + cut
-    return None
-
-
-#: Where a form can start: a word or another character that is not white space, neither just after a letter or digit.
-_START = re.compile(r"(?<!\w)(?:\w+|\S)")
-
-#: The same, cutting a text into the white space between those and those: the starts' offsets are then sums.
-_STARTS = re.compile(f"({_START.pattern})")
-_RUN = re.compile(r"\S+")
-_NON_WORD = re.compile(r"\W")
-_SPACES = re.compile(r"\s+")
-_POSSESSIVE = re.compile(r"['’]s?(?!\w)")
-
-
-def _case_folds() -> dict[int, str]:
-    """Letters IGNORECASE takes for one another beyond upper and lower case (long s for s, dotless i for i)."""
-    from re import _casefix
-
-    return {char: chr(min(others)) for char, others in _casefix._EXTRA_CASES.items() if min(others) < char}
-
-
-_FOLDS = _case_folds()
-_FOLDABLE = re.compile("[%s]" % "".join(map(chr, _FOLDS)))
-
-
-def _fold(text: str) -> str:
-    """`text` in the case IGNORECASE compares, one character for each (so offsets stay those of `text`)."""
-    low = text.lower()
-    if len(low) != len(text):  # 'İ' lowers to two characters; IGNORECASE takes it as 'i'
-        low = "".join(char.lower()[0] for char in text)
-    return low.translate(_FOLDS) if _FOLDABLE.search(low) else low
 
 
 def _by_initial(forms: list[str]) -> dict[str, list[str]]:
