@@ -100,6 +100,9 @@ def test_where_any_of_several_values_or_none_of_them(coded):
         parse_where(["role!="])
     with pytest.raises(QualcodeError, match="did you mean 'primary'"):
         kept("phase=secondary,primry")
+    # a list field keeps a table of no rows as it is, columns and all (a code with no codings there)
+    none = apply_where(coded, transcript_meta(coded).iloc[:0], parse_where(["designation=NLE"]))
+    assert none.empty and list(none.columns) == list(transcript_meta(coded).columns)
 
 
 def test_percentages(coded):

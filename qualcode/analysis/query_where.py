@@ -120,7 +120,8 @@ def apply_where(project: Project, frame: pd.DataFrame, where: Where | None) -> p
     for field, wanted in resolved(project, where).items():
         values = set(wanted.values)
         if field in LIST_FIELDS:
-            found = frame[field].map(lambda held: bool(values & set(held)))
+            # as booleans even when there are no rows: an empty mask of objects would select columns, not rows
+            found = frame[field].map(lambda held: bool(values & set(held))).astype(bool)
         else:
             found = frame[field].isin(values)
         frame = frame[~found if wanted.negate else found]
