@@ -401,6 +401,64 @@ def test_framework_counts_in_sql_agree_with_counting_codings(scratch, data, by, 
     assert sql_warnings == pandas_warnings
 
 
+@pytest.fixture(scope="module")
+def gathering(tmp_path_factory):
+    """`scratch` with a focus group (its turns each a speaker's) and an open blind round of h0 and h1 (the
+    coders of `_replace_codings`) on it and on EAS-S02-HT."""
+    from qualcode.coding.rounds import add_coder, start_round
+    from tests.test_focus_groups import add_focus_group
+
+    root = tmp_path_factory.mktemp("passages")
+    shutil.copytree(FIXTURES / "corpus", root / "corpus")
+    add_focus_group(root / "corpus")
+    project = make_coded_project(root / "coded", root / "corpus")
+    for coder in ("h0", "h1"):
+        add_coder(project, coder, None, "lead")
+    start_round(project, "r1", ["h0", "h1"], "lead", transcripts=list(GATHERED[:2]))
+    return project
+
+
+#: The transcripts of the blind round in `gathering` (a focus group and an interview), and one outside it.
+GATHERED = ("EAS-S01-FG", "EAS-S02-HT", "NAT-I01")
+
+
+@settings(max_examples=40, deadline=None)
+@pytest.mark.parametrize("fixture", ["scratch", "gathering"])
+@given(data=st.data(), groups=st.sampled_from([["markets"], ["networks", "markets"], ["markets", "markets/competition"],
+                                               ["markets/*", "networks/tsa"], ["networks", "markets", "networks/tsa"]]),
+       mode=st.sampled_from(["or", "and", "not"]),
+       where=st.sampled_from([None, {"locality": "Eastern"}, parse_where(["phase!=secondary"]),
+                              parse_where(["role=Headteacher,Principal"]), parse_where(["informant_kind!=NCTL"]),
+                              parse_where(["designation=NLE"]), parse_where(["partnership!=EAS-TSA1"]),
+                              parse_where(["ofsted=Good,Outstanding", "designation!=LLE"])]),
+       origins=st.sampled_from([COUNTED_ORIGINS, ("suggested",), tuple(ORIGINS)]), viewer=st.sampled_from(["h0", "lead"]))
+def test_passages_read_in_sql_are_those_of_coded_segments(request, fixture, data, groups, mode, where, origins, viewer):
+    """`find`'s passages as `coded_spans` reads them (in SQL unless a role or kind must be a focus group's
+    speaker's) against `coded_segments`' rows, on random codings that share spans, changed codes, origins
+    and anchors (unplaced ones left out): the same rows, so the same passages by the and/or/not rule, seen
+    by a coder of a blind round or by the lead."""
+    from qualcode.analysis.query import _combine, _frame_spans, coded_spans
+
+    project = request.getfixturevalue(fixture)
+    with project.session() as session:
+        texts = dict(session.execute(select(Transcript.id, Transcript.text)).all())
+        codes = sorted(code_paths(session))
+    if fixture == "gathering":  # most codings on the focus group and the round's transcripts
+        texts = {transcript: texts[transcript] for transcript in GATHERED}
+    _replace_codings(project, data.draw(random_codings(texts, codes, coarse=True), label="codings"))
+    change_codings(project, data.draw(coding_changes(codes), label="changes"))
+    project.viewer = viewer
+    fast, slow = coded_spans(project, groups, where, origins), _frame_spans(project, groups, where, origins)
+    assert _missing_as_none(fast) == _missing_as_none(slow)
+    if mode == "or" or len(groups) > 1:
+        assert _combine(fast, mode) == _combine(_missing_as_none(slow), mode)
+
+
+def _missing_as_none(groups: list[list[tuple]]) -> list[list[tuple]]:
+    """The rows with pandas' NaN for a missing value (an informant's school) as the database's None."""
+    return [[type(row)(*(None if value != value else value for value in row)) for row in group] for group in groups]
+
+
 def test_small_cell_warnings_on_a_single_school_or_person_in_a_locality(coded):
     from qualcode.analysis.query_matrix import small_cell_warnings
 

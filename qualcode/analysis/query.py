@@ -4,7 +4,9 @@ Every query returns a pandas DataFrame, so the CLI, the reports and a notebook
 share one implementation. They all start from `coded_segments`: one row per
 coding with the metadata of the person who said it and of their school, to
 which `where` filters (values resolved through the project's vocabularies)
-and `by` groupings apply. Text that leaves the tool goes through
+and `by` groupings apply; a passage listing (`find_passages`) reads the same
+rows straight from the database where it can (`coded_spans`), so its first
+screen waits for no DataFrame. Text that leaves the tool goes through
 `pseudonymiser(project)` (the identity key, `qualcode.privacy.anonymise`) unless
 the caller asks for it raw. The `where` filters are `qualcode.analysis.query_where`;
 matrix coding, co-occurrence and keyword search have modules of their own
@@ -16,7 +18,7 @@ from __future__ import annotations
 import csv
 import fnmatch
 import re
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
@@ -31,11 +33,11 @@ from qualcode.coding.blind import visible
 from qualcode.coding.codebook import find_code
 from qualcode.coding.manual import lines_of
 from qualcode.errors import QualcodeError
-from qualcode.ingest.focusgroups import Voices
+from qualcode.ingest.focusgroups import SPEAKER_COLUMNS, Voices
 from qualcode.models import UNPLACED, Coding, Participant, School, SchoolDesignation, Transcript, Turn, partnership_members
 from qualcode.analysis.overview import code_paths
 from qualcode.project import Project
-from qualcode.analysis.query_where import Where, apply_where
+from qualcode.analysis.query_where import Where, apply_where, where_clauses
 from qualcode.ingest.speakers import PARTICIPANT
 from qualcode.ingest.transcript import line_starts
 
@@ -284,8 +286,7 @@ def find_passages(
     groups = split_names(codes)
     if mode not in MODES or not groups or (mode != "or" and len(groups) < 2):
         raise QualcodeError("give codes, and at least two for --and / --not")
-    frames = [coded_segments(project, group, where, origins) for group in groups]
-    kept = _combine(frames, mode)
+    kept = _combine(coded_spans(project, groups, where, origins), mode)
     clean = (lambda s: s) if raw else pseudonymiser(project)
     return len(kept), _passage_rows(project, kept, context, clean)
 
@@ -312,12 +313,58 @@ def growing_batches(items: list, first: int = 4, most: int = 256) -> Iterator[li
 PASSAGE_COLUMNS = ["transcript", "lines", "start", "end", "codes", "locality", "school", "participant",
                    "attribution", "before", "text", "after", "important"]
 _PASSAGE_FIELDS = ["segment", "transcript", "start", "end", "code", "important", "locality", "school", "participant"]
+#: One coding as a passage listing needs it: its span, its code's path and whose words they are.
+CodedSpan = namedtuple("CodedSpan", _PASSAGE_FIELDS)
 
 
-def _combine(frames: list[pd.DataFrame], mode: str) -> list[dict]:
-    """One passage per span, in transcript and span order, its codes joined, kept by the and/or/not rule.
-    In plain Python: a few thousand rows, for which a groupby with a Python aggregate costs more."""
-    rows = [list(frame[_PASSAGE_FIELDS].itertuples(index=False)) for frame in frames]
+def coded_spans(project: Project, groups: list[str], where: Where | None = None,
+                origins: tuple[str, ...] = COUNTED_ORIGINS) -> list[list[tuple]]:
+    """Each group's codings (a group: a code with its children, or a glob) as `CodedSpan`s, the rows of
+    `coded_segments` a passage listing needs: read in one query (`_sql_spans`), or from `coded_segments`
+    where SQL cannot tell, when `where` asks for a role or kind and a focus group's turns name their speakers."""
+    if set(where or {}) & set(SPEAKER_COLUMNS) and focus_groups(project):
+        return _frame_spans(project, groups, where, origins)
+    return _sql_spans(project, groups, where, origins)
+
+
+def _frame_spans(project: Project, groups: list[str], where: Where | None,
+                 origins: tuple[str, ...]) -> list[list[tuple]]:
+    """`coded_spans` from `coded_segments`, each row a named tuple of `_PASSAGE_FIELDS`."""
+    return [list(coded_segments(project, group, where, origins)[_PASSAGE_FIELDS].itertuples(index=False))
+            for group in groups]
+
+
+def _sql_spans(project: Project, groups: list[str], where: Where | None,
+               origins: tuple[str, ...]) -> list[list[CodedSpan]]:
+    """`coded_spans` from the database, no pandas: the same codings, metadata and `where` filter
+    (`where_clauses`); in a focus group the participant is the speaker's, as `by_speaker` makes it."""
+    chosen = [select_codes(project, group) for group in groups]
+    paths = {code_id: path for codes in chosen for code_id, path in codes.items()}
+    query = (
+        select(Coding.code_id, Coding.transcript_id, Coding.start, Coding.end, Coding.important,
+               Participant.locality_name, School.id, Participant.id, Transcript.speakers.is_not(None))
+        .join(Transcript, Coding.transcript_id == Transcript.id)
+        .join(Participant, Transcript.participant_id == Participant.id)
+        .outerjoin(School, Participant.school_id == School.id)
+        .where(Coding.origin.in_(origins), Coding.code_id.in_(sorted(paths)), Coding.anchor != UNPLACED,
+               visible(project), *where_clauses(project, where))
+        .order_by(Coding.transcript_id, Coding.start, Coding.id)
+    )
+    with project.engine.connect() as connection:
+        rows = connection.execute(query).all()
+        # Only a transcript with a speakers map has turns that name their speaker: no need to read the others'.
+        mapped = {row[1] for row in rows if row[-1]}
+        voices = Voices.load(connection, mapped) if mapped else Voices(())
+    spans = [(code_id, CodedSpan(f"{t}:{s}-{e}", t, s, e, paths[code_id], important, locality, school,
+                                 voices.at(t, s, e) or participant))
+             for code_id, t, s, e, important, locality, school, participant, _ in rows]
+    return [[span for code_id, span in spans if code_id in codes] for codes in chosen]
+
+
+def _combine(rows: list[list[tuple]], mode: str) -> list[dict]:
+    """One passage per span, in transcript and span order, its codes joined, kept by the and/or/not rule: from
+    each group's `CodedSpan`s (`coded_spans`). In plain Python: a few thousand rows, for which a groupby with a
+    Python aggregate costs more."""
     if mode == "or":
         chosen = [row for group in rows for row in group]
     else:

@@ -6,7 +6,7 @@ One filter names a field and the values it may or may not take:
 "None of" keeps interviews that have no value for the field at all (a system
 informant has no school, so no phase): excluding primary schools should not
 silently drop the informants too. The same rule holds in pandas
-(`apply_where`), in SQL (`sql_filter`, `transcripts_where`) and in what a report says it kept
+(`apply_where`), in SQL (`sql_filter`, `where_clauses`) and in what a report says it kept
 (`describe`).
 """
 
@@ -153,13 +153,17 @@ def transcripts_where(project: Project, where: Where | None) -> set[str]:
         .join(Participant, Transcript.participant_id == Participant.id)
         .outerjoin(School, Participant.school_id == School.id)
     )
-    for name, wanted in resolved(project, where).items():
-        query = query.where(_condition(name, wanted))
+    query = query.where(*where_clauses(project, where))
     with project.engine.connect() as connection:
         found = set(connection.scalars(query))
     if not found:
         raise QualcodeError("no transcript matches" + (" --where " + " ".join(f"{k}{condition(v)}" for k, v in where.items()) if where else ""))
     return found
+
+
+def where_clauses(project: Project, where: Where | None) -> list:
+    """`where` as SQL conditions on `Participant` and `School` (a query joins them as `transcripts_where` does)."""
+    return [_condition(name, wanted) for name, wanted in resolved(project, where).items()]
 
 
 def _condition(name: str, wanted: Condition):
