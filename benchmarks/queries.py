@@ -49,6 +49,25 @@ What is left is mostly the one SQL query (~50 ms on the demo project, ~0.4-0.6 s
 at scale 10 under that load: 135,399 codings through the span index, each
 rolled up to its theme and counted once per span) and, by participant, the
 small-cell check over every participant (`small_cells`, ~0.2 s at scale 10).
+
+`query find` reads its passages' rows in one Core query (`coded_spans`)
+instead of a `coded_segments` frame per code: in this script at scale 1
+(2026-12-03 17:08 UTC, load 1.7), the rows of `find rsc,la-role` took 11 ms
+in SQL against 53 ms from `coded_segments`. As the worker's child runs
+`query find hierarchy/accountability` on the demo project (/tmp/prof/first.py,
+first 50 lines piped, best of 5; /tmp/prof/time.py, whole, best of 3), main
+(52f19a4) -> branch fastfindsql, alternately, 17:09-17:15 UTC, load 2.5:
+
+    first screen, SQLite                       0.122 -> 0.088 s  (x1.4)
+    first screen, PostgreSQL                   0.137 -> 0.095 s  (x1.4)
+    whole listing, SQLite                      0.268 -> 0.224 s  (x1.2)
+    whole listing, PostgreSQL                  0.294 -> 0.265 s  (x1.1)
+
+In the child, `find_passages` itself went from 117-123 ms to 60-72 ms; what
+is left before the first row is opening the project and its first
+connection, `select_codes` (~25 ms cold, `code_paths` runs its two queries
+twice) and the identity key (~15 ms); the whole listing is mostly
+pseudonymising 1,631 passages.
 """
 
 from __future__ import annotations
@@ -65,7 +84,7 @@ from qualcode.ingest.corpus import import_paths
 from qualcode.analysis.framework import framework
 from qualcode.exchange.coding_tables import import_codings
 from qualcode.project import Project, init_project
-from qualcode.analysis.query import coded_segments, find
+from qualcode.analysis.query import COUNTED_ORIGINS, _frame_spans, coded_segments, coded_spans, find
 from qualcode.analysis.query_matrix import matrix
 from qualcode.analysis.query_cooccur import cooccur
 from qualcode.analysis.query_text import text_search
@@ -104,6 +123,8 @@ def queries(project: Project) -> dict[str, Callable[[], object]]:
         "cooccur within segment, near 200": lambda: cooccur(project, within="segment", near=200),
         "cooccur within turn": lambda: cooccur(project, within="turn"),
         "find rsc OR la-role": lambda: find(project, "rsc,la-role", mode="or"),
+        "find's rows, in SQL (coded_spans)": lambda: coded_spans(project, ["rsc", "la-role"]),
+        "find's rows, from coded_segments (before)": lambda: _frame_spans(project, ["rsc", "la-role"], None, COUNTED_ORIGINS),
         "text 'pecking order'": lambda: text_search(project, "pecking order"),
         "framework school × theme": lambda: framework(project, by="school"),
         "framework participant × theme": lambda: framework(project, by="participant"),
