@@ -233,3 +233,23 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
         connection.exec_driver_sql(str(statement), [tuple(row[name] for name in order) for row in rows])
     else:
         connection.exec_driver_sql(str(statement), rows)
+
+
+def written_tables(connection: Connection) -> list[str]:
+    """The tables (quoted, with their schema) the connection's open transaction has written rows to, on PostgreSQL;
+    none elsewhere, without asking. PostgreSQL counts each transaction's rows per table as it writes them."""
+    if connection.dialect.name != "postgresql":
+        return []
+    return list(connection.exec_driver_sql(
+        "SELECT quote_ident(schemaname) || '.' || quote_ident(relname) FROM pg_stat_xact_user_tables"
+        " WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY 1").scalars())
+
+
+def analyse(connection: Connection, tables: list[str]) -> None:
+    """Renew the planner's statistics of `tables` (from `written_tables`); the caller runs it in a transaction of its
+    own once the writes are committed. After a bulk write (an import) PostgreSQL would plan with none, or old ones,
+    until its autovacuum comes by, up to a minute later; with them the queries after an import pick their plans at
+    once. SKIP_LOCKED: a table someone is analysing already (autovacuum) is left to them rather than waited for."""
+    if tables:
+        connection.exec_driver_sql(f"ANALYZE (SKIP_LOCKED) {', '.join(tables)}")
+

@@ -74,17 +74,27 @@ class Project:
             engine.dispose()
 
     @contextmanager
-    def session(self, commit: bool = True) -> Iterator[Session]:
-        """A session in one transaction: committed on success (unless `commit` is false), rolled back on any error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin() as transaction:
-            opened = self._sessions()
-            opened.append(session)
-            try:
-                yield session
-            finally:
-                opened.pop()
-            if not commit:
-                transaction.rollback()
+    def session(self, commit: bool = True, bulk: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success (unless `commit` is false), rolled back on any error.
+
+        `bulk`: the session writes rows by the thousand (an import, an autocode run); once they are committed, the
+        tables written are analysed on PostgreSQL (`db.analyse`), on the same connection."""
+        written: list[str] = []
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin() as transaction:
+                opened = self._sessions()
+                opened.append(session)
+                try:
+                    yield session
+                finally:
+                    opened.pop()
+                if not commit:
+                    transaction.rollback()
+                elif bulk:
+                    written = db.written_tables(session.connection())
+            if written:
+                with session.begin():
+                    db.analyse(session.connection(), written)
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
