@@ -101,11 +101,12 @@ class Project:
         """A connection to read with: the innermost open session's, if this thread has one, else a new one.
 
         A read made while a session is open (which codings a blind round hides) would otherwise open a second
-        connection to the server, a new backend and a login on PostgreSQL, for one small query."""
+        connection to the server, a new backend and a login on PostgreSQL, for one small query. Otherwise the
+        connection reads outside a transaction (`db.reading`): no BEGIN and ROLLBACK round trips on PostgreSQL."""
         if opened := self._sessions():
             yield opened[-1].connection()
             return
-        with self.engine.connect() as connection:
+        with db.reading(self.engine) as connection:
             yield connection
 
     def _sessions(self) -> list[Session]:
