@@ -45,6 +45,19 @@ before on a quieter machine):
     scale 10, SQLite                           3.26 -> 0.90 s  (x3.6)
       --by participant                         3.21 -> 1.00 s  (x3.2)
 
+PostgreSQL right after an import (branch pganalyze, 2026-12-03 16:30 UTC, load
+average 2-3.5): two fresh copies of the demo project with autovacuum off, one
+without statistics (as a project was until autovacuum came by) and one with
+the ANALYZE qualcode now runs after a bulk write; the library's queries, best
+of 5, interleaved, without -> with statistics: matrix rolled up 102 -> 81 ms,
+matrix of words 634 -> 472 ms, find 470 -> 337 ms, text 580 -> 414 ms,
+framework by school 82 -> 56 ms, by participant 105 -> 59 ms, codings listing
+413 -> 233 ms (a second run: the same within the noise, framework and codings
+x0.9 and x1.07); co-occurrence within a turn 312 -> 461 ms until it ran with
+Memoize off (SET LOCAL for that query), then 262 -> 273 ms. SQLite with an
+ANALYZE: no query faster beyond the noise, co-occurrence within a segment
+x1.2-1.3 slower, so SQLite is not analysed.
+
 What is left is mostly the one SQL query (~50 ms on the demo project, ~0.4-0.6 s
 at scale 10 under that load: 135,399 codings through the span index, each
 rolled up to its theme and counted once per span) and, by participant, the

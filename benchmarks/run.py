@@ -250,13 +250,16 @@ def measure(run: Run, folder: Path, scale: int, database: str, url: str | None, 
     qualcode("init", str(root), *(["--database", url] if url else []))
     served = start_worker(root) is not None  # as on a machine where qualcode was used in the last ten minutes
     imported = qualcode("import", str(corpus), project=root)
-    if served and (usage := served_usage(root, "import")) is not None:
+    usage = served_usage(root, "import") if served else None
+    if usage is not None:
         imported.rss_mb, imported.cpu = usage
+        whose = " (served by the worker: its child's CPU and peak)"
+    else:
+        whose = " (served by the worker, whose log did not say its child's CPU and peak: the client's)" if served else ""
     project = Project.open(root)
     words = corpus_stats(project)["words"]
     run.add(name, database, "import", f"{words / imported.wall:,.0f} words/s",
-            f"{imported.wall:.1f} s, CPU {imported.cpu:.1f} s, {words:,} words, peak {imported.rss_mb:,.0f} MB"
-            + (" (served by the worker: its child's CPU and peak)" if served else ""))
+            f"{imported.wall:.1f} s, CPU {imported.cpu:.1f} s, {words:,} words, peak {imported.rss_mb:,.0f} MB" + whose)
     key = load_key(project)
     key.import_csv(corpus / "identity-key.csv")
     key.save()
@@ -423,14 +426,23 @@ def start_worker(root: Path) -> int | None:
 
 def served_usage(root: Path, label: str) -> tuple[float, float] | None:
     """The peak RSS (MB; pages shared with the worker included) and CPU seconds of the worker's child that last ran
-    `label`, from the worker's log, where the worker notes them as it collects the child: at its next command."""
+    `label`, from the worker's log, where the worker notes them as it collects the child: when it forks the next
+    command's child, so this runs `stats` (again, a few times, if the child had not exited yet by then). The note is
+    looked for after the child's own line: process ids come round again (32,768 of them here), and an earlier child
+    with the same id has its own note higher up."""
     from qualcode.cli import worker
 
-    qualcode("stats", project=root)
-    log = Path(worker.socket_path()[: -len(".sock")] + ".log").read_text()
-    children = re.findall(rf"^(\d+): {re.escape(label)}$", log, re.MULTILINE)
-    done = children and re.search(rf"^done {children[-1]}: peak (\d+) MB, CPU ([\d.]+) s$", log, re.MULTILINE)
-    return (float(done[1]), float(done[2])) if done else None
+    log = Path(worker.socket_path()[: -len(".sock")] + ".log")
+    for _ in range(5):
+        qualcode("stats", project=root)
+        text = log.read_text()
+        children = list(re.finditer(rf"^(\d+): {re.escape(label)}$", text, re.MULTILINE))
+        if not children:
+            return None
+        if done := re.search(rf"^done {children[-1][1]}: peak (\d+) MB, CPU ([\d.]+) s$", text[children[-1].end():],
+                             re.MULTILINE):
+            return float(done[1]), float(done[2])
+    return None
 
 
 def worker_peak_mb(pid: int) -> float:

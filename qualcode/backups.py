@@ -122,7 +122,8 @@ def restore(project: Project, path: Path) -> dict[str, int]:
     refuse_unless_empty(project)
     with BackupSource(path) as (rows_of, last_ids):
         counts: dict[str, int] = {}
-        with project.engine.begin() as connection:
+        with project.session(bulk=True) as session:
+            connection = session.connection()
             for table in Base.metadata.sorted_tables:
                 if table.name in _DERIVED:
                     continue

@@ -9,6 +9,8 @@ error rather than a new empty project that answers every query with zeros.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -70,7 +72,10 @@ def make_engine(url: str) -> Engine:
     if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
     elif psycopg:
-        event.listen(engine, "connect", _no_jit)
+        # First, before SQLAlchemy's own checks on the first connection (server version, schema, isolation level),
+        # which then run without a BEGIN and a ROLLBACK around them: two round trips fewer per command.
+        event.listen(engine, "connect", _no_jit, insert=True)
+        event.listen(engine, "connect", _transactions_on)
     return engine
 
 
@@ -78,13 +83,15 @@ def _no_jit(dbapi_connection, _record) -> None:
     """Turn PostgreSQL's JIT compiler off for the session: it compiles any query the planner costs high, and the
     planner overestimates qualcode's self-joins (co-occurrence within a turn: 1.6 s of compiling for a 0.1 s query
     on the bundled corpus). Set in autocommit, one round trip: a SET in a transaction later rolled back is undone.
-    Not a startup `options` parameter, which connection poolers such as PgBouncer refuse."""
+    Not a startup `options` parameter, which connection poolers such as PgBouncer refuse. Autocommit stays on
+    until `_transactions_on`, the last of the connection's set-up."""
     dbapi_connection.autocommit = True
-    try:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET jit = off")
-    finally:
-        dbapi_connection.autocommit = False
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+
+
+def _transactions_on(dbapi_connection, _record) -> None:
+    dbapi_connection.autocommit = False
 
 
 def _alembic_config(connection):
@@ -147,7 +154,7 @@ def _stored_revision(engine: Engine) -> str | None:
     Asked with one statement, as every command asks it: only when that fails does it look for the table."""
     from sqlalchemy.exc import DBAPIError
 
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         try:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except DBAPIError:
@@ -155,6 +162,18 @@ def _stored_revision(engine: Engine) -> str | None:
             if inspect(connection).has_table("alembic_version"):
                 raise
             return None
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads that need no transaction of their own: on PostgreSQL in autocommit, so a read is one
+    round trip rather than three (BEGIN, the query, ROLLBACK). For one statement, or a few that need not see one
+    moment of the database: at PostgreSQL's default isolation (read committed) a transaction would not make them
+    see one either, as each statement sees the database as it is when that statement starts."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -233,3 +252,23 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict]) -> None:
         connection.exec_driver_sql(str(statement), [tuple(row[name] for name in order) for row in rows])
     else:
         connection.exec_driver_sql(str(statement), rows)
+
+
+def written_tables(connection: Connection) -> list[str]:
+    """The tables (quoted, with their schema) the connection's open transaction has written rows to, on PostgreSQL;
+    none elsewhere, without asking. PostgreSQL counts each transaction's rows per table as it writes them."""
+    if connection.dialect.name != "postgresql":
+        return []
+    return list(connection.exec_driver_sql(
+        "SELECT quote_ident(schemaname) || '.' || quote_ident(relname) FROM pg_stat_xact_user_tables"
+        " WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY 1").scalars())
+
+
+def analyse(connection: Connection, tables: list[str]) -> None:
+    """Renew the planner's statistics of `tables` (from `written_tables`); the caller runs it in a transaction of its
+    own once the writes are committed. After a bulk write (an import) PostgreSQL would plan with none, or old ones,
+    until its autovacuum comes by, up to a minute later; with them the queries after an import pick their plans at
+    once. SKIP_LOCKED: a table someone is analysing already (autovacuum) is left to them rather than waited for."""
+    if tables:
+        connection.exec_driver_sql(f"ANALYZE (SKIP_LOCKED) {', '.join(tables)}")
+

@@ -74,28 +74,39 @@ class Project:
             engine.dispose()
 
     @contextmanager
-    def session(self, commit: bool = True) -> Iterator[Session]:
-        """A session in one transaction: committed on success (unless `commit` is false), rolled back on any error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin() as transaction:
-            opened = self._sessions()
-            opened.append(session)
-            try:
-                yield session
-            finally:
-                opened.pop()
-            if not commit:
-                transaction.rollback()
+    def session(self, commit: bool = True, bulk: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success (unless `commit` is false), rolled back on any error.
+
+        `bulk`: the session writes rows by the thousand (an import, an autocode run); once they are committed, the
+        tables written are analysed on PostgreSQL (`db.analyse`), on the same connection."""
+        written: list[str] = []
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin() as transaction:
+                opened = self._sessions()
+                opened.append(session)
+                try:
+                    yield session
+                finally:
+                    opened.pop()
+                if not commit:
+                    transaction.rollback()
+                elif bulk:
+                    written = db.written_tables(session.connection())
+            if written:
+                with session.begin():
+                    db.analyse(session.connection(), written)
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
         """A connection to read with: the innermost open session's, if this thread has one, else a new one.
 
         A read made while a session is open (which codings a blind round hides) would otherwise open a second
-        connection to the server, a new backend and a login on PostgreSQL, for one small query."""
+        connection to the server, a new backend and a login on PostgreSQL, for one small query. Otherwise the
+        connection reads outside a transaction (`db.reading`): no BEGIN and ROLLBACK round trips on PostgreSQL."""
         if opened := self._sessions():
             yield opened[-1].connection()
             return
-        with self.engine.connect() as connection:
+        with db.reading(self.engine) as connection:
             yield connection
 
     def _sessions(self) -> list[Session]:

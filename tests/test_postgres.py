@@ -165,6 +165,36 @@ def test_an_everyday_command_uses_one_server_connection_and_few_statements(tmp_p
         event.remove(Engine, "before_cursor_execute", executed)
 
 
+def test_an_import_leaves_the_tables_it_wrote_analysed_on_postgres(tmp_path: Path, corpus: Path, pg_url: str):
+    """Once an import has committed, the tables it wrote are analysed on its own connection, so the queries after it
+    are planned with their statistics at once rather than with none until autovacuum comes by; a dry run, which
+    commits nothing, analyses nothing."""
+    import sqlalchemy.pool
+    from sqlalchemy import event
+
+    project = init_project(tmp_path / "study", database_url=pg_url)
+    project.close()
+    analysed = "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = current_schema()"
+    import_paths(project, [corpus], dry_run=True)
+    with project.engine.connect() as connection:
+        assert not set(connection.scalars(text(analysed)))
+    project.close()
+    connections = []
+    connected = lambda *_: connections.append(1)  # noqa: E731
+    event.listen(sqlalchemy.pool.Pool, "connect", connected)
+    try:
+        import_paths(project, [corpus])
+        project.close()
+    finally:
+        event.remove(sqlalchemy.pool.Pool, "connect", connected)
+    assert len(connections) == 1
+    with project.engine.connect() as connection:
+        tables = set(connection.scalars(text(analysed)))
+        assert {"transcripts", "turns", "participants", "schools", "changes"} <= tables
+        assert "codings" not in tables, "only the tables the import wrote"
+        assert connection.scalar(text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'turns'")) is not None
+
+
 def test_an_empty_or_older_database_on_postgres_is_noticed(tmp_path: Path, pg_url: str):
     """The schema check reads the revision in one statement; when that fails (no table: PostgreSQL then refuses
     the transaction) it still tells an empty database from one to upgrade, and an older schema is upgraded."""

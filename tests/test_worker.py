@@ -259,3 +259,22 @@ def test_what_the_worker_preloads_exists() -> None:
 
     for name in worker.PRELOADED:
         assert importlib.import_module(name).__name__ == name
+
+
+def test_a_childs_usage_is_logged_in_one_write(monkeypatch) -> None:
+    """The worker's note of a finished child is one write, so a child writing its own line to the same log at that
+    moment cannot split it (make bench reads the import's figures from it), even with PYTHONUNBUFFERED's stdout."""
+    import io
+    import socket
+
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # exited, not yet collected: as the worker finds it
+    log, reader = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)  # one datagram per write
+    with log, reader:
+        monkeypatch.setattr("sys.stdout", io.TextIOWrapper(io.FileIO(log.fileno(), "w", closefd=False), write_through=True))
+        children = {pid}
+        worker._reap(children)
+        assert not children
+        assert re.fullmatch(rf"done {pid}: peak \d+ MB, CPU \d+\.\d\d s\n", reader.recv(4096).decode())

@@ -203,8 +203,9 @@ def get_transcript(session: Session, transcript_id: str) -> Transcript:
 
 def code_paths(session: Session) -> dict[int, str]:
     """Every code's full path (``markets/competition/pupils``) by id, in one query."""
-    parents = dict(session.execute(select(Code.id, Code.parent_id)).all())
-    names = dict(session.execute(select(Code.id, Code.name)).all())
+    rows = session.execute(select(Code.id, Code.parent_id, Code.name)).all()
+    parents = {code_id: parent for code_id, parent, _ in rows}
+    names = {code_id: name for code_id, _, name in rows}
 
     def path(code_id: int) -> str:
         parts = []

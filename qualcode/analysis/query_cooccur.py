@@ -6,15 +6,16 @@ study; counts only codings that count as coded (`qualcode.analysis.query.COUNTED
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Connection, bindparam, text
 
 from qualcode.errors import QualcodeError
 from qualcode.models import UNPLACED
 from qualcode.project import Project
-from qualcode.coding.blind import visible_sql
+from qualcode.coding.blind import blind
 from qualcode.analysis.query import COUNTED_ORIGINS, select_codes
 from qualcode.analysis.query_matrix import EXPANDING
 
@@ -78,14 +79,15 @@ def cooccur(
     if within not in WITHIN:
         raise QualcodeError(f"--within must be one of: {', '.join(WITHIN)}")
     chosen = select_codes(project, codes)
-    hidden, blind_parameters = visible_sql(project)
-    hidden_y, _ = visible_sql(project, "y")
+    found = blind(project)  # once, for both sides of a pair: each asking is a query
+    hidden, hidden_y = (f" AND {found.sql(alias)}" if found else "" for alias in ("c", "y"))
+    blind_parameters = found.parameters if found else {}
     sqlite = project.engine.dialect.name == "sqlite"
     statement = text(_cooccur_sql(within, hidden, hidden_y, sqlite)).bindparams(
         *(bindparam(name, expanding=True) for name in EXPANDING if name in {"codes", "origins", *blind_parameters})
     )
     parameters = {"codes": list(chosen) or [-1], "origins": list(origins), "near": near, **blind_parameters}
-    with project.engine.connect() as connection:
+    with _reading(project, within) as connection:
         rows = connection.execute(statement, parameters).all()
     frame = pd.DataFrame(rows, columns=["a", "b", "count", "met", "n_a", "n_b"])
     frame.insert(0, "code_a", frame.pop("a").map(chosen))
@@ -97,6 +99,21 @@ def cooccur(
     frame["jaccard"] = frame["jaccard"].astype(float).round(3)
     frame = frame.drop(columns="met").sort_values(["count", "code_a", "code_b"], ascending=[False, True, True])
     return frame.reset_index(drop=True)
+
+
+@contextmanager
+def _reading(project: Project, within: str) -> Iterator[Connection]:
+    """The connection to count with: outside a transaction (`Project.connection`), but within a turn on PostgreSQL
+    in one, to turn the planner's Memoize off for the query (SET LOCAL, one more round trip). With the tables'
+    statistics it caches each coding's turn lookup by a key holding the lookup's own subquery, which it then works
+    out twice for each coding: 0.45 s, not 0.25 s, on the bundled corpus."""
+    if within != "turn" or project.engine.dialect.name != "postgresql":
+        with project.connection() as connection:
+            yield connection
+        return
+    with project.engine.connect() as connection:
+        connection.exec_driver_sql("SET LOCAL enable_memoize = off")
+        yield connection
 
 
 def _cooccur_sql(within: str, hidden: str = "", hidden_y: str = "", sqlite: bool = True) -> str:

@@ -158,7 +158,7 @@ def _speakers_meta(project: Project) -> pd.DataFrame:
     import pandas as pd
 
     meta = transcript_meta(project)
-    with project.engine.connect() as connection:
+    with project.connection() as connection:
         first_turns = pd.DataFrame(connection.execute(
             select(Turn.transcript_id.label("transcript"), func.min(Turn.start).label("start"))
             .where(Turn.participant_id.is_not(None)).group_by(Turn.transcript_id, Turn.participant_id)
@@ -262,7 +262,7 @@ def sql_count_rows(project: Project, chosen: dict[int, str], by: list[str], unit
         FROM pt JOIN m ON m.transcript_id = pt.transcript_id
         GROUP BY pt.code, {", ".join(f"m.{f}" for f in by)}
     """).bindparams(*(bindparam(name, expanding=True) for name in EXPANDING if name in parameters))
-    with project.engine.connect() as connection:
+    with project.connection() as connection:
         frame = pd.DataFrame([tuple(row) for row in connection.execute(statement, parameters)], columns=["code", *by, "n"])
     frame["code"] = frame["code"].map(chosen)
     return frame[frame["n"] > 0]

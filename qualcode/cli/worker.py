@@ -456,13 +456,16 @@ def _still_ours(path: str, inode: int) -> bool:
 
 
 def _reap(children: set[int]) -> None:
-    """Collect the children that have finished, logging what each used (its peak counts pages shared with us)."""
+    """Collect the children that have finished, logging what each used (its peak counts pages shared with us).
+
+    Each line in one write, as the children write theirs to the same log: `print` writes the text and its newline
+    apart when stdout is unbuffered (PYTHONUNBUFFERED), and a child's line could land between them."""
     for pid in list(children):
         done, _, usage = os.wait4(pid, os.WNOHANG)
         if done:
             children.discard(pid)
-            print(f"done {pid}: peak {usage.ru_maxrss / 1024:.0f} MB, CPU {usage.ru_utime + usage.ru_stime:.2f} s",
-                  flush=True)
+            line = f"done {pid}: peak {usage.ru_maxrss / 1024:.0f} MB, CPU {usage.ru_utime + usage.ru_stime:.2f} s\n"
+            os.write(sys.stdout.fileno(), line.encode())
 
 
 def idle_timeout() -> float:

@@ -135,7 +135,7 @@ def load_codebook_file(project: Project, path: Path, coder: str) -> LoadReport:
     exchanged = path.suffix.lower() in codebook_exchange.SUFFIXES
     book = codebook_exchange.load_exchanged_codebook(path) if exchanged else codebook_file.load_codebook(path)
     report = LoadReport()
-    with project.session() as session, recorded(session, coder, "codebook load", f"load {path}"):
+    with project.session(bulk=True) as session, recorded(session, coder, "codebook load", f"load {path}"):
         existing = {p: session.get(Code, i) for i, p in code_paths(session).items()}
         for spec in book.codes:
             fields = {

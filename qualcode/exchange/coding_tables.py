@@ -158,7 +158,7 @@ def import_codings(project: Project, path: Path, coder: str, origin: str = "manu
         raise QualcodeError(f"origin must be one of: {', '.join(ORIGINS)}")
     header, rows = read_table(path)
     result = CodingsImport(notes=_column_notes(path, header))
-    with project.session() as session:
+    with project.session(bulk=True) as session:
         reader = _RowReader(session, path, coder, origin, project)
         placed = [reader.coding(number, row) for number, row in rows]
         unmatched = [p for p in reader.problems if p.field in ("transcript", "code")] if skip_unmatched else []

@@ -108,7 +108,7 @@ def merge(project: Project, source: Path, coder: str, dry_run: bool = False) -> 
         raise QualcodeError(f"{source}: that is this project's own database; merge another copy of it")
     report = MergeReport(other.source, dry_run, notes=list(other.notes))
     # While it writes, others who find the project busy are told it is a merge, and whose (as for an import).
-    with concurrency.announced(project, "merge", coder), project.session(commit=not dry_run) as session:
+    with concurrency.announced(project, "merge", coder), project.session(commit=not dry_run, bulk=True) as session:
         with history.recorded(session, coder, "merge", f"merge {source.name}"):
             _Merger(session, other, report).run()
     return report

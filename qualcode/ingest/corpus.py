@@ -138,7 +138,7 @@ def _import(project: Project, paths: list[Path], dry_run: bool, progress: Progre
             update: bool, coder: str) -> ImportReport:
     transcripts, school_files, partnership_files, sheet_files, skipped = collect_files(paths)
     validator = Validator(project.settings.vocabularies)
-    with project.session(commit=not dry_run) as session:
+    with project.session(commit=not dry_run, bulk=True) as session:
         partnerships = _read_records(partnership_files, validator, _partnership)
         schools = _read_records(school_files, validator, _school_row)
         sheets = ParticipantSheets.read(sheet_files, validator)

@@ -208,7 +208,7 @@ def reparse(
     """
     wanted = list(transcript_ids or [])
     what = f"{len(wanted)} transcript{'s' if len(wanted) != 1 else ''}" if wanted else "every transcript"
-    with project.session(commit=not dry_run) as session:
+    with project.session(commit=not dry_run, bulk=True) as session:
         with history.recorded(session, coder or default_coder(), "reparse", f"import --reparse: {what}"):
             return _reparse(session, project.settings, wanted)
 

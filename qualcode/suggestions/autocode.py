@@ -75,7 +75,7 @@ def autocode(
 def store_run(project: Project, sources: list[Source], found: list[Suggestion], code_ids: list[int], coder: str,
                description: str, report: AutocodeReport) -> None:
     """Replace `coder`'s earlier suggestions for these transcripts and codes with the run's, as one change."""
-    with project.session() as session, history.recorded(session, coder, "autocode", description, always=True) as run:
+    with project.session(bulk=True) as session, history.recorded(session, coder, "autocode", description, always=True) as run:
         old = _old_suggestions(session, [s.id for s in sources], code_ids, coder)
         fresh, stale = _replacement(sources, found, old, report.origin)
         for coding in stale:  # first: a fresh suggestion may take a stale one's passage (one per passage)

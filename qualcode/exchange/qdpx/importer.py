@@ -71,7 +71,7 @@ def import_qdpx(project: Project, path: Path, coder: str, defaults: Path | None 
     ids = transcript_ids(qdpx, result.notes)
     validator = Validator(project.settings.vocabularies)
     metas, partnerships, left = _metadata(qdpx, ids, _defaults(defaults), validator, result)
-    with project.session(commit=not dry_run) as session:
+    with project.session(commit=not dry_run, bulk=True) as session:
         schools: dict = {}
         interviews = []
         for source in qdpx.sources:
