@@ -189,9 +189,9 @@ def test_text_matches_are_found_as_they_are_read_and_bad_arguments_fail_before_t
             text_matches(coded, **{"pattern": "x", **bad})  # raised by the call itself, not by reading rows
 
 
-@pytest.mark.parametrize("pattern", ["partnership*", "the local", "school", "we", "zzz nowhere"])
-def test_text_search_skips_only_transcripts_without_a_hit_in_any_turn(coded, pattern):
-    from qualcode.analysis.query_text import _participant_passages, _regex_hits, _word_regex
+@pytest.mark.parametrize("pattern", ["partnership*", "the local", "school", "we", "zzz nowhere", "* *", "s* s*"])
+def test_text_search_skips_only_turns_without_a_hit(coded, pattern):
+    from qualcode.analysis.query_text import _Matches, _participant_passages, _regex_hits, _word_regex
 
     with coded.session() as session:
         everything = set(session.scalars(select(Transcript.id)))
@@ -202,6 +202,9 @@ def test_text_search_skips_only_transcripts_without_a_hit_in_any_turn(coded, pat
     text = "xSchool leaders"
     assert _word_regex("school").search(text[1:]) and not _word_regex("school").search(text)
     assert _word_regex("school", bounded=False).search(text)
+    # A match the search skips, inside another ('a a' at 2 in 'a a a'), is in a turn that other one reaches into.
+    found = _Matches(_word_regex("a a", bounded=False), "a a a")
+    assert found.overlap(2, 5) and not found.overlap(3, 5)
 
 
 def test_text_search_by_lemma(coded):

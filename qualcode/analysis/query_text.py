@@ -8,6 +8,7 @@ filters (`qualcode.analysis.query_where`) pick the interviews first.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -88,6 +89,8 @@ def _hit_finder(project: Project, pattern: str, lemma: bool, fuzzy: bool, search
         regex = _fuzzy_regex(pattern, passages)
         return lambda batch: _regex_hits(regex, {t: passages[t] for t in batch if t in passages})
     regex, anywhere = _word_regex(pattern), _word_regex(pattern, bounded=False)
+    if anywhere.fullmatch(""):  # a bare '*' matches nothing everywhere (so overlaps no turn): no turn to leave out
+        anywhere = None
     return lambda batch: _regex_hits(regex, _participant_passages(project, set(batch), anywhere))
 
 
@@ -139,17 +142,38 @@ _SPEAKER_FIELDS = ("locality", "school", "participant")
 
 def _participant_passages(project: Project, transcript_ids: set[str],
                           somewhere: re.Pattern | None = None) -> dict[str, list[tuple[int, int, str]]]:
-    """transcript -> (start, end, text) of each participant turn; with `somewhere`, only of the transcripts
-    whose whole text it matches (one search in C instead of one per turn: most transcripts lack a phrase)."""
+    """transcript -> (start, end, text) of each participant turn; with `somewhere`, only of the turns that one of
+    its matches in the transcript's whole text overlaps: one search in C per transcript instead of one per turn,
+    as most turns, and most transcripts, lack a phrase."""
     with project.engine.connect() as connection:
         texts = dict(connection.execute(select(Transcript.id, Transcript.text).where(Transcript.id.in_(transcript_ids))).all())
-    if somewhere is not None:
-        texts = {transcript: body for transcript, body in texts.items() if somewhere.search(body)}
-        transcript_ids = set(texts)
-    return {
-        transcript: [(start, end, texts[transcript][start:end]) for start, end in spans]
-        for transcript, spans in participant_turns(project, transcript_ids).items()
-    }
+    found = None if somewhere is None else {transcript: _Matches(somewhere, body) for transcript, body in texts.items()}
+    passages = {}
+    for transcript, spans in participant_turns(project, {t for t in texts if found is None or found[t]}).items():
+        body = texts[transcript]
+        passages[transcript] = [(start, end, body[start:end]) for start, end in spans
+                                if found is None or found[transcript].overlap(start, end)]
+    return passages
+
+
+class _Matches:
+    """Where a pattern matches a text, as `finditer` finds them (left to right, none inside another).
+
+    A turn holding a whole-word match of the words holds the start of a match of
+    them unbounded, and one of these overlaps it: if none before it reached into
+    it, the search from there on finds that start, or one further left reaching in.
+    """
+
+    def __init__(self, pattern: re.Pattern, text: str):
+        spans = [match.span() for match in pattern.finditer(text)]
+        self.starts, self.ends = [start for start, _ in spans], [end for _, end in spans]
+
+    def __bool__(self) -> bool:
+        return bool(self.starts)
+
+    def overlap(self, start: int, end: int) -> bool:
+        at = bisect_right(self.ends, start)
+        return at < len(self.starts) and self.starts[at] < end
 
 
 def _word_regex(pattern: str, bounded: bool = True) -> re.Pattern:
