@@ -47,6 +47,7 @@ install leave it busy for a while.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -298,7 +299,6 @@ def measure(run: Run, folder: Path, scale: int, database: str, url: str | None, 
 
 def autocode_rows(run: Run, name: str, database: str, project, root: Path, corpus: Path, imported: Timed) -> float:
     """Autocode on a fresh parse cache, against spaCy's own speed, and its F1 against the gold coding."""
-    import json
 
     coded = qualcode("autocode", project=root)
     parsed = _parsed_words(project)
@@ -413,15 +413,24 @@ def everyday(run: Run, name: str, database: str, root: Path, scale: int) -> dict
 
 def start_worker(root: Path) -> int | None:
     """Start the background worker (the first everyday command does) and wait until it serves: its process id."""
-    from qualcode.cli import worker
-
     qualcode("stats", project=root)
-    for _ in range(600):
-        if (found := worker.running()) is not None:
+    for _ in range(120):
+        if (found := installed_worker()) is not None:
             return found[0]
-        time.sleep(0.1)
+        time.sleep(0.5)
     print("  the background worker did not start: the everyday commands run in-process")
     return None
+
+
+def installed_worker() -> tuple[int, str] | None:
+    """The worker of the console script's qualcode: (its process id, its socket), or None. Asked of the installed
+    qualcode (`-I`: not this checkout, which is first on this process's path), as the socket's name holds a hash of
+    the installed code, which a wheel's copy does not share with the checkout's."""
+    asked = subprocess.run([str(QUALCODE.parent / "python"), "-I", "-c",
+                            "import json; from qualcode.cli import worker; print(json.dumps(worker.running()))"],
+                           capture_output=True, text=True).stdout
+    found = json.loads(asked or "null")
+    return None if found is None else (found[0], found[1])
 
 
 def served_usage(root: Path, label: str) -> tuple[float, float] | None:
@@ -430,9 +439,10 @@ def served_usage(root: Path, label: str) -> tuple[float, float] | None:
     command's child, so this runs `stats` (again, a few times, if the child had not exited yet by then). The note is
     looked for after the child's own line: process ids come round again (32,768 of them here), and an earlier child
     with the same id has its own note higher up."""
-    from qualcode.cli import worker
-
-    log = Path(worker.socket_path()[: -len(".sock")] + ".log")
+    found = installed_worker()
+    if found is None:
+        return None
+    log = Path(found[1][: -len(".sock")] + ".log")
     for _ in range(5):
         qualcode("stats", project=root)
         text = log.read_text()
