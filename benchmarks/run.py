@@ -299,7 +299,6 @@ def measure(run: Run, folder: Path, scale: int, database: str, url: str | None, 
 
 def autocode_rows(run: Run, name: str, database: str, project, root: Path, corpus: Path, imported: Timed) -> float:
     """Autocode on a fresh parse cache, against spaCy's own speed, and its F1 against the gold coding."""
-
     coded = qualcode("autocode", project=root)
     parsed = _parsed_words(project)
     baseline = spacy_words_per_second(project)
