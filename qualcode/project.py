@@ -90,7 +90,7 @@ class Project:
                     opened.pop()
                 if not commit:
                     transaction.rollback()
-                elif bulk:
+                elif bulk and transaction.is_active:  # not if the caller rolled back itself (a dry run)
                     written = db.written_tables(session.connection())
             if written:
                 with session.begin():
