@@ -271,4 +271,3 @@ def analyse(connection: Connection, tables: list[str]) -> None:
     once. SKIP_LOCKED: a table someone is analysing already (autovacuum) is left to them rather than waited for."""
     if tables:
         connection.exec_driver_sql(f"ANALYZE (SKIP_LOCKED) {', '.join(tables)}")
-

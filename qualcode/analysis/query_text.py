@@ -114,7 +114,7 @@ class _Speakers:
 
     def __init__(self, project: Project, meta: pd.DataFrame, where: Where | None, groups: set[str]):
         self.project, self.meta, self.where, self.groups = project, meta, where, groups
-        self.people = dict(zip(meta["transcript"], zip(*(meta[c].tolist() for c in _SPEAKER_FIELDS))))
+        self.people = dict(zip(meta["transcript"], zip(*(meta[c].tolist() for c in _HIT_METADATA))))
 
     def kept(self, hits: list[tuple[str, int, int]]) -> list[tuple]:
         spoken = self._in_focus_groups([hit for hit in hits if hit[0] in self.groups])
@@ -133,11 +133,12 @@ class _Speakers:
 
         frame = pd.DataFrame(hits, columns=["transcript", "start", "end"]).merge(self.meta, on="transcript", how="left")
         frame = apply_where(self.project, by_speaker(self.project, frame), self.where)
-        rows = zip(*(frame[c].tolist() for c in ("transcript", "start", "end", *_SPEAKER_FIELDS)))
+        rows = zip(*(frame[c].tolist() for c in ("transcript", "start", "end", *_HIT_METADATA)))
         return {row[:3]: row for row in rows}
 
 
-_SPEAKER_FIELDS = ("locality", "school", "participant")
+#: What a hit says of whose words it is, beside its span (a KWIC row's columns of the same names).
+_HIT_METADATA = ("locality", "school", "participant")
 
 
 def _participant_passages(project: Project, transcript_ids: set[str],
