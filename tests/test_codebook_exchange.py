@@ -41,6 +41,17 @@ def test_qdc_as_nvivo_writes_it(tmp_path: Path, project) -> None:
     }
 
 
+def test_qdc_codes_of_one_name_under_one_parent_stay_apart(tmp_path: Path, project) -> None:
+    """A second sibling of one name (MAXQDA) is its own code, its definition kept, not folded into the first."""
+    path = tmp_path / "twins.qdc"
+    path.write_text('<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
+                    '<Code guid="a" name="Other"><Description>first</Description></Code>'
+                    '<Code guid="b" name="Other"><Description>second</Description></Code></Codes></CodeBook>',
+                    encoding="utf-8")
+    assert load_codebook_file(project, path, "me").added == ["other", "other-2"]
+    assert stored(project) == {"other": (None, "first", None), "other-2": ("Other (2)", "second", None)}
+
+
 def test_qdc_export_loads_back_the_same(tmp_path: Path, project, tmp_path_factory) -> None:
     load_codebook_file(project, CODEBOOK, "me")
     export_codebook(project, tmp_path / "book.qdc")

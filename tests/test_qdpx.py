@@ -270,6 +270,32 @@ def test_maxqda_unnamed_cases_selections_without_coding_and_repeated_names(tmp_p
         assert session.get(Participant, "Interview-2").informant_kind == "NCTL"
 
 
+def test_codes_of_one_name_under_one_parent_stay_apart_and_a_coding_of_an_unknown_code_is_named(
+        tmp_path: Path, project) -> None:
+    """MAXQDA and NVivo allow two sibling codes of one name: each keeps its codings and description, said so; a
+    coding whose code the codebook lacks is named by its selection, not only counted."""
+    start, end = positions(TEXT, "compare")
+    twins = "".join(f'<Code guid="{guid(f"D{n}")}" name="Other" isCodable="true"><Description>{n}</Description></Code>'
+                    for n in (1, 2))
+    qde = ('<?xml version="1.0" encoding="UTF-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="S">'
+           f'<Users><User guid="{guid("u1")}" name="Ann"/></Users><CodeBook><Codes>{twins}</Codes></CodeBook><Sources>'
+           f'<TextSource guid="{guid("S1")}" name="Interview" plainTextPath="internal://{guid("S1")}.txt">'
+           + "".join(f'<PlainTextSelection guid="{guid(f"P{n}")}" startPosition="{start}" endPosition="{end}">'
+                     f'<Coding guid="{guid(f"K{n}")}" creatingUser="{guid("u1")}"><CodeRef targetGUID="{guid(code)}"/>'
+                     '</Coding></PlainTextSelection>' for n, code in ((1, "D1"), (2, "D2"), (3, "gone")))
+           + '</TextSource></Sources></Project>')
+    (tmp_path / "defaults.yaml").write_text(ATLAS_DEFAULTS, encoding="utf-8")
+    path = qdpx(tmp_path / "twins.qdpx", qde, {f"sources/{guid('S1')}.txt": TEXT.encode("utf-8")})
+    result = import_qdpx(project, path, "me", tmp_path / "defaults.yaml")
+    assert coded_words(project) == {("Interview", "compare", "other", "Ann"), ("Interview", "compare", "other-2", "Ann")}
+    with project.session() as session:
+        assert {(c.name, c.definition) for c in session.scalars(select(Code))} == {("other", "1"), ("other-2", "2")}
+    assert {row[0]: row for row in result.rows}["codes"][1:4] == (2, 2, 0)
+    notes = "\n".join(result.notes)
+    assert f"Code {guid('D2')}" in notes and "also named 'Other'" in notes
+    assert f"PlainTextSelection {guid('P3')}: its code {guid('gone')} is not in the file's CodeBook" in notes
+
+
 def test_rich_text_source_without_plain_text(tmp_path: Path, project) -> None:
     import docx
 

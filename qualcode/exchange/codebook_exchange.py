@@ -26,6 +26,13 @@ def code_name(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "code"
 
 
+def distinct_name(name: str, siblings: dict[str, int]) -> str:
+    """A code's name among its siblings, a second code of the same name (MAXQDA, NVivo allow it) as `Name (2)`:
+    its codes are kept apart rather than silently joined into the first's, and the title shows which it was."""
+    siblings[name] = siblings.get(name, 0) + 1
+    return name if siblings[name] == 1 else f"{name} ({siblings[name]})"
+
+
 def load_exchanged_codebook(path: Path) -> Codebook:
     suffix = path.suffix.lower()
     entries = _qdc_entries(path) if suffix == ".qdc" else _table_entries(path)
@@ -70,8 +77,9 @@ def _qdc_entries(path: Path) -> list[tuple[list[str], dict, int | None]]:
     entries = []
 
     def walk(element: ET.Element, names: list[str]) -> None:
+        siblings: dict[str, int] = {}
         for code in element.iterfind("Code"):
-            own = [*names, code.get("name") or "code"]
+            own = [*names, distinct_name(code.get("name") or "code", siblings)]
             entries.append((own, {**parse_description(code.findtext("Description")), "colour": code.get("color")}, None))
             walk(code, own)
 

@@ -140,10 +140,11 @@ def _from_qdpx(path: Path, coder: str) -> OtherCopy:
     """A `.qdpx` as rows: sources as transcripts (ids from their names, as `import` gives them), codes by their
     qualcode paths, each selection's codings by their users, notes on what they annotate."""
     from qualcode.exchange.qdpx import INDUCTIVE_SET
-    from qualcode.exchange.qdpx.importer import code_specs, memo_targets, read_placed, selection_memo, transcript_ids
+    from qualcode.exchange.qdpx.importer import (code_specs, memo_targets, read_placed, selection_memo,
+                                                 transcript_ids, unknown_code)
 
     qdpx, texts, convention = read_placed(path)
-    copy = OtherCopy(str(path), notes=[f"positions read as {convention}"])
+    copy = OtherCopy(str(path), notes=[f"positions read as {convention}", *qdpx.read_as])
     ids = transcript_ids(qdpx, copy.notes)
     copy.transcripts = {ids[guid]: text for guid, text in texts.items()}
     specs = code_specs(qdpx)
@@ -165,6 +166,7 @@ def _from_qdpx(path: Path, coder: str) -> OtherCopy:
             for code_guid, user in codings:
                 if code_guid not in paths:
                     copy.unreadable["its code is not in the file's codebook"] += 1
+                    copy.notes.append(unknown_code(qdpx, source, selection, code_guid))
                     continue
                 copy.codings.append({
                     "transcript_id": ids[source.guid], "start": start, "end": end, "code": paths[code_guid],

@@ -68,6 +68,7 @@ def import_qdpx(project: Project, path: Path, coder: str, defaults: Path | None 
     """Read, check and store a `.qdpx`; raise `ImportFailed` (nothing written) listing every problem."""
     result = QdpxImport(dry_run=dry_run)
     qdpx, texts, result.convention = read_placed(path)
+    result.notes += qdpx.read_as
     ids = transcript_ids(qdpx, result.notes)
     validator = Validator(project.settings.vocabularies)
     metas, partnerships, left = _metadata(qdpx, ids, _defaults(defaults), validator, result)
@@ -285,6 +286,7 @@ def _store_codings(session, qdpx, ids, texts, codes, coder, result) -> None:
                 code = codes.get(code_guid)
                 if code is None:
                     left["a coding with a code not in the codebook"] += 1
+                    result.notes.append(unknown_code(qdpx, source, selection, code_guid))
                     continue
                 who = qdpx.users.get(user or (selection.author if selection else None), coder)
                 key = (transcript, start, end, code.id, who)
@@ -297,6 +299,13 @@ def _store_codings(session, qdpx, ids, texts, codes, coder, result) -> None:
                                    origin="manual", memo=memo, quote=text[start:end],
                                    created_at=(selection.created if selection else None) or utcnow()))
     result.rows.append(("codings", read, added, sum(left.values()), "; ".join(f"{n} {why}" for why, n in left.items())))
+
+
+def unknown_code(qdpx: QdpxProject, source, selection, code_guid: str) -> str:
+    """Where a coding whose code the file's codebook lacks is, to find it in the other tool."""
+    where = f"PlainTextSelection {selection.guid}" if selection else "Coding of the whole source"
+    return (f"{qdpx.path}: TextSource '{source.name}' {where}: its code {code_guid} is not in the file's CodeBook:"
+            " left out (export again from the other tool with its codebook)")
 
 
 def selection_memo(qdpx: QdpxProject, selection) -> str | None:

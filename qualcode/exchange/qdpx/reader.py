@@ -93,6 +93,8 @@ class QdpxProject:
     #: name -> member guids of each `Set`.
     sets: dict[str, list[str]] = field(default_factory=dict)
     project_notes: list[str] = field(default_factory=list)
+    #: What was read otherwise than the file says, and why (a code renamed apart from a sibling of its name).
+    read_as: list[str] = field(default_factory=list)
     #: (element, how many, why) of what is read but has no place in qualcode.
     unsupported: list[tuple[str, int, str]] = field(default_factory=list)
 
@@ -198,9 +200,16 @@ class _Files:
 
 
 def _codes(parent: ET.Element, names: list[str], project: QdpxProject, parent_guid: str | None = None) -> None:
-    """The codes below `parent`, each before its children."""
+    """The codes below `parent`, each before its children; a second sibling of one name is kept apart, and said."""
+    from qualcode.exchange.codebook_exchange import distinct_name
+
+    siblings: dict[str, int] = {}
     for code in parent.iterfind("Code"):
-        path = [*names, code.get("name") or "code"]
+        name = code.get("name") or "code"
+        path = [*names, distinct_name(name, siblings)]
+        if path[-1] != name:
+            project.read_as.append(f"{project.path}: Code {code.get('guid')}: another code under "
+                                 f"{'/'.join(names) or 'the top'} is also named '{name}': read as '{path[-1]}'")
         project.codes.append(CodeIn(
             gid(code.get("guid")), parent_guid, path, code.findtext("Description"), code.get("color"),
             gid(code.get("creatingUser")), [gid(n.get("targetGUID")) for n in code.iterfind("NoteRef")],
