@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from qualcode.backups import backup
-from qualcode.coding.codebook import add_code, remove_code
+from qualcode.coding.codebook import add_code, remove_code, rename_code
 from qualcode.coding.consensus import CONSENSUS, keep, passages, recode
 from qualcode.coding.manual import add_memo, apply_codes, undo
 from qualcode.ingest.corpus import import_paths
@@ -253,3 +253,25 @@ def test_a_copy_on_a_database_server_is_read_where_it_is(tmp_path: Path, copies,
     finally:
         on_server.close()
     assert [found[kind] for kind in ("codes", "codings", "memos")] == [expected[kind] for kind in ("codes", "codings", "memos")]
+
+
+def test_a_copy_that_kept_a_code_renamed_here_is_said_and_its_important_flags_come_in(tmp_path: Path, copies) -> None:
+    """Two copies of one project: here a code was renamed, there a coding was marked important. The rename is
+    named (not a silent second code), and the flag is not dropped from a coding both hold."""
+    here, _ = copies
+    there = Project.open(shutil.copytree(here.root, tmp_path / "laptop"))
+    with there.session() as session:
+        renamed = session.scalar(select(Code.id).where(Code.name == "competition"))
+        flagged = session.scalars(select(Coding).where(Coding.code_id != renamed).order_by(Coding.id)).first()
+        flagged.important, flagged_id = True, flagged.id
+    rename_code(here, "markets/competition", "rivalry", "lead")
+    report = merge(here, there.root, "lead")
+    notes = "\n".join(report.notes)
+    assert "code markets/competition there is markets/rivalry here" in notes
+    assert "codebook merge markets/competition markets/rivalry" in notes
+    assert "1 coding(s) present in both are marked important there" in notes
+    with here.session() as session:
+        assert session.get(Coding, flagged_id).important
+    undo(here, "lead")
+    with here.session() as session:
+        assert not session.get(Coding, flagged_id).important

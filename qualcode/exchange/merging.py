@@ -155,9 +155,15 @@ class _Merger:
         tally = self.report.kinds["codes"]
         self.code_ids = {path: code_id for code_id, path in code_paths(self.session).items()}
         definitions = dict(self.session.execute(select(Code.id, Code.definition)).all())
+        born = {(code_id, created): path for code_id, created, path in self._codes_by_birth()}
         differ = []
         for row in self.other.codes:
             tally.read += 1
+            renamed = born.get((row.get("id"), row["created_at"]))
+            if renamed and renamed != row["path"] and row["path"] not in self.code_ids:
+                self.report.notes.append(
+                    f"code {row['path']} there is {renamed} here (the same code, renamed or moved on one side): added as"
+                    f" {row['path']} with its codings; if it is one code, 'qualcode codebook merge {row['path']} {renamed}'")
             if row["path"] in self.code_ids:
                 tally.already += 1
                 if row.get("definition") and row["definition"] != definitions[self.code_ids[row["path"]]]:
@@ -174,6 +180,12 @@ class _Merger:
             self.report.notes.append(f"{len(differ)} code(s) in both have another definition there; this project's"
                                      f" is kept: {', '.join(differ[:10])}" + (" ..." if len(differ) > 10 else ""))
 
+    def _codes_by_birth(self) -> list[tuple[int, object, str]]:
+        """(id, creation time, path) of each code here: a copy of this project holds its codes under the same id and
+        time, whatever they were renamed to since."""
+        paths = {code_id: path for path, code_id in self.code_ids.items()}
+        return [(i, created, paths[i]) for i, created in self.session.execute(select(Code.id, Code.created_at))]
+
     def merge_codings(self) -> None:
         codings, memos = self.report.kinds["codings"], self.report.kinds["memos"]
         codings.unmatched.update(self.other.unreadable)
@@ -181,6 +193,7 @@ class _Merger:
         present = {_coding_key(c): c for c in self.session.scalars(select(Coding).where(
             Coding.transcript_id.in_(set(self.here.values()))))}
         coders_here = set(self.session.scalars(select(Coding.coder).distinct()))
+        flagged = 0
         for row in self.other.codings:
             codings.read += 1
             memos.read += bool(row.get("memo"))
@@ -196,6 +209,9 @@ class _Merger:
                 codings.already += 1
                 counts["already_present"] += 1
                 self._memo_onto(found, row.get("memo"))
+                if row.get("important") and not found.important:
+                    found.important = True
+                    flagged += 1
                 continue
             present[_coding_key(coding)] = coding
             self.session.add(coding)
@@ -203,6 +219,9 @@ class _Merger:
             counts["merged"] += 1
             memos.merged += bool(row.get("memo"))
         memos.unmatched = +memos.unmatched  # no row for a reason no memo had
+        if flagged:
+            self.report.notes.append(f"{flagged} coding(s) present in both are marked important there: marked important"
+                                     " here too")
 
     def _why_unmatched(self, row: dict) -> str | None:
         """Why a coding of the other copy has no place here, if it has none."""
