@@ -296,6 +296,23 @@ def test_codes_of_one_name_under_one_parent_stay_apart_and_a_coding_of_an_unknow
     assert f"PlainTextSelection {guid('P3')}: its code {guid('gone')} is not in the file's CodeBook" in notes
 
 
+def test_a_source_is_read_from_its_own_path_and_a_windows_1252_file_is_said(tmp_path: Path, project) -> None:
+    """Two files of one name in the zip: the one at the source's path is read (not whichever came last), and a
+    source not in UTF-8 is converted with a word, as a transcript import says it."""
+    raw = TEXT.replace("🙂", "").replace("😬", "").replace("’", "'")
+    start, end = positions(raw, "café on Fridays")
+    qde = ('<?xml version="1.0" encoding="UTF-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="S">'
+           f'{codebook()}<Sources><TextSource guid="{guid("S1")}" name="Interview" plainTextPath="internal://a/s.txt">'
+           f'<PlainTextSelection guid="{guid("P1")}" startPosition="{start}" endPosition="{end}">'
+           f'<Coding guid="{guid("K1")}"><CodeRef targetGUID="{guid("C3").upper()}"/></Coding></PlainTextSelection>'
+           '</TextSource></Sources></Project>')
+    files = {"sources/a/s.txt": raw.encode("cp1252"), "sources/b/s.txt": raw[::-1].encode("utf-8")}
+    (tmp_path / "defaults.yaml").write_text(ATLAS_DEFAULTS, encoding="utf-8")
+    result = import_qdpx(project, qdpx(tmp_path / "two.qdpx", qde, files), "me", tmp_path / "defaults.yaml")
+    assert coded_words(project) == {("Interview", "café on Fridays", "markets", "me")}
+    assert "TextSource 'Interview' (internal://a/s.txt): converted from windows-1252 to UTF-8" in "\n".join(result.notes)
+
+
 def test_rich_text_source_without_plain_text(tmp_path: Path, project) -> None:
     import docx
 

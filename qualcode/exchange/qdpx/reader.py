@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree as ET
 
 from qualcode.errors import Problem
-from qualcode.ingest.transcript import decode
+from qualcode.ingest.transcript import converted, decode
 
 
 @dataclass
@@ -121,8 +121,8 @@ def read_qdpx(path: Path) -> QdpxProject:
     with zipfile.ZipFile(path) as archive:
         qde = _qde_name(path, archive)
         root = _parse(path, qde, archive.read(qde))
-        files = _Files(path, archive, root.get("basePath"))
         project = QdpxProject(path, qde)
+        files = _Files(path, archive, root.get("basePath"), project.read_as)
         for user in root.iterfind("Users/User"):
             project.users[gid(user.get("guid"))] = user.get("name") or user.get("id") or gid(user.get("guid"))
         for codes in root.iterfind("CodeBook/Codes"):
@@ -167,15 +167,25 @@ def _parse(path: Path, qde: str, data: bytes) -> ET.Element:
 class _Files:
     """Source files by their REFI path: `internal://` in the zip (`sources/` or `Sources/`), `relative://`, `absolute://`."""
 
-    def __init__(self, path: Path, archive: zipfile.ZipFile, base: str | None):
-        self.path, self.archive, self.base = path, archive, base
-        self.by_name = {PurePosixPath(n).name.lower(): n for n in archive.namelist() if not n.endswith("/")}
+    def __init__(self, path: Path, archive: zipfile.ZipFile, base: str | None, notes: list[str]):
+        self.path, self.archive, self.base, self.notes = path, archive, base, notes
+        files = [n for n in archive.namelist() if not n.endswith("/")]
+        self.by_path = {n.lower(): n for n in files}
+        self.by_name: dict[str, list[str]] = {}
+        for name in files:
+            self.by_name.setdefault(PurePosixPath(name).name.lower(), []).append(name)
 
     def read(self, reference: str, element: str) -> bytes:
+        """The file's bytes: at its path under `sources/` (any case), else the one file of its name anywhere in the zip."""
         scheme, _, rest = reference.partition("://")
-        name = PurePosixPath(rest.replace("\\", "/") if rest else reference.replace("\\", "/")).name.lower()
-        if name in self.by_name:
-            return self.archive.read(self.by_name[name])
+        relative = (rest or reference).replace("\\", "/").lstrip("/")
+        exact = self.by_path.get(f"sources/{relative}".lower()) or self.by_path.get(relative.lower())
+        named = self.by_name.get(PurePosixPath(relative).name.lower(), [])
+        if exact or len(named) == 1:
+            return self.archive.read(exact or named[0])
+        if named:
+            raise Problem(self.path, None, element, f"its file '{reference}' is not at sources/{relative}, and the"
+                                                    f" archive holds several of its name ({', '.join(named)})")
         candidates = [Path(rest)] if scheme == "absolute" else []
         if scheme in ("relative", "") and self.base:
             candidates.append(Path(self.base.removeprefix("absolute://")) / (rest or reference))
@@ -189,7 +199,11 @@ class _Files:
         plain = element.get("plainTextPath")
         if plain:
             data = self.read(plain, label)
-            return decode(data, f"{self.path}!{plain}")[0] if data.strip() else ""
+            if not data.strip():
+                return ""
+            text, encoding = decode(data, f"{self.path}!{plain}")
+            self.notes += [f"{self.path}: {label} ({plain}): {note}" for note in converted(encoding)]
+            return text
         rich = element.get("richTextPath")
         from qualcode.ingest.wordfiles import read_word_document
 
