@@ -126,6 +126,33 @@ def test_every_bad_row_is_named_and_nothing_is_written(coded, other, tmp_path):
     assert codings(other) == set() and changes(other) == before
 
 
+def test_a_spreadsheet_edited_in_excel_is_read_as_it_means_or_refused_naming_the_cell(other, tmp_path):
+    """Excel turns lines `12-18` into a date, a flag is often an `x`, and a second `code` column is a common way to
+    give a passage two codes: none of them may be silently misread (a date as lines, `x` as not important, one code
+    column dropped)."""
+    import datetime as dt
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["transcript", "lines", "code", "important"])
+    sheet.append(["EAS-S01-HT", dt.datetime(2018, 12, 8), "tsa", None])
+    sheet.append(["EAS-S01-HT", 8, "tsa", "x"])
+    sheet.append(["EAS-S01-HT", 8, "networks", True])
+    workbook.save(tmp_path / "edited.xlsx")
+    with pytest.raises(ImportFailed) as failed:
+        import_codings(other, tmp_path / "edited.xlsx", "ann")
+    assert [(p.line, p.field) for p in failed.value.problems] == [(2, "lines"), (3, "important")]
+    assert "Excel turned the lines" in str(failed.value.problems[0])
+    assert "'x' is neither yes nor no" in str(failed.value.problems[1])
+    twice = write_csv(tmp_path / "twice.csv", [{"transcript": "EAS-S01-HT", "lines": "8", "code": "tsa"}])
+    twice.write_text(twice.read_text().replace("code", "code,code", 1).replace("tsa", "tsa,networks"))
+    with pytest.raises(Problem, match=r"twice.csv:1: code: the column code appears more than once"):
+        import_codings(other, twice, "ann")
+    assert codings(other) == set()
+
+
 def test_skip_unmatched_imports_the_rest_and_lists_what_did_not_match(coded, other, tmp_path):
     export_codings(coded, tmp_path / "c.csv")
     rows = [r for _, r in read_table(tmp_path / "c.csv")[1]]

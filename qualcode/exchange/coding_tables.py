@@ -47,6 +47,9 @@ META_COLUMNS = ["kind", "interview_date", "locality", "school", "role", "informa
                 "ofsted", "fsm", "federation", "designation", "partnership"]
 COLUMNS = CODING_COLUMNS + META_COLUMNS
 _TRUE = {"true", "yes", "1", "y"}
+_FALSE = {"", "false", "no", "0", "n"}
+#: How a `lines` cell reads when Excel took `12-18` for a date.
+_EXCEL_DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 
 # Export
@@ -222,11 +225,15 @@ class _RowReader:
             return None
         span = self._span(number, transcript, row)
         created = self._created(number, row.get("created", "").strip())
+        important = row.get("important", "").strip().lower()
+        if important not in _TRUE | _FALSE:
+            return self._fail(number, "important", f"'{important}' is neither yes nor no: write yes (or true, 1)"
+                                                   " for an important coding, and leave it blank otherwise")
         if span is None or created is False or not self._same_words(number, transcript, span, row.get("text", "")):
             return None
         return Coding(transcript_id=transcript.id, start=span[0], end=span[1], code_id=code_id,
                       coder=row.get("coder", "").strip() or self.coder, origin=origin,
-                      important=row.get("important", "").strip().lower() in _TRUE, memo=row.get("memo") or None,
+                      important=important in _TRUE, memo=row.get("memo") or None,
                       quote=transcript.text[span[0]:span[1]], **({"created_at": created} if created else {}))
 
     def _fail(self, number: int, column: str, message: str) -> None:
@@ -267,6 +274,9 @@ class _RowReader:
         lines = row.get("lines", "").strip()
         if not lines:
             return self._fail(number, "lines", "give the passage as start and end, or as lines (12 or 12-18)")
+        if _EXCEL_DATE.fullmatch(lines):
+            return self._fail(number, "lines", f"'{lines}' is a date: Excel turned the lines (such as 12-18) into one;"
+                                               " format the lines column as Text and type them again")
         try:
             span = span_for_lines(transcript, lines)
         except QualcodeError as exc:

@@ -112,7 +112,12 @@ def read_table(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
     raw = _xlsx_cells(path) if table_format(path) == "xlsx" else _csv_cells(path)
     if not raw:
         raise Problem(path, None, None, "the table is empty: its first row names the columns")
-    header = [str(h).strip().lower() for h in raw[0][1]]
+    header = [str(h).strip().lower() if h is not None else "" for h in raw[0][1]]
+    twice = sorted({name for name in header if name and header.count(name) > 1})
+    if twice:  # one would silently win over the other: a second 'code' column's codes lost
+        raise Problem(path, raw[0][0], twice[0], f"the column{'s' if len(twice) > 1 else ''} {', '.join(twice)} "
+                                                 f"{'appear' if len(twice) > 1 else 'appears'} more than once; give each"
+                                                 " column its own name (one value a row)")
     rows: list[tuple[int, dict[str, str]]] = []
     for number, cells in raw[1:]:
         values = {name: _text(cells[i]) if i < len(cells) else "" for i, name in enumerate(header) if name}
