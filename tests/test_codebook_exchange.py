@@ -64,6 +64,16 @@ def test_qdc_export_loads_back_the_same(tmp_path: Path, project, tmp_path_factor
         [[getattr(s, k) for k in keep] for s in to_codebook(project).codes]
 
 
+def test_a_qdc_export_of_a_definition_with_a_control_character_is_refused_naming_the_code(tmp_path: Path, project):
+    from qualcode.coding.codebook import add_code
+    from qualcode.errors import QualcodeError
+
+    add_code(project, "markets", "me", definition="Pupils\x0bnumbers")
+    with pytest.raises(QualcodeError, match=r"code markets: its definition holds the control character U\+000B"):
+        export_codebook(project, tmp_path / "book.qdc")
+    assert not list(tmp_path.glob("book.qdc*"))
+
+
 def test_csv_and_xlsx_tables(tmp_path: Path, project) -> None:
     import openpyxl
 

@@ -137,6 +137,16 @@ def test_an_empty_project_exports_a_valid_file(tmp_path: Path, project) -> None:
     assert schema("Project.xsd").is_valid(io.BytesIO(zipfile.ZipFile(tmp_path / "empty.qdpx").read("project.qde")))
 
 
+def test_a_control_character_in_a_memo_is_written_as_a_space_and_said(tmp_path: Path, project) -> None:
+    """Word's Shift+Enter pasted into a memo is U+000B, which XML cannot hold: the export failed with an internal
+    error; it is written as a space, counted, and the file validates."""
+    add_memo(project, "project", None, "Line one\x0bline two", "ann")
+    counts = export_qdpx(project, tmp_path / "ctl.qdpx")
+    assert counts["characters XML cannot hold (control characters in memos, definitions, names) written as spaces"] == 1
+    qde = zipfile.ZipFile(tmp_path / "ctl.qdpx").read("project.qde")
+    assert schema("Project.xsd").is_valid(io.BytesIO(qde)) and b"Line one line two" in qde
+
+
 def test_export_counts_code_points_past_an_emoji(tmp_path: Path, project) -> None:
     nvivo = qdpx(tmp_path / "n.qdpx", nvivo_qde(TEXT), {f"Sources/{guid('S1').upper()}.txt": TEXT.encode("utf-8")})
     import_qdpx(project, nvivo, "me")

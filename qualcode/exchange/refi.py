@@ -31,8 +31,35 @@ def schema(name: str):
     return xmlschema.XMLSchema(str(resources.files("qualcode").joinpath("data", "refi", name)))
 
 
+#: Characters XML 1.0 cannot hold: control characters such as the vertical tab Word leaves for Shift+Enter.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(root: ET.Element) -> int:
+    """Write every character XML cannot hold, in any text or attribute under `root`, as a space; return how many
+    (the caller says so): otherwise the file cannot be written, or no tool can read it."""
+    replaced = 0
+    for element in root.iter():
+        for name, value in element.attrib.items():
+            element.attrib[name], count = NOT_XML.subn(" ", value)
+            replaced += count
+        for part in ("text", "tail"):
+            value = getattr(element, part)
+            if value:
+                clean, count = NOT_XML.subn(" ", value)
+                setattr(element, part, clean)
+                replaced += count
+    return replaced
+
+
 def write_qdc(book: Codebook, path: Path) -> Path:
     """Write `book` as a REFI-QDA codebook and validate it; a file that fails is not left behind."""
+    for spec in book.codes:  # refused, not changed: a codebook is short, and its words are the research
+        for name in ("name", "title", "definition", "include", "exclude", "example"):
+            if (found := NOT_XML.search(getattr(spec, name) or "")) is not None:
+                raise QualcodeError(f"{path}: code {spec.path}: its {name} holds the control character U+{ord(found.group()):04X}"
+                                    " (Word leaves U+000B for Shift+Enter), which XML cannot hold; correct it in the"
+                                    " codebook YAML ('codebook export FILE.yaml'), load that, and export again")
     ET.register_namespace("", CODEBOOK_NS)
     root = ET.Element(f"{{{CODEBOOK_NS}}}CodeBook", {"origin": "qualcode"})
     codes = ET.SubElement(root, f"{{{CODEBOOK_NS}}}Codes")

@@ -30,7 +30,7 @@ from qualcode.models import Code, Coding, Locality, Memo, Participant, Partnersh
 from qualcode.analysis.overview import code_paths
 from qualcode.project import Project
 from qualcode.exchange.qdpx import CASE_TYPE, INDUCTIVE_SET, LOCALITY_SET, PROJECT_NS, VARIABLES
-from qualcode.exchange.refi import code_element, guid
+from qualcode.exchange.refi import code_element, guid, xml_safe
 
 #: A fixed time for every zip entry, so that two exports are identical.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -57,6 +57,9 @@ def export_qdpx(project: Project, path: Path) -> dict[str, int]:
     found = blind(project)
     with project.session(commit=False) as session:
         root, sources, counts = _project_element(session, book, project.root.name, found)
+    replaced = xml_safe(root)
+    if replaced:
+        counts["characters XML cannot hold (control characters in memos, definitions, names) written as spaces"] = replaced
     qde = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     _validate(path, qde)
     tmp = path.with_name(path.name + ".tmp")
