@@ -51,3 +51,15 @@ def test_bad_tables_are_refused_with_the_file_named(tmp_path):
         read_table(tmp_path / "orphan.csv")
     with pytest.raises(QualcodeError, match=r"\.csv or \.xlsx"):
         write_table(tmp_path / "t.ods", ["a"], [])
+
+
+def test_a_csv_excel_saved_with_semicolons_or_tabs_is_read_by_its_columns(tmp_path):
+    """Excel in much of Europe writes `;` between values (with a BOM and CRLF); a comma in a value stays in it."""
+    (tmp_path / "semi.csv").write_bytes("\ufefftranscript;lines;memo\r\nA;12-18;one, two\r\n".encode("utf-8"))
+    (tmp_path / "tabs.csv").write_text("transcript\tlines\nA\t12\n", encoding="utf-8")
+    assert read_table(tmp_path / "semi.csv") == (["transcript", "lines", "memo"],
+                                                 [(2, {"transcript": "A", "lines": "12-18", "memo": "one, two"})])
+    assert read_table(tmp_path / "tabs.csv")[1] == [(2, {"transcript": "A", "lines": "12"})]
+    (tmp_path / "twice.csv").write_text("code,text,code\nx,y,z\n", encoding="utf-8")
+    with pytest.raises(Problem, match="twice.csv:1: code: the column code appears more than once"):
+        read_table(tmp_path / "twice.csv")

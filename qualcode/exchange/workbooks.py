@@ -147,7 +147,8 @@ def _text(value: object) -> str:
 def _csv_cells(path: Path) -> list[tuple[int, list]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
+            reader = csv.reader(handle, delimiter=_delimiter(handle.readline()))
+            handle.seek(0)
             rows, line = [], 1
             for cells in reader:  # a record with a line break in a value spans lines: name its first
                 rows.append((line, cells))
@@ -155,6 +156,14 @@ def _csv_cells(path: Path) -> list[tuple[int, list]]:
             return rows
     except UnicodeDecodeError:
         raise Problem(path, None, None, "not UTF-8 text; save the table as CSV UTF-8 (or as .xlsx)") from None
+
+
+def _delimiter(header: str) -> str:
+    """`,`, or what separates the header's names when there is no comma: Excel in much of Europe saves CSV with
+    `;`, and a tab-separated export is common; read with commas, such a table is one column and every row lost."""
+    if "," in header:
+        return ","
+    return max(";\t|", key=header.count) if any(c in header for c in ";\t|") else ","
 
 
 def _xlsx_cells(path: Path) -> list[tuple[int, list]]:
