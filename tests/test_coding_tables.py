@@ -126,6 +126,17 @@ def test_every_bad_row_is_named_and_nothing_is_written(coded, other, tmp_path):
     assert codings(other) == set() and changes(other) == before
 
 
+def test_a_created_time_with_an_offset_is_stored_in_utc(other, tmp_path):
+    """Another tool writes `2026-12-03T19:24:20+01:00`: qualcode stores UTC, so that is 18:24, not 19:24."""
+    import datetime as dt
+
+    path = write_csv(tmp_path / "tz.csv", [{"transcript": "EAS-S01-HT", "lines": "8", "code": "tsa",
+                                            "created": "2026-12-03T19:24:20+01:00"}])
+    import_codings(other, path, "ann")
+    with other.session() as session:
+        assert session.scalar(select(Coding.created_at)) == dt.datetime(2026, 12, 3, 18, 24, 20)
+
+
 def test_a_spreadsheet_edited_in_excel_is_read_as_it_means_or_refused_naming_the_cell(other, tmp_path):
     """Excel turns lines `12-18` into a date, a flag is often an `x`, and a second `code` column is a common way to
     give a passage two codes: none of them may be silently misread (a date as lines, `x` as not important, one code

@@ -287,10 +287,12 @@ class _RowReader:
         if not text:
             return None
         try:
-            return dt.datetime.fromisoformat(text)
+            moment = dt.datetime.fromisoformat(text)
         except ValueError:
             self._fail(number, "created", f"'{text}' is not a date and time (2026-12-02 21:05:00)")
             return False
+        # Times are stored in UTC without a zone (as exported): one with an offset is moved to UTC, not read as UTC.
+        return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
 
     def _same_words(self, number: int, transcript: Transcript, span: tuple[int, int], words: str) -> bool:
         """A row's `text`, if any, must be the words at its span, as stored or as exported (pseudonymised, by this
