@@ -348,6 +348,7 @@ def test_rich_text_source_without_plain_text(tmp_path: Path, project) -> None:
     ("no qde", "no .qde file"),
     ("invalid XML", "invalid XML"),
     ("past the end", "outside its text"),
+    ("between CR and LF", "split a character in two (a CRLF line end or an emoji)"),
 ])
 def test_broken_projects_are_refused_and_nothing_is_written(tmp_path: Path, project, kind: str, message: str) -> None:
     path = tmp_path / "broken.qdpx"
@@ -358,6 +359,12 @@ def test_broken_projects_are_refused_and_nothing_is_written(tmp_path: Path, proj
             archive.writestr("sources/a.txt", "text")
     elif kind == "invalid XML":
         qdpx(path, '<?xml version="1.0"?><Project name="x"><Sources></Project>', {})
+    elif kind == "between CR and LF":  # 0-12 ends inside the first CRLF; 13-23 places only as the standard counts
+        qde = ('<?xml version="1.0"?><Project xmlns="urn:QDA-XML:project:1.0" name="x">'
+               f'{codebook()}<Sources><TextSource guid="{guid("S1")}" name="A" plainTextPath="internal://a.txt">'
+               f'<PlainTextSelection guid="{guid("x")}" startPosition="0" endPosition="12"/>'
+               f'<PlainTextSelection guid="{guid("y")}" startPosition="13" endPosition="23"/></TextSource></Sources></Project>')
+        qdpx(path, qde, {"sources/a.txt": b"Hello there\r\nGood day\r\n"})
     else:
         qde = ('<?xml version="1.0"?><Project xmlns="urn:QDA-XML:project:1.0" name="x">'
                f'{codebook()}<Sources><TextSource guid="{guid("S1")}" name="A" plainTextPath="internal://a.txt">'
@@ -368,7 +375,7 @@ def test_broken_projects_are_refused_and_nothing_is_written(tmp_path: Path, proj
         import_qdpx(project, path, "me")
     problems = getattr(refused.value, "problems", [refused.value])
     assert any(message in str(p) and "broken.qdpx" in str(p) for p in problems)
-    if kind == "past the end":
+    if kind in ("past the end", "between CR and LF"):
         assert "PlainTextSelection" in str(problems[0])
     assert table_rows(project) == before
 

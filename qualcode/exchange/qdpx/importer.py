@@ -119,9 +119,12 @@ def _place(qdpx: QdpxProject, convention) -> None:
         for selection in source.selections:
             placed = positions.place(mapping, selection.start, selection.end)
             if placed is None:
+                inside = selection.end < len(mapping)
                 problems.append(Problem(qdpx.path, None, f"TextSource '{source.name}' PlainTextSelection {selection.guid}",
-                                        f"positions {selection.start}-{selection.end} are outside its text "
-                                        f"({len(mapping) - 1} positions, counting {convention.describe()})"))
+                                        f"positions {selection.start}-{selection.end} "
+                                        + ("split a character in two (a CRLF line end or an emoji)" if inside
+                                           else "are outside its text")
+                                        + f" ({len(mapping) - 1} positions, counting {convention.describe()})"))
             selection.span = placed
     if problems:
         raise ImportFailed(problems)
