@@ -232,6 +232,10 @@ def test_bad_sources_are_refused(tmp_path: Path, copies) -> None:
         merge(here, tmp_path / "notes.txt", "lead")
     with pytest.raises(QualcodeError, match="this project's own database"):
         merge(here, here.root, "lead")
+    # A copy cut short (a half-synced laptop file): said of that copy, not of this project's database.
+    (tmp_path / "cut.db").write_bytes((here.root / "qualcode.db").read_bytes()[:5000])
+    with pytest.raises(QualcodeError, match=r"cut.db: that copy's database cannot be read \(.*\); this project is untouched"):
+        merge(here, tmp_path / "cut.db", "lead")
 
 
 def test_merge_command(tmp_path: Path, run, copies) -> None:

@@ -95,6 +95,10 @@ def _from_server(other, url: str) -> OtherCopy:
 
 
 def _from_backup(path: Path, source: str) -> OtherCopy:
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
     from qualcode.backups import BackupSource
 
     try:
@@ -103,6 +107,11 @@ def _from_backup(path: Path, source: str) -> OtherCopy:
     except QualcodeError as error:
         raise QualcodeError(f"{error}; merge takes another qualcode project (its folder, its database or a backup)"
                             " or a .qdpx") from None
+    except (sqlite3.DatabaseError, DBAPIError) as error:
+        # Said of the other copy: left to the general handler, it named this project's database as damaged.
+        detail = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise QualcodeError(f"{path}: that copy's database cannot be read ({detail}); this project is untouched;"
+                            " merge another copy or a backup of it") from None
 
 
 def _when(value) -> dt.datetime | None:
