@@ -126,6 +126,7 @@ def test_merge_keeps_every_coding_and_says_why_of_each_it_cannot(copies) -> None
 
     assert (report.kinds["codes"].read, report.kinds["codes"].merged, report.kinds["codes"].already) == (5, 1, 4)
     assert "1 code(s) in both have another definition there; this project's is kept: networks" in report.notes
+    assert "1 code(s) this project lacked, added: networks/visits" in report.notes  # named, not only counted
     with here.session() as session:
         visits = session.scalar(select(Code).where(Code.name == "visits"))
         assert code_paths(session)[visits.id] == "networks/visits"

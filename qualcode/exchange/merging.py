@@ -156,7 +156,7 @@ class _Merger:
         self.code_ids = {path: code_id for code_id, path in code_paths(self.session).items()}
         definitions = dict(self.session.execute(select(Code.id, Code.definition)).all())
         born = {(code_id, created): path for code_id, created, path in self._codes_by_birth()}
-        differ = []
+        differ, added = [], []
         for row in self.other.codes:
             tally.read += 1
             renamed = born.get((row.get("id"), row["created_at"]))
@@ -176,6 +176,10 @@ class _Merger:
                                source_end=row.get("source_end") if passage else None)
             self.code_ids[row["path"]] = code.id
             tally.merged += 1
+            added.append(row["path"])
+        if added:  # named: a code removed here on purpose comes back with the other copy's codings
+            self.report.notes.append(f"{len(added)} code(s) this project lacked, added: {', '.join(added[:10])}"
+                                     + (" ..." if len(added) > 10 else ""))
         if differ:
             self.report.notes.append(f"{len(differ)} code(s) in both have another definition there; this project's"
                                      f" is kept: {', '.join(differ[:10])}" + (" ..." if len(differ) > 10 else ""))
