@@ -63,3 +63,13 @@ def test_a_csv_excel_saved_with_semicolons_or_tabs_is_read_by_its_columns(tmp_pa
     (tmp_path / "twice.csv").write_text("code,text,code\nx,y,z\n", encoding="utf-8")
     with pytest.raises(Problem, match="twice.csv:1: code: the column code appears more than once"):
         read_table(tmp_path / "twice.csv")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_value_starting_with_equals_is_written_and_read_as_words_not_a_formula(tmp_path, suffix):
+    """A memo `=key passage` was written to Excel as a formula: an error in Excel, and empty when read back."""
+    path = write_table(tmp_path / f"t{suffix}", ["memo", "n"], [["=key passage, Bea's reading", 1]])
+    assert read_table(path)[1] == [(2, {"memo": "=key passage, Bea's reading", "n": "1"})]
+    if suffix == ".xlsx":
+        sheet = openpyxl.load_workbook(path).active
+        assert sheet["A2"].data_type == "s"

@@ -91,8 +91,20 @@ def _write_xlsx(path: Path, columns: Sequence[str], rows: Iterable[Sequence[obje
     worksheet.freeze_panes = "A2"
     worksheet.append(list(columns))
     for row in excel_rows(rows):
-        worksheet.append([_xlsx_value(value) for value in row])
+        worksheet.append([_as_text(worksheet, value) for value in map(_xlsx_value, row)])
     workbook.save(path)
+
+
+def _as_text(worksheet, value: object) -> object:
+    """A value starting with `=` as the words it is: openpyxl would write it as a formula, which Excel shows as an
+    error (or runs) and which reads back empty, losing a memo such as `=key passage`."""
+    if not (isinstance(value, str) and value.startswith("=")):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(worksheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def _xlsx_value(value: object) -> object:
