@@ -283,7 +283,7 @@ def test_maxqda_unnamed_cases_selections_without_coding_and_repeated_names(tmp_p
 def test_codes_of_one_name_under_one_parent_stay_apart_and_a_coding_of_an_unknown_code_is_named(
         tmp_path: Path, project) -> None:
     """MAXQDA and NVivo allow two sibling codes of one name: each keeps its codings and description, said so; a
-    coding whose code the codebook lacks is named by its selection, not only counted."""
+    coding whose code the codebook lacks, and a set left out, are named, not only counted."""
     start, end = positions(TEXT, "compare")
     twins = "".join(f'<Code guid="{guid(f"D{n}")}" name="Other" isCodable="true"><Description>{n}</Description></Code>'
                     for n in (1, 2))
@@ -293,7 +293,8 @@ def test_codes_of_one_name_under_one_parent_stay_apart_and_a_coding_of_an_unknow
            + "".join(f'<PlainTextSelection guid="{guid(f"P{n}")}" startPosition="{start}" endPosition="{end}">'
                      f'<Coding guid="{guid(f"K{n}")}" creatingUser="{guid("u1")}"><CodeRef targetGUID="{guid(code)}"/>'
                      '</Coding></PlainTextSelection>' for n, code in ((1, "D1"), (2, "D2"), (3, "gone")))
-           + '</TextSource></Sources></Project>')
+           + f'</TextSource></Sources><Sets><Set guid="{guid("set")}" name="Key interviews">'
+           f'<MemberSource targetGUID="{guid("S1")}"/></Set></Sets></Project>')
     (tmp_path / "defaults.yaml").write_text(ATLAS_DEFAULTS, encoding="utf-8")
     path = qdpx(tmp_path / "twins.qdpx", qde, {f"sources/{guid('S1')}.txt": TEXT.encode("utf-8")})
     result = import_qdpx(project, path, "me", tmp_path / "defaults.yaml")
@@ -304,6 +305,7 @@ def test_codes_of_one_name_under_one_parent_stay_apart_and_a_coding_of_an_unknow
     notes = "\n".join(result.notes)
     assert f"Code {guid('D2')}" in notes and "also named 'Other'" in notes
     assert f"PlainTextSelection {guid('P3')}: its code {guid('gone')} is not in the file's CodeBook" in notes
+    assert "twins.qdpx: Set 'Key interviews' left out (qualcode has no sets)" in notes
 
 
 def test_a_source_is_read_from_its_own_path_and_a_windows_1252_file_is_said(tmp_path: Path, project) -> None:

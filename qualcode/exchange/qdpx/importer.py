@@ -386,5 +386,8 @@ def _other_rows(qdpx: QdpxProject, result: QdpxImport) -> None:
     if qdpx.sets:
         result.rows.append(("sets", len(qdpx.sets), len(known), len(qdpx.sets) - len(known),
                             "qualcode has no sets: a set is not a code, case or transcript" if len(known) < len(qdpx.sets) else ""))
+        other = [f"'{name}'" for name in qdpx.sets if name not in known]
+        if other:
+            result.notes.append(f"{qdpx.path}: Set {', '.join(other)} left out (qualcode has no sets)")
     for what, count, why in qdpx.unsupported:
         result.rows.append((what, count, 0, count, why))
