@@ -293,7 +293,7 @@ def test_codes_of_one_name_under_one_parent_stay_apart_and_a_coding_of_an_unknow
            + "".join(f'<PlainTextSelection guid="{guid(f"P{n}")}" startPosition="{start}" endPosition="{end}">'
                      f'<Coding guid="{guid(f"K{n}")}" creatingUser="{guid("u1")}"><CodeRef targetGUID="{guid(code)}"/>'
                      '</Coding></PlainTextSelection>' for n, code in ((1, "D1"), (2, "D2"), (3, "gone")))
-           + f'</TextSource></Sources><Sets><Set guid="{guid("set")}" name="Key interviews">'
+           + f'</TextSource><PDFSource guid="{guid("pdf")}" name="Policy.pdf" path="internal://p.pdf"/></Sources><Sets><Set guid="{guid("set")}" name="Key interviews">'
            f'<MemberSource targetGUID="{guid("S1")}"/></Set></Sets></Project>')
     (tmp_path / "defaults.yaml").write_text(ATLAS_DEFAULTS, encoding="utf-8")
     path = qdpx(tmp_path / "twins.qdpx", qde, {f"sources/{guid('S1')}.txt": TEXT.encode("utf-8")})
@@ -306,6 +306,7 @@ def test_codes_of_one_name_under_one_parent_stay_apart_and_a_coding_of_an_unknow
     assert f"Code {guid('D2')}" in notes and "also named 'Other'" in notes
     assert f"PlainTextSelection {guid('P3')}: its code {guid('gone')} is not in the file's CodeBook" in notes
     assert "twins.qdpx: Set 'Key interviews' left out (qualcode has no sets)" in notes
+    assert "twins.qdpx: PDFSource 'Policy.pdf' left out (qualcode stores text transcripts only)" in notes
 
 
 def test_a_source_is_read_from_its_own_path_and_a_windows_1252_file_is_said(tmp_path: Path, project) -> None:

@@ -297,9 +297,11 @@ def _cases_links_sets(root: ET.Element, project: QdpxProject, variables: dict[st
     for element in root.iterfind("Sets/Set"):
         project.sets[element.get("name") or ""] = [gid(m.get("targetGUID")) for m in element if m.get("targetGUID")]
     project.project_notes = _refs(root, "NoteRef")
-    other = [e.tag for e in root.iterfind("Sources/*") if e.tag != "TextSource"]
-    for kind in sorted(set(other)):
-        project.unsupported.append((kind, other.count(kind), "qualcode stores text transcripts only"))
+    other = [e for e in root.iterfind("Sources/*") if e.tag != "TextSource"]
+    for kind in sorted({e.tag for e in other}):
+        names = [f"'{e.get('name') or e.get('guid')}'" for e in other if e.tag == kind]
+        project.unsupported.append((kind, len(names), "qualcode stores text transcripts only"))
+        project.read_as.append(f"{project.path}: {kind} {', '.join(names)} left out (qualcode stores text transcripts only)")
     for tag in ("Graphs/Graph", "Cases/Case/SelectionRef", "Cases/Case/CodeRef"):
         count = len(root.findall(tag))
         if count:
