@@ -98,6 +98,10 @@ def test_broken_exchanged_codebooks_are_refused(tmp_path: Path, project) -> None
     with pytest.raises(ImportFailed) as failed:
         load_codebook_file(project, tmp_path / "twice.csv", "me")
     assert "twice.csv:3: path: 'a/b' is also on line 2" in str(failed.value.problems[0])
+    (tmp_path / "unnamed.csv").write_text("name,definition\nequity,Who wins\n,Who loses\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as failed:  # the second definition was dropped without a word
+        load_codebook_file(project, tmp_path / "unnamed.csv", "me")
+    assert "unnamed.csv:3: name: no name or path for this row's code" in str(failed.value.problems[0])
     (tmp_path / "nocol.csv").write_text("tag\nx\n", encoding="utf-8")
     with pytest.raises(Problem, match="'name' or 'path' column"):
         load_codebook_file(project, tmp_path / "nocol.csv", "me")

@@ -94,7 +94,8 @@ def _table_entries(path: Path) -> list[tuple[list[str], dict, int | None]]:
     entries, problems, seen = [], [], {}
     for line, row in rows:
         text = (row.get("path") or row.get("name") or "").strip()
-        if not text:
+        if not text:  # read_table leaves out empty rows: this one says something, but not of which code
+            problems.append(Problem(path, line, "name", "no name or path for this row's code; name it, or delete the row"))
             continue
         names = [part.strip() for part in text.split("/") if part.strip()]
         if tuple(names) in seen:
