@@ -147,6 +147,19 @@ def test_a_control_character_in_a_memo_is_written_as_a_space_and_said(tmp_path: 
     assert schema("Project.xsd").is_valid(io.BytesIO(qde)) and b"Line one line two" in qde
 
 
+def test_an_unplaced_coding_is_left_out_of_the_export_and_counted(tmp_path: Path, project) -> None:
+    """A coding whose words a re-import removed keeps offsets into the old text: exported, it marked other words,
+    or (past the end) made the file one no import could read."""
+    source = make_coded_project(tmp_path / "source", FIXTURES / "corpus")
+    with source.session() as session:
+        lost = session.scalars(select(Coding).order_by(Coding.id)).first()
+        lost.anchor, lost.start, lost.end = "unplaced", 10**6, 10**6 + 5
+    counts = export_qdpx(source, tmp_path / "out.qdpx")
+    assert counts["codings"] == 8 and counts[next(k for k in counts if k.startswith("unplaced codings left out"))] == 1
+    import_qdpx(project, tmp_path / "out.qdpx", "importer")
+    assert len(coded_words(project)) == 8
+
+
 def test_export_counts_code_points_past_an_emoji(tmp_path: Path, project) -> None:
     nvivo = qdpx(tmp_path / "n.qdpx", nvivo_qde(TEXT), {f"Sources/{guid('S1').upper()}.txt": TEXT.encode("utf-8")})
     import_qdpx(project, nvivo, "me")

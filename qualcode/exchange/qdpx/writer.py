@@ -19,14 +19,14 @@ from collections import defaultdict
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from sqlalchemy import not_, select
+from sqlalchemy import func, not_, select
 from sqlalchemy.orm import Session, selectinload
 
 from qualcode import __version__
 from qualcode.coding.blind import Blind, blind, shown
 from qualcode.coding.codebook import to_codebook
 from qualcode.errors import QualcodeError
-from qualcode.models import Code, Coding, Locality, Memo, Participant, Partnership, School, Transcript
+from qualcode.models import UNPLACED, Code, Coding, Locality, Memo, Participant, Partnership, School, Transcript
 from qualcode.analysis.overview import code_paths
 from qualcode.project import Project
 from qualcode.exchange.qdpx import CASE_TYPE, INDUCTIVE_SET, LOCALITY_SET, PROJECT_NS, VARIABLES
@@ -100,10 +100,15 @@ def _project_element(session: Session, book, name: str,
     # In time order to the second (as a `.qde` keeps times), then by content: the same order after a round trip.
     memos = sorted((m for m in session.scalars(select(Memo)) if not (m.target_kind == "coding" and m.target_id in hidden)),
                    key=lambda m: (timestamp(m.created_at), _memo_guid(m, paths)))
+    # An unplaced coding's offsets point at words a re-import removed: written, it would mark other words, or
+    # positions past the end that make the file unreadable. Left out and counted, as `export codings` does.
+    placed = Coding.anchor != UNPLACED
     transcripts = list(session.scalars(
-        select(Transcript).options(selectinload(Transcript.codings.and_(seen)), selectinload(Transcript.participant))
+        select(Transcript).options(selectinload(Transcript.codings.and_(seen, placed)),
+                                   selectinload(Transcript.participant))
         .order_by(Transcript.id)
     ))
+    unplaced = session.scalar(select(func.count()).select_from(Coding).where(seen, not_(placed)))
     notes_on = _notes_by_target(memos, transcripts, paths)
     users = sorted({c.coder for t in transcripts for c in t.codings} | {m.author for m in memos})
     if users:
@@ -123,6 +128,8 @@ def _project_element(session: Session, book, name: str,
     counts = {"users": len(users), "codes": len(paths), "sources": len(transcripts), "cases": len(case_guids),
               "codings": sum(len(t.codings) for t in transcripts), "notes": len(memos) + sum(
                   1 for t in transcripts for c in t.codings if c.memo)}
+    if unplaced:
+        counts["unplaced codings left out (their words were lost at a re-import: 'qualcode codings --unplaced')"] = unplaced
     return root, written, counts
 
 
