@@ -361,6 +361,7 @@ def test_rich_text_source_without_plain_text(tmp_path: Path, project) -> None:
 
 @pytest.mark.parametrize("kind, message", [
     ("not a zip", "not a zip archive"),
+    ("no such file", "no such file; check the name and folder"),
     ("no qde", "no .qde file"),
     ("invalid XML", "invalid XML"),
     ("past the end", "outside its text"),
@@ -370,6 +371,8 @@ def test_broken_projects_are_refused_and_nothing_is_written(tmp_path: Path, proj
     path = tmp_path / "broken.qdpx"
     if kind == "not a zip":
         path.write_text("PK? no, a text file", encoding="utf-8")
+    elif kind == "no such file":  # a typo in the name was called 'not a zip archive'
+        pass
     elif kind == "no qde":
         with zipfile.ZipFile(path, "w") as archive:
             archive.writestr("sources/a.txt", "text")

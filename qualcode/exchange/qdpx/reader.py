@@ -116,6 +116,8 @@ def when(value: str | None) -> dt.datetime | None:
 
 
 def read_qdpx(path: Path) -> QdpxProject:
+    if not path.is_file():
+        raise Problem(path, None, None, "no such file; check the name and folder")
     if not zipfile.is_zipfile(path):
         raise Problem(path, None, None, "not a zip archive, so not a REFI-QDA project (a .qdpx is a zip of project.qde and its sources)")
     with zipfile.ZipFile(path) as archive:
