@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -27,7 +28,7 @@ from sqlalchemy import JSON, Date, DateTime, Engine, Integer, Table, bindparam, 
 
 from qualcode import __version__
 from qualcode.db import SCHEMA_REVISION, connect
-from qualcode.errors import QualcodeError
+from qualcode.errors import NoDatabase, QualcodeError
 from qualcode.models import Base
 from qualcode.project import Project
 
@@ -249,8 +250,13 @@ class BackupSource:
         folder = Path(tempfile.mkdtemp(prefix="qualcode-restore-"))
         self.cleanup.append(lambda: shutil.rmtree(folder, ignore_errors=True))
         copy = folder / "backup.db"
-        copy_sqlite(self.path, copy)
-        engine = connect(f"sqlite:///{copy}")  # brings an older backup to the current schema
+        try:  # else reported as the open project's database being damaged, or as the copy's temporary file missing
+            copy_sqlite(self.path, copy)
+            engine = connect(f"sqlite:///{copy}")  # brings an older backup to the current schema
+        except (sqlite3.DatabaseError, NoDatabase) as error:
+            why = "it holds no tables" if isinstance(error, NoDatabase) else str(error)
+            raise QualcodeError(f"{self.path}: this backup is damaged or empty and cannot be read ({why}); the project"
+                                " is untouched; use another backup") from None
         self.cleanup.append(engine.dispose)
         connection = engine.connect()
         self.cleanup.append(connection.close)

@@ -83,6 +83,10 @@ def test_restore_refuses_a_project_with_anything_in_it_and_files_that_are_not_ba
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(QualcodeError, match="notes.txt: not a qualcode backup"):
         restore(empty, tmp_path / "notes.txt")
+    # A backup cut short: said of the backup, not (as it was) of this project's database with 'restore it'.
+    (tmp_path / "cut.db").write_bytes((original.root / "qualcode.db").read_bytes()[:5000])
+    with pytest.raises(QualcodeError, match=r"cut.db: this backup is damaged or empty and cannot be read .*project is untouched"):
+        restore(empty, tmp_path / "cut.db")
     with pytest.raises(QualcodeError, match="exists already"):
         backup(original, tmp_path / "b.zip")
 

@@ -233,10 +233,17 @@ def test_bad_sources_are_refused(tmp_path: Path, copies) -> None:
         merge(here, tmp_path / "notes.txt", "lead")
     with pytest.raises(QualcodeError, match="this project's own database"):
         merge(here, here.root, "lead")
-    # A copy cut short (a half-synced laptop file): said of that copy, not of this project's database.
-    (tmp_path / "cut.db").write_bytes((here.root / "qualcode.db").read_bytes()[:5000])
-    with pytest.raises(QualcodeError, match=r"cut.db: that copy's database cannot be read \(.*\); this project is untouched"):
+    # A copy cut short (a half-synced laptop file), or damaged inside: said of that copy, not of this project's database.
+    whole = (here.root / "qualcode.db").read_bytes()
+    (tmp_path / "cut.db").write_bytes(whole[:5000])
+    with pytest.raises(QualcodeError, match=r"cut.db: this backup is damaged or empty and cannot be read .*project is untouched"):
         merge(here, tmp_path / "cut.db", "lead")
+    damaged = bytearray(whole)
+    for page in range(8192, len(damaged), 4096):
+        damaged[page:page + 100] = b"\xff" * 100
+    (tmp_path / "damaged.db").write_bytes(bytes(damaged))
+    with pytest.raises(QualcodeError, match=r"damaged.db: that copy's database cannot be read \(.*\); this project is untouched"):
+        merge(here, tmp_path / "damaged.db", "lead")
 
 
 def test_merge_command(tmp_path: Path, run, copies) -> None:
