@@ -52,6 +52,18 @@ def test_qdc_codes_of_one_name_under_one_parent_stay_apart(tmp_path: Path, proje
     assert stored(project) == {"other": (None, "first", None), "other-2": ("Other (2)", "second", None)}
 
 
+def test_qdc_long_names_fit_a_code_name_and_keep_their_whole_name_as_title(tmp_path: Path, project) -> None:
+    """NVivo takes 256 characters; a code's name holds 80 (PostgreSQL refused the whole load): cut, numbered when two
+    clash once cut, the whole name the title."""
+    long = "Perceptions of the impact of academisation on local authority support services for"
+    path = tmp_path / "long.qdc"
+    path.write_text(f'<CodeBook><Codes><Code guid="a" name="{long} SEND pupils"/><Code guid="b" name="{long} EAL pupils"/>'
+                    '</Codes></CodeBook>', encoding="utf-8")
+    added = load_codebook_file(project, path, "me").added
+    assert [len(name) <= 80 for name in added] == [True, True] and added[1] == added[0] + "-2"
+    assert [stored(project)[name][0] for name in added] == [f"{long} SEND pupils", f"{long} EAL pupils"]
+
+
 def test_qdc_export_loads_back_the_same(tmp_path: Path, project, tmp_path_factory) -> None:
     load_codebook_file(project, CODEBOOK, "me")
     export_codebook(project, tmp_path / "book.qdc")

@@ -20,10 +20,15 @@ from qualcode.errors import ImportFailed, Problem
 SUFFIXES = (".qdc", ".csv", ".xlsx")
 
 
+#: The longest name made from another tool's: a code's name holds 80 characters (PostgreSQL enforces it), less room
+#: for a `-2` when two names clash once cut; the whole name is kept as the title.
+NAME_LIMIT = 72
+
+
 def code_name(text: str) -> str:
     """A code name qualcode accepts (lower-case letters, digits, '-') made from another tool's name."""
     ascii_name = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "code"
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:NAME_LIMIT].rstrip("-") or "code"
 
 
 def distinct_name(name: str, siblings: dict[str, int]) -> str:
