@@ -164,6 +164,20 @@ def test_a_spreadsheet_edited_in_excel_is_read_as_it_means_or_refused_naming_the
     assert codings(other) == set()
 
 
+def test_a_sheet_edited_and_loaded_back_says_its_memo_edits_are_not_applied(coded, tmp_path):
+    """Export, change a memo in Excel, import again: every row is already stored, and the edit was silently not
+    applied; now it is said, naming the rows."""
+    export_codings(coded, tmp_path / "c.csv")
+    rows = [r for _, r in read_table(tmp_path / "c.csv")[1]]
+    again = import_codings(coded, tmp_path / "c.csv", "ann")
+    assert (again.added, again.already, again.notes) == (0, 9, [])
+    rows[0]["memo"] = "A new reading of this passage."
+    result = import_codings(coded, write_csv(tmp_path / "edited.csv", rows), "ann")
+    assert result.already == 9
+    assert f"1 row(s) of codings already stored have another memo or 'important' in the table; the stored ones are kept" \
+           f" ({rows[0]['transcript']} {rows[0]['start']}-{rows[0]['end']})" in result.notes[0]
+
+
 def test_skip_unmatched_imports_the_rest_and_lists_what_did_not_match(coded, other, tmp_path):
     export_codings(coded, tmp_path / "c.csv")
     rows = [r for _, r in read_table(tmp_path / "c.csv")[1]]

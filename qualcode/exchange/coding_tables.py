@@ -191,15 +191,22 @@ def _column_notes(path: Path, header: list[str]) -> list[str]:
 
 def _new_codings(session: Session, codings: list[Coding], result: CodingsImport) -> list[Coding]:
     """The codings not stored yet (nor twice in the table); the rest counted as already there."""
-    existing = set(session.execute(select(Coding.transcript_id, Coding.start, Coding.end, Coding.code_id, Coding.coder)).all())
-    new = []
+    existing = {tuple(row[:5]): row[5:] for row in session.execute(select(
+        Coding.transcript_id, Coding.start, Coding.end, Coding.code_id, Coding.coder, Coding.memo, Coding.important))}
+    new, differ = [], []
     for coding in codings:
         key = (coding.transcript_id, coding.start, coding.end, coding.code_id, coding.coder)
         if key in existing:
             result.already += 1
+            if (coding.memo or None, bool(coding.important)) != (existing[key][0] or None, bool(existing[key][1])):
+                differ.append(f"{coding.transcript_id} {coding.start}-{coding.end}")
             continue
-        existing.add(key)
+        existing[key] = (coding.memo, coding.important)
         new.append(coding)
+    if differ:  # a sheet exported, edited and loaded back: its edits to stored codings are not applied
+        result.notes.append(f"{len(differ)} row(s) of codings already stored have another memo or 'important' in the"
+                            f" table; the stored ones are kept ({', '.join(differ[:5])}{' ...' if len(differ) > 5 else ''});"
+                            " change them with 'qualcode memo --coding N'")
     result.added = len(new)
     return new
 
