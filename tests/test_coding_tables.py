@@ -171,6 +171,8 @@ def test_a_sheet_edited_and_loaded_back_says_its_memo_edits_are_not_applied(code
     rows = [r for _, r in read_table(tmp_path / "c.csv")[1]]
     again = import_codings(coded, tmp_path / "c.csv", "ann")
     assert (again.added, again.already, again.notes) == (0, 9, [])
+    bare = [{k: r[k] for k in ("transcript", "start", "end", "code", "coder")} for r in rows]
+    assert import_codings(coded, write_csv(tmp_path / "bare.csv", bare), "ann").notes == []  # no memo column: no word
     rows[0]["memo"] = "A new reading of this passage."
     result = import_codings(coded, write_csv(tmp_path / "edited.csv", rows), "ann")
     assert result.already == 9

@@ -169,7 +169,7 @@ def import_codings(project: Project, path: Path, coder: str, origin: str = "manu
         if problems:
             raise ImportFailed(problems)
         result.unmatched = unmatched
-        new = _new_codings(session, [c for c in placed if c is not None], result)
+        new = _new_codings(session, [c for c in placed if c is not None], result, {"memo", "important"} & set(header))
         if not dry_run and new:
             with history.recorded(session, coder, "import", f"import {len(new)} codings from {path.name}"):
                 session.add_all(new)
@@ -189,8 +189,9 @@ def _column_notes(path: Path, header: list[str]) -> list[str]:
     return [f"{path}: column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} not read"] if unknown else []
 
 
-def _new_codings(session: Session, codings: list[Coding], result: CodingsImport) -> list[Coding]:
-    """The codings not stored yet (nor twice in the table); the rest counted as already there."""
+def _new_codings(session: Session, codings: list[Coding], result: CodingsImport, given: set[str]) -> list[Coding]:
+    """The codings not stored yet (nor twice in the table); the rest counted as already there, and named when the
+    table gives them (in its `given` columns) another memo or importance."""
     existing = {tuple(row[:5]): row[5:] for row in session.execute(select(
         Coding.transcript_id, Coding.start, Coding.end, Coding.code_id, Coding.coder, Coding.memo, Coding.important))}
     new, differ = [], []
@@ -198,7 +199,9 @@ def _new_codings(session: Session, codings: list[Coding], result: CodingsImport)
         key = (coding.transcript_id, coding.start, coding.end, coding.code_id, coding.coder)
         if key in existing:
             result.already += 1
-            if (coding.memo or None, bool(coding.important)) != (existing[key][0] or None, bool(existing[key][1])):
+            there = {"memo": coding.memo or None, "important": bool(coding.important)}
+            here = {"memo": existing[key][0] or None, "important": bool(existing[key][1])}
+            if any(there[name] != here[name] for name in given):
                 differ.append(f"{coding.transcript_id} {coding.start}-{coding.end}")
             continue
         existing[key] = (coding.memo, coding.important)
