@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from qualcode.coding.codebook import export_codebook, load_codebook_file, to_codebook
 from qualcode.errors import ImportFailed, Problem
@@ -84,6 +85,9 @@ def test_a_qdc_export_of_a_definition_with_a_control_character_is_refused_naming
     with pytest.raises(QualcodeError, match=r"code markets: its definition holds the control character U\+000B"):
         export_codebook(project, tmp_path / "book.qdc")
     assert not list(tmp_path.glob("book.qdc*"))
+    with project.session() as session:
+        session.scalars(select(Code).where(Code.name == "markets")).one().definition = "Pupils and numbers"
+    assert export_codebook(project, tmp_path / "out" / "book.qdc").is_file()  # its folder made, as for a table
 
 
 def test_csv_and_xlsx_tables(tmp_path: Path, project) -> None:

@@ -67,6 +67,7 @@ def write_qdc(book: Codebook, path: Path) -> Path:
     for spec in book.codes:
         elements[spec.path] = code_element(elements[spec.parent], spec)
     tmp = path.with_suffix(path.suffix + ".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)  # as every table export does
     ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
     errors = list(schema("Codebook.xsd").iter_errors(str(tmp)))
     if errors:

@@ -63,6 +63,7 @@ def export_qdpx(project: Project, path: Path) -> dict[str, int]:
     qde = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     _validate(path, qde)
     tmp = path.with_name(path.name + ".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)  # as every table export does
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(zipfile.ZipInfo("project.qde", ZIP_TIME), qde, zipfile.ZIP_DEFLATED)
         for name, text in sources:
