@@ -119,7 +119,7 @@ def _place(qdpx: QdpxProject, convention) -> None:
         for selection in source.selections:
             placed = positions.place(mapping, selection.start, selection.end)
             if placed is None:
-                inside = selection.end < len(mapping)
+                inside = 0 <= selection.start and selection.end < len(mapping)
                 problems.append(Problem(qdpx.path, None, f"TextSource '{source.name}' PlainTextSelection {selection.guid}",
                                         f"positions {selection.start}-{selection.end} "
                                         + ("split a character in two (a CRLF line end or an emoji)" if inside
