@@ -115,14 +115,17 @@ def test_every_bad_row_is_named_and_nothing_is_written(coded, other, tmp_path):
     rows[4]["text"] = "Words nobody said."
     rows[5]["start"] = "twelve"
     rows[6]["created"] = "yesterday"
+    rows[7]["end"] = rows[7]["start"]  # was called 'outside' the transcript
     before = changes(other)
     with pytest.raises(ImportFailed) as failed:
         import_codings(other, write_csv(tmp_path / "bad.csv", rows), "ann")
     found = [(p.line, p.field) for p in failed.value.problems]
-    assert found == [(2, "transcript"), (3, "code"), (4, "end"), (5, "origin"), (6, "text"), (7, "start"), (8, "created")]
+    assert found == [(2, "transcript"), (3, "code"), (4, "end"), (5, "origin"), (6, "text"), (7, "start"), (8, "created"),
+                     (9, "end")]
     messages = [str(p) for p in failed.value.problems]
     assert "did you mean 'EAS-S01-DH'?" in messages[0] and "did you mean 'networks/tsa'" in messages[1]
     assert messages[0].startswith(f"{tmp_path / 'bad.csv'}:2: transcript: ")
+    assert "the end must come after the start" in messages[7]
     assert codings(other) == set() and changes(other) == before
 
 

@@ -277,6 +277,9 @@ class _RowReader:
             if not (start.isdigit() and end.isdigit()):
                 return self._fail(number, "start" if not start.isdigit() else "end",
                                   f"'{start}'-'{end}': start and end are character offsets (whole numbers)")
+            if int(start) >= int(end):
+                return self._fail(number, "end", f"{start}-{end}: the end must come after the start (an empty or"
+                                                 " reversed span codes no words)")
             if not 0 <= int(start) < int(end) <= len(transcript.text):
                 return self._fail(number, "end", f"characters {start}-{end} are outside {transcript.id}"
                                                  f" (0-{len(transcript.text)})")
