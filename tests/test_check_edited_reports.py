@@ -45,3 +45,58 @@ def test_a_quote_running_on_into_the_interviewers_question_is_not_the_participan
     assert findings(study, tmp_path, "turns.md", f"> {quote}\n\n{PRINCIPAL}\n") == [
         (1, "truth", "error", "quote is from the interviewer in EAS-S02-HT, not from a participant"),
     ]
+
+
+def test_html_quotes_in_quotation_marks_are_checked_like_markdowns(study, tmp_path: Path):
+    page = (
+        "<html><body>\n"
+        "<p>\u201cEvery September we count the Year 7 numbers and compare with the school down the road.\u201d</p>\n"
+        "<p>Headteacher, maintained primary school, Ofsted Good</p>\n"
+        "<p>As one head put it, \u2018We lost forty pupils to them three years ago and we\u2019re still angry about it\u2019, "
+        "which others echoed.</p>\n"
+        "<table><tr><td>T<b>obias</b> Wren</td></tr></table>\n"
+        "</body></html>\n"
+    )
+    key = study.root / "identity-key.csv"
+    key.write_text("name,kind,variants,replacement,refers_to\nTobias Wren,person,,[person 1],\n", encoding="utf-8")
+    try:
+        result = findings(study, tmp_path, "page.html", page)
+    finally:
+        key.unlink()
+    assert [(line, check, severity) for line, check, severity, _ in result] == [
+        (3, "truth", "error"), (4, "fidelity", "error"), (5, "leak", "error"),
+    ]
+    assert "'Tobias Wren' is a name in the identity key" in result[2][3]
+
+
+def _word(path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Findings")
+    quote = document.add_paragraph(style="Quote")
+    for part in ("Every September we count the Ye", "ar 7 numbers and compare ", "with the school down the road."):
+        quote.add_run(part)  # Word splits a paragraph into runs wherever its formatting or history changes
+    document.add_paragraph("Headteacher, maintained primary school, Ofsted Good")
+    document.add_paragraph("As one head put it, \u201cWe lost forty pupils to them three years ago and we\u2019re still "
+                           "angry about it\u201d, which others echoed.")
+    cells = document.add_table(rows=1, cols=2).rows[0].cells
+    cells[0].text = "\u201cIt brings status but also pressure.\u201d And a great deal of it."
+    cells[1].text = "Ofsted Wren report"
+    document.sections[0].footer.paragraphs[0].text = "Interview with Mr Wren"
+    document.save(path)
+
+
+def test_word_tables_footers_and_prose_quotes_are_read(study, tmp_path: Path):
+    key = study.root / "identity-key.csv"
+    key.write_text("name,kind,variants,replacement,refers_to\nTobias Wren,person,,[person 1],\n", encoding="utf-8")
+    path = tmp_path / "report.docx"
+    _word(path)
+    try:
+        result = check_report(study, path)
+    finally:
+        key.unlink()
+    assert [(f.line, f.check, f.severity) for f in result.findings] == [
+        (3, "truth", "error"), (4, "fidelity", "error"), (6, "leak", "error"), (7, "leak", "error"),
+    ]
+    assert [f.found for f in result.findings if f.check == "leak"] == ["Wren", "Mr Wren"]

@@ -565,8 +565,10 @@ def fix_report(document: Document, result: CheckResult, out: Path) -> Path:
     if document.fmt == "docx":
         import docx
 
+        from qualcode.reports.reportfiles import word_paragraphs
+
         word = docx.Document(str(document.path))
-        for number, paragraph in enumerate(word.paragraphs, start=1):
+        for number, paragraph in enumerate(word_paragraphs(word), start=1):
             if number in fixes and paragraph.text.strip() == fixes[number][0]:
                 paragraph.text = fixes[number][1]
         word.save(str(out))
