@@ -36,7 +36,7 @@ def test_a_single_word_after_an_omission_must_be_in_the_source(study, tmp_path: 
     quote = "Every September we count the Year 7 numbers ... never."
     assert findings(study, tmp_path, "word.md", f"> {quote}\n\n{PRINCIPAL}\n") == [
         (1, "fidelity", "warning", "quote differs from the source (92% alike); the source in EAS-S02-HT reads "
-                                   "'Every September we count the Year 7 numbers and c'"),
+                                   "'Every September we count the Year 7 numbers and compare'"),
     ]
 
 
@@ -100,3 +100,15 @@ def test_word_tables_footers_and_prose_quotes_are_read(study, tmp_path: Path):
         (3, "truth", "error"), (4, "fidelity", "error"), (6, "leak", "error"), (7, "leak", "error"),
     ]
     assert [f.found for f in result.findings if f.check == "leak"] == ["Wren", "Mr Wren"]
+
+
+def test_the_source_a_finding_shows_is_pseudonymised(study, tmp_path: Path):
+    """A finding is pasted into emails and issue trackers: the closest passage must not bring a name with it."""
+    key = study.root / "identity-key.csv"
+    key.write_text("name,kind,variants,replacement,refers_to\nSeptember,person,,[person 1],\n", encoding="utf-8")
+    try:
+        result = findings(study, tmp_path, "near.md", f"> Every Septembre we count the Year 7 numbers.\n\n{PRINCIPAL}\n")
+    finally:
+        key.unlink()
+    assert result[0][1:3] == ("fidelity", "warning")
+    assert "Every [person 1] we count the Year 7 numbers" in result[0][3] and "September" not in result[0][3]

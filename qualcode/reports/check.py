@@ -273,7 +273,16 @@ class Corpus:
         return _ID_SHAPE.sub(blank, text)
 
     def passage(self, match: Match) -> str:
-        return " ".join(self.sources[match.transcript_id].transcript.text[match.start : match.end].split())
+        """The source's words at `match`, whole words and pseudonymised: findings are pasted and shared like reports."""
+        from qualcode.privacy.pseudonyms import project_key
+
+        text = self.sources[match.transcript_id].transcript.text
+        start, end = match.start, match.end
+        while start > 0 and text[start - 1].isalnum():  # a name cut at the passage's edge is still a name
+            start -= 1
+        while end < len(text) and text[end].isalnum():
+            end += 1
+        return project_key(self.project).pseudonymise(" ".join(text[start:end].split()))[0]
 
 
 class WordPairs:
