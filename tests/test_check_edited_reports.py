@@ -112,3 +112,14 @@ def test_the_source_a_finding_shows_is_pseudonymised(study, tmp_path: Path):
         key.unlink()
     assert result[0][1:3] == ("fidelity", "warning")
     assert "Every [person 1] we count the Year 7 numbers" in result[0][3] and "September" not in result[0][3]
+
+
+def test_a_quote_in_a_markdown_table_is_attributed_by_its_row(study, tmp_path: Path):
+    quote = "Every September we count the Year 7 numbers and compare with the school down the road."
+    table = ("| Who | Quote |\n|---|---|\n"
+             f"| Headteacher, maintained primary school, Ofsted Good | \u201c{quote}\u201d |\n"
+             f"| \u201c{quote}\u201d | {PRINCIPAL} |\n")
+    assert findings(study, tmp_path, "table.md", table) == [
+        (3, "truth", "error", f"attributed to 'Headteacher, maintained primary school, Ofsted Good' but said by "
+                              f"EAS-S02-HT: '{PRINCIPAL}'"),
+    ]

@@ -88,6 +88,10 @@ def _text_quotes(lines: list[str], fmt: str) -> list[Quote]:
     quotes: list[Quote] = []
     index = 0
     while index < len(lines):
+        if fmt == "md" and lines[index].lstrip().startswith("|"):
+            quotes += _table_row_quotes(lines[index], index + 1)
+            index += 1
+            continue
         block, end = _block_at(lines, index, fmt)
         if block:
             quotes.append(_with_attribution(Quote(clean(" ".join(block)), index + 1, None, None), lines, end))
@@ -100,6 +104,21 @@ def _text_quotes(lines: list[str], fmt: str) -> list[Quote]:
         elif paragraph:
             quotes += _inline_quotes(paragraph, index)
         index = max(end, index + 1)
+    return quotes
+
+
+def _table_row_quotes(row: str, line: int) -> list[Quote]:
+    """A Markdown table row: a cell wholly in quotation marks is a quote, attributed by the row's next cell
+    (else its previous one); other cells may hold quotes inside prose."""
+    cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+    quotes = []
+    for number, cell in enumerate(cells):
+        if whole := _QUOTED_PARAGRAPH.match(cell):
+            others = [c for c in cells[number + 1 :] if c] or [c for c in reversed(cells[:number]) if c]
+            attribution = clean(others[0]) if others else None
+            quotes.append(Quote(clean(whole.group("text")), line, attribution, line if attribution else None))
+        else:
+            quotes += _inline_quotes([cell], line - 1)
     return quotes
 
 
