@@ -123,3 +123,13 @@ def test_a_quote_in_a_markdown_table_is_attributed_by_its_row(study, tmp_path: P
         (3, "truth", "error", f"attributed to 'Headteacher, maintained primary school, Ofsted Good' but said by "
                               f"EAS-S02-HT: '{PRINCIPAL}'"),
     ]
+
+
+def test_transcripts_that_tie_are_ranked_by_id_so_findings_are_the_same_every_run(study):
+    from qualcode.reports.check import Corpus
+
+    corpus = Corpus(study)
+    everywhere = sorted(corpus.index["the"])
+    assert len(everywhere) == 4
+    assert corpus.candidates(["the"]) == everywhere
+    assert corpus.ranked(set(everywhere), ["the"]) == everywhere

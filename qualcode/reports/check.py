@@ -128,31 +128,26 @@ class Corpus:
 
     def rarest(self, words: list[str]) -> list[str]:
         """The quote's (at most eight) rarest words the corpus holds: the ones that rank transcripts."""
-        return sorted({w for w in words if w in self.index}, key=lambda w: len(self.index[w]))[:8]
+        return sorted({w for w in words if w in self.index}, key=lambda w: (len(self.index[w]), w))[:8]
 
     def candidates(self, words: list[str]) -> list[str]:
-        """Transcripts ranked by how many of the quote's rarest words they hold."""
+        """Transcripts ranked by how many of the quote's rarest words they hold, ties by id.
+
+        Ties are broken by id, not by where a set happens to hold them (which
+        changes from run to run), so a finding names the same transcript every time.
+        """
         known = self.rarest(words)
         votes = Counter(t for word in known for t in self.index[word])
-        return [transcript_id for transcript_id, _ in votes.most_common()]
+        return sorted(votes, key=lambda t: (-votes[t], t))
 
     def ranked(self, found: set[str], known: list[str]) -> list[str]:
-        """`found` in the order `candidates` gives them (votes, then first met), without counting every transcript.
+        """`found` in the order `candidates` gives them, without counting every transcript.
 
         Ranking the corpus costs a count over the rarest words' transcripts
-        (tens of thousands at scale); only the few that hold the quote need
-        it. Ties keep `Counter.most_common`'s order: the word, then the place
-        in its set, where a transcript was first met.
+        (tens of thousands at scale); only the few that hold the quote need it.
         """
-        first: dict[str, tuple[int, int]] = {}
-        for number, word in enumerate(known):
-            for place, transcript_id in enumerate(self.index[word]):
-                if transcript_id in found and transcript_id not in first:
-                    first[transcript_id] = (number, place)
-            if len(first) == len(found):
-                break
-        votes = {t: sum(t in self.index[word] for word in known) for t in first}
-        return sorted(first, key=lambda t: (-votes[t], first[t]))
+        votes = {t: sum(t in self.index[word] for word in known) for t in found}
+        return sorted(found, key=lambda t: (-votes[t], t))
 
     def holding(self, fragments: list[str]) -> set[str] | None:
         """Transcripts that hold every inner word of `fragments`, the only places they can all be; None if no word tells.
