@@ -3,7 +3,8 @@
 Each format is read into the same `Quote` records: the quoted words, the line
 they start on, and the attribution line that follows them (if any), with its
 own line number. Line numbers are file lines for text formats, the line of the
-element in HTML, and the paragraph number in Word documents.
+element in HTML, and the paragraph number in Word documents (in reading order,
+table cells and text boxes included; headers, footers and notes come after the body).
 """
 
 from __future__ import annotations
