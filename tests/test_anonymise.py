@@ -309,3 +309,21 @@ def test_check_masks_qualcodes_own_ids_but_not_names(named, tmp_path: Path):
     report = tmp_path / "ids.md"
     report.write_text(f"# Notes\n\n{line}\n", encoding="utf-8")
     assert [(f.line, f.check, f.found) for f in check_report(named, report).findings] == [(3, "leak", "MH"), (3, "leak", "Mags")]
+
+
+def test_a_key_saved_from_a_spreadsheet_is_read_and_a_misnamed_column_is_refused(tmp_path: Path):
+    """Excel writes 'Name'/'Kind' headers, 'Person', and in many locales semicolons; a column qualcode
+    does not know ('variant') would have been dropped unread, leaving those forms unreplaced."""
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes("\ufeffName;Kind;Variants;Replacement;Refers to\r\nTamsin Orme;Person;Tam;[person 1];\r\n".encode())
+    key = IdentityKey(tmp_path / "key.csv")
+    assert key.import_csv(excel) == 1
+    assert key.pseudonymise("Tam said so.")[0] == "[person 1] said so."
+    misnamed = tmp_path / "misnamed.csv"
+    misnamed.write_text("name,kind,variant\nTamsin Orme,persn,Tam\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as failed:
+        IdentityKey(tmp_path / "other.csv").import_csv(misnamed)
+    assert [str(problem) for problem in failed.value.problems] == [
+        f"{misnamed}:1: variant: 'variant' is not a column of the key, which has "
+        "name,kind,variants,replacement,refers_to; did you mean 'variants'?",
+    ]

@@ -415,3 +415,17 @@ def test_a_coarsened_informant_passes_check(coded, tmp_path):
     wrong.write_text(quote.format("RSC interviewee"))
     assert check_report(coded, coarse).findings == []
     assert [f.check for f in check_report(coded, wrong).findings] == ["truth"]
+
+
+@pytest.mark.parametrize(("bounds", "message"), [
+    ({"min_words": 50, "max_words": 10}, "--min-words 50 is more than --max-words 10"),
+    ({"max_per_school": 0}, "--max-per-school 0: give a number of 1 or more"),
+    ({"max_words": 0}, "--max-words 0: give a number of 1 or more"),
+])
+def test_bounds_that_would_pick_nothing_or_mean_no_limit_are_refused(bounds, message):
+    """0 used to mean 'no limit' and a minimum above the maximum wrote an empty bank, both with exit 0."""
+    from qualcode.errors import QualcodeError
+    from qualcode.reports.quotes import Selection
+
+    with pytest.raises(QualcodeError, match=message):
+        Selection(**bounds)

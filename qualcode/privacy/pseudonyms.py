@@ -163,21 +163,48 @@ def _read_key_csv(path: Path) -> tuple[list[tuple[int, dict]], list[Problem]]:
         raise ImportFailed([Problem(path, None, None, f"cannot read the key: {exc.strerror}")]) from None
     except Problem as problem:
         raise ImportFailed([problem]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("name", "kind") if c not in (reader.fieldnames or [])]
+    reader = csv.DictReader(io.StringIO(text), dialect=_dialect(text))
+    # Excel writes 'Name', 'Kind', 'Refers to'; a column qualcode does not know would be dropped unread.
+    reader.fieldnames = [_column(name) for name in reader.fieldnames or []]
+    missing = [c for c in ("name", "kind") if c not in reader.fieldnames]
     if missing:
         raise ImportFailed([Problem(path, 1, None, f"missing column(s): {', '.join(missing)}; expected {','.join(COLUMNS)}")])
+    unknown = [Problem(path, 1, name, f"'{name}' is not a column of the key, which has {','.join(COLUMNS)}"
+                                      f"{_did_you_mean(name, COLUMNS)}") for name in reader.fieldnames
+               if name and name not in COLUMNS]
+    if unknown:
+        raise ImportFailed(unknown)
     rows, problems = [], []
     for row in reader:
         line = reader.line_num
         row = {c: (row.get(c) or "").strip() for c in COLUMNS}
+        row["kind"] = row["kind"].lower()
         if not row["name"]:
             problems.append(Problem(path, line, "name", "empty name"))
         elif row["kind"] not in KINDS:
-            problems.append(Problem(path, line, "kind", f"'{row['kind']}' is not one of {', '.join(KINDS)}"))
+            problems.append(Problem(path, line, "kind", f"'{row['kind']}' is not one of {', '.join(KINDS)}"
+                                                        f"{_did_you_mean(row['kind'], KINDS)}"))
         else:
             rows.append((line, row))
     return rows, problems
+
+
+def _dialect(text: str):
+    """Commas, or the semicolons (or tabs) a spreadsheet saves with in many locales."""
+    header = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count)
+    return type("KeyDialect", (csv.excel,), {"delimiter": delimiter})
+
+
+def _column(name: str) -> str:
+    return "_".join(name.strip().lower().split())
+
+
+def _did_you_mean(value: str, known: tuple[str, ...]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.8)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -46,11 +46,13 @@ _WORD = re.compile(r"[a-z0-9']+")
 _ID_SHAPE = re.compile(r"\b(?:Q-)?([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\b")
 _QUOTE_NUMBER = re.compile(r"-\d{4}$")
 #: Who said a quote that no participant said, by the role of the turn that holds it.
+#: A quote whose pieces are said by more than one speaker (a focus group's turns joined by an omission).
+_SEVERAL = "several"
 _NOT_SAID_BY_PARTICIPANT = {
     INTERVIEWER: "the interviewer", NOTE: "the researcher's notes", HEADER: "the transcript's header",
+    _SEVERAL: "more than one speaker",
 }
 FUZZY_WARNING = 85.0
-MIN_FRAGMENT_WORDS = 2
 
 
 @dataclass
@@ -91,6 +93,11 @@ class Match:
     end: int
     score: float
     exact: bool
+    #: Where each of the quote's pieces is (one span for the whole quote, or a fuzzy passage).
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        self.spans = self.spans or ((self.start, self.end),)
 
 
 class Corpus:
@@ -121,31 +128,26 @@ class Corpus:
 
     def rarest(self, words: list[str]) -> list[str]:
         """The quote's (at most eight) rarest words the corpus holds: the ones that rank transcripts."""
-        return sorted({w for w in words if w in self.index}, key=lambda w: len(self.index[w]))[:8]
+        return sorted({w for w in words if w in self.index}, key=lambda w: (len(self.index[w]), w))[:8]
 
     def candidates(self, words: list[str]) -> list[str]:
-        """Transcripts ranked by how many of the quote's rarest words they hold."""
+        """Transcripts ranked by how many of the quote's rarest words they hold, ties by id.
+
+        Ties are broken by id, not by where a set happens to hold them (which
+        changes from run to run), so a finding names the same transcript every time.
+        """
         known = self.rarest(words)
         votes = Counter(t for word in known for t in self.index[word])
-        return [transcript_id for transcript_id, _ in votes.most_common()]
+        return sorted(votes, key=lambda t: (-votes[t], t))
 
     def ranked(self, found: set[str], known: list[str]) -> list[str]:
-        """`found` in the order `candidates` gives them (votes, then first met), without counting every transcript.
+        """`found` in the order `candidates` gives them, without counting every transcript.
 
         Ranking the corpus costs a count over the rarest words' transcripts
-        (tens of thousands at scale); only the few that hold the quote need
-        it. Ties keep `Counter.most_common`'s order: the word, then the place
-        in its set, where a transcript was first met.
+        (tens of thousands at scale); only the few that hold the quote need it.
         """
-        first: dict[str, tuple[int, int]] = {}
-        for number, word in enumerate(known):
-            for place, transcript_id in enumerate(self.index[word]):
-                if transcript_id in found and transcript_id not in first:
-                    first[transcript_id] = (number, place)
-            if len(first) == len(found):
-                break
-        votes = {t: sum(t in self.index[word] for word in known) for t in first}
-        return sorted(first, key=lambda t: (-votes[t], first[t]))
+        votes = {t: sum(t in self.index[word] for word in known) for t in found}
+        return sorted(found, key=lambda t: (-votes[t], t))
 
     def holding(self, fragments: list[str]) -> set[str] | None:
         """Transcripts that hold every inner word of `fragments`, the only places they can all be; None if no word tells.
@@ -182,7 +184,7 @@ class Corpus:
             if transcript_id == hint or any(transcript_id in self.index[word] for word in known):
                 found = _in_order(self.sources[transcript_id].folded, fragments)
                 if found is not None:
-                    exact[transcript_id] = Match(transcript_id, found[0], found[1], 100.0, True)
+                    exact[transcript_id] = _exact(transcript_id, found)
         if exact:
             order = ([hint] if hint in exact else []) + self.ranked(set(exact) - {hint}, known)
             return [exact[t] for t in order]
@@ -194,7 +196,7 @@ class Corpus:
         for transcript_id in order:
             found = _in_order(self.sources[transcript_id].folded, fragments)
             if found is not None:
-                exact.append(Match(transcript_id, found[0], found[1], 100.0, True))
+                exact.append(_exact(transcript_id, found))
         return exact or self._inexact(fragments, order)
 
     def _order(self, words: list[str], hint: str | None) -> list[str]:
@@ -214,16 +216,27 @@ class Corpus:
         return best
 
     def speaker_at(self, match: Match) -> tuple[str | None, Participant]:
-        """The role of the turn that holds the match (None outside every turn), and the interview's participant.
+        """The role of the turns that hold the match (None outside every turn), and the participant who speaks.
 
-        A transcript with no turns at all (its speakers could not be read) holds no participant's words.
+        Every piece of the quote must be in one participant's turns: a quote that runs on into the
+        interviewer's question, or joins two focus-group speakers across an omission, is not one
+        participant's words, so the role is then the other speaker's (or `_SEVERAL`). A transcript
+        with no turns at all (its speakers could not be read) holds no participant's words.
         """
         starts, turns = self.turns.get(match.transcript_id, ([], []))
-        index = bisect_right(starts, match.start) - 1
-        turn = turns[index] if index >= 0 and match.start < turns[index].end else None
-        if turn is not None and turn.participant_id:  # a focus group: the participant whose turn it is
-            return turn.role, self.voices[turn.participant_id]
-        return (None if turn is None else turn.role), self.sources[match.transcript_id].participant
+        held = [_turns_over(starts, turns, start, end) for start, end in match.spans]
+        participant = self.sources[match.transcript_id].participant
+        if not all(held):
+            return None, participant
+        held = [turn for of_span in held for turn in of_span]
+        other = next((turn for turn in held if turn.role != PARTICIPANT), None)
+        if other is not None:
+            return other.role, participant
+        voices = {turn.participant_id for turn in held}
+        if len(voices) > 1:
+            return _SEVERAL, participant
+        voice = voices.pop()  # a focus group's participant, else None: the interview's
+        return PARTICIPANT, self.voices[voice] if voice else participant
 
     @cached_property
     def voices(self) -> dict[str, Participant]:
@@ -255,7 +268,16 @@ class Corpus:
         return _ID_SHAPE.sub(blank, text)
 
     def passage(self, match: Match) -> str:
-        return " ".join(self.sources[match.transcript_id].transcript.text[match.start : match.end].split())
+        """The source's words at `match`, whole words and pseudonymised: findings are pasted and shared like reports."""
+        from qualcode.privacy.pseudonyms import project_key
+
+        text = self.sources[match.transcript_id].transcript.text
+        start, end = match.start, match.end
+        while start > 0 and text[start - 1].isalnum():  # a name cut at the passage's edge is still a name
+            start -= 1
+        while end < len(text) and text[end].isalnum():
+            end += 1
+        return project_key(self.project).pseudonymise(" ".join(text[start:end].split()))[0]
 
 
 class WordPairs:
@@ -339,42 +361,55 @@ def fragments_of(quote: str) -> list[str]:
     '[cross-talk]' themselves); the rest are the pieces between omissions and
     [insertions], for when the whole is not found.
     """
-    text = fold(_MARKS.sub("", quote)).strip(" '\"")
+    text = fold(_MARKS.sub("", quote).replace("…", "...")).strip(" '\"")  # fold makes '…' a '.', not an omission
     whole = " ".join(text.split()).strip(" .,;:'\"-")
     if not whole:
         return []
     pieces = [" ".join(piece.split()).strip(" .,;:'\"-") for piece in _OMISSION.split(text)]
-    return [whole] + [piece for piece in pieces if len(piece.split()) >= MIN_FRAGMENT_WORDS]
+    return [whole] + [piece for piece in pieces if piece]  # one word between omissions is still a word said
 
 
 #: How far apart (in characters) two pieces of one quote may lie in the source.
 MAX_GAP = 1500
 
 
-def _in_order(text: str, fragments: list[str]) -> tuple[int, int] | None:
-    """Where the quote is: the whole of it, else its pieces in order, each close after the one before."""
+def _in_order(text: str, fragments: list[str]) -> list[tuple[int, int]] | None:
+    """Where the quote is, as spans: the whole of it, else its pieces in order, each close after the one before."""
     whole, pieces = fragments[0], fragments[1:]
     found = text.find(whole)
     if found != -1:
-        return found, found + len(whole)
+        return [(found, found + len(whole))]
     if not pieces or pieces == [whole]:  # one piece, the whole: not there either
         return None
     start = text.find(pieces[0])
     while start != -1:
-        end = _rest_in_order(text, pieces[1:], start + len(pieces[0]))
-        if end is not None:
-            return start, end
+        rest = _rest_in_order(text, pieces[1:], start + len(pieces[0]))
+        if rest is not None:
+            return [(start, start + len(pieces[0]))] + rest
         start = text.find(pieces[0], start + 1)
     return None
 
 
-def _rest_in_order(text: str, pieces: list[str], position: int) -> int | None:
+def _rest_in_order(text: str, pieces: list[str], position: int) -> list[tuple[int, int]] | None:
+    spans = []
     for piece in pieces:
         found = text.find(piece, position, position + MAX_GAP + len(piece))
         if found == -1:
             return None
         position = found + len(piece)
-    return position
+        spans.append((found, position))
+    return spans
+
+
+def _exact(transcript_id: str, spans: list[tuple[int, int]]) -> Match:
+    return Match(transcript_id, spans[0][0], spans[-1][1], 100.0, True, tuple(spans))
+
+
+def _turns_over(starts: list[int], turns: list[Row], start: int, end: int) -> list[Row]:
+    """The turns (sorted by start, not overlapping) that hold any of the characters from `start` to `end`."""
+    first = max(bisect_right(starts, start) - 1, 0)
+    last = bisect_right(starts, max(start, end - 1))
+    return [turn for turn in turns[first:last] if turn.start < end and turn.end > start]
 
 
 def check_report(project: Project, path: Path, fmt: str | None = None, corpus: Corpus | None = None) -> CheckResult:
@@ -534,8 +569,10 @@ def fix_report(document: Document, result: CheckResult, out: Path) -> Path:
     if document.fmt == "docx":
         import docx
 
+        from qualcode.reports.reportfiles import word_paragraphs
+
         word = docx.Document(str(document.path))
-        for number, paragraph in enumerate(word.paragraphs, start=1):
+        for number, paragraph in enumerate(word_paragraphs(word), start=1):
             if number in fixes and paragraph.text.strip() == fixes[number][0]:
                 paragraph.text = fixes[number][1]
         word.save(str(out))

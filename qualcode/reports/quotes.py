@@ -52,6 +52,18 @@ class Selection:
     #: Attribute quotes whose speaker is a small cell (`anonymise.small_cells`) by role or 'System informant' only.
     coarsen: bool = False
 
+    def __post_init__(self) -> None:
+        """Bounds that would silently mean 'no limit' (0) or pick nothing (a minimum above the maximum) are refused."""
+        from qualcode.errors import QualcodeError
+
+        for option, value in (("--max-per-school", self.max_per_school), ("--min-words", self.min_words),
+                              ("--max-words", self.max_words)):
+            if value is not None and value < 1:
+                raise QualcodeError(f"{option} {value}: give a number of 1 or more, or leave the option out for no limit")
+        if self.min_words and self.max_words and self.min_words > self.max_words:
+            raise QualcodeError(f"--min-words {self.min_words} is more than --max-words {self.max_words}: "
+                                "no quote could be chosen")
+
     def phrases(self) -> list[str]:
         phrases = describe(self.where)
         if self.min_words:

@@ -3,7 +3,8 @@
 Each format is read into the same `Quote` records: the quoted words, the line
 they start on, and the attribution line that follows them (if any), with its
 own line number. Line numbers are file lines for text formats, the line of the
-element in HTML, and the paragraph number in Word documents.
+element in HTML, and the paragraph number in Word documents (in reading order,
+table cells and text boxes included; headers, footers and notes come after the body).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ _COMMENT = re.compile(r"<!--.*?-->")
 #: A whole paragraph in quotation marks, as people write quotes in prose documents.
 _QUOTED_PARAGRAPH = re.compile(r"^\s*[\"“‘'](?P<text>.{20,})[\"”’']\s*$", re.DOTALL)
 _MIN_WORDS_INLINE = 12
-_INLINE_QUOTE = re.compile(r"[\"“‘'](?P<text>[^\"“”‘’']{40,}?)[\"”’'](?=[\s.,;:)!?]|$)")
+#: An apostrophe inside a word ("I'm", "school’s") does not end the quote, nor start one.
+_INLINE_QUOTE = re.compile(r"(?<!\w)[\"“‘'](?P<text>(?:[^\"“”‘’']|(?<=\w)['’](?=\w)){40,}?)[\"”’'](?=[\s.,;:)!?]|$)")
 
 
 @dataclass
@@ -63,8 +65,13 @@ def read_document(path: Path, fmt: str | None = None) -> Document:
     if not path.is_file():
         raise QualcodeError(f"{path}: no such file")
     if fmt == "docx":
-        paragraphs = _docx_paragraphs(path)
-        return Document(path, fmt, paragraphs, _quotes_from_paragraphs(paragraphs, _docx_quote_flags(path)))
+        from qualcode.ingest.wordfiles import open_document
+
+        word = open_document(path)
+        body = word_paragraphs(word)
+        paragraphs = [word_text(paragraph._p) for paragraph in body]
+        quotes = _quotes_from_paragraphs(paragraphs, [_is_quote_paragraph(p, text) for p, text in zip(body, paragraphs)])
+        return Document(path, fmt, paragraphs + _word_notes(word), quotes)
     text, _ = read_text(path)
     if fmt == "html":
         return Document(path, fmt, visible_lines(text), _html_quotes(text))
@@ -82,6 +89,10 @@ def _text_quotes(lines: list[str], fmt: str) -> list[Quote]:
     quotes: list[Quote] = []
     index = 0
     while index < len(lines):
+        if fmt == "md" and lines[index].lstrip().startswith("|"):
+            quotes += _table_row_quotes(lines[index], index + 1)
+            index += 1
+            continue
         block, end = _block_at(lines, index, fmt)
         if block:
             quotes.append(_with_attribution(Quote(clean(" ".join(block)), index + 1, None, None), lines, end))
@@ -94,6 +105,21 @@ def _text_quotes(lines: list[str], fmt: str) -> list[Quote]:
         elif paragraph:
             quotes += _inline_quotes(paragraph, index)
         index = max(end, index + 1)
+    return quotes
+
+
+def _table_row_quotes(row: str, line: int) -> list[Quote]:
+    """A Markdown table row: a cell wholly in quotation marks is a quote, attributed by the row's next cell
+    (else its previous one); other cells may hold quotes inside prose."""
+    cells = [cell.strip() for cell in row.strip().strip("|").split("|")]
+    quotes = []
+    for number, cell in enumerate(cells):
+        if whole := _QUOTED_PARAGRAPH.match(cell):
+            others = [c for c in cells[number + 1 :] if c] or [c for c in reversed(cells[:number]) if c]
+            attribution = clean(others[0]) if others else None
+            quotes.append(Quote(clean(whole.group("text")), line, attribution, line if attribution else None))
+        else:
+            quotes += _inline_quotes([cell], line - 1)
     return quotes
 
 
@@ -163,29 +189,71 @@ def _quotes_from_paragraphs(paragraphs: list[str], is_quote: list[bool]) -> list
         elif whole:
             end = index + 1
             quotes.append(_with_attribution(Quote(clean(whole.group("text")), index + 1, None, None), paragraphs, end))
+        else:
+            quotes += _inline_quotes([paragraphs[index]], index)
         index = max(end, index + 1)
     return quotes
 
 
-def _docx_paragraphs(path: Path) -> list[str]:
-    from qualcode.ingest.wordfiles import open_document
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+#: A text box's copy for readers that cannot draw it: the same paragraphs again.
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+#: The parts of a Word document that hold text beside the body.
+_NOTE_PARTS = ("header+xml", "footer+xml", "footnotes+xml", "endnotes+xml", "comments+xml")
 
-    return [paragraph.text for paragraph in open_document(path).paragraphs]
+
+def word_paragraphs(document) -> list:
+    """Every paragraph of a Word document's body in reading order: in tables and text boxes too.
+
+    python-docx's `Document.paragraphs` holds only the top level, so a quote
+    or a name typed into a table cell would go unread. `fix_report` numbers
+    paragraphs by this list, as `read_document` does.
+    """
+    from docx.text.paragraph import Paragraph
+
+    return [Paragraph(p, document.part) for p in document.element.body.iter(f"{_W}p")
+            if not any(ancestor.tag == _FALLBACK for ancestor in p.iterancestors())]
 
 
-def _docx_quote_flags(path: Path) -> list[bool]:
-    from qualcode.ingest.wordfiles import open_document
+def word_text(p) -> str:
+    """A paragraph's text as Word shows it, tracked insertions included (python-docx leaves them out)."""
+    parts = []
+    for element in p.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+        if next(element.iterancestors(f"{_W}p")) is p:  # not a text box's paragraph inside this one
+            parts.append((element.text or "") if element.tag == f"{_W}t" else "\t" if element.tag == f"{_W}tab" else "\n")
+    return "".join(parts)
 
-    flags = []
-    for paragraph in open_document(path).paragraphs:
-        style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
-        indent = paragraph.paragraph_format.left_indent
-        flags.append(bool(paragraph.text.strip()) and ("quote" in style or bool(indent and indent > 0)))
-    return flags
+
+def _word_notes(document) -> list[str]:
+    """The paragraphs of headers, footers, footnotes, endnotes and comments: read for names, after the body's."""
+    from lxml import etree
+
+    notes = []
+    for part in document.part.package.iter_parts():
+        if part.content_type.endswith(_NOTE_PARTS):
+            notes += [word_text(p) for p in etree.fromstring(part.blob).iter(f"{_W}p")]
+    return notes
+
+
+def _is_quote_paragraph(paragraph, text: str) -> bool:
+    style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
+    indent = paragraph.paragraph_format.left_indent
+    return bool(text.strip()) and ("quote" in style or bool(indent and indent > 0))
+
+
+#: Elements that end a line of text; any other tag (em, span, a...) may sit inside a word: 'T<b>obias</b>'.
+_HTML_BLOCKS = frozenset(
+    "address article aside blockquote body br caption dd div dl dt figcaption figure footer form h1 h2 h3 h4 h5 h6 "
+    "header hr li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
+)
 
 
 class _HtmlQuotes(HTMLParser):
-    """Each <blockquote>'s text, and its attribution: a <footer>/<cite> inside it, else the next element's text."""
+    """Each <blockquote>'s text, and its attribution: a <footer>/<cite> inside it, else the next element's text.
+
+    The text of every other block (paragraph, table cell, list item) is kept
+    as `prose`, where quotes in quotation marks are found as in Markdown.
+    """
 
     _ATTRIBUTION_TAGS = ("p", "figcaption", "div", "footer", "span")
 
@@ -199,8 +267,23 @@ class _HtmlQuotes(HTMLParser):
         self._awaiting: Quote | None = None
         self._attribution: list[str] | None = None
         self._attribution_tag: str | None = None
+        #: (line, pieces of text) of each block outside block quotes.
+        self.prose: list[tuple[int, list[str]]] = []
+        self._prose_open = False
+
+    def _break(self, tag: str) -> None:
+        """A block's edge: words either side of it are apart, and prose after it is a new block."""
+        if tag in _HTML_BLOCKS:
+            for pieces in (self._words if self._depth else None, self._inner, self._attribution):
+                if pieces is not None:
+                    pieces.append(" ")
+            self._prose_open = False
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        self._break(tag)
 
     def handle_starttag(self, tag: str, attrs) -> None:
+        self._break(tag)
         if tag in ("script", "style"):
             self._skip += 1
         elif tag == "blockquote":
@@ -215,6 +298,7 @@ class _HtmlQuotes(HTMLParser):
             self._awaiting.attribution_line = self.getpos()[0]
 
     def handle_endtag(self, tag: str) -> None:
+        self._break(tag)
         if tag in ("script", "style"):
             self._skip -= 1
         elif tag == "blockquote" and self._depth:
@@ -222,7 +306,7 @@ class _HtmlQuotes(HTMLParser):
             if self._depth == 0:
                 self._end_quote()
         elif self._attribution is not None and tag == self._attribution_tag:
-            self._awaiting.attribution = clean(" ".join(self._attribution)) or None
+            self._awaiting.attribution = clean("".join(self._attribution)) or None
             self._awaiting, self._attribution = None, None
 
     def handle_data(self, data: str) -> None:
@@ -233,20 +317,25 @@ class _HtmlQuotes(HTMLParser):
             last.source = match.group("transcript")
         if self._depth:
             (self._inner if self._inner is not None else self._words).append(data)
-        elif self._attribution is not None:
+            return
+        if self._attribution is not None:
             self._attribution.append(data)
+        if not self._prose_open:
+            self.prose.append((self.getpos()[0], []))
+            self._prose_open = True
+        self.prose[-1][1].append(data)
 
     def _end_quote(self) -> None:
-        quote = Quote(clean(" ".join(self._words)), self._line, None, None)
+        quote = Quote(clean("".join(self._words)), self._line, None, None)
         self.quotes.append(quote)
         if self._inner is not None:
-            quote.attribution, quote.attribution_line = clean(" ".join(self._inner)) or None, self._inner_line
+            quote.attribution, quote.attribution_line = clean("".join(self._inner)) or None, self._inner_line
         else:
             self._awaiting, self._attribution = quote, None
 
 
 _HIDDEN = re.compile(r"<(style|script)\b.*?</\1\s*>|<!--.*?-->", re.DOTALL | re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>", re.DOTALL)
+_TAG = re.compile(r"</?\s*([a-zA-Z0-9]*)[^>]*>", re.DOTALL)
 
 
 def visible_lines(text: str) -> list[str]:
@@ -257,7 +346,8 @@ def visible_lines(text: str) -> list[str]:
     import html
 
     blank = lambda match: "\n" * match.group(0).count("\n")  # noqa: E731
-    visible = _TAG.sub(lambda match: " " + blank(match), _HIDDEN.sub(blank, text))
+    apart = lambda match: (" " if match.group(1).lower() in _HTML_BLOCKS else "") + blank(match)  # noqa: E731
+    visible = _TAG.sub(apart, _HIDDEN.sub(blank, text))
     return html.unescape(visible).splitlines()
 
 
@@ -265,4 +355,11 @@ def _html_quotes(text: str) -> list[Quote]:
     parser = _HtmlQuotes()
     parser.feed(text)
     parser.close()
-    return parser.quotes
+    blocks = [(line, clean("".join(pieces))) for line, pieces in parser.prose]
+    blocks = [(line, words) for line, words in blocks if words]
+    prose = _quotes_from_paragraphs([words for _, words in blocks], [False] * len(blocks))
+    for quote in prose:  # numbered by block: the page's lines instead
+        quote.line = blocks[quote.line - 1][0]
+        if quote.attribution_line is not None:
+            quote.attribution_line = blocks[quote.attribution_line - 1][0]
+    return sorted(parser.quotes + prose, key=lambda quote: quote.line)
