@@ -58,13 +58,18 @@ HEADER_FIELDS = frozenset({
 _TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 # Up to five words, and a note in brackets that is not a time ('Jane Smith (she/her)', as Zoom shows names).
 _LABEL = r"[A-Za-z][\w'’.\-]*+(?:[ \t][\w'’.\-]++){0,4}(?:[ \t]\([^()\n:\d][^()\n:]{0,30}\))?"
+# Word and typists put a tab or spaces before a label, and a space (often a no-break space, as French
+# typography does) before or after its colon: 'Respondent : words', '\tR: words'. A colon with no
+# space after it ('Teacher:pupil ratios') stays speech.
+_BLANK = "[ \t\u00a0]"
+_INDENT = f"{_BLANK}*"
 #: The line shapes that open a turn, tried in order. Each names `label`, and `time` if it has one.
 LABEL_FORMS = (
     ("bold", rf"\*\*(?P<label>[^*\n:]{{1,60}}?)(?:[ \t]*\((?P<time>{_TIME})\))?:[ \t]*\*\*[ \t]*"),
     ("bold", rf"\*\*(?P<label>[^*\n:]{{1,60}}?)(?:[ \t]*\((?P<time>{_TIME})\))?\*\*:[ \t]*"),
     ("plain",
-     rf"(?:\[(?P<time>{_TIME})\][ \t]*|\((?P<ptime>{_TIME})\)[ \t]*|(?P<btime>{_TIME})[ \t]+)?"
-     rf"(?P<label>{_LABEL}?)(?:[ \t]*\((?P<rtime>{_TIME})\))?:(?:[ \t]+|$)"),
+     rf"{_INDENT}(?:\[(?P<time>{_TIME})\][ \t]*|\((?P<ptime>{_TIME})\)[ \t]*|(?P<btime>{_TIME})[ \t]+)?"
+     rf"(?P<label>{_LABEL}?)(?:[ \t]*\((?P<rtime>{_TIME})\))?{_BLANK}*:(?:{_BLANK}+|$)"),
     ("otter", rf"(?P<label>{_LABEL}?)[ \t]+(?P<time>{_TIME})[ \t]*$"),
 )
 
