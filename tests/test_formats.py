@@ -347,3 +347,76 @@ def test_otter_and_rev_word_exports_come_through_intact(tmp_path: Path):
             document.add_paragraph(paragraph)
         document.save(tmp_path / f"{name}.docx")
         assert parse_docx_file(tmp_path / f"{name}.docx").text == "\n".join(paragraphs) + "\n"
+
+
+def _inline(paragraph, wrapper: str, words: str, **attributes) -> None:
+    """Append `words` in a run wrapped in `wrapper` (w:ins, w:smartTag, w:fldSimple), as Word writes them."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    outer, run, text = OxmlElement(wrapper), OxmlElement("w:r"), OxmlElement("w:t")
+    for name, value in attributes.items():
+        outer.set(qn(f"w:{name}"), value)
+    text.text = words
+    text.set(qn("xml:space"), "preserve")
+    run.append(text)
+    outer.append(run)
+    paragraph._p.append(outer)
+
+
+def test_every_word_of_a_word_file_arrives_tables_tracked_changes_and_content_controls(tmp_path: Path):
+    """python-docx's paragraphs leave these out: the words were dropped without a word said."""
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    document.add_paragraph("Interviewer: Who decided?")
+    answer = document.add_paragraph("Respondent: The head ")
+    _inline(answer, "w:ins", "and the governors", id="1", author="RA", date="2026-01-01T00:00:00Z")
+    answer.add_run(" decided.")
+    place = document.add_paragraph("Interviewer: Where? In ")
+    _inline(place, "w:smartTag", "Leeds", element="place")
+    for rows in ([("Respondent", "In the hall."), ("", "Then the office.")], [("Interviewer:", "Why?")]):
+        table = document.add_table(rows=0, cols=2)  # the first table where it stands, below the words; then another
+        for speaker, words in rows:
+            cells = table.add_row().cells
+            cells[0].text, cells[1].text = speaker, words
+    control = OxmlElement("w:sdt")
+    content = OxmlElement("w:sdtContent")
+    content.append(document.add_paragraph("Respondent: Because of the budget.")._p)
+    control.append(content)
+    document.element.body.insert(len(document.element.body) - 1, control)
+    dated = document.add_paragraph("Respondent: It was ")
+    _inline(dated, "w:fldSimple", "March 2015", instr="DATE")
+    document.save(tmp_path / "t.docx")
+    parsed = parse_docx_file(tmp_path / "t.docx")
+    assert parsed.text == (
+        "Interviewer: Who decided?\nRespondent: The head and the governors decided.\nInterviewer: Where? In Leeds\n"
+        "Respondent: In the hall.\nThen the office.\nInterviewer: Why?\nRespondent: Because of the budget.\n"
+        "Respondent: It was March 2015\n"
+    )
+
+
+def test_a_word_file_that_is_one_speaker_table_is_read(tmp_path: Path):
+    """A table of speaker | text with no paragraphs was refused as 'no text'; a row continuing the turn
+    above (no speaker) was dropped."""
+    document = docx.Document()
+    table = document.add_table(rows=0, cols=2)
+    for speaker, words in [("Interviewer:", "Who decided?"), ("Respondent", "The head."), ("", "And the governors.")]:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = speaker, words
+    document.save(tmp_path / "t.docx")
+    parsed = parse_docx_file(tmp_path / "t.docx")
+    assert parsed.text == "Interviewer: Who decided?\nRespondent: The head.\nAnd the governors.\n"
+    assert spoken(parsed) == [("Interviewer", "Who decided?"), ("Respondent", "The head.\nAnd the governors.")]
+
+
+def test_a_metadata_table_row_without_a_field_name_is_a_problem(tmp_path: Path):
+    document = docx.Document()
+    table = document.add_table(rows=0, cols=2)
+    for key, value in [("id", "T1"), ("", "EAS-S01"), ("kind", "full")]:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = key, value
+    document.add_paragraph("Interviewer: Who?")
+    document.save(tmp_path / "t.docx")
+    with pytest.raises(Problem, match="row 2 of the metadata table: 'EAS-S01' has no field name"):
+        parse_docx_file(tmp_path / "t.docx")
