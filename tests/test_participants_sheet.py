@@ -109,6 +109,29 @@ def test_xlsx_problems_name_the_spreadsheet_row(project, tmp_path):
     ]
 
 
+def test_a_formula_without_a_saved_result_is_named_not_taken_for_a_blank(project, tmp_path):
+    """openpyxl (or a script, or LibreOffice without recalculating) leaves no cached result: it read as 'missing'."""
+    import openpyxl
+
+    folder = _interviews(tmp_path / "south", "A.txt")
+    book = openpyxl.Workbook()
+    book.active.append(["id", "role", "school", "kind"])
+    book.active.append(["A", "Headteacher", "SOU-S01", '="fu"&"ll"'])
+    book.save(folder / "participants.xlsx")
+    xlsx = (folder / "participants.xlsx").resolve()
+    assert _problems(project, folder)[0] == (
+        f"{xlsx}:2: cell D2 holds the formula '=\"fu\"&\"ll\"' but no saved result; open the workbook in Excel or"
+        " LibreOffice and save it, or type the value"
+    )
+
+
+def test_a_tab_separated_utf16_sheet_is_read(project, tmp_path):
+    """Excel's 'Unicode Text' is tab-separated UTF-16: it was one unknown column."""
+    folder = _interviews(tmp_path / "south", "A.txt")
+    (folder / "participants.csv").write_bytes("id\trole\tschool\tkind\r\nA\tHead\tSOU-S01\tfull\r\n".encode("utf-16"))
+    assert import_paths(project, [folder]).added == ["A"]
+
+
 def test_bad_value_names_sheet_row_field_and_the_setting_that_would_accept_it(run, tmp_path):
     folder = _interviews(tmp_path / "south", "A.txt", "B.txt", "C.txt")
     (folder / "participants.csv").write_text(

@@ -90,7 +90,7 @@ class ParticipantSheets:
 
 
 def _sheet_rows(path: Path, validator: Validator) -> list[SheetRow]:
-    table = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
+    table = _xlsx_rows(path, validator) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
     header_number, header = next(((n, cells) for n, cells in table if any(map(_cell, cells))), (None, []))
     if header_number is None:
         raise Problem(path, None, None, "the sheet is empty: its first row names the columns (id, file, participant, role, ...)")
@@ -171,25 +171,46 @@ def _named_file(validator: Validator, where: Located, name: str) -> Path | None:
 
 
 def _csv_rows(path: Path) -> list[tuple[int, list]]:
-    """(line, cells) of each CSV record; `;`-separated as some spreadsheet programs save it, too."""
+    """(line, cells) of each CSV record; `;`- or tab-separated as some spreadsheet programs save it, too."""
     text = read_text(path)
     first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";" if ";" in first and "," not in first else ",")
+    delimiter = "," if "," in first else max(";\t", key=first.count) if ";" in first or "\t" in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     return [(reader.line_num, cells) for cells in reader]
 
 
-def _xlsx_rows(path: Path) -> list[tuple[int, list]]:
+def _xlsx_rows(path: Path, validator: Validator) -> list[tuple[int, list]]:
     """(row number, cells) of the first worksheet, with cached formula results rather than formulas."""
     from zipfile import BadZipFile
 
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise Problem(path, None, None, f"not a readable Excel workbook ({exc})") from None
-    try:
-        return [(number, list(cells)) for number, cells in enumerate(workbook.worksheets[0].iter_rows(values_only=True), 1)]
-    finally:
-        workbook.close()
+    def first_sheet(data_only: bool) -> list[tuple]:
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+        except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            raise Problem(path, None, None, f"not a readable Excel workbook ({exc})") from None
+        try:
+            return list(workbook.worksheets[0].iter_rows(values_only=True))
+        finally:
+            workbook.close()
+
+    values = first_sheet(data_only=True)
+    if any(cell is None for row in values for cell in row):
+        validator.problems += _unsaved_results(path, values, first_sheet(data_only=False))
+    return [(number, list(cells)) for number, cells in enumerate(values, 1)]
+
+
+def _unsaved_results(path: Path, values: list[tuple], formulas: list[tuple]) -> list[Problem]:
+    """A formula whose result the file does not hold (a sheet written by a script, or saved without
+    recalculating) reads as a blank cell: 'missing field', though the cell is not empty."""
+    from openpyxl.utils import get_column_letter
+
+    return [
+        Problem(path, number, None, f"cell {get_column_letter(column)}{number} holds the formula {formula!r} but no"
+                " saved result; open the workbook in Excel or LibreOffice and save it, or type the value")
+        for number, (row, written) in enumerate(zip(values, formulas), 1)
+        for column, (value, formula) in enumerate(zip(row, written), 1)
+        if value is None and isinstance(formula, str) and formula.startswith("=")
+    ]
