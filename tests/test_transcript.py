@@ -28,6 +28,14 @@ def test_bom_and_crlf_are_normalised(tmp_path: Path):
     assert parsed.notes == []
 
 
+def test_soft_line_and_page_breaks_end_a_line(tmp_path: Path):
+    """Word's plain-text save writes a soft break as VT and a page break as FF: the label after one was
+    speech inside the question before it."""
+    path = tmp_path / "a.txt"
+    path.write_bytes("I: One?\x0bR: Yes.\r\nI: Two?\r\n\x0cR: No.\u2028R: Never.\n".encode("utf-8"))
+    assert parse_text_file(path).text == "I: One?\nR: Yes.\nI: Two?\n\nR: No.\nR: Never.\n"
+
+
 def test_windows_1252_is_converted_and_reported(tmp_path: Path):
     path = tmp_path / "a.txt"
     path.write_bytes("---\nid: X-1\n---\nHeadteacher: It\u2019s the school\u2019s caf\u00e9.\n".encode("cp1252"))

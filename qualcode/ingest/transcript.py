@@ -101,10 +101,19 @@ def _utf16(raw: bytes) -> str | None:
     return None
 
 
+#: Breaks that end a line for a reader but not for `str.split("\\n")`: Word's soft line break and page break
+#: in a "Plain Text" save (VT, FF), and Unicode's line and paragraph separators. One character each, so
+#: no offset moves.
+_OTHER_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x85\u2028\u2029", "\n"))
+
+
 def read_text(path: Path) -> tuple[str, str]:
-    """A text file's contents, decoded as `decode` does, with ``\\n`` line endings; and the encoding found."""
+    """A text file's contents, decoded as `decode` does, with ``\\n`` line endings; and the encoding found.
+
+    A label after a soft line break ('Q?<VT>Respondent: ...') opens a line, as the reader sees it.
+    """
     text, encoding = decode(path.read_bytes(), path)
-    return normalise_newlines(text), encoding
+    return normalise_newlines(text).translate(_OTHER_BREAKS), encoding
 
 
 def converted(encoding: str) -> list[str]:
