@@ -125,6 +125,22 @@ def test_a_formula_without_a_saved_result_is_named_not_taken_for_a_blank(project
     )
 
 
+def test_a_merged_cell_gives_its_value_to_every_row_it_spans(project, tmp_path):
+    """The file keeps a merged cell's value in its first cell: the rows below read 'missing field'."""
+    import openpyxl
+
+    folder = _interviews(tmp_path / "south", "A.txt", "B.txt")
+    book = openpyxl.Workbook()
+    book.active.append(["id", "role", "school", "kind"])
+    book.active.append(["A", "Headteacher", "SOU-S01", "full"])
+    book.active.append(["B", "Teacher", None, "full"])
+    book.active.merge_cells("C2:C3")
+    book.save(folder / "participants.xlsx")
+    assert import_paths(project, [folder]).added == ["A", "B"]
+    with project.session() as session:
+        assert session.get(Participant, "B").school_id == "SOU-S01"
+
+
 def test_a_tab_separated_utf16_sheet_is_read(project, tmp_path):
     """Excel's 'Unicode Text' is tab-separated UTF-16: it was one unknown column."""
     folder = _interviews(tmp_path / "south", "A.txt")

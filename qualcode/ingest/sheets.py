@@ -180,29 +180,43 @@ def _csv_rows(path: Path) -> list[tuple[int, list]]:
 
 
 def _xlsx_rows(path: Path, validator: Validator) -> list[tuple[int, list]]:
-    """(row number, cells) of the first worksheet, with cached formula results rather than formulas."""
+    """(row number, cells) of the first worksheet, with cached formula results rather than formulas, and
+    merged cells filled."""
     from zipfile import BadZipFile
 
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    def first_sheet(data_only: bool) -> list[tuple]:
+    def first_sheet(data_only: bool) -> list[list]:
         try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+            # Not read-only: that mode does not know the merged cells. A participants sheet is small.
+            workbook = openpyxl.load_workbook(path, data_only=data_only)
         except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
             raise Problem(path, None, None, f"not a readable Excel workbook ({exc})") from None
         try:
-            return list(workbook.worksheets[0].iter_rows(values_only=True))
+            sheet = workbook.worksheets[0]
+            return _merged_filled(sheet, [list(row) for row in sheet.iter_rows(values_only=True)])
         finally:
             workbook.close()
 
     values = first_sheet(data_only=True)
     if any(cell is None for row in values for cell in row):
         validator.problems += _unsaved_results(path, values, first_sheet(data_only=False))
-    return [(number, list(cells)) for number, cells in enumerate(values, 1)]
+    return list(enumerate(values, 1))
 
 
-def _unsaved_results(path: Path, values: list[tuple], formulas: list[tuple]) -> list[Problem]:
+def _merged_filled(sheet, rows: list[list]) -> list[list]:
+    """Each cell of a merged range holds the range's value, as the sheet shows it (one school beside
+    several interviews); the file keeps it in the first cell only, so the others read as blank."""
+    for merged in sheet.merged_cells.ranges:
+        value = rows[merged.min_row - 1][merged.min_col - 1]
+        for row in range(merged.min_row, merged.max_row + 1):
+            for column in range(merged.min_col, merged.max_col + 1):
+                rows[row - 1][column - 1] = value
+    return rows
+
+
+def _unsaved_results(path: Path, values: list[list], formulas: list[list]) -> list[Problem]:
     """A formula whose result the file does not hold (a sheet written by a script, or saved without
     recalculating) reads as a blank cell: 'missing field', though the cell is not empty."""
     from openpyxl.utils import get_column_letter
