@@ -177,6 +177,9 @@ def test_a_label_with_a_space_before_its_colon_or_indented_opens_a_turn(line):
     ]
 
 
-def test_a_colon_with_no_space_after_it_stays_speech():
-    text = "Interviewer: A question?\nRespondent: Staff ratios.\nTeacher:pupil ratios were high.\n"
-    assert said(text)[-1] == ("Respondent", PARTICIPANT, "Staff ratios.\nTeacher:pupil ratios were high.")
+def test_a_colon_with_no_space_after_it_stays_speech_and_a_known_label_so_written_is_reported():
+    """'Respondent:Yes' put the answer into the question before it without a word."""
+    text = "Interviewer: A question?\nRespondent: Staff ratios.\nTeacher:pupil ratios were high.\nI: And?\nR::Yes.\nhttp://x.org\n"
+    assert said(text)[-1] == ("I", INTERVIEWER, "And?\nR::Yes.\nhttp://x.org")
+    assert said(text)[1] == ("Respondent", PARTICIPANT, "Staff ratios.\nTeacher:pupil ratios were high.")
+    assert read_speakers(text, rules()).unspaced_labels == [(2, "Teacher"), (4, "R")]

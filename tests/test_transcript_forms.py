@@ -173,6 +173,16 @@ def test_unknown_labels_warn_with_the_fix_and_strict_refuses(run, tmp_path):
     assert loose.stderr.count("warning:") == 4 and "[speakers] in qualcode.toml" in loose.stderr
 
 
+def test_a_label_without_a_space_after_its_colon_is_a_warning_naming_the_line(run, tmp_path):
+    body = "Interviewer: How long?\nRespondent: Six years.\nInterviewer: And before?\nRespondent:Teaching.\n"
+    folder = _folder(tmp_path / "in", "TIGHT", body)
+    assert run("init", "p").returncode == 0
+    result = run("import", str(folder), cwd=tmp_path / "p")
+    assert result.returncode == 0, result.stderr
+    assert (f"warning: {folder / 'tight.txt'}:4: 'Respondent:' has no space after its colon, so the line was read as"
+            " speech in the turn before; put a space after the colon, then import again") in result.stderr
+
+
 def test_reparse_after_naming_the_speakers_keeps_every_coding(run, tmp_path):
     folder = _folder(tmp_path / "in", "ODD", WRONG_GUESS)
     run("init", "p")

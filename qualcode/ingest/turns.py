@@ -122,15 +122,28 @@ def _unread_label_warnings(path, reading: Reading, first_line: int, transcript_i
         by_label.setdefault(label, []).append(first_line + line)
     warnings = []
     for label, lines in by_label.items():
-        shown = ", ".join(map(str, lines[:8])) + (f" and {len(lines) - 8} more" if len(lines) > 8 else "")
-        where = f" (lines {shown})" if len(lines) > 1 else ""
         warnings.append(Problem(
             path, lines[0], None,
-            f"'{label}:' looks like a speaker label but was read as speech{where}; if it is a speaker,"
+            f"'{label}:' looks like a speaker label but was read as speech{_more_lines(lines)}; if it is a speaker,"
             f' add "{label}" to participant (or interviewer) under [speakers] in qualcode.toml, then import'
             f" again or run 'qualcode import --reparse {transcript_id}'",
         ))
+    unspaced: dict[str, list[int]] = {}
+    for line, label in reading.unspaced_labels:
+        unspaced.setdefault(label, []).append(first_line + line)
+    for label, lines in unspaced.items():
+        warnings.append(Problem(
+            path, lines[0], None,
+            f"'{label}:' has no space after its colon, so the line was read as speech in the turn before"
+            f"{_more_lines(lines)}; put a space after the colon, then import again",
+        ))
     return warnings
+
+
+def _more_lines(lines: list[int]) -> str:
+    """' (lines 3, 9 and 2 more)' for a warning about several lines; nothing for one."""
+    shown = ", ".join(map(str, lines[:8])) + (f" and {len(lines) - 8} more" if len(lines) > 8 else "")
+    return f" (lines {shown})" if len(lines) > 1 else ""
 
 
 def _no_participant_message(reading: Reading, transcript_id: str) -> str:
