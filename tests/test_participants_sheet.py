@@ -232,6 +232,18 @@ def test_rows_without_a_transcript(project, tmp_path):
     ]
 
 
+def test_a_transcript_without_metadata_is_pointed_at_the_row_that_nearly_names_it(project, tmp_path):
+    """The failed import said only 'no metadata'; the row with the typo was a note nobody saw."""
+    folder = _interviews(tmp_path / "south", "SOU-S01-HT.txt", "SOU-S01-DH.txt")
+    sheet = folder / "participants.csv"
+    sheet.write_text("id,role,school,kind\nSOU-S01-HT,Headteacher,SOU-S01,full\nSOU-S01-DHT,Teacher,SOU-S01,full\n")
+    assert _problems(project, folder) == [
+        f"{folder / 'SOU-S01-DH.txt'}:1: no metadata: {sheet.resolve()}:3 describes 'SOU-S01-DHT', which no file is"
+        " called: if that row is this transcript, correct the id or the file name, or name the file in a 'file' column;"
+        " otherwise start the file with '---' front matter, or add a sidecar SOU-S01-DH.yaml or a row in participants.csv"
+    ]
+
+
 def test_a_transcript_without_any_metadata_says_where_it_could_go(project, tmp_path):
     folder = _interviews(tmp_path / "south", "A.txt")
     assert _problems(project, folder) == [

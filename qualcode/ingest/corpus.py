@@ -329,7 +329,9 @@ def _parse(path: Path, validator: Validator, sheets: ParticipantSheets) -> tuple
         sources.append(Source(meta, Located(sidecar, lines, line=1)))
     sources += sheets.sources_for(path)
     if not any(source.meta for source in sources):
-        raise Problem(path, 1, None, f"no metadata: {_metadata_fix(path)}")
+        near = sheets.near_miss(path)
+        hint = f"{near}; otherwise " if near else ""
+        raise Problem(path, 1, None, f"no metadata: {hint}{_metadata_fix(path)}")
     parsed.meta, where = combine(sources, validator, parsed.notes)
     return parsed, where
 

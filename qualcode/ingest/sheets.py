@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,28 @@ class ParticipantSheets:
         for row in rows:
             row.matched = True
         return [Source(row.data, row.where) for row in rows]
+
+    def near_miss(self, transcript: Path) -> str | None:
+        """For a transcript no row describes: a row of a sheet above it whose id is nearly its name and
+        names no file (a typo in either), said as where it is and what to fix."""
+        path = transcript.resolve()
+        rows = {row.transcript_id: row for row in self._fileless() if row.where.path.parent in path.parents}
+        match = process.extractOne(path.stem, list(rows), score_cutoff=50)
+        if match is None:
+            return None
+        row = rows[match[0]]
+        return (f"{row.where.path}:{row.where.line} describes '{row.transcript_id}', which no file is called: if that"
+                f" row is this transcript, correct the id or the file name, or name the file in a 'file' column")
+
+    @functools.cached_property
+    def _stems(self) -> dict[Path, set[str]]:
+        """The names (without suffix) of the files in each sheet's folder and below, read once."""
+        folders = {row.where.path.parent for row in self.rows}
+        return {folder: {file.stem for file in folder.rglob("*")} for folder in folders}
+
+    def _fileless(self) -> list[SheetRow]:
+        """Rows found by id that no file in their sheet's folder is called."""
+        return [row for ids in self.by_id.values() for row in ids if row.transcript_id not in self._stems[row.where.path.parent]]
 
     def unmatched(self, folders: list[Path]) -> list[str]:
         """Notes for the rows of sheets inside imported folders that described no imported transcript.
