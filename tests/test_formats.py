@@ -102,6 +102,20 @@ def test_srt(tmp_path: Path):
     assert spoken(parsed)[1] == ("Headteacher", "The cluster, mostly. And the diocese.")
 
 
+def test_subtitle_dialogue_dashes_and_a_space_before_the_colon_name_the_speakers(tmp_path: Path):
+    """Both cues went into the wrong place: the dashed pair into one speakerless paragraph, no turn at all,
+    and 'INTERVIEWER : Right.' into the respondent's turn before it."""
+    srt = (
+        "1\n00:00:01,000 --> 00:00:03,000\n- Interviewer: How long?\n- Respondent: Six years,\nor seven.\n\n"
+        "2\n00:00:08,000 --> 00:00:09,000\nINTERVIEWER : Right.\n"
+    )
+    parsed = parse_caption_file(write(tmp_path / "a.srt", srt))
+    assert parsed.text == (
+        "[00:00:01] Interviewer: How long?\n\n[00:00:01] Respondent: Six years, or seven.\n\n[00:00:08] INTERVIEWER: Right.\n"
+    )
+    assert spoken(parsed) == [("Interviewer", "How long?"), ("Respondent", "Six years, or seven."), ("INTERVIEWER", "Right.")]
+
+
 def test_captions_without_speakers_give_one_paragraph_per_cue_and_no_turns(tmp_path: Path):
     path = write(tmp_path / "x.srt", "1\n00:00:01,000 --> 00:00:02,000\nso we\n\n2\n00:00:02,5-->00:00:04,000\nbegan.\n")
     parsed = parse_caption_file(path)
