@@ -183,3 +183,5 @@ def test_a_colon_with_no_space_after_it_stays_speech_and_a_known_label_so_writte
     assert said(text)[-1] == ("I", INTERVIEWER, "And?\nR::Yes.\nhttp://x.org")
     assert said(text)[1] == ("Respondent", PARTICIPANT, "Staff ratios.\nTeacher:pupil ratios were high.")
     assert read_speakers(text, rules()).unspaced_labels == [(2, "Teacher"), (4, "R")]
+    dashed = "Interviewer: How long?\nRespondent - Six years.\nQ. And before?\nA – Teaching.\nThe head - who left.\n"
+    assert read_speakers(dashed, rules()).unspaced_labels == [(1, "Respondent"), (2, "Q"), (3, "A")]

@@ -179,8 +179,9 @@ def test_a_label_without_a_space_after_its_colon_is_a_warning_naming_the_line(ru
     assert run("init", "p").returncode == 0
     result = run("import", str(folder), cwd=tmp_path / "p")
     assert result.returncode == 0, result.stderr
-    assert (f"warning: {folder / 'tight.txt'}:4: 'Respondent:' has no space after its colon, so the line was read as"
-            " speech in the turn before; put a space after the colon, then import again") in result.stderr
+    assert (f"warning: {folder / 'tight.txt'}:4: 'Respondent' starts the line as a speaker's label does, but without"
+            " ': ' after it, so the line was read as speech in the turn before; write 'Respondent: ' there, then import"
+            " again") in result.stderr
 
 
 def test_reparse_after_naming_the_speakers_keeps_every_coding(run, tmp_path):

@@ -72,8 +72,9 @@ LABEL_FORMS = (
      rf"{_INDENT}(?:\[(?P<time>{_TIME})\][ \t]*|\((?P<ptime>{_TIME})\)[ \t]*|(?P<btime>{_TIME})[ \t]+)?"
      rf"(?P<label>{_LABEL}?)(?:[ \t]*\((?P<rtime>{_TIME})\))?{_BLANK}*:(?:{_BLANK}+|$)"),
     ("otter", rf"(?P<label>{_LABEL}?)[ \t]+(?P<time>{_TIME})[ \t]*$"),
-    # Never opens a turn: a known label with no space after its colon ('Respondent:Yes') is reported.
-    (TIGHT, rf"{_INDENT}(?P<label>{_LABEL}?){_BLANK}*:+(?=[^\s:\d])"),
+    # Never opens a turn: a known label with no space after its colon ('Respondent:Yes'), or a dash or a
+    # full stop for a colon ('Interviewer - How long?', 'Q. How long?'), is reported.
+    (TIGHT, rf"{_INDENT}(?P<label>{_LABEL}?)(?:{_BLANK}*:+(?=[^\s:\d])|[ \t]*[-\u2013\u2014][ \t]+|(?<=\.)[ \t]+)"),
 )
 
 
@@ -185,7 +186,7 @@ class Reading:
     speakers: list[Speaker]
     #: 0-based lines that look like a speaker label but were read as speech, with the label.
     unread_labels: list[tuple[int, str]] = field(default_factory=list)
-    #: 0-based lines that start with a speaker's label and a colon but no space after it, read as speech.
+    #: 0-based lines that start with a speaker's label but not ': ' after it ('R:Yes', 'I - So?'), read as speech.
     unspaced_labels: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -222,8 +223,8 @@ def read_speakers(text: str, rules: SpeakerRules) -> Reading:
         if c.offset not in header and c.key not in roles and _looks_like_label(c, rules)
     ]
     unspaced = [
-        (text.count("\n", 0, c.offset), c.label) for c in found
-        if c.form == TIGHT and (c.key in roles or rules.role_of(c.key) is not None)
+        (text.count("\n", 0, c.offset), c.label.rstrip(".")) for c in found
+        if c.form == TIGHT and ((key := c.key.rstrip(".")) in roles or rules.role_of(key) is not None)
     ]
     return Reading(turns, speakers, unread, unspaced)
 

@@ -134,8 +134,8 @@ def _unread_label_warnings(path, reading: Reading, first_line: int, transcript_i
     for label, lines in unspaced.items():
         warnings.append(Problem(
             path, lines[0], None,
-            f"'{label}:' has no space after its colon, so the line was read as speech in the turn before"
-            f"{_more_lines(lines)}; put a space after the colon, then import again",
+            f"'{label}' starts the line as a speaker's label does, but without ': ' after it, so the line was read"
+            f" as speech in the turn before{_more_lines(lines)}; write '{label}: ' there, then import again",
         ))
     return warnings
 
