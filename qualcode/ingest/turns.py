@@ -244,13 +244,32 @@ def _reparse(session: Session, settings, transcript_ids: Iterable[str] | None) -
         spans = session.execute(select(Coding.start, Coding.end).where(Coding.transcript_id == transcript.id)).all()
         before = [(t.start, t.end) for t in transcript.turns if t.role == PARTICIPANT]
         after = [(t.start, t.end) for t in reading.turns if t.role == PARTICIPANT]
+        path, first_line = _text_start(transcript)
         results.append(Reparsed(
-            summarise(transcript.id, transcript.source, reading, mapped=transcript.speakers),
+            summarise(transcript.id, path, reading, first_line, mapped=transcript.speakers),
             len(transcript.turns), len(before), (_inside(spans, before), _inside(spans, after)),
         ))
         readings[transcript.id] = reading
     store(session, readings, {t.id: t.speakers for t in transcripts})
     return results
+
+
+def _text_start(transcript: Transcript) -> tuple[str, int]:
+    """Where a warning about a stored text points: its file and the line the text starts on there (after
+    front matter), as at import; the transcript's id, with `qualcode show`'s line numbers, when the file
+    no longer holds this text. Given the file and the text's own line, a warning pointed lines too high."""
+    from qualcode.ingest.transcript import parse_text_file
+
+    source = Path(transcript.source or "")
+    if not source.is_file():
+        return transcript.id, 1
+    if source.suffix.lower() not in (".txt", ".md"):
+        return str(source), 1  # Word and caption files number the text's lines, as their import does
+    try:
+        parsed = parse_text_file(source)
+    except Problem:
+        return transcript.id, 1
+    return (str(source), parsed.body_line) if parsed.text == transcript.text else (transcript.id, 1)
 
 
 def _inside(spans: list[tuple[int, int]], turns: list[tuple[int, int]]) -> int:
