@@ -141,6 +141,25 @@ def test_a_merged_cell_gives_its_value_to_every_row_it_spans(project, tmp_path):
         assert session.get(Participant, "B").school_id == "SOU-S01"
 
 
+def test_a_title_above_the_column_names_is_noted_and_the_row_naming_id_is_the_header(project, tmp_path):
+    """The title was taken for the header: an 'unknown column' per cell and 'needs an id column'."""
+    import openpyxl
+
+    folder = _interviews(tmp_path / "south", "A.txt")
+    book = openpyxl.Workbook()
+    book.active.append(["Interview log, spring 2016"])
+    book.active.merge_cells("A1:D1")
+    book.active.append([])
+    book.active.append(["ID", "role", "school", "kind"])
+    book.active.append(["A", "Headteacher", "SOU-S01", "full"])
+    book.save(folder / "participants.xlsx")
+    report = import_paths(project, [folder])
+    assert report.added == ["A"]
+    assert report.notes == [
+        f"{(folder / 'participants.xlsx').resolve()}:1: row 1 above the column names (row 3) not read, taken for a title"
+    ]
+
+
 def test_a_tab_separated_utf16_sheet_is_read(project, tmp_path):
     """Excel's 'Unicode Text' is tab-separated UTF-16: it was one unknown column."""
     folder = _interviews(tmp_path / "south", "A.txt")

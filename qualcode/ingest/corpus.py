@@ -159,7 +159,7 @@ def _import(project: Project, paths: list[Path], dry_run: bool, progress: Progre
         if update and not dry_run:
             report.snapshot = snapshots.take(project, "import")
         report.notes = [f"{i.parsed.path}: {note}" for i in interviews for note in i.parsed.notes]
-        report.notes += sheets.unmatched([p.resolve() for p in paths if p.is_dir()])
+        report.notes += sheets.notes + sheets.unmatched([p.resolve() for p in paths if p.is_dir()])
         with history.recorded(session, coder, "import", "import") as change:
             _write(session, schools, partnerships, interviews, report)
             change.description = _describe(report, paths)

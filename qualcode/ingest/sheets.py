@@ -42,8 +42,10 @@ class SheetRow:
 class ParticipantSheets:
     """The rows of every sheet in an import, handed to the transcripts they describe."""
 
-    def __init__(self, rows: list[SheetRow]):
+    def __init__(self, rows: list[SheetRow], notes: list[str] | None = None):
         self.rows = rows
+        #: What the import should say about the sheets themselves (a title above the header, not read).
+        self.notes = notes or []
         self.by_file: dict[Path, list[SheetRow]] = {}
         self.by_id: dict[str, list[SheetRow]] = {}
         for row in rows:
@@ -55,12 +57,13 @@ class ParticipantSheets:
     @classmethod
     def read(cls, paths: list[Path], validator: Validator) -> ParticipantSheets:
         rows: list[SheetRow] = []
+        notes: list[str] = []
         for path in paths:
             try:
-                rows += _sheet_rows(path, validator)
+                rows += _sheet_rows(path, validator, notes)
             except Problem as problem:
                 validator.problems.append(problem)
-        return cls(rows)
+        return cls(rows, notes)
 
     def sources_for(self, transcript: Path) -> list[Source]:
         """The rows describing `transcript`: named in `file`, or by id = file stem in the sheet's folder or below."""
@@ -112,9 +115,16 @@ class ParticipantSheets:
         return notes
 
 
-def _sheet_rows(path: Path, validator: Validator) -> list[SheetRow]:
+def _sheet_rows(path: Path, validator: Validator, notes: list[str]) -> list[SheetRow]:
     table = _xlsx_rows(path, validator) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
-    header_number, header = next(((n, cells) for n, cells in table if any(map(_cell, cells))), (None, []))
+    filled = [(n, cells) for n, cells in table if any(map(_cell, cells))]
+    # A title above the column names ('Interview log, spring 2016') is not the header: the row naming 'id' is.
+    header_number, header = next(((n, cells) for n, cells in filled[:10] if "id" in map(_lowered, cells)),
+                                 filled[0] if filled else (None, []))
+    above = [n for n, _ in filled if header_number is not None and n < header_number]
+    if above:
+        rows = f"row {above[0]}" if len(above) == 1 else f"rows {above[0]}-{above[-1]}"
+        notes.append(f"{path}:{above[0]}: {rows} above the column names (row {header_number}) not read, taken for a title")
     if header_number is None:
         raise Problem(path, None, None, "the sheet is empty: its first row names the columns (id, file, participant, role, ...)")
     names = [_column(validator, path, header_number, cell) for cell in header]
@@ -168,6 +178,11 @@ def _column(validator: Validator, path: Path, line: int, cell: object) -> str | 
     hint = f"did you mean '{match[0]}'?" if match else f"the columns are {', '.join(COLUMNS)}"
     validator.fail(Located(path, line=line), str(text), f"unknown column; {hint}")
     return UNKNOWN
+
+
+def _lowered(value: object) -> str | None:
+    """A header cell as a column name is compared: 'ID ' is 'id'."""
+    return str(value).strip().lower() if value is not None else None
 
 
 def _cell(value: object) -> object:
