@@ -402,8 +402,7 @@ def test_every_word_of_a_word_file_arrives_tables_tracked_changes_and_content_co
     dated = document.add_paragraph("Respondent: It was ")
     _inline(dated, "w:fldSimple", "March 2015", instr="DATE")
     document.save(tmp_path / "t.docx")
-    parsed = parse_docx_file(tmp_path / "t.docx")
-    assert parsed.text == (
+    assert parse_docx_file(tmp_path / "t.docx").text == (
         "Interviewer: Who decided?\nRespondent: The head and the governors decided.\nInterviewer: Where? In Leeds\n"
         "Respondent: In the hall.\nThen the office.\nInterviewer: Why?\nRespondent: Because of the budget.\n"
         "Respondent: It was March 2015\n"

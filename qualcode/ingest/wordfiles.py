@@ -115,7 +115,7 @@ def _rows(table) -> list[tuple[str, str]]:
     for row in table.rows:
         cells = list({cell._tc: " ".join(cell.text.split()) for cell in row.cells}.values())
         if any(cells):
-            rows.append((cells[0], " ".join(filter(None, cells[1:]))))
+            rows.append((cells[0], " ".join(cells[1:])))
     return rows
 
 
