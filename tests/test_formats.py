@@ -433,3 +433,15 @@ def test_a_metadata_table_row_without_a_field_name_is_a_problem(tmp_path: Path):
     document.save(tmp_path / "t.docx")
     with pytest.raises(Problem, match="row 2 of the metadata table: 'EAS-S01' has no field name"):
         parse_docx_file(tmp_path / "t.docx")
+
+
+def test_an_id_in_a_word_metadata_table_is_kept_as_written(tmp_path: Path):
+    """A table cell is text: '007' became transcript 7."""
+    document = docx.Document()
+    table = document.add_table(rows=0, cols=2)
+    for key, value in [("id", "007"), ("participant", "012"), ("kind", "full")]:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = key, value
+    document.add_paragraph("Interviewer: Who?")
+    document.save(tmp_path / "t.docx")
+    assert parse_docx_file(tmp_path / "t.docx").meta == {"id": "007", "participant": "012", "kind": "full"}

@@ -172,12 +172,22 @@ def load_yaml_mapping(source: str, path: Path, first_line: int = 1) -> tuple[dic
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         raise Problem(path, first_line, None, "expected a mapping of 'field: value' lines")
     field_lines: dict[str, int] = {}
-    for key, _ in node.value:
+    for key, value in node.value:
         line = first_line + key.start_mark.line
         if key.value in field_lines:
             raise Problem(path, line, key.value, f"given twice (first on line {field_lines[key.value]}); keep one")
         field_lines[key.value] = line
+        if key.value in AS_WRITTEN and isinstance(value, yaml.ScalarNode) and value.tag in _NOT_TEXT \
+                and str(data[key.value]) != value.value:
+            raise Problem(path, line, key.value, f"{value.value} reads as {data[key.value]!r} in YAML; put it in"
+                          f" quotes ('{value.value}') to keep the id as written")
     return data, field_lines
+
+
+#: Fields whose value is an id: 'id: 007' would silently be 7 (and 'participant: 012' 10, YAML 1.1's
+#: octal, 'id: 0x1A' 26), so an id YAML reads as another number is a problem.
+AS_WRITTEN = frozenset({"id", "participant", "school"})
+_NOT_TEXT = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("int", "float", "bool"))
 
 
 @functools.cache

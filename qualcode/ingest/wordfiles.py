@@ -22,7 +22,7 @@ from pathlib import Path
 
 from qualcode.errors import Problem
 from qualcode.ingest.metadata import TRANSCRIPT_FIELDS
-from qualcode.ingest.transcript import normalise_newlines
+from qualcode.ingest.transcript import AS_WRITTEN, normalise_newlines
 
 # Every run of a paragraph in reading order: also inside tracked insertions, smart tags, fields and content
 # controls, which python-docx's `paragraph.text` leaves out; not deleted text, nor a text box's copy for old Word.
@@ -133,6 +133,9 @@ def _metadata(rows: list[tuple[str, str]], path: Path) -> dict:
         if not key:
             raise Problem(path, None, None, f"row {number} of the metadata table: {value!r} has no field name in its"
                           " first cell; name the field, or join the text to the row above")
+        if _field(key) in AS_WRITTEN:  # an id as written: '007', not 7
+            meta[_field(key)] = value or None
+            continue
         try:
             meta[_field(key)] = yaml.safe_load(value) if value else None
         except yaml.YAMLError as exc:
