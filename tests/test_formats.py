@@ -423,25 +423,25 @@ def test_a_word_file_that_is_one_speaker_table_is_read(tmp_path: Path):
     assert spoken(parsed) == [("Interviewer", "Who decided?"), ("Respondent", "The head.\nAnd the governors.")]
 
 
-def test_a_metadata_table_row_without_a_field_name_is_a_problem(tmp_path: Path):
+def _metadata_table_document(path: Path, rows: list[tuple[str, str]]) -> Path:
+    """A Word transcript opening with a 'field | value' table of `rows`, then one turn."""
     document = docx.Document()
     table = document.add_table(rows=0, cols=2)
-    for key, value in [("id", "T1"), ("", "EAS-S01"), ("kind", "full")]:
+    for key, value in rows:
         cells = table.add_row().cells
         cells[0].text, cells[1].text = key, value
     document.add_paragraph("Interviewer: Who?")
-    document.save(tmp_path / "t.docx")
+    document.save(path)
+    return path
+
+
+def test_a_metadata_table_row_without_a_field_name_is_a_problem(tmp_path: Path):
+    path = _metadata_table_document(tmp_path / "t.docx", [("id", "T1"), ("", "EAS-S01"), ("kind", "full")])
     with pytest.raises(Problem, match="row 2 of the metadata table: 'EAS-S01' has no field name"):
-        parse_docx_file(tmp_path / "t.docx")
+        parse_docx_file(path)
 
 
 def test_an_id_in_a_word_metadata_table_is_kept_as_written(tmp_path: Path):
     """A table cell is text: '007' became transcript 7."""
-    document = docx.Document()
-    table = document.add_table(rows=0, cols=2)
-    for key, value in [("id", "007"), ("participant", "012"), ("kind", "full")]:
-        cells = table.add_row().cells
-        cells[0].text, cells[1].text = key, value
-    document.add_paragraph("Interviewer: Who?")
-    document.save(tmp_path / "t.docx")
-    assert parse_docx_file(tmp_path / "t.docx").meta == {"id": "007", "participant": "012", "kind": "full"}
+    path = _metadata_table_document(tmp_path / "t.docx", [("id", "007"), ("participant", "012"), ("kind", "full")])
+    assert parse_docx_file(path).meta == {"id": "007", "participant": "012", "kind": "full"}
