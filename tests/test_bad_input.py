@@ -86,6 +86,12 @@ IMPORT = [
     _import("utf16-bad-role", interview(role="Plumber").encode("utf-16"), 1, "new.md:3: role:"),
     _import("utf16le-bad-role", interview(role="Plumber").encode("utf-16-le"), 1, "new.md:3: role:"),
     _import("cp1252-bad-role", interview(role="Plumber", interviewer="Renée").encode("cp1252"), 1, "new.md:3: role:"),
+    # UTF-8 ’ on line 8, a Windows-1252 é on line 10: read as Windows-1252, the ’ became â€™ with only a note.
+    _import("mixed-encodings", interview("Interviewer: It’s new?\n\n").encode() + "Headteacher: Yes, café.\n".encode("cp1252"),
+            1, "new.md:10: byte 0xE9 is not UTF-8, but the file holds UTF-8 characters elsewhere"),
+    # A NUL beyond the first 8 KB was stored in the transcript (and PostgreSQL refuses it).
+    _import("nul-after-8k", interview(BODY + "Headteacher: " + "word " * 2000 + "\x00\n"), 1,
+            "new.md:11: a NUL byte (0x00), which is not text (1 in the file)"),
     _import("front-matter-only", "---\nid: NEW-01\nrole: Headteacher\nschool: EAS-S01\nkind: full\n---\n", 1, "new.md"),
     _import("school-fields-without-school", interview(school=None, phase="primary"), 1, "new.md", "no 'school' id"),
     _import("contradicts-schools-yaml", interview(phase="secondary"), 1, "new.md:7: phase:", "contradicts", extra={

@@ -102,6 +102,20 @@ def test_srt(tmp_path: Path):
     assert spoken(parsed)[1] == ("Headteacher", "The cluster, mostly. And the diocese.")
 
 
+def test_subtitle_dialogue_dashes_and_a_space_before_the_colon_name_the_speakers(tmp_path: Path):
+    """Both cues went into the wrong place: the dashed pair into one speakerless paragraph, no turn at all,
+    and 'INTERVIEWER : Right.' into the respondent's turn before it."""
+    srt = (
+        "1\n00:00:01,000 --> 00:00:03,000\n- Interviewer: How long?\n- Respondent: Six years,\nor seven.\n\n"
+        "2\n00:00:08,000 --> 00:00:09,000\nINTERVIEWER : Right.\n"
+    )
+    parsed = parse_caption_file(write(tmp_path / "a.srt", srt))
+    assert parsed.text == (
+        "[00:00:01] Interviewer: How long?\n\n[00:00:01] Respondent: Six years, or seven.\n\n[00:00:08] INTERVIEWER: Right.\n"
+    )
+    assert spoken(parsed) == [("Interviewer", "How long?"), ("Respondent", "Six years, or seven."), ("INTERVIEWER", "Right.")]
+
+
 def test_captions_without_speakers_give_one_paragraph_per_cue_and_no_turns(tmp_path: Path):
     path = write(tmp_path / "x.srt", "1\n00:00:01,000 --> 00:00:02,000\nso we\n\n2\n00:00:02,5-->00:00:04,000\nbegan.\n")
     parsed = parse_caption_file(path)
@@ -347,3 +361,87 @@ def test_otter_and_rev_word_exports_come_through_intact(tmp_path: Path):
             document.add_paragraph(paragraph)
         document.save(tmp_path / f"{name}.docx")
         assert parse_docx_file(tmp_path / f"{name}.docx").text == "\n".join(paragraphs) + "\n"
+
+
+def _inline(paragraph, wrapper: str, words: str, **attributes) -> None:
+    """Append `words` in a run wrapped in `wrapper` (w:ins, w:smartTag, w:fldSimple), as Word writes them."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    outer, run, text = OxmlElement(wrapper), OxmlElement("w:r"), OxmlElement("w:t")
+    for name, value in attributes.items():
+        outer.set(qn(f"w:{name}"), value)
+    text.text = words
+    text.set(qn("xml:space"), "preserve")
+    run.append(text)
+    outer.append(run)
+    paragraph._p.append(outer)
+
+
+def test_every_word_of_a_word_file_arrives_tables_tracked_changes_and_content_controls(tmp_path: Path):
+    """python-docx's paragraphs leave these out: the words were dropped without a word said."""
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    document.add_paragraph("Interviewer: Who decided?")
+    answer = document.add_paragraph("Respondent: The head ")
+    _inline(answer, "w:ins", "and the governors", id="1", author="RA", date="2026-01-01T00:00:00Z")
+    answer.add_run(" decided.")
+    place = document.add_paragraph("Interviewer: Where? In ")
+    _inline(place, "w:smartTag", "Leeds", element="place")
+    for rows in ([("Respondent", "In the hall."), ("", "Then the office.")], [("Interviewer:", "Why?")]):
+        table = document.add_table(rows=0, cols=2)  # the first table where it stands, below the words; then another
+        for speaker, words in rows:
+            cells = table.add_row().cells
+            cells[0].text, cells[1].text = speaker, words
+    control = OxmlElement("w:sdt")
+    content = OxmlElement("w:sdtContent")
+    content.append(document.add_paragraph("Respondent: Because of the budget.")._p)
+    control.append(content)
+    document.element.body.insert(len(document.element.body) - 1, control)
+    dated = document.add_paragraph("Respondent: It was ")
+    _inline(dated, "w:fldSimple", "March 2015", instr="DATE")
+    document.save(tmp_path / "t.docx")
+    assert parse_docx_file(tmp_path / "t.docx").text == (
+        "Interviewer: Who decided?\nRespondent: The head and the governors decided.\nInterviewer: Where? In Leeds\n"
+        "Respondent: In the hall.\nThen the office.\nInterviewer: Why?\nRespondent: Because of the budget.\n"
+        "Respondent: It was March 2015\n"
+    )
+
+
+def test_a_word_file_that_is_one_speaker_table_is_read(tmp_path: Path):
+    """A table of speaker | text with no paragraphs was refused as 'no text'; a row continuing the turn
+    above (no speaker) was dropped."""
+    document = docx.Document()
+    table = document.add_table(rows=0, cols=2)
+    for speaker, words in [("Interviewer:", "Who decided?"), ("Respondent", "The head."), ("", "And the governors.")]:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = speaker, words
+    document.save(tmp_path / "t.docx")
+    parsed = parse_docx_file(tmp_path / "t.docx")
+    assert parsed.text == "Interviewer: Who decided?\nRespondent: The head.\nAnd the governors.\n"
+    assert spoken(parsed) == [("Interviewer", "Who decided?"), ("Respondent", "The head.\nAnd the governors.")]
+
+
+def _metadata_table_document(path: Path, rows: list[tuple[str, str]]) -> Path:
+    """A Word transcript opening with a 'field | value' table of `rows`, then one turn."""
+    document = docx.Document()
+    table = document.add_table(rows=0, cols=2)
+    for key, value in rows:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = key, value
+    document.add_paragraph("Interviewer: Who?")
+    document.save(path)
+    return path
+
+
+def test_a_metadata_table_row_without_a_field_name_is_a_problem(tmp_path: Path):
+    path = _metadata_table_document(tmp_path / "t.docx", [("id", "T1"), ("", "EAS-S01"), ("kind", "full")])
+    with pytest.raises(Problem, match="row 2 of the metadata table: 'EAS-S01' has no field name"):
+        parse_docx_file(path)
+
+
+def test_an_id_in_a_word_metadata_table_is_kept_as_written(tmp_path: Path):
+    """A table cell is text: '007' became transcript 7."""
+    path = _metadata_table_document(tmp_path / "t.docx", [("id", "007"), ("participant", "012"), ("kind", "full")])
+    assert parse_docx_file(path).meta == {"id": "007", "participant": "012", "kind": "full"}

@@ -109,6 +109,64 @@ def test_xlsx_problems_name_the_spreadsheet_row(project, tmp_path):
     ]
 
 
+def test_a_formula_without_a_saved_result_is_named_not_taken_for_a_blank(project, tmp_path):
+    """openpyxl (or a script, or LibreOffice without recalculating) leaves no cached result: it read as 'missing'."""
+    import openpyxl
+
+    folder = _interviews(tmp_path / "south", "A.txt")
+    book = openpyxl.Workbook()
+    book.active.append(["id", "role", "school", "kind"])
+    book.active.append(["A", "Headteacher", "SOU-S01", '="fu"&"ll"'])
+    book.save(folder / "participants.xlsx")
+    xlsx = (folder / "participants.xlsx").resolve()
+    assert _problems(project, folder)[0] == (
+        f"{xlsx}:2: cell D2 holds the formula '=\"fu\"&\"ll\"' but no saved result; open the workbook in Excel or"
+        " LibreOffice and save it, or type the value"
+    )
+
+
+def test_a_merged_cell_gives_its_value_to_every_row_it_spans(project, tmp_path):
+    """The file keeps a merged cell's value in its first cell: the rows below read 'missing field'."""
+    import openpyxl
+
+    folder = _interviews(tmp_path / "south", "A.txt", "B.txt")
+    book = openpyxl.Workbook()
+    book.active.append(["id", "role", "school", "kind"])
+    book.active.append(["A", "Headteacher", "SOU-S01", "full"])
+    book.active.append(["B", "Teacher", None, "full"])
+    book.active.merge_cells("C2:C3")
+    book.save(folder / "participants.xlsx")
+    assert import_paths(project, [folder]).added == ["A", "B"]
+    with project.session() as session:
+        assert session.get(Participant, "B").school_id == "SOU-S01"
+
+
+def test_a_title_above_the_column_names_is_noted_and_the_row_naming_id_is_the_header(project, tmp_path):
+    """The title was taken for the header: an 'unknown column' per cell and 'needs an id column'."""
+    import openpyxl
+
+    folder = _interviews(tmp_path / "south", "A.txt")
+    book = openpyxl.Workbook()
+    book.active.append(["Interview log, spring 2016"])
+    book.active.merge_cells("A1:D1")
+    book.active.append([])
+    book.active.append(["ID", "role", "school", "kind"])
+    book.active.append(["A", "Headteacher", "SOU-S01", "full"])
+    book.save(folder / "participants.xlsx")
+    report = import_paths(project, [folder])
+    assert report.added == ["A"]
+    assert report.notes == [
+        f"{(folder / 'participants.xlsx').resolve()}:1: row 1 above the column names (row 3) not read, taken for a title"
+    ]
+
+
+def test_a_tab_separated_utf16_sheet_is_read(project, tmp_path):
+    """Excel's 'Unicode Text' is tab-separated UTF-16: it was one unknown column."""
+    folder = _interviews(tmp_path / "south", "A.txt")
+    (folder / "participants.csv").write_bytes("id\trole\tschool\tkind\r\nA\tHead\tSOU-S01\tfull\r\n".encode("utf-16"))
+    assert import_paths(project, [folder]).added == ["A"]
+
+
 def test_bad_value_names_sheet_row_field_and_the_setting_that_would_accept_it(run, tmp_path):
     folder = _interviews(tmp_path / "south", "A.txt", "B.txt", "C.txt")
     (folder / "participants.csv").write_text(
@@ -190,6 +248,18 @@ def test_rows_without_a_transcript(project, tmp_path):
     sheet.write_text("id,file,role,school,kind\nA,A.text,Teacher,SOU-S01,full\n", encoding="utf-8")
     assert _problems(project, folder) == [
         f"{sheet.resolve()}:2: file: 'A.text' does not exist in {folder.resolve()}; did you mean 'A.txt'?"
+    ]
+
+
+def test_a_transcript_without_metadata_is_pointed_at_the_row_that_nearly_names_it(project, tmp_path):
+    """The failed import said only 'no metadata'; the row with the typo was a note nobody saw."""
+    folder = _interviews(tmp_path / "south", "SOU-S01-HT.txt", "SOU-S01-DH.txt")
+    sheet = folder / "participants.csv"
+    sheet.write_text("id,role,school,kind\nSOU-S01-HT,Headteacher,SOU-S01,full\nSOU-S01-DHT,Teacher,SOU-S01,full\n")
+    assert _problems(project, folder) == [
+        f"{folder / 'SOU-S01-DH.txt'}:1: no metadata: {sheet.resolve()}:3 describes 'SOU-S01-DHT', which no file is"
+        " called: if that row is this transcript, correct the id or the file name, or name the file in a 'file' column;"
+        " otherwise start the file with '---' front matter, or add a sidecar SOU-S01-DH.yaml or a row in participants.csv"
     ]
 
 

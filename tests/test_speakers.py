@@ -163,3 +163,25 @@ def test_several_participant_speakers_are_a_warning_about_attribution():
     text = "Interviewer: What does the cluster do?\nSpeaker 1: CPD, mostly.\nSpeaker 2: And moderation.\n"
     (warning,) = summarise("FG-1", "fg.txt", read_speakers(text, rules())).warnings
     assert str(warning).startswith("fg.txt: 2 participant speakers (Speaker 1, Speaker 2): all their turns are attributed")
+
+
+@pytest.mark.parametrize("line", [
+    "Respondent : First answer.", "  Respondent: First answer.", "\tRespondent: First answer.",
+    "Respondent\u00a0: First answer.", "Respondent:\u00a0First answer.", "RESPONDENT :\tFirst answer.",
+])
+def test_a_label_with_a_space_before_its_colon_or_indented_opens_a_turn(line):
+    """Word and typists write these; read as speech, the answer was filed silently under the question."""
+    text = f"Interviewer: A question?\n{line}\nInterviewer: Another?\n"
+    assert [(role, words) for _, role, words in said(text)] == [
+        (INTERVIEWER, "A question?"), (PARTICIPANT, "First answer."), (INTERVIEWER, "Another?"),
+    ]
+
+
+def test_a_colon_with_no_space_after_it_stays_speech_and_a_known_label_so_written_is_reported():
+    """'Respondent:Yes' put the answer into the question before it without a word."""
+    text = "Interviewer: A question?\nRespondent: Staff ratios.\nTeacher:pupil ratios were high.\nI: And?\nR::Yes.\nhttp://x.org\n"
+    assert said(text)[-1] == ("I", INTERVIEWER, "And?\nR::Yes.\nhttp://x.org")
+    assert said(text)[1] == ("Respondent", PARTICIPANT, "Staff ratios.\nTeacher:pupil ratios were high.")
+    assert read_speakers(text, rules()).unspaced_labels == [(2, "Teacher"), (4, "R")]
+    dashed = "Interviewer: How long?\nRespondent - Six years.\nQ. And before?\nA – Teaching.\nThe head - who left.\n"
+    assert read_speakers(dashed, rules()).unspaced_labels == [(1, "Respondent"), (2, "Q"), (3, "A")]

@@ -28,6 +28,28 @@ def test_bom_and_crlf_are_normalised(tmp_path: Path):
     assert parsed.notes == []
 
 
+def test_soft_line_and_page_breaks_end_a_line(tmp_path: Path):
+    """Word's plain-text save writes a soft break as VT and a page break as FF: the label after one was
+    speech inside the question before it."""
+    path = tmp_path / "a.txt"
+    path.write_bytes("I: One?\x0bR: Yes.\r\nI: Two?\r\n\x0cR: No.\u2028R: Never.\n".encode("utf-8"))
+    assert parse_text_file(path).text == "I: One?\nR: Yes.\nI: Two?\n\nR: No.\nR: Never.\n"
+
+
+@pytest.mark.parametrize("written, read", [("007", "7"), ("0x1A", "26"), ("012", "10")])
+def test_an_id_yaml_reads_as_another_number_is_a_problem(tmp_path: Path, written: str, read: str):
+    """'id: 007' was stored as transcript 7 (and 'participant: 012' as 10, YAML's octal) without a word."""
+    path = tmp_path / "a.md"
+    path.write_text(f"---\nkind: full\nparticipant: {written}\n---\nInterviewer: Hello.\n", encoding="utf-8")
+    with pytest.raises(Problem) as error:
+        parse_text_file(path)
+    assert str(error.value) == (
+        f"{path}:3: participant: {written} reads as {read} in YAML; put it in quotes ('{written}') to keep the id as written"
+    )
+    path.write_text(f"---\nid: '{written}'\nparticipant: 7\n---\nInterviewer: Hello.\n", encoding="utf-8")
+    assert parse_text_file(path).meta == {"id": written, "participant": 7}
+
+
 def test_windows_1252_is_converted_and_reported(tmp_path: Path):
     path = tmp_path / "a.txt"
     path.write_bytes("---\nid: X-1\n---\nHeadteacher: It\u2019s the school\u2019s caf\u00e9.\n".encode("cp1252"))

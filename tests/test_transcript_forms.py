@@ -173,6 +173,33 @@ def test_unknown_labels_warn_with_the_fix_and_strict_refuses(run, tmp_path):
     assert loose.stderr.count("warning:") == 4 and "[speakers] in qualcode.toml" in loose.stderr
 
 
+def test_a_label_without_a_space_after_its_colon_is_a_warning_naming_the_line(run, tmp_path):
+    body = "Interviewer: How long?\nRespondent: Six years.\nInterviewer: And before?\nRespondent:Teaching.\n"
+    folder = _folder(tmp_path / "in", "TIGHT", body)
+    assert run("init", "p").returncode == 0
+    result = run("import", str(folder), cwd=tmp_path / "p")
+    assert result.returncode == 0, result.stderr
+    assert (f"warning: {folder / 'tight.txt'}:4: 'Respondent' starts the line as a speaker's label does, but without"
+            " ': ' after it, so the line was read as speech in the turn before; write 'Respondent: ' there, then import"
+            " again") in result.stderr
+
+
+def test_reparse_warnings_name_the_file_line_as_the_import_does(run, tmp_path):
+    """--reparse numbered the text's lines under the file's name: six lines of front matter too high."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "schools.yaml").write_text(SCHOOLS, encoding="utf-8")
+    path = folder / "fm.txt"
+    path.write_text(f"---\n{_metadata('FM', {})}---\nInterviewer: Who?\nHeadteacher: Me.\nMary Brown: Hello.\n")
+    assert run("init", "p").returncode == 0
+    imported = run("import", str(folder), cwd=tmp_path / "p")
+    assert f"warning: {path}:9: 'Mary Brown:' looks like a speaker label" in imported.stderr
+    reparsed = run("import", "--reparse", "FM", cwd=tmp_path / "p")
+    assert f"warning: {path}:9: 'Mary Brown:' looks like a speaker label" in reparsed.stderr
+    path.unlink()
+    assert "warning: FM:3: 'Mary Brown:' looks like a speaker label" in run("import", "--reparse", cwd=tmp_path / "p").stderr
+
+
 def test_reparse_after_naming_the_speakers_keeps_every_coding(run, tmp_path):
     folder = _folder(tmp_path / "in", "ODD", WRONG_GUESS)
     run("init", "p")

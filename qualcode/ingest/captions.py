@@ -37,7 +37,9 @@ _VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>")
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<\d[\d:.]*>")
 # Zoom's `Jane Smith: words`: a name of up to five words that starts with a capital
 # (`Jane Smith (she/her)` too), so that "so what I said: ..." is not taken for a name.
-_NAMED = re.compile(r"^(?P<name>[A-Z][\w'.\-]*(?: [\w'.\-()/]+){0,4}):\s+(?P<words>.*)$")
+_NAMED = re.compile(r"^(?P<name>[A-Z][\w'.\-]*(?: [\w'.\-()/]+){0,4})[ \t\u00a0]*:\s+(?P<words>.*)$")
+# Subtitle dialogue: each speaker's line in a cue starts with a dash ('- Interviewer: How long?').
+_DASHED = re.compile(r"^\s*[-\u2013\u2014]\s*(?=\S)")
 _SKIPPED_BLOCK = re.compile(r"(?:NOTE|STYLE|REGION)(?:[ \t]|$)")
 EXAMPLE_TIMING = "'00:00:01.000 --> 00:00:04.000'"
 
@@ -103,7 +105,21 @@ def _cue(first: int, block: list[str], path: Path) -> list[Cue]:
         raise Problem(path, first + at, None, f"broken cue timing line {block[at]!r}: expected one such as {EXAMPLE_TIMING}")
     _no_timing_in((first, block), at + 1, path)
     hours, minutes, seconds = (int(part or 0) for part in timing.groups()[:3])
-    return _segments(hours * 3600 + minutes * 60 + seconds, " ".join(block[at + 1 :]))
+    start = hours * 3600 + minutes * 60 + seconds
+    return [cue for lines in _speaker_lines(block[at + 1 :]) for cue in _segments(start, " ".join(lines))]
+
+
+def _speaker_lines(payload: list[str]) -> list[list[str]]:
+    """A cue's lines, split where a dashed line names its speaker ('- Respondent: Six years.'), the dash
+    dropped; joined, two speakers' words went into one speakerless paragraph."""
+    groups: list[list[str]] = [[]]
+    for line in payload:
+        undashed = _DASHED.sub("", line, count=1)
+        if undashed != line and _NAMED.match(_plain(undashed)):
+            groups.append([undashed])
+        else:
+            groups[-1].append(line)
+    return [lines for lines in groups if lines]
 
 
 def _no_timing_in(block: tuple[int, list[str]], skip: int, path: Path) -> None:

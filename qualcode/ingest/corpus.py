@@ -159,7 +159,7 @@ def _import(project: Project, paths: list[Path], dry_run: bool, progress: Progre
         if update and not dry_run:
             report.snapshot = snapshots.take(project, "import")
         report.notes = [f"{i.parsed.path}: {note}" for i in interviews for note in i.parsed.notes]
-        report.notes += sheets.unmatched([p.resolve() for p in paths if p.is_dir()])
+        report.notes += sheets.notes + sheets.unmatched([p.resolve() for p in paths if p.is_dir()])
         with history.recorded(session, coder, "import", "import") as change:
             _write(session, schools, partnerships, interviews, report)
             change.description = _describe(report, paths)
@@ -329,7 +329,9 @@ def _parse(path: Path, validator: Validator, sheets: ParticipantSheets) -> tuple
         sources.append(Source(meta, Located(sidecar, lines, line=1)))
     sources += sheets.sources_for(path)
     if not any(source.meta for source in sources):
-        raise Problem(path, 1, None, f"no metadata: {_metadata_fix(path)}")
+        near = sheets.near_miss(path)
+        hint = f"{near}; otherwise " if near else ""
+        raise Problem(path, 1, None, f"no metadata: {hint}{_metadata_fix(path)}")
     parsed.meta, where = combine(sources, validator, parsed.notes)
     return parsed, where
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +42,10 @@ class SheetRow:
 class ParticipantSheets:
     """The rows of every sheet in an import, handed to the transcripts they describe."""
 
-    def __init__(self, rows: list[SheetRow]):
+    def __init__(self, rows: list[SheetRow], notes: list[str] | None = None):
         self.rows = rows
+        #: What the import should say about the sheets themselves (a title above the header, not read).
+        self.notes = notes or []
         self.by_file: dict[Path, list[SheetRow]] = {}
         self.by_id: dict[str, list[SheetRow]] = {}
         for row in rows:
@@ -54,12 +57,13 @@ class ParticipantSheets:
     @classmethod
     def read(cls, paths: list[Path], validator: Validator) -> ParticipantSheets:
         rows: list[SheetRow] = []
+        notes: list[str] = []
         for path in paths:
             try:
-                rows += _sheet_rows(path, validator)
+                rows += _sheet_rows(path, validator, notes)
             except Problem as problem:
                 validator.problems.append(problem)
-        return cls(rows)
+        return cls(rows, notes)
 
     def sources_for(self, transcript: Path) -> list[Source]:
         """The rows describing `transcript`: named in `file`, or by id = file stem in the sheet's folder or below."""
@@ -69,6 +73,28 @@ class ParticipantSheets:
         for row in rows:
             row.matched = True
         return [Source(row.data, row.where) for row in rows]
+
+    def near_miss(self, transcript: Path) -> str | None:
+        """For a transcript no row describes: a row of a sheet above it whose id is nearly its name and
+        names no file (a typo in either), said as where it is and what to fix."""
+        path = transcript.resolve()
+        rows = {row.transcript_id: row for row in self._fileless() if row.where.path.parent in path.parents}
+        match = process.extractOne(path.stem, list(rows), score_cutoff=50)
+        if match is None:
+            return None
+        row = rows[match[0]]
+        return (f"{row.where.path}:{row.where.line} describes '{row.transcript_id}', which no file is called: if that"
+                f" row is this transcript, correct the id or the file name, or name the file in a 'file' column")
+
+    @functools.cached_property
+    def _stems(self) -> dict[Path, set[str]]:
+        """The names (without suffix) of the files in each sheet's folder and below, read once."""
+        folders = {row.where.path.parent for row in self.rows}
+        return {folder: {file.stem for file in folder.rglob("*")} for folder in folders}
+
+    def _fileless(self) -> list[SheetRow]:
+        """Rows found by id that no file in their sheet's folder is called."""
+        return [row for ids in self.by_id.values() for row in ids if row.transcript_id not in self._stems[row.where.path.parent]]
 
     def unmatched(self, folders: list[Path]) -> list[str]:
         """Notes for the rows of sheets inside imported folders that described no imported transcript.
@@ -89,9 +115,16 @@ class ParticipantSheets:
         return notes
 
 
-def _sheet_rows(path: Path, validator: Validator) -> list[SheetRow]:
-    table = _xlsx_rows(path) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
-    header_number, header = next(((n, cells) for n, cells in table if any(map(_cell, cells))), (None, []))
+def _sheet_rows(path: Path, validator: Validator, notes: list[str]) -> list[SheetRow]:
+    table = _xlsx_rows(path, validator) if path.suffix.lower() == ".xlsx" else _csv_rows(path)
+    filled = [(n, cells) for n, cells in table if any(map(_cell, cells))]
+    # A title above the column names ('Interview log, spring 2016') is not the header: the row naming 'id' is.
+    header_number, header = next(((n, cells) for n, cells in filled[:10] if "id" in map(_lowered, cells)),
+                                 filled[0] if filled else (None, []))
+    above = [n for n, _ in filled if header_number is not None and n < header_number]
+    if above:
+        rows = f"row {above[0]}" if len(above) == 1 else f"rows {above[0]}-{above[-1]}"
+        notes.append(f"{path}:{above[0]}: {rows} above the column names (row {header_number}) not read, taken for a title")
     if header_number is None:
         raise Problem(path, None, None, "the sheet is empty: its first row names the columns (id, file, participant, role, ...)")
     names = [_column(validator, path, header_number, cell) for cell in header]
@@ -147,6 +180,11 @@ def _column(validator: Validator, path: Path, line: int, cell: object) -> str | 
     return UNKNOWN
 
 
+def _lowered(value: object) -> str | None:
+    """A header cell as a column name is compared: 'ID ' is 'id'."""
+    return str(value).strip().lower() if value is not None else None
+
+
 def _cell(value: object) -> object:
     """A cell as front matter would give it: text stripped, 23.0 as 23, a date cell as a date, blank as None."""
     if isinstance(value, str):
@@ -171,25 +209,60 @@ def _named_file(validator: Validator, where: Located, name: str) -> Path | None:
 
 
 def _csv_rows(path: Path) -> list[tuple[int, list]]:
-    """(line, cells) of each CSV record; `;`-separated as some spreadsheet programs save it, too."""
+    """(line, cells) of each CSV record; `;`- or tab-separated as some spreadsheet programs save it, too."""
     text = read_text(path)
     first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";" if ";" in first and "," not in first else ",")
+    delimiter = "," if "," in first else max(";\t", key=first.count) if ";" in first or "\t" in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     return [(reader.line_num, cells) for cells in reader]
 
 
-def _xlsx_rows(path: Path) -> list[tuple[int, list]]:
-    """(row number, cells) of the first worksheet, with cached formula results rather than formulas."""
+def _xlsx_rows(path: Path, validator: Validator) -> list[tuple[int, list]]:
+    """(row number, cells) of the first worksheet, with cached formula results rather than formulas, and
+    merged cells filled."""
     from zipfile import BadZipFile
 
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise Problem(path, None, None, f"not a readable Excel workbook ({exc})") from None
-    try:
-        return [(number, list(cells)) for number, cells in enumerate(workbook.worksheets[0].iter_rows(values_only=True), 1)]
-    finally:
-        workbook.close()
+    def first_sheet(data_only: bool) -> list[list]:
+        try:
+            # Not read-only: that mode does not know the merged cells. A participants sheet is small.
+            workbook = openpyxl.load_workbook(path, data_only=data_only)
+        except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            raise Problem(path, None, None, f"not a readable Excel workbook ({exc})") from None
+        try:
+            sheet = workbook.worksheets[0]
+            return _merged_filled(sheet, [list(row) for row in sheet.iter_rows(values_only=True)])
+        finally:
+            workbook.close()
+
+    values = first_sheet(data_only=True)
+    if any(cell is None for row in values for cell in row):
+        validator.problems += _unsaved_results(path, values, first_sheet(data_only=False))
+    return list(enumerate(values, 1))
+
+
+def _merged_filled(sheet, rows: list[list]) -> list[list]:
+    """Each cell of a merged range holds the range's value, as the sheet shows it (one school beside
+    several interviews); the file keeps it in the first cell only, so the others read as blank."""
+    for merged in sheet.merged_cells.ranges:
+        value = rows[merged.min_row - 1][merged.min_col - 1]
+        for row in range(merged.min_row, merged.max_row + 1):
+            for column in range(merged.min_col, merged.max_col + 1):
+                rows[row - 1][column - 1] = value
+    return rows
+
+
+def _unsaved_results(path: Path, values: list[list], formulas: list[list]) -> list[Problem]:
+    """A formula whose result the file does not hold (a sheet written by a script, or saved without
+    recalculating) reads as a blank cell: 'missing field', though the cell is not empty."""
+    from openpyxl.utils import get_column_letter
+
+    return [
+        Problem(path, number, None, f"cell {get_column_letter(column)}{number} holds the formula {formula!r} but no"
+                " saved result; open the workbook in Excel or LibreOffice and save it, or type the value")
+        for number, (row, written) in enumerate(zip(values, formulas), 1)
+        for column, (value, formula) in enumerate(zip(row, written), 1)
+        if value is None and isinstance(formula, str) and formula.startswith("=")
+    ]

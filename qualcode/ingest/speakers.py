@@ -55,17 +55,26 @@ HEADER_FIELDS = frozenset({
     "transcript", "transcription", "notes for transcriber", "accuracy", "language",
 })
 
+TIGHT = "tight"
 _TIME = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?"
 # Up to five words, and a note in brackets that is not a time ('Jane Smith (she/her)', as Zoom shows names).
 _LABEL = r"[A-Za-z][\w'’.\-]*+(?:[ \t][\w'’.\-]++){0,4}(?:[ \t]\([^()\n:\d][^()\n:]{0,30}\))?"
+# Word and typists put a tab or spaces before a label, and a space (often a no-break space, as French
+# typography does) before or after its colon: 'Respondent : words', '\tR: words'. A colon with no
+# space after it ('Teacher:pupil ratios') stays speech.
+_BLANK = "[ \t\u00a0]"
+_INDENT = f"{_BLANK}*"
 #: The line shapes that open a turn, tried in order. Each names `label`, and `time` if it has one.
 LABEL_FORMS = (
     ("bold", rf"\*\*(?P<label>[^*\n:]{{1,60}}?)(?:[ \t]*\((?P<time>{_TIME})\))?:[ \t]*\*\*[ \t]*"),
     ("bold", rf"\*\*(?P<label>[^*\n:]{{1,60}}?)(?:[ \t]*\((?P<time>{_TIME})\))?\*\*:[ \t]*"),
     ("plain",
-     rf"(?:\[(?P<time>{_TIME})\][ \t]*|\((?P<ptime>{_TIME})\)[ \t]*|(?P<btime>{_TIME})[ \t]+)?"
-     rf"(?P<label>{_LABEL}?)(?:[ \t]*\((?P<rtime>{_TIME})\))?:(?:[ \t]+|$)"),
+     rf"{_INDENT}(?:\[(?P<time>{_TIME})\][ \t]*|\((?P<ptime>{_TIME})\)[ \t]*|(?P<btime>{_TIME})[ \t]+)?"
+     rf"(?P<label>{_LABEL}?)(?:[ \t]*\((?P<rtime>{_TIME})\))?{_BLANK}*:(?:{_BLANK}+|$)"),
     ("otter", rf"(?P<label>{_LABEL}?)[ \t]+(?P<time>{_TIME})[ \t]*$"),
+    # Never opens a turn: a known label with no space after its colon ('Respondent:Yes'), or a dash or a
+    # full stop for a colon ('Interviewer - How long?', 'Q. How long?'), is reported.
+    (TIGHT, rf"{_INDENT}(?P<label>{_LABEL}?)(?:{_BLANK}*:+(?=[^\s:\d])|[ \t]*[-\u2013\u2014][ \t]+|(?<=\.)[ \t]+)"),
 )
 
 
@@ -177,6 +186,8 @@ class Reading:
     speakers: list[Speaker]
     #: 0-based lines that look like a speaker label but were read as speech, with the label.
     unread_labels: list[tuple[int, str]] = field(default_factory=list)
+    #: 0-based lines that start with a speaker's label but not ': ' after it ('R:Yes', 'I - So?'), read as speech.
+    unspaced_labels: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def participant_turns(self) -> int:
@@ -201,7 +212,8 @@ class _Candidate:
 
 def read_speakers(text: str, rules: SpeakerRules) -> Reading:
     """Find the turns of `text` and who speaks each (see the module docstring for the rules)."""
-    candidates = _candidates(text)
+    found = _candidates(text)
+    candidates = [c for c in found if c.form != TIGHT]
     header = _header_lines(candidates, rules)
     roles, guessed = _roles(text, candidates, header, rules)
     turns = _turns(text, candidates, header, roles)
@@ -210,7 +222,11 @@ def read_speakers(text: str, rules: SpeakerRules) -> Reading:
         (text.count("\n", 0, c.offset), c.label) for c in candidates
         if c.offset not in header and c.key not in roles and _looks_like_label(c, rules)
     ]
-    return Reading(turns, speakers, unread)
+    unspaced = [
+        (text.count("\n", 0, c.offset), c.label.rstrip(".")) for c in found
+        if c.form == TIGHT and ((key := c.key.rstrip(".")) in roles or rules.role_of(key) is not None)
+    ]
+    return Reading(turns, speakers, unread, unspaced)
 
 
 def _candidates(text: str) -> list[_Candidate]:

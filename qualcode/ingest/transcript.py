@@ -46,18 +46,43 @@ def decode(raw: bytes, path: Path) -> tuple[str, str]:
             raise Problem(path, None, None, f"not valid UTF-16 text ({exc.reason} at byte {exc.start})") from None
     if not raw.strip():
         raise Problem(path, None, None, "the file is empty")
-    if b"\x00" in raw[:8192]:
-        raise Problem(path, None, None, "this looks like a binary file, not UTF-8 text")
+    if b"\x00" in raw:
+        head = raw[:8192]
+        if head.count(0) * 100 > len(head):
+            raise Problem(path, None, None, "this looks like a binary file, not UTF-8 text")
+        raise Problem(path, _line_of(raw, raw.index(0)), None, (
+            f"a NUL byte (0x00), which is not text ({raw.count(0)} in the file); delete it in a text editor"
+            " (shown as ^@ or <0x00>) and try again"
+        ))
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8"), "utf-8-sig"
     try:
         return raw.decode("utf-8"), utf16 or "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        _not_mixed(raw, exc, path)
     try:
         return raw.decode("cp1252"), "windows-1252"
     except UnicodeDecodeError as exc:
-        raise Problem(path, None, None, f"not UTF-8 or Windows-1252 text ({exc.reason} at byte {exc.start})") from None
+        raise Problem(path, _line_of(raw, exc.start), None,
+                      f"not UTF-8 or Windows-1252 text (byte 0x{raw[exc.start]:02X}); save it as UTF-8 and try again") from None
+
+
+def _not_mixed(raw: bytes, error: UnicodeDecodeError, path: Path) -> None:
+    """A file with UTF-8 characters and bytes that are not UTF-8 (a Windows-1252 'é' pasted into UTF-8 text)
+    mixes two encodings: read whole as Windows-1252, each UTF-8 character would become two or three
+    (’ as â€™) with only a note that the file was converted."""
+    if any(ord(c) > 127 and c != "\ufffd" for c in raw.decode("utf-8", errors="replace")):
+        raise Problem(path, _line_of(raw, error.start), None, (
+            f"byte 0x{raw[error.start]:02X} is not UTF-8, but the file holds UTF-8 characters elsewhere: it mixes two"
+            " encodings, and reading it as Windows-1252 would garble the UTF-8 ones; open it in a text editor, fix"
+            " this line's character, save it as UTF-8 and try again"
+        ))
+
+
+def _line_of(raw: bytes, offset: int) -> int:
+    """The 1-based line of a byte offset (lines end in LF, CRLF or a lone CR)."""
+    head = raw[:offset]
+    return head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
 
 
 def _utf16(raw: bytes) -> str | None:
@@ -76,10 +101,19 @@ def _utf16(raw: bytes) -> str | None:
     return None
 
 
+#: Breaks that end a line for a reader but not for `str.split("\\n")`: Word's soft line break and page break
+#: in a "Plain Text" save (VT, FF), and Unicode's line and paragraph separators. One character each, so
+#: no offset moves.
+_OTHER_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x85\u2028\u2029", "\n"))
+
+
 def read_text(path: Path) -> tuple[str, str]:
-    """A text file's contents, decoded as `decode` does, with ``\\n`` line endings; and the encoding found."""
+    """A text file's contents, decoded as `decode` does, with ``\\n`` line endings; and the encoding found.
+
+    A label after a soft line break ('Q?<VT>Respondent: ...') opens a line, as the reader sees it.
+    """
     text, encoding = decode(path.read_bytes(), path)
-    return normalise_newlines(text), encoding
+    return normalise_newlines(text).translate(_OTHER_BREAKS), encoding
 
 
 def converted(encoding: str) -> list[str]:
@@ -138,12 +172,22 @@ def load_yaml_mapping(source: str, path: Path, first_line: int = 1) -> tuple[dic
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         raise Problem(path, first_line, None, "expected a mapping of 'field: value' lines")
     field_lines: dict[str, int] = {}
-    for key, _ in node.value:
+    for key, value in node.value:
         line = first_line + key.start_mark.line
         if key.value in field_lines:
             raise Problem(path, line, key.value, f"given twice (first on line {field_lines[key.value]}); keep one")
         field_lines[key.value] = line
+        if key.value in AS_WRITTEN and isinstance(value, yaml.ScalarNode) and value.tag in _NOT_TEXT \
+                and str(data[key.value]) != value.value:
+            raise Problem(path, line, key.value, f"{value.value} reads as {data[key.value]!r} in YAML; put it in"
+                          f" quotes ('{value.value}') to keep the id as written")
     return data, field_lines
+
+
+#: Fields whose value is an id: 'id: 007' would silently be 7 (and 'participant: 012' 10, YAML 1.1's
+#: octal, 'id: 0x1A' 26), so an id YAML reads as another number is a problem.
+AS_WRITTEN = frozenset({"id", "participant", "school"})
+_NOT_TEXT = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("int", "float", "bool"))
 
 
 @functools.cache

@@ -122,15 +122,28 @@ def _unread_label_warnings(path, reading: Reading, first_line: int, transcript_i
         by_label.setdefault(label, []).append(first_line + line)
     warnings = []
     for label, lines in by_label.items():
-        shown = ", ".join(map(str, lines[:8])) + (f" and {len(lines) - 8} more" if len(lines) > 8 else "")
-        where = f" (lines {shown})" if len(lines) > 1 else ""
         warnings.append(Problem(
             path, lines[0], None,
-            f"'{label}:' looks like a speaker label but was read as speech{where}; if it is a speaker,"
+            f"'{label}:' looks like a speaker label but was read as speech{_more_lines(lines)}; if it is a speaker,"
             f' add "{label}" to participant (or interviewer) under [speakers] in qualcode.toml, then import'
             f" again or run 'qualcode import --reparse {transcript_id}'",
         ))
+    unspaced: dict[str, list[int]] = {}
+    for line, label in reading.unspaced_labels:
+        unspaced.setdefault(label, []).append(first_line + line)
+    for label, lines in unspaced.items():
+        warnings.append(Problem(
+            path, lines[0], None,
+            f"'{label}' starts the line as a speaker's label does, but without ': ' after it, so the line was read"
+            f" as speech in the turn before{_more_lines(lines)}; write '{label}: ' there, then import again",
+        ))
     return warnings
+
+
+def _more_lines(lines: list[int]) -> str:
+    """' (lines 3, 9 and 2 more)' for a warning about several lines; nothing for one."""
+    shown = ", ".join(map(str, lines[:8])) + (f" and {len(lines) - 8} more" if len(lines) > 8 else "")
+    return f" (lines {shown})" if len(lines) > 1 else ""
 
 
 def _no_participant_message(reading: Reading, transcript_id: str) -> str:
@@ -231,13 +244,32 @@ def _reparse(session: Session, settings, transcript_ids: Iterable[str] | None) -
         spans = session.execute(select(Coding.start, Coding.end).where(Coding.transcript_id == transcript.id)).all()
         before = [(t.start, t.end) for t in transcript.turns if t.role == PARTICIPANT]
         after = [(t.start, t.end) for t in reading.turns if t.role == PARTICIPANT]
+        path, first_line = _text_start(transcript)
         results.append(Reparsed(
-            summarise(transcript.id, transcript.source, reading, mapped=transcript.speakers),
+            summarise(transcript.id, path, reading, first_line, mapped=transcript.speakers),
             len(transcript.turns), len(before), (_inside(spans, before), _inside(spans, after)),
         ))
         readings[transcript.id] = reading
     store(session, readings, {t.id: t.speakers for t in transcripts})
     return results
+
+
+def _text_start(transcript: Transcript) -> tuple[str, int]:
+    """Where a warning about a stored text points: its file and the line the text starts on there (after
+    front matter), as at import; the transcript's id, with `qualcode show`'s line numbers, when the file
+    no longer holds this text. Given the file and the text's own line, a warning pointed lines too high."""
+    from qualcode.ingest.transcript import parse_text_file
+
+    source = Path(transcript.source or "")
+    if not source.is_file():
+        return transcript.id, 1
+    if source.suffix.lower() not in (".txt", ".md"):
+        return str(source), 1  # Word and caption files number the text's lines, as their import does
+    try:
+        parsed = parse_text_file(source)
+    except Problem:
+        return transcript.id, 1
+    return (str(source), parsed.body_line) if parsed.text == transcript.text else (transcript.id, 1)
 
 
 def _inside(spans: list[tuple[int, int]], turns: list[tuple[int, int]]) -> int:
