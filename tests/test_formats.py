@@ -17,7 +17,8 @@ from docx.enum.style import WD_STYLE_TYPE
 
 from qualcode.ingest.captions import parse_caption_file
 from qualcode.config import Settings
-from qualcode.ingest.corpus import collect_files, import_paths
+from qualcode.ingest.corpus import import_paths
+from qualcode.ingest.files import collect_files
 from qualcode.errors import ImportFailed, Problem
 from qualcode.models import Transcript
 from qualcode.project import find_project

@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 from rapidfuzz import process
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from qualcode import concurrency, history, snapshots
 from qualcode.ingest import anchoring, focusgroups, reimport, turns
 from qualcode.ingest.captions import CAPTION_SUFFIXES, parse_caption_file
+from qualcode.ingest.files import Skipped, collect_files
 from qualcode.config import default_coder
 from qualcode.errors import ImportFailed, Problem
 from qualcode.ingest.metadata import (
@@ -37,16 +37,10 @@ from qualcode.ingest.metadata import (
 )
 from qualcode.models import UNPLACED, Coding, Memo, Locality, Participant, Partnership, School, SchoolDesignation, Transcript, partnership_members
 from qualcode.project import Project
-from qualcode.ingest.sheets import SHEET_FILES, ParticipantSheets
+from qualcode.ingest.sheets import ParticipantSheets
 from qualcode.ingest.speakers import Reading
 from qualcode.ingest.transcript import ParsedTranscript, converted, load_yaml_mapping, parse_docx_file, parse_text_file, read_text
 from qualcode.ingest.turns import SpeakerSummary
-
-TRANSCRIPT_SUFFIXES = (".txt", ".md", ".docx", *CAPTION_SUFFIXES)
-SCHOOL_FILES = ("schools.yaml", "schools.yml", "schools.csv")
-PARTNERSHIP_FILES = ("partnerships.yaml", "partnerships.yml", "partnerships.csv")
-#: Files in a corpus folder that are read as metadata, so never listed as skipped.
-METADATA_FILES = (*SCHOOL_FILES, *PARTNERSHIP_FILES, *SHEET_FILES)
 
 Progress = Callable[[int, int], None]
 
@@ -59,13 +53,6 @@ class Reanchored:
     old: tuple[int, int]
     new: tuple[int, int]
     quote: str
-
-
-class Skipped(NamedTuple):
-    """A file in an imported folder that qualcode did not read, and why."""
-
-    path: Path
-    reason: str
 
 
 @dataclass
@@ -170,91 +157,6 @@ def _describe(report: ImportReport, paths: list[Path]) -> str:
     """How `qualcode history` names an import: what it read and what it did."""
     read = ", ".join(p.name for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
     return f"import {read}: {len(report.added)} new, {len(report.updated)} changed transcripts"
-
-
-def collect_files(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path], list[Path], list[Skipped]]:
-    """Transcripts to import, the metadata files that go with them, and the files skipped.
-
-    A folder brings every transcript and `schools.*`/`partnerships.*`/`participants.*`
-    file below it, and lists every other file with the reason it was not read; a
-    single file brings the metadata files in its folder and the folder above
-    (where a corpus keeps `partnerships.yaml`).
-    """
-    transcripts: list[Path] = []
-    folders: set[Path] = set()
-    skipped: list[Skipped] = []
-    problems = []
-    for path in paths:
-        if path.is_dir():
-            found, below = _walk(path, skipped)
-            transcripts += found
-            folders |= {path, *below}
-        elif not path.exists():
-            problems.append(Problem(path, None, None, "no such file or folder"))
-        elif path.name in METADATA_FILES:
-            folders.add(path.parent)
-        elif path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
-            table = " (a table of codings? 'qualcode import --codings FILE')" if path.suffix.lower() in (".csv", ".xlsx") else ""
-            problems.append(Problem(path, None, None, f"not a transcript: expected a {_suffix_list(' or ')} file{table}"))
-        else:
-            transcripts.append(path)
-            folders |= {path.parent, path.parent.parent}
-    if problems:
-        raise ImportFailed(problems)
-    schools = _metadata_files(folders, SCHOOL_FILES)
-    partnerships = _metadata_files(folders, PARTNERSHIP_FILES)
-    return list(dict.fromkeys(transcripts)), schools, partnerships, _metadata_files(folders, SHEET_FILES), skipped
-
-
-def _walk(folder: Path, skipped: list[Skipped]) -> tuple[list[Path], list[Path]]:
-    """The transcripts and folders below `folder`; other files go into `skipped` with the reason.
-
-    A hidden folder (`.git`, `.Trash`) is listed once, not file by file.
-    """
-    transcripts: list[Path] = []
-    folders: list[Path] = []
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith("."):
-            skipped.append(Skipped(path, "hidden folder" if path.is_dir() else "hidden file"))
-        elif path.is_dir():
-            found, below = _walk(path, skipped)
-            transcripts += found
-            folders += [path, *below]
-        elif (reason := _skip_reason(path)) is not None:
-            skipped.append(Skipped(path, reason))
-        elif path.suffix.lower() in TRANSCRIPT_SUFFIXES:
-            transcripts.append(path)
-    return transcripts, folders
-
-
-def _skip_reason(path: Path) -> str | None:
-    """Why a file in an imported folder is not read; None for transcripts and metadata files."""
-    suffix = path.suffix.lower()
-    if path.name.upper().startswith("README"):
-        return "a README, not a transcript"
-    if path.name.startswith("~$"):
-        return "Word's lock file for a document that is open"
-    if path.name in METADATA_FILES or suffix in TRANSCRIPT_SUFFIXES or _is_sidecar(path):
-        return None
-    if suffix in (".yaml", ".yml"):
-        return f"no transcript named '{path.stem}' beside it, so not a sidecar (a sidecar is NAME.yaml beside NAME.txt)"
-    what = f"unknown extension '{path.suffix}'" if path.suffix else "no extension"
-    return f"{what} (qualcode reads {_suffix_list(', ')})"
-
-
-def _is_sidecar(path: Path) -> bool:
-    """A `<name>.yaml` beside a transcript `<name>.*` holds that transcript's metadata."""
-    return path.suffix == ".yaml" and any(path.with_suffix(suffix).is_file() for suffix in TRANSCRIPT_SUFFIXES)
-
-
-def _suffix_list(last: str) -> str:
-    """'.txt, .md, .docx, .vtt, .srt', or with `last` ' or ' before the final one."""
-    return ", ".join(TRANSCRIPT_SUFFIXES[:-1]) + last + TRANSCRIPT_SUFFIXES[-1]
-
-
-def _metadata_files(folders: set[Path], names: tuple[str, ...]) -> list[Path]:
-    found = {(folder / name).resolve() for folder in folders for name in names if (folder / name).is_file()}
-    return sorted(found)
 
 
 def _read_records(files: list[Path], validator: Validator, build) -> dict:
