@@ -57,3 +57,42 @@ def test_transcript_id_in_the_wrong_case_gets_a_did_you_mean(coded: Path):
     result = qualcode(coded, "code", "eas-s02-ht", "3", "markets")
     assert result.returncode == 1
     assert "no transcript 'eas-s02-ht'; did you mean 'EAS-S02-HT'?" in result.stderr
+
+
+def coded_by(folder: Path, coder: str) -> list[dict]:
+    result = qualcode(folder, "codings", "--coder", coder, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_lines_from_a_blank_line_leave_out_the_next_speakers_label(coded: Path):
+    result = qualcode(coded, "code", "EAS-S02-HT", "2-5", "markets", "--coder", "hunt")
+    assert result.returncode == 0, result.stderr
+    assert "coded EAS-S02-HT lines 3-4 with markets" in result.stderr and "warning" not in result.stderr
+    [coding] = coded_by(coded, "hunt")
+    assert coding["text"].startswith("Fierce, frankly.") and coding["text"].endswith("not forgotten it.")
+    assert qualcode(coded, "undo", "--coder", "hunt").returncode == 0
+
+
+@pytest.mark.parametrize("lines, says", [
+    ("1", "lines 1 of EAS-S02-HT are the interviewer's words (turn 1, Interviewer)"),
+    ("3-8", "lines 3-8 of EAS-S02-HT run over turns 2, 3, 4 (turn 3, Interviewer: the interviewer's words)"
+            ": queries and reports quote all of it as one participant's words; 'qualcode undo' takes it back, then code"
+            " 'qualcode code EAS-S02-HT --turn 2 markets' and 'qualcode code EAS-S02-HT --turn 4 markets'"),
+])
+def test_coding_the_interviewers_words_is_warned_about_and_undone_whole(coded: Path, lines: str, says: str):
+    result = qualcode(coded, "code", "EAS-S02-HT", lines, "markets", "--coder", "hunt")
+    assert result.returncode == 0, result.stderr
+    assert says in " ".join(result.stderr.split())
+    undone = qualcode(coded, "undo", "--coder", "hunt")
+    assert f"undone: code EAS-S02-HT {lines} with markets" in undone.stderr
+    assert coded_by(coded, "hunt") == []
+
+
+def test_undo_of_an_uncode_says_whose_codings_it_gave_back(coded: Path):
+    removed = qualcode(coded, "uncode", "EAS-S02-HT", "3-4", "--coder", "hunt")
+    assert removed.returncode == 0 and "removed 2 codings" in removed.stderr
+    undone = qualcode(coded, "undo", "--coder", "hunt")
+    assert undone.returncode == 0, undone.stderr
+    assert ("undone: uncode 2 in EAS-S02-HT: markets/competition by tester at 3; markets/competition by tester at 4"
+            in undone.stderr)

@@ -281,10 +281,18 @@ def uncode(
         if not found:
             where = lines_of(transcript.text, span.start, span.end)
             raise QualcodeError(f"no codings to remove in {transcript.id} at lines {where}")
-        with history.recorded(session, coder, "uncode", f"uncode {len(found)} in {transcript.id}"):
+        with history.recorded(session, coder, "uncode", _uncoded(session, transcript, found)):
             for coding in found:
                 session.delete(coding)
         return len(found)
+
+
+def _uncoded(session: Session, transcript: Transcript, found: list[Coding]) -> str:
+    """What an uncode removed, for `history` and `undo`: which codes, whose, and where (the first few of many)."""
+    paths = code_paths(session)
+    each = sorted({f"{paths[c.code_id]} by {c.coder} at {lines_of(transcript.text, c.start, c.end)}" for c in found})
+    more = f" and {len(each) - 3} more" if len(each) > 3 else ""
+    return f"uncode {len(found)} in {transcript.id}: {'; '.join(each[:3])}{more}"
 
 
 MEMO_TARGETS = ("project", "locality", "school", "transcript", "code", "coding")
