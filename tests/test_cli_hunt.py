@@ -96,3 +96,25 @@ def test_undo_of_an_uncode_says_whose_codings_it_gave_back(coded: Path):
     assert undone.returncode == 0, undone.stderr
     assert ("undone: uncode 2 in EAS-S02-HT: markets/competition by tester at 3; markets/competition by tester at 4"
             in undone.stderr)
+
+
+@pytest.mark.parametrize("by, says", [
+    ("", "--by needs a field"),  # was an SQL syntax error, exit 2
+    ("locality,locality", "--by names locality twice"),  # was an internal error
+])
+def test_matrix_by_no_field_or_one_twice_is_a_clear_error(coded: Path, by: str, says: str):
+    result = qualcode(coded, "query", "matrix", "--by", by)
+    assert result.returncode == 1 and says in result.stderr and "internal error" not in result.stderr
+
+
+def test_fields_are_read_whatever_their_case_or_dash(coded: Path):
+    typed = qualcode(coded, "query", "matrix", "--by", "Locality,School-Type", "--json")
+    assert typed.returncode == 0, typed.stderr
+    assert typed.stdout == qualcode(coded, "query", "matrix", "--by", "locality,school_type", "--json").stdout
+
+
+@pytest.mark.parametrize("args", [("cooccur", "--top", "-3"), ("cooccur", "--near", "-5"), ("find", "markets", "--context", "-1"),
+                                  ("text", "school", "--context", "-1")])
+def test_negative_counts_are_refused_not_read_backwards(coded: Path, args: tuple[str, ...]):
+    result = qualcode(coded, "query", *args)  # --top -3 was pandas' head(-3): every pair but the last three
+    assert result.returncode == 2 and "is not in the range" in result.stderr
