@@ -118,3 +118,11 @@ def test_fields_are_read_whatever_their_case_or_dash(coded: Path):
 def test_negative_counts_are_refused_not_read_backwards(coded: Path, args: tuple[str, ...]):
     result = qualcode(coded, "query", *args)  # --top -3 was pandas' head(-3): every pair but the last three
     assert result.returncode == 2 and "is not in the range" in result.stderr
+
+
+def test_a_code_named_twice_is_coded_once_without_a_false_already_had(coded: Path):
+    result = qualcode(coded, "code", "EAS-S02-HT", "8", "networks", "networks/", "--coder", "hunt")
+    assert result.returncode == 0, result.stderr
+    assert "coded EAS-S02-HT lines 8 with networks\n" in result.stderr and "already had" not in result.stderr
+    assert [row["code"] for row in coded_by(coded, "hunt")] == ["networks"]
+    assert qualcode(coded, "undo", "--coder", "hunt").returncode == 0

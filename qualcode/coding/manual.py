@@ -224,6 +224,8 @@ def code_passage(session, transcript, span, codes, coder, memo, new, origin) -> 
             )
             result.created_codes.append(path_of(code))
         path = path_of(code)
+        if path in result.codes:  # named twice ('equity equity/'): coded once, and it was not there already
+            continue
         duplicate = session.scalar(
             select(Coding).where(
                 Coding.transcript_id == transcript.id, Coding.code_id == code.id,
