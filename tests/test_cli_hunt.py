@@ -126,3 +126,9 @@ def test_a_code_named_twice_is_coded_once_without_a_false_already_had(coded: Pat
     assert "coded EAS-S02-HT lines 8 with networks\n" in result.stderr and "already had" not in result.stderr
     assert [row["code"] for row in coded_by(coded, "hunt")] == ["networks"]
     assert qualcode(coded, "undo", "--coder", "hunt").returncode == 0
+
+
+def test_history_and_undo_name_the_codes_by_their_paths(coded: Path):
+    assert qualcode(coded, "code", "EAS-S02-HT", "8", "tsa", "markets/", "--coder", "hunt").returncode == 0
+    undone = qualcode(coded, "undo", "--coder", "hunt")
+    assert "undone: code EAS-S02-HT 8 with networks/tsa, markets (" in undone.stderr

@@ -143,8 +143,10 @@ def apply_codes(
         span = _span(transcript, lines, turn, span)
         _refuse_numeric_codes(session, transcript.id, codes, lines, turn)
         description = f"code {transcript.id} {lines_of(transcript.text, span.start, span.end)} with {', '.join(codes)}"
-        with history.recorded(session, coder, "code", description):
+        with history.recorded(session, coder, "code", description) as change:
             applied = code_passage(session, transcript, span, codes, coder, memo, new, origin)
+            # As history and undo should name it: the codes' paths, not what was typed ('tsa', 'markets/').
+            change.description = f"code {transcript.id} {applied.lines} with {', '.join(applied.codes)}"
         if by_hand and applied.codes:
             applied.warning = other_voices(transcript, span, codes)
         return applied
