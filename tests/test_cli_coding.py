@@ -46,7 +46,7 @@ def test_code_list_undo_round_trip(run, study: Path):
     shown = run("show", "EAS-S02-HT", cwd=study).stdout
     assert "markets/competition/pupils, markets/competition/status" in shown
     undone = run("undo", "--coder", "ann", cwd=study)
-    assert undone.returncode == 0 and "undone: code EAS-S02-HT 8 with pressure" in undone.stderr
+    assert undone.returncode == 0 and "undone: code EAS-S02-HT 8 with networks/system-leaders/pressure" in undone.stderr
     assert len(codings(run, study)) == 2
 
 

@@ -235,7 +235,7 @@ def test_undo_refuses_when_a_later_change_by_someone_else_depends_on_it(study):
     add_code(study, "markets/admissions", "ann")
     apply_codes(study, "EAS-S01-HT", ["admissions"], "cy", turn=2)
     with pytest.raises(QualcodeError, match=r"cannot undo change \d+ by ann, 'add markets/admissions' at .*"
-                       r"change \d+ by cy, 'code EAS-S01-HT .* with admissions' at .* depends on it; cy must undo"):
+                       r"change \d+ by cy, 'code EAS-S01-HT .* with markets/admissions' at .* depends on it; cy must undo"):
         undo(study, "ann")
     undo(study, "cy")
     assert undo(study, "ann").description == "add markets/admissions"

@@ -189,13 +189,14 @@ def _line_of(starts: list[int], offset: int) -> int:
 
 
 def get_transcript(session: Session, transcript_id: str) -> Transcript:
-    """A transcript by id, or an error with the closest ids."""
+    """A transcript by id, or an error with the closest ids (compared ignoring case: an id typed
+    in lower case, 'nor-s03-ht', is otherwise too far from 'NOR-S03-HT' to be suggested)."""
     transcript = session.get(Transcript, transcript_id)
     if transcript is None:
-        from rapidfuzz import process
+        from rapidfuzz import process, utils
 
         ids = list(session.scalars(select(Transcript.id)))
-        match = process.extractOne(transcript_id, ids, score_cutoff=60)
+        match = process.extractOne(transcript_id, ids, score_cutoff=60, processor=utils.default_process)
         hint = f"; did you mean '{match[0]}'?" if match else ""
         raise QualcodeError(f"no transcript '{transcript_id}'{hint}")
     return transcript

@@ -56,7 +56,7 @@ def matrix(
     out: `warnings`, if given, receives a line for each; with `coarsen` their
     speakers are pooled as a framework's small rows are (`qualcode.analysis.pooling`).
     """
-    by = [check_field(f) for f in split_names(by)]
+    by = _columns(by)
     if unit not in UNITS:
         raise QualcodeError(f"--unit must be one of: {', '.join(UNITS)}")
     if percent not in (None, "row", "column"):
@@ -90,6 +90,17 @@ def _table(counts: pd.Series, chosen: dict[int, str], levels: list[str], percent
     return _percent(table, percent)
 
 
+def _columns(by: str | Iterable[str]) -> list[str]:
+    """The `--by` fields, checked: none at all, or one twice, would otherwise fail deep in SQL or pandas."""
+    fields = [check_field(f) for f in split_names(by)]
+    if not fields:
+        raise QualcodeError("--by needs a field, e.g. --by locality or --by phase,ofsted")
+    twice = sorted({f for f in fields if fields.count(f) > 1})
+    if twice:
+        raise QualcodeError(f"--by names {', '.join(twice)} twice; give each field once, e.g. --by locality,phase")
+    return fields
+
+
 def _column_pools(project: Project, by: list[str], where: Where | None, coarsen: bool, warnings: list[str] | None):
     """The pools for a matrix's small columns (None if none, or not `coarsen`), warning of each into `warnings`."""
     if coarsen and "locality" not in by:
@@ -109,7 +120,7 @@ def column_totals(project: Project, codes: str | Iterable[str] | None, by: str |
     """What `matrix(..., percent="column")` divides each column by, its N: the column's coded passages (or
     their words), each once, or the column's schools (participants, transcripts) with an interview; with
     `coarsen`, of the columns `matrix(..., coarsen=True)` gives."""
-    by = [check_field(f) for f in split_names(by)]
+    by = _columns(by)
     return _column_totals(project, codes, by, unit, where, origins, _column_pools(project, by, where, coarsen, None))
 
 

@@ -7,6 +7,7 @@ get clean data on stdout while people still see progress and warnings.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,27 @@ from qualcode.cli._tables import CONTROL, Table
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+def _json(data: object, **options) -> str:
+    """Strict JSON: a missing value pandas reads as NaN becomes null, since NaN is not JSON and
+    a script in R or JavaScript (or jq --strict) stops at it. Checked first, as most output has none."""
+    options = dict(ensure_ascii=False, default=str, allow_nan=False, **options)
+    try:
+        return json.dumps(data, **options)
+    except ValueError:
+        return json.dumps(_nulled(data), **options)
+
+
+def _nulled(data: object) -> object:
+    """`data` with every NaN or infinite float (at any depth) replaced by None."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _nulled(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_nulled(value) for value in data]
+    return data
 
 
 class Terminal:
@@ -86,7 +108,7 @@ class Terminal:
 
     def json(self, data: object) -> None:
         """Machine-readable output: plain JSON on stdout, no colour, no wrapping."""
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        typer.echo(_json(data, indent=2))
 
     def table(self, title: str | None, columns: Sequence[str], rows: Sequence[Sequence[object]], **kwargs) -> None:
         """rich's table of `rows` under `columns`, as plain text (see qualcode.cli._tables for how it is drawn fast)."""
@@ -104,7 +126,7 @@ class Terminal:
         if records is not None:
             with self._quiet_when_closed():
                 for record in records:
-                    self.out.file.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+                    self.out.file.write(_json(record) + "\n")
             return
         if not self.out.is_terminal:
             if self._plain_rows(title, columns, rows, kwargs.get("show_header", True)) and footer is not None:

@@ -49,6 +49,8 @@ def code_cli(
         terminal.info(f"coded {applied.transcript} lines {applied.lines} with {', '.join(applied.codes)}")
     for path in applied.already:
         terminal.warn(f"{applied.transcript} lines {applied.lines} already had {path}")
+    if applied.warning:
+        terminal.warn(applied.warning)
 
 
 def uncode_cli(

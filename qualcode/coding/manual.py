@@ -60,25 +60,32 @@ def span_for_lines(transcript: Transcript, spec: str) -> Span:
             raise QualcodeError(f"{transcript.id} has lines 1-{len(starts)}; there is no line {number}")
     if last_n < first_n:
         raise QualcodeError(f"'{spec}': the range ends before it starts")
+    if any(column is not None and int(column) == 0 for column in (first_col, last_col)):
+        raise QualcodeError(f"'{spec}': columns count from 1, the line's first character, e.g. {first}:1-{last}:60")
     line_end = lambda n: (starts[n] - 1) if n < len(starts) else len(transcript.text.rstrip("\n"))  # noqa: E731
+    if first_col and int(first_col) > line_end(first_n) - starts[first_n - 1]:
+        raise QualcodeError(f"'{spec}': line {first} has {line_end(first_n) - starts[first_n - 1]} characters;"
+                            f" there is no column {int(first_col)}")
     start = starts[first_n - 1] + (int(first_col) - 1 if first_col else 0)
     end = starts[last_n - 1] + int(last_col) if last_col else line_end(last_n)
     end = min(end, line_end(last_n))
     if not first_col:
         start = _after_label(transcript, start)
+    while end > start and transcript.text[end - 1].isspace():
+        end -= 1
     if end <= start:
         raise QualcodeError(f"'{spec}' covers no text in {transcript.id}")
     return Span(start, end)
 
 
 def _after_label(transcript: Transcript, start: int) -> int:
-    """Skip a speaker label (and blanks) at `start`: the coded words begin where the turn's words do."""
+    """Skip blank lines and a speaker label at `start`: the coded words begin where the turn's words do."""
+    text = transcript.text
+    while start < len(text) and text[start].isspace():
+        start += 1
     for turn in transcript.turns:
         if turn.start >= start and transcript.text.count("\n", start, turn.start) == 0:
             return turn.start
-    text = transcript.text
-    while start < len(text) and text[start] in " \t":
-        start += 1
     return start
 
 
@@ -112,6 +119,8 @@ class Applied:
     codes: list[str]
     created_codes: list[str]
     already: list[str]
+    #: Set when the passage is not one participant's words (see `other_voices`).
+    warning: str | None = None
 
 
 @retried
@@ -135,11 +144,17 @@ def apply_codes(
     """
     with project.session() as session:
         transcript = get_transcript(session, transcript_id)
+        by_hand = span is None
         span = _span(transcript, lines, turn, span)
         _refuse_numeric_codes(session, transcript.id, codes, lines, turn)
         description = f"code {transcript.id} {lines_of(transcript.text, span.start, span.end)} with {', '.join(codes)}"
-        with history.recorded(session, coder, "code", description):
-            return code_passage(session, transcript, span, codes, coder, memo, new, origin)
+        with history.recorded(session, coder, "code", description) as change:
+            applied = code_passage(session, transcript, span, codes, coder, memo, new, origin)
+            # As history and undo should name it: the codes' paths, not what was typed ('tsa', 'markets/').
+            change.description = f"code {transcript.id} {applied.lines} with {', '.join(applied.codes)}"
+        if by_hand and applied.codes:
+            applied.warning = other_voices(transcript, span, codes)
+        return applied
 
 
 def _refuse_numeric_codes(session: Session, transcript_id: str, codes: list[str], lines: str | None, turn: int | None) -> None:
@@ -156,6 +171,31 @@ def _refuse_numeric_codes(session: Session, transcript_id: str, codes: list[str]
                      f"'qualcode code {transcript_id} LINES CODE...' (LINES first, then the codes)")
             raise QualcodeError(f"'{text}' looks like line numbers, not a code name, so no code '{text}' was created:"
                                 f" write {right}") from None
+
+
+_NOT_SPEECH = {"interviewer": "the interviewer's words", "note": "a note", "header": "the header"}
+
+
+def other_voices(transcript: Transcript, span: Span, codes: list[str]) -> str | None:
+    """What is wrong with a passage that is not one participant's words, and the right way to code it.
+
+    Queries and reports quote a coding under its speaker's attribution, so an interviewer's question,
+    or a second turn, inside it is misquoted."""
+    turns = [turn for turn in transcript.turns if turn.start < span.end and turn.end > span.start]
+    others = [turn for turn in turns if turn.role != "participant"]
+    if len(turns) <= 1 and not others:
+        return None
+    whose = "; ".join(f"turn {turn.number}, {turn.speaker}: {_NOT_SPEECH.get(turn.role, turn.role)}" for turn in others)
+    lines = f"lines {lines_of(transcript.text, span.start, span.end)} of {transcript.id}"
+    where = (f"{lines} run over turns {', '.join(str(turn.number) for turn in turns)}" + (f" ({whose})" if whose else "")
+             if len(turns) > 1 else f"{lines} are {_NOT_SPEECH.get(turns[0].role, turns[0].role)} (turn {turns[0].number},"
+             f" {turns[0].speaker})")
+    answers = [turn for turn in turns if turn.role == "participant"]
+    fix = " and ".join(f"'qualcode code {transcript.id} --turn {turn.number} {' '.join(codes)}'" for turn in answers)
+    return (
+        f"{where}: queries and reports quote {'all of it as one' if len(turns) > 1 else 'it as the'} participant's words; 'qualcode undo' takes it back,"
+        f" then code {fix + ', or lines within one turn' if fix else 'what a participant said (see qualcode show ' + transcript.id + ')'}"
+    )
 
 
 def _span(
@@ -191,6 +231,8 @@ def code_passage(session, transcript, span, codes, coder, memo, new, origin) -> 
             )
             result.created_codes.append(path_of(code))
         path = path_of(code)
+        if path in result.codes:  # named twice ('equity equity/'): coded once, and it was not there already
+            continue
         duplicate = session.scalar(
             select(Coding).where(
                 Coding.transcript_id == transcript.id, Coding.code_id == code.id,
@@ -248,10 +290,18 @@ def uncode(
         if not found:
             where = lines_of(transcript.text, span.start, span.end)
             raise QualcodeError(f"no codings to remove in {transcript.id} at lines {where}")
-        with history.recorded(session, coder, "uncode", f"uncode {len(found)} in {transcript.id}"):
+        with history.recorded(session, coder, "uncode", _uncoded(session, transcript, found)):
             for coding in found:
                 session.delete(coding)
         return len(found)
+
+
+def _uncoded(session: Session, transcript: Transcript, found: list[Coding]) -> str:
+    """What an uncode removed, for `history` and `undo`: which codes, whose, and where (the first few of many)."""
+    paths = code_paths(session)
+    each = sorted({f"{paths[c.code_id]} by {c.coder} at {lines_of(transcript.text, c.start, c.end)}" for c in found})
+    more = f" and {len(each) - 3} more" if len(each) > 3 else ""
+    return f"uncode {len(found)} in {transcript.id}: {'; '.join(each[:3])}{more}"
 
 
 MEMO_TARGETS = ("project", "locality", "school", "transcript", "code", "coding")
