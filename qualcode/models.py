@@ -184,6 +184,10 @@ class Turn(Base):
     transcript: Mapped[Transcript] = relationship(back_populates="turns")
 
 
+#: The longest code name the database holds: PostgreSQL refuses a longer one, so every way in checks it.
+CODE_NAME_LENGTH = 80
+
+
 class Code(Base):
     """A node of the codebook tree; its path is its ancestors' names joined by ``/``."""
 
@@ -192,7 +196,7 @@ class Code(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id"))
-    name: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(CODE_NAME_LENGTH))
     title: Mapped[str | None] = mapped_column(String(200))
     definition: Mapped[str | None] = mapped_column(Text)
     include: Mapped[str | None] = mapped_column(Text)

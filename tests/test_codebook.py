@@ -25,8 +25,8 @@ from qualcode.coding.codebook import (
 from qualcode.coding.codebook_file import load_codebook
 from qualcode.coding.manual import add_memo, apply_codes, codings_table, undo
 from qualcode.ingest.corpus import import_paths
-from qualcode.errors import QualcodeError
-from qualcode.models import Code, Coding, Memo
+from qualcode.errors import ImportFailed, QualcodeError
+from qualcode.models import CODE_NAME_LENGTH, Code, Coding, Memo
 from tests.conftest import REPO, table_rows
 
 CODEBOOK = REPO / "codebooks" / "hierarchy-markets-networks.yaml"
@@ -165,3 +165,23 @@ def test_inductive_code_remembers_coder_and_passage(coded):
         text = session.get(Coding, session.scalar(select(Coding.id).where(Coding.code_id == code.id))).transcript.text
         assert text[code.source_start : code.source_end].startswith("Fierce, frankly.")
         assert session.scalar(select(Code).where(Code.name == "new-idea")).origin == "inductive"
+
+
+def test_a_name_longer_than_the_database_holds_is_refused_everywhere(coded, tmp_path: Path):
+    """SQLite would store it and PostgreSQL refuse it: refused alike, so a project can move to a team's server."""
+    longest, over = "a" * CODE_NAME_LENGTH, "b" * (CODE_NAME_LENGTH + 1)
+    assert add_code(coded, f"markets/{longest}", "ann") == f"markets/{longest}"
+    for attempt in (lambda: add_code(coded, f"markets/{over}", "ann"),
+                    lambda: rename_code(coded, "markets", over, "ann"),
+                    lambda: apply_codes(coded, "EAS-S02-HT", [over], "ann", lines="3", new=True)):
+        with pytest.raises(QualcodeError, match=f"is {CODE_NAME_LENGTH + 1} characters long; .* at most {CODE_NAME_LENGTH}"):
+            attempt()
+    with coded.session() as session:
+        assert max(len(name) for name in session.scalars(select(Code.name))) == CODE_NAME_LENGTH
+        assert session.scalar(select(Code).where(Code.name == "markets")) is not None
+    book = tmp_path / "long.yaml"
+    book.write_text(f"codebook: long\ncodes:\n  - name: {over}\n  - path: markets/{over}\n", encoding="utf-8")
+    with pytest.raises(ImportFailed) as failed:
+        load_codebook(book)
+    name, path = (str(problem) for problem in failed.value.problems)
+    assert f"is {CODE_NAME_LENGTH + 1} characters long" in name and f"at most {CODE_NAME_LENGTH} characters each" in path

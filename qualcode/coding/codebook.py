@@ -22,7 +22,7 @@ from qualcode.coding.blind import visible
 from qualcode.concurrency import retried
 from qualcode.errors import QualcodeError
 from qualcode.history import recorded
-from qualcode.models import UNPLACED, Code, Coding, Memo, Participant, Transcript
+from qualcode.models import CODE_NAME_LENGTH, UNPLACED, Code, Coding, Memo, Participant, Transcript
 from qualcode.analysis.overview import code_paths
 from qualcode.project import Project
 
@@ -92,6 +92,16 @@ def complete_code(session: Session, text: str, limit: int = 10, cutoff: float = 
     return list(dict.fromkeys(prefixed + [path for path, _, _ in ranked]))[:limit]
 
 
+def check_name(name: str) -> None:
+    """Refuse a name no code can have, alike on every database: SQLite would store a name longer than
+    `CODE_NAME_LENGTH`, and the project could then not move to a team's PostgreSQL server."""
+    if not NAME.match(name):
+        raise QualcodeError(f"'{name}' is not a valid code name: use lower-case letters, digits and '-'")
+    if len(name) > CODE_NAME_LENGTH:
+        raise QualcodeError(f"'{name[:30]}…' is {len(name)} characters long; a code's name holds at most"
+                            f" {CODE_NAME_LENGTH}: shorten it, and put the longer wording in its definition")
+
+
 def ensure_code(
     session: Session,
     path: str,
@@ -105,8 +115,7 @@ def ensure_code(
     if not parts:
         raise QualcodeError("a code needs a name")
     for depth, name in enumerate(parts, start=1):
-        if not NAME.match(name):
-            raise QualcodeError(f"'{name}' is not a valid code name: use lower-case letters, digits and '-'")
+        check_name(name)
         code = session.scalar(select(Code).where(Code.parent_id == (parent.id if parent else None), Code.name == name))
         if code is None:
             code = Code(name=name, parent=parent, origin=origin, created_by=coder)
@@ -212,8 +221,7 @@ def add_code(project: Project, path: str, coder: str, definition: str | None = N
 
 @retried
 def rename_code(project: Project, path: str, new_name: str, coder: str) -> str:
-    if not NAME.match(new_name):
-        raise QualcodeError(f"'{new_name}' is not a valid code name: use lower-case letters, digits and '-'")
+    check_name(new_name)
     with project.session() as session, recorded(session, coder, "codebook rename", f"rename {path} to {new_name}"):
         code = find_code(session, path)
         _refuse_sibling_clash(session, code.parent_id, new_name)

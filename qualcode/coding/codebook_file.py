@@ -23,6 +23,7 @@ from rapidfuzz import process
 
 from qualcode.errors import ImportFailed, Problem
 from qualcode.ingest.transcript import read_text
+from qualcode.models import CODE_NAME_LENGTH
 
 if TYPE_CHECKING:
     from spacy.vocab import Vocab
@@ -325,6 +326,9 @@ class _Reader:
         elif not NAME_RE.fullmatch(name):
             hint = "use lowercase letters, digits and hyphens"
             self.problem(node, "name", f"invalid name '{name}': {hint}")
+        elif len(name) > CODE_NAME_LENGTH:
+            self.problem(node, "name", f"name '{name[:30]}…' is {len(name)} characters long; a code's name holds at most"
+                                       f" {CODE_NAME_LENGTH}: shorten it, and put the longer wording in its title")
         else:
             return name
         return None
@@ -332,9 +336,10 @@ class _Reader:
     def path_value(self, node: yaml.Node) -> str | None:
         path = self.text(node, "path")
         segments = (path or "").split("/")
-        bad = [segment for segment in segments if not NAME_RE.fullmatch(segment)]
+        bad = [segment for segment in segments if not NAME_RE.fullmatch(segment) or len(segment) > CODE_NAME_LENGTH]
         if path is None or bad:
-            hint = "segments are lowercase letters, digits and hyphens separated by '/'"
+            hint = (f"segments are lowercase letters, digits and hyphens separated by '/', at most {CODE_NAME_LENGTH}"
+                    " characters each")
             self.problem(node, "path", f"invalid path '{path or ''}': {hint}")
             return None
         return path

@@ -16,13 +16,14 @@ from xml.etree import ElementTree as ET
 
 from qualcode.coding.codebook_file import COLOUR_RE, Codebook, CodeSpec
 from qualcode.errors import ImportFailed, Problem
+from qualcode.models import CODE_NAME_LENGTH
 
 SUFFIXES = (".qdc", ".csv", ".xlsx")
 
 
-#: The longest name made from another tool's: a code's name holds 80 characters (PostgreSQL enforces it), less room
-#: for a `-2` when two names clash once cut; the whole name is kept as the title.
-NAME_LIMIT = 72
+#: The longest name made from another tool's: what a code's name holds (PostgreSQL enforces it), less room for a
+#: `-2` when two names clash once cut; the whole name is kept as the title.
+NAME_LIMIT = CODE_NAME_LENGTH - 8
 
 
 def code_name(text: str) -> str:
