@@ -136,7 +136,7 @@ def test_history_and_undo_name_the_codes_by_their_paths(coded: Path):
 
 @pytest.mark.parametrize("lines, says", [
     ("3:0-3:10", "'3:0-3:10': columns count from 1"),  # column 0 took the line break before: coded lines 2-3
-    ("3:500-4:10", "'3:500-4:10': line 3 has 114 characters; there is no column 500"),  # started lines further on
+    ("3:500-4:10", "'3:500-4:10': line 3 of EAS-S02-HT has 114 characters; there is no column 500"),  # started lines further on
 ])
 def test_a_column_outside_the_line_is_refused(coded: Path, lines: str, says: str):
     result = qualcode(coded, "code", "EAS-S02-HT", lines, "markets", "--coder", "hunt")

@@ -64,7 +64,8 @@ def span_for_lines(transcript: Transcript, spec: str) -> Span:
         raise QualcodeError(f"'{spec}': columns count from 1, the line's first character, e.g. {first}:1-{last}:60")
     line_end = lambda n: (starts[n] - 1) if n < len(starts) else len(transcript.text.rstrip("\n"))  # noqa: E731
     if first_col and int(first_col) > line_end(first_n) - starts[first_n - 1]:
-        raise QualcodeError(f"'{spec}': line {first} has {line_end(first_n) - starts[first_n - 1]} characters;"
+        length = line_end(first_n) - starts[first_n - 1]
+        raise QualcodeError(f"'{spec}': line {first} of {transcript.id} has {length} characters;"
                             f" there is no column {int(first_col)}")
     start = starts[first_n - 1] + (int(first_col) - 1 if first_col else 0)
     end = starts[last_n - 1] + int(last_col) if last_col else line_end(last_n)
