@@ -81,8 +81,8 @@ def parse_where(items: Iterable[str]) -> Where:
 
 def check_field(name: str) -> str:
     """A field name, or an error with the closest one; 'Locality' and 'school-type' are the fields they look like."""
-    if name.strip().lower().replace("-", "_") in FIELDS:
-        return name.strip().lower().replace("-", "_")
+    if (field := name.strip().lower().replace("-", "_")) in FIELDS:
+        return field
     match = process.extractOne(name, list(FIELDS), scorer=fuzz.WRatio, score_cutoff=60)
     hint = f"; did you mean '{match[0]}'?" if match else ""
     raise QualcodeError(f"'{name}' is not a field to query by{hint} (fields: {', '.join(FIELDS)})")

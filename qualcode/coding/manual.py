@@ -63,8 +63,7 @@ def span_for_lines(transcript: Transcript, spec: str) -> Span:
     if any(column is not None and int(column) == 0 for column in (first_col, last_col)):
         raise QualcodeError(f"'{spec}': columns count from 1, the line's first character, e.g. {first}:1-{last}:60")
     line_end = lambda n: (starts[n] - 1) if n < len(starts) else len(transcript.text.rstrip("\n"))  # noqa: E731
-    if first_col and int(first_col) > line_end(first_n) - starts[first_n - 1]:
-        length = line_end(first_n) - starts[first_n - 1]
+    if first_col and int(first_col) > (length := line_end(first_n) - starts[first_n - 1]):
         raise QualcodeError(f"'{spec}': line {first} of {transcript.id} has {length} characters;"
                             f" there is no column {int(first_col)}")
     start = starts[first_n - 1] + (int(first_col) - 1 if first_col else 0)
@@ -186,17 +185,18 @@ def other_voices(transcript: Transcript, span: Span, codes: list[str]) -> str | 
     others = [turn for turn in turns if turn.role != "participant"]
     if len(turns) <= 1 and not others:
         return None
-    whose = "; ".join(f"turn {turn.number}, {turn.speaker}: {_NOT_SPEECH.get(turn.role, turn.role)}" for turn in others)
+    what = lambda turn: _NOT_SPEECH.get(turn.role, turn.role)  # noqa: E731
     lines = f"lines {lines_of(transcript.text, span.start, span.end)} of {transcript.id}"
-    where = (f"{lines} run over turns {', '.join(str(turn.number) for turn in turns)}" + (f" ({whose})" if whose else "")
-             if len(turns) > 1 else f"{lines} are {_NOT_SPEECH.get(turns[0].role, turns[0].role)} (turn {turns[0].number},"
-             f" {turns[0].speaker})")
+    if len(turns) > 1:
+        whose = "; ".join(f"turn {turn.number}, {turn.speaker}: {what(turn)}" for turn in others)
+        where = f"{lines} run over turns {', '.join(str(turn.number) for turn in turns)}" + (f" ({whose})" if whose else "")
+        quoted = "all of it as one"
+    else:
+        where, quoted = f"{lines} are {what(turns[0])} (turn {turns[0].number}, {turns[0].speaker})", "it as the"
     answers = [turn for turn in turns if turn.role == "participant"]
     fix = " and ".join(f"'qualcode code {transcript.id} --turn {turn.number} {' '.join(codes)}'" for turn in answers)
-    return (
-        f"{where}: queries and reports quote {'all of it as one' if len(turns) > 1 else 'it as the'} participant's words; 'qualcode undo' takes it back,"
-        f" then code {fix + ', or lines within one turn' if fix else 'what a participant said (see qualcode show ' + transcript.id + ')'}"
-    )
+    then = f"{fix}, or lines within one turn" if fix else f"what a participant said (see qualcode show {transcript.id})"
+    return f"{where}: queries and reports quote {quoted} participant's words; 'qualcode undo' takes it back, then code {then}"
 
 
 def _span(

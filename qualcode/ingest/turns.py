@@ -117,27 +117,29 @@ def _unmapped_voice_warnings(path, reading: Reading, transcript_id: str, mapped:
 
 
 def _unread_label_warnings(path, reading: Reading, first_line: int, transcript_id: str) -> list[Problem]:
-    by_label: dict[str, list[int]] = {}
-    for line, label in reading.unread_labels:
-        by_label.setdefault(label, []).append(first_line + line)
     warnings = []
-    for label, lines in by_label.items():
+    for label, lines in _lines_by_label(reading.unread_labels, first_line).items():
         warnings.append(Problem(
             path, lines[0], None,
             f"'{label}:' looks like a speaker label but was read as speech{_more_lines(lines)}; if it is a speaker,"
             f' add "{label}" to participant (or interviewer) under [speakers] in qualcode.toml, then import'
             f" again or run 'qualcode import --reparse {transcript_id}'",
         ))
-    unspaced: dict[str, list[int]] = {}
-    for line, label in reading.unspaced_labels:
-        unspaced.setdefault(label, []).append(first_line + line)
-    for label, lines in unspaced.items():
+    for label, lines in _lines_by_label(reading.unspaced_labels, first_line).items():
         warnings.append(Problem(
             path, lines[0], None,
             f"'{label}' starts the line as a speaker's label does, but without ': ' after it, so the line was read"
             f" as speech in the turn before{_more_lines(lines)}; write '{label}: ' there, then import again",
         ))
     return warnings
+
+
+def _lines_by_label(found: list[tuple[int, str]], first_line: int) -> dict[str, list[int]]:
+    """(0-based line, label) pairs as label -> the file's lines: one warning per label, however often it comes."""
+    lines: dict[str, list[int]] = {}
+    for line, label in found:
+        lines.setdefault(label, []).append(first_line + line)
+    return lines
 
 
 def _more_lines(lines: list[int]) -> str:
