@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from qualcode.errors import Problem, QualcodeError
+from qualcode.ingest.transcript import csv_delimiter
 
 #: Excel's limit on the characters in one cell (counted in UTF-16 code units).
 EXCEL_CELL_LIMIT = 32_767
@@ -159,7 +160,7 @@ def _text(value: object) -> str:
 def _csv_cells(path: Path) -> list[tuple[int, list]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, delimiter=_delimiter(handle.readline()))
+            reader = csv.reader(handle, delimiter=csv_delimiter(handle.readline(), others=";\t|"))
             handle.seek(0)
             rows, line = [], 1
             for cells in reader:  # a record with a line break in a value spans lines: name its first
@@ -168,14 +169,6 @@ def _csv_cells(path: Path) -> list[tuple[int, list]]:
             return rows
     except UnicodeDecodeError:
         raise Problem(path, None, None, "not UTF-8 text; save the table as CSV UTF-8 (or as .xlsx)") from None
-
-
-def _delimiter(header: str) -> str:
-    """`,`, or what separates the header's names when there is no comma: Excel in much of Europe saves CSV with
-    `;`, and a tab-separated export is common; read with commas, such a table is one column and every row lost."""
-    if "," in header:
-        return ","
-    return max(";\t|", key=header.count) if any(c in header for c in ";\t|") else ","
 
 
 def _xlsx_cells(path: Path) -> list[tuple[int, list]]:

@@ -21,6 +21,7 @@ from rapidfuzz import process
 
 from qualcode.errors import Problem
 from qualcode.ingest.metadata import TRANSCRIPT_FIELDS, Located, Source, Validator, read_text
+from qualcode.ingest.transcript import csv_delimiter
 
 SHEET_FILES = ("participants.csv", "participants.xlsx")
 #: The columns a sheet may have: `file`, and every field front matter accepts.
@@ -212,8 +213,7 @@ def _csv_rows(path: Path) -> list[tuple[int, list]]:
     """(line, cells) of each CSV record; `;`- or tab-separated as some spreadsheet programs save it, too."""
     text = read_text(path)
     first = text.split("\n", 1)[0]
-    delimiter = "," if "," in first else max(";\t", key=first.count) if ";" in first or "\t" in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(first))
     return [(reader.line_num, cells) for cells in reader]
 
 

@@ -116,6 +116,14 @@ def read_text(path: Path) -> tuple[str, str]:
     return normalise_newlines(text).translate(_OTHER_BREAKS), encoding
 
 
+def csv_delimiter(header: str, others: str = ";\t") -> str:
+    """`,`, or, with none in a table's first line, the one of `others` it holds most: Excel in much of Europe saves
+    CSV with `;`, and a tab-separated export is common; read with commas, such a table is one column."""
+    if "," in header or not any(mark in header for mark in others):
+        return ","
+    return max(others, key=header.count)
+
+
 def converted(encoding: str) -> list[str]:
     """The note an import shows for a file that was not UTF-8."""
     return [] if encoding.startswith("utf-8") else [f"converted from {encoding} to UTF-8"]

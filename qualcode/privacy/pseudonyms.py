@@ -155,7 +155,7 @@ class IdentityKey:
 
 def _read_key_csv(path: Path) -> tuple[list[tuple[int, dict]], list[Problem]]:
     """The rows (with their file line) and the problems of an identity-key CSV."""
-    from qualcode.ingest.transcript import read_text
+    from qualcode.ingest.transcript import csv_delimiter, read_text
 
     try:
         text, _ = read_text(path)  # a key saved from Excel is often Windows-1252
@@ -163,7 +163,7 @@ def _read_key_csv(path: Path) -> tuple[list[tuple[int, dict]], list[Problem]]:
         raise ImportFailed([Problem(path, None, None, f"cannot read the key: {exc.strerror}")]) from None
     except Problem as problem:
         raise ImportFailed([problem]) from None
-    reader = csv.DictReader(io.StringIO(text), dialect=_dialect(text))
+    reader = csv.DictReader(io.StringIO(text), delimiter=csv_delimiter(text.split("\n", 1)[0]))
     # Excel writes 'Name', 'Kind', 'Refers to'; a column qualcode does not know would be dropped unread.
     reader.fieldnames = [_column(name) for name in reader.fieldnames or []]
     missing = [c for c in ("name", "kind") if c not in reader.fieldnames]
@@ -187,13 +187,6 @@ def _read_key_csv(path: Path) -> tuple[list[tuple[int, dict]], list[Problem]]:
         else:
             rows.append((line, row))
     return rows, problems
-
-
-def _dialect(text: str):
-    """Commas, or the semicolons (or tabs) a spreadsheet saves with in many locales."""
-    header = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=header.count)
-    return type("KeyDialect", (csv.excel,), {"delimiter": delimiter})
 
 
 def _column(name: str) -> str:
